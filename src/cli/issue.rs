@@ -1,0 +1,139 @@
+//! `ptk issue`: write the workbooks for one template.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::Args;
+use ptk::config::Config;
+use ptk::issue::{self, IssueSettings};
+use ptk::{letter, register, template};
+
+const EXAMPLES: &str = "\
+Examples:
+  ptk issue --template self-assessment --year 2026 --register samples/register.csv --out outbox/
+  ptk issue --template exit --year 2026
+  ptk issue --template new-partnership --year 2026 --partnership P16 --partnership P17
+
+Who receives it: by default the partnerships whose register status the template names
+(self-assessment: active; exit: exiting; new-partnership: proposed); --partnership picks them
+by id instead. Writes <partnership_id>_<template>_<year>.xlsx per partnership and mailmerge.csv.";
+
+#[derive(Args)]
+#[command(after_help = EXAMPLES)]
+pub struct IssueArgs {
+    /// The template id (see `ptk templates list`).
+    #[arg(long)]
+    template: String,
+    /// The review year.
+    #[arg(long)]
+    year: i32,
+    /// The partnership register CSV (default: `register` in ptk.toml).
+    #[arg(long)]
+    register: Option<PathBuf>,
+    /// The templates folder (default: `templates` in ptk.toml, else ./templates).
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    /// Where to write the workbooks (default: `outbox` in ptk.toml, else ./outbox).
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Issue only to these partnership ids (repeat the flag for several).
+    #[arg(long = "partnership", value_name = "ID")]
+    partnerships: Vec<String>,
+    /// The return deadline, YYYY-MM-DD (default: `deadline` in ptk.toml, else six weeks after the issue date).
+    #[arg(long)]
+    deadline: Option<String>,
+    /// Where completed forms go (default: `return_address` in ptk.toml).
+    #[arg(long)]
+    return_address: Option<String>,
+    /// The issue date recorded in each workbook, YYYY-MM-DD (default: today). Set it to reproduce a run exactly.
+    #[arg(long)]
+    issued_on: Option<String>,
+    /// Issue to the good rows even if some register rows are rejected.
+    #[arg(long)]
+    skip_bad_rows: bool,
+    /// Environment variable holding a sheet-protection password (default: none, sheets are protected without one).
+    #[arg(long)]
+    password_env: Option<String>,
+}
+
+fn date_arg(flag: &str, s: &str) -> anyhow::Result<chrono::NaiveDate> {
+    register::parse_date(s).with_context(|| {
+        format!("{flag} '{s}' is not a date; write it as YYYY-MM-DD, for example 2027-01-31")
+    })
+}
+
+pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
+    let templates_dir = config.templates_dir(args.templates.as_deref());
+    let template = template::find(&templates_dir, &args.template)?;
+    let register_path = config.register_path(args.register.as_deref());
+    let (register, problems) = register::load(&register_path)?;
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    if !problems.is_empty() && !args.skip_bad_rows {
+        eprintln!(
+            "ptk: nothing was issued because {} register row(s) have problems. Fix them, or run again with --skip-bad-rows to issue to the good rows only.",
+            problems.len()
+        );
+        return Ok(ptk::exit::CANNOT_RUN);
+    }
+
+    let issued_on = match &args.issued_on {
+        Some(s) => date_arg("--issued-on", s)?,
+        None => chrono::Local::now().date_naive(),
+    };
+    let deadline = match args.deadline.as_deref().or(config.deadline.as_deref()) {
+        Some(s) => date_arg("the deadline", s)?,
+        None => issued_on + chrono::Duration::weeks(6),
+    };
+    let return_address = args
+        .return_address
+        .or_else(|| config.return_address.clone())
+        .context("say where completed forms should be returned: --return-address ADDRESS, or return_address in ptk.toml")?;
+    let password = match args
+        .password_env
+        .as_deref()
+        .or(config.password_env.as_deref())
+    {
+        Some(var) => Some(std::env::var(var).with_context(|| {
+            format!("the environment variable {var} (named for the sheet password) is not set")
+        })?),
+        None => None,
+    };
+    let settings = IssueSettings {
+        council: config.council().to_string(),
+        year: args.year,
+        issued_on,
+        deadline,
+        return_address,
+        password,
+    };
+    let recipients = issue::select_partnerships(&register, &template, &args.partnerships)?;
+    if recipients.is_empty() {
+        println!(
+            "No partnership in {} has status {} for template '{}'; nothing to issue. Use --partnership ID to choose partnerships.",
+            register_path.display(),
+            template.issue_to.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or "),
+            template.id
+        );
+        return Ok(ptk::exit::OK);
+    }
+    let letter = letter::load_named(&templates_dir, "issue")?;
+    let out = config.outbox_dir(args.out.as_deref());
+    let prior = BTreeMap::new();
+    let issued = issue::issue_all(&template, &recipients, &settings, &prior, &letter, &out)?;
+    println!(
+        "Issued {} '{}' workbook(s) for {} into {} (return by {}), with mailmerge.csv for sending.",
+        issued.len(),
+        template.id,
+        args.year,
+        out.display(),
+        issue::long_date(deadline)
+    );
+    Ok(if problems.is_empty() {
+        ptk::exit::OK
+    } else {
+        ptk::exit::REJECTED
+    })
+}

@@ -1,0 +1,74 @@
+//! Argument parsing. Each subcommand lives in its own file and only turns flags
+//! into library calls and messages.
+
+use clap::{Parser, Subcommand};
+
+mod issue;
+mod templates;
+
+const ABOUT: &str = "Partnership Toolkit: issue the annual partnership self-assessments as Excel \
+forms, read the returns, and report the scores to the Leadership Team.";
+
+const EXAMPLES: &str = "\
+Examples:
+  ptk templates list
+  ptk issue --template self-assessment --year 2026 --register samples/register.csv --out outbox/
+
+Settings you use every time (register, templates folder, return address, deadline) can go in
+ptk.toml in the working folder; flags override it.
+
+Exit codes: 0 all done; 1 finished but some input was rejected (see the messages);
+2 could not run (bad arguments, unreadable register or template).";
+
+#[derive(Parser)]
+#[command(name = "ptk", version, about = ABOUT, after_help = EXAMPLES)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// List and check the template definitions.
+    #[command(subcommand)]
+    Templates(templates::TemplatesCommand),
+    /// Write one Excel workbook per partnership, ready to email.
+    Issue(issue::IssueArgs),
+}
+
+/// Parses the command line, runs it and returns the process exit code.
+pub fn run() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                ptk::exit::CANNOT_RUN
+            } else {
+                ptk::exit::OK
+            };
+            let _ = e.print();
+            return code;
+        }
+    };
+    let config = match ptk::config::Config::load_from(std::path::Path::new(".")) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let result = match cli.command {
+        Command::Templates(cmd) => templates::run(cmd, &config),
+        Command::Issue(args) => issue::run(args, &config),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => fail(&e),
+    }
+}
+
+/// Prints an error that stopped the run, with its causes, and returns the exit code.
+fn fail(e: &anyhow::Error) -> i32 {
+    eprintln!("ptk: error: {e}");
+    for cause in e.chain().skip(1) {
+        eprintln!("  because: {cause}");
+    }
+    ptk::exit::CANNOT_RUN
+}

@@ -1,0 +1,84 @@
+//! `ptk templates list|check`.
+
+use std::path::PathBuf;
+
+use clap::Subcommand;
+use ptk::config::Config;
+use ptk::template;
+
+#[derive(Subcommand)]
+pub enum TemplatesCommand {
+    /// Show the templates in the templates folder.
+    #[command(after_help = "Example:\n  ptk templates list --templates templates/")]
+    List {
+        /// The templates folder (default: `templates` in ptk.toml, else ./templates).
+        #[arg(long)]
+        templates: Option<PathBuf>,
+    },
+    /// Check template files and report every problem with its file and line.
+    #[command(
+        after_help = "Examples:\n  ptk templates check\n  ptk templates check templates/exit.toml"
+    )]
+    Check {
+        /// Files to check (default: every .toml in the templates folder).
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        templates: Option<PathBuf>,
+    },
+}
+
+pub fn run(cmd: TemplatesCommand, config: &Config) -> anyhow::Result<i32> {
+    match cmd {
+        TemplatesCommand::List { templates } => {
+            let dir = config.templates_dir(templates.as_deref());
+            let (list, problems) = template::load_dir(&dir)?;
+            println!(
+                "{:<20} {:>7}  {:<8} {:>9}  title",
+                "id", "version", "scored", "questions"
+            );
+            for t in &list {
+                println!(
+                    "{:<20} {:>7}  {:<8} {:>9}  {}",
+                    t.id,
+                    t.version,
+                    if t.is_scored() { "yes" } else { "no" },
+                    t.questions().count(),
+                    t.title
+                );
+            }
+            report_problems(&problems)
+        }
+        TemplatesCommand::Check { files, templates } => {
+            let (checked, problems) = if files.is_empty() {
+                let dir = config.templates_dir(templates.as_deref());
+                let (list, problems) = template::load_dir(&dir)?;
+                (list.len(), problems)
+            } else {
+                let mut ok = 0;
+                let mut problems = Vec::new();
+                for f in &files {
+                    match template::load_file(f) {
+                        Ok(_) => ok += 1,
+                        Err(mut p) => problems.append(&mut p),
+                    }
+                }
+                (ok, problems)
+            };
+            if problems.is_empty() {
+                println!("{checked} template(s) checked: no problems found.");
+            }
+            report_problems(&problems)
+        }
+    }
+}
+
+fn report_problems(problems: &[template::TemplateProblem]) -> anyhow::Result<i32> {
+    if problems.is_empty() {
+        return Ok(ptk::exit::OK);
+    }
+    for p in problems {
+        eprintln!("{p}");
+    }
+    eprintln!("{} problem(s) found; fix them in the template file(s) and run `ptk templates check` again.", problems.len());
+    Ok(ptk::exit::REJECTED)
+}

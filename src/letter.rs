@@ -1,0 +1,123 @@
+//! Plain-text email templates (`templates/email/*.txt`) with `{placeholder}` fields.
+//! The first line is `Subject: …`; the rest, after a blank line, is the body.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::Context;
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Letter {
+    pub subject: String,
+    pub body: String,
+}
+
+/// A parsed email template.
+#[derive(Debug, Clone)]
+pub struct LetterTemplate {
+    subject: String,
+    body: String,
+    name: String,
+}
+
+impl LetterTemplate {
+    pub fn load(path: &Path) -> anyhow::Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the email template {}", path.display()))?;
+        Self::parse(&path.display().to_string(), &text)
+    }
+
+    pub fn parse(name: &str, text: &str) -> anyhow::Result<Self> {
+        let text = text.replace("\r\n", "\n");
+        let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+        let subject = first
+            .strip_prefix("Subject:")
+            .with_context(|| format!("{name}: the first line must start with 'Subject:'"))?
+            .trim()
+            .to_string();
+        Ok(Self {
+            subject,
+            body: rest.trim_start_matches('\n').to_string(),
+            name: name.to_string(),
+        })
+    }
+
+    /// Fills `{field}` placeholders. An unknown placeholder is an error, so a typo
+    /// never reaches a partnership officer's inbox.
+    pub fn render(&self, fields: &BTreeMap<&str, String>) -> anyhow::Result<Letter> {
+        Ok(Letter {
+            subject: fill(&self.name, &self.subject, fields)?,
+            body: fill(&self.name, &self.body, fields)?,
+        })
+    }
+}
+
+/// The email text shipped with ptk, used when `templates/email/<name>.txt` is absent.
+fn built_in(name: &str) -> Option<&'static str> {
+    match name {
+        "issue" => Some(include_str!("../templates/email/issue.txt")),
+        _ => None,
+    }
+}
+
+/// Loads `<templates>/email/<name>.txt`, falling back to the built-in text.
+pub fn load_named(templates_dir: &Path, name: &str) -> anyhow::Result<LetterTemplate> {
+    let path = templates_dir.join("email").join(format!("{name}.txt"));
+    if path.exists() {
+        return LetterTemplate::load(&path);
+    }
+    let text =
+        built_in(name).with_context(|| format!("there is no email template {}", path.display()))?;
+    LetterTemplate::parse(&format!("built-in {name}.txt"), text)
+}
+
+fn fill(name: &str, text: &str, fields: &BTreeMap<&str, String>) -> anyhow::Result<String> {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .with_context(|| format!("{name}: a '{{' has no closing '}}'"))?;
+        let key = after[..close].trim();
+        let value = fields.get(key).with_context(|| {
+            format!(
+                "{name}: unknown placeholder {{{key}}}; the ones available are {}",
+                fields
+                    .keys()
+                    .map(|k| format!("{{{k}}}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )
+        })?;
+        out.push_str(value);
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fills_placeholders() {
+        let t = LetterTemplate::parse("t", "Subject: Review {year}\n\nDear {officer},\nThanks")
+            .unwrap();
+        let f = BTreeMap::from([("year", "2026".to_string()), ("officer", "Ann".to_string())]);
+        let l = t.render(&f).unwrap();
+        assert_eq!(l.subject, "Review 2026");
+        assert_eq!(l.body, "Dear Ann,\nThanks");
+    }
+
+    #[test]
+    fn unknown_placeholder_is_an_error() {
+        let t = LetterTemplate::parse("t", "Subject: x\n\n{offcer}").unwrap();
+        let e = t
+            .render(&BTreeMap::from([("officer", String::new())]))
+            .unwrap_err();
+        assert!(e.to_string().contains("{offcer}"));
+    }
+}

@@ -1,0 +1,165 @@
+//! Shared helpers for the integration tests: run the `ptk` binary, and look inside
+//! xlsx files for what calamine does not expose (cell protection, data validation).
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// Runs `ptk` with `args` in `dir` (never the repository, so its ptk.toml is not used).
+pub fn ptk(dir: &Path, args: &[&str]) -> Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_ptk"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("RUST_LOG")
+        .output()
+        .expect("ptk runs")
+}
+
+pub fn text(o: &[u8]) -> String {
+    String::from_utf8_lossy(o).into_owned()
+}
+
+/// Issues a template from the shipped templates and register into `dir/out`.
+pub fn issue(dir: &Path, template: &str, extra: &[&str]) -> Output {
+    let templates = repo().join("templates");
+    let register = repo().join("samples/register.csv");
+    let mut args = vec![
+        "issue",
+        "--template",
+        template,
+        "--year",
+        "2026",
+        "--templates",
+        templates.to_str().unwrap(),
+        "--register",
+        register.to_str().unwrap(),
+        "--out",
+        "out",
+        "--issued-on",
+        "2026-11-23",
+        "--deadline",
+        "2027-01-29",
+        "--return-address",
+        "partnerships@rochford.gov.uk",
+    ];
+    args.extend_from_slice(extra);
+    ptk(dir, &args)
+}
+
+/// What a test needs to know about one cell of an xlsx.
+#[derive(Debug, Default)]
+pub struct XlsxFacts {
+    /// Sheet name → state ("visible", "hidden", "veryHidden").
+    pub sheet_state: HashMap<String, String>,
+    /// Defined name → formula text.
+    pub names: HashMap<String, String>,
+    /// (sheet, A1) → locked?
+    pub locked: HashMap<(String, String), bool>,
+    /// (sheet, A1) → (validation type, formula1)
+    pub validation: HashMap<(String, String), (String, String)>,
+    /// Sheet → protected?
+    pub protected: HashMap<String, bool>,
+}
+
+fn read_zip(path: &Path, name: &str) -> String {
+    let f = std::fs::File::open(path).unwrap();
+    let mut z = zip::ZipArchive::new(f).unwrap();
+    let mut s = String::new();
+    z.by_name(name).unwrap().read_to_string(&mut s).unwrap();
+    s
+}
+
+const REL_NS: &str = "http://schemas.openxmlformats.org/officeDocument/2006/relationships";
+
+pub fn inspect(path: &Path) -> XlsxFacts {
+    let mut facts = XlsxFacts::default();
+    let wb = read_zip(path, "xl/workbook.xml");
+    let wb = roxmltree::Document::parse(&wb).unwrap();
+    let rels = read_zip(path, "xl/_rels/workbook.xml.rels");
+    let rels = roxmltree::Document::parse(&rels).unwrap();
+    let target: HashMap<String, String> = rels
+        .descendants()
+        .filter(|n| n.has_tag_name("Relationship"))
+        .map(|n| {
+            (
+                n.attribute("Id").unwrap().to_string(),
+                n.attribute("Target").unwrap().to_string(),
+            )
+        })
+        .collect();
+    let styles = read_zip(path, "xl/styles.xml");
+    let styles = roxmltree::Document::parse(&styles).unwrap();
+    let xfs: Vec<bool> = styles
+        .descendants()
+        .find(|n| n.has_tag_name("cellXfs"))
+        .unwrap()
+        .children()
+        .filter(|n| n.has_tag_name("xf"))
+        .map(|xf| {
+            !xf.children()
+                .any(|c| c.has_tag_name("protection") && c.attribute("locked") == Some("0"))
+        })
+        .collect();
+    for n in wb.descendants().filter(|n| n.has_tag_name("definedName")) {
+        facts.names.insert(
+            n.attribute("name").unwrap().to_string(),
+            n.text().unwrap_or("").to_string(),
+        );
+    }
+    for s in wb.descendants().filter(|n| n.has_tag_name("sheet")) {
+        let name = s.attribute("name").unwrap().to_string();
+        facts.sheet_state.insert(
+            name.clone(),
+            s.attribute("state").unwrap_or("visible").to_string(),
+        );
+        let rid = s.attribute((REL_NS, "id")).unwrap();
+        let xml = read_zip(path, &format!("xl/{}", target[rid]));
+        let doc = roxmltree::Document::parse(&xml).unwrap();
+        facts.protected.insert(
+            name.clone(),
+            doc.descendants().any(|n| n.has_tag_name("sheetProtection")),
+        );
+        for c in doc.descendants().filter(|n| n.has_tag_name("c")) {
+            let s_idx: usize = c.attribute("s").map_or(0, |s| s.parse().unwrap());
+            facts.locked.insert(
+                (name.clone(), c.attribute("r").unwrap().to_string()),
+                xfs[s_idx],
+            );
+        }
+        for dv in doc
+            .descendants()
+            .filter(|n| n.has_tag_name("dataValidation"))
+        {
+            let kind = dv.attribute("type").unwrap_or("any").to_string();
+            let f1 = dv
+                .children()
+                .find(|c| c.has_tag_name("formula1"))
+                .and_then(|c| c.text())
+                .unwrap_or("")
+                .to_string();
+            for cell in dv.attribute("sqref").unwrap().split_whitespace() {
+                facts
+                    .validation
+                    .insert((name.clone(), cell.to_string()), (kind.clone(), f1.clone()));
+            }
+        }
+    }
+    facts
+}
+
+/// Lists the .xlsx files in a folder, sorted.
+pub fn xlsx_files(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "xlsx"))
+        .collect();
+    v.sort();
+    v
+}
