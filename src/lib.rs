@@ -13,12 +13,16 @@
 
 pub mod config;
 pub mod contract;
+pub mod ingest;
 pub mod issue;
 pub mod letter;
 pub mod output;
+pub mod read;
 pub mod register;
 pub mod score;
+pub mod store;
 pub mod template;
+pub mod validate;
 
 /// Process exit codes, documented in the README.
 pub mod exit {

@@ -52,6 +52,9 @@ pub struct IssueArgs {
     /// Issue to the good rows even if some register rows are rejected.
     #[arg(long)]
     skip_bad_rows: bool,
+    /// The history store to take earlier years' scores from (default: `store` in ptk.toml; skipped if it does not exist).
+    #[arg(long)]
+    store: Option<PathBuf>,
     /// Environment variable holding a sheet-protection password (default: none, sheets are protected without one).
     #[arg(long)]
     password_env: Option<String>,
@@ -121,7 +124,17 @@ pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
     }
     let letter = letter::load_named(&templates_dir, "issue")?;
     let out = config.outbox_dir(args.out.as_deref());
-    let prior = BTreeMap::new();
+    // Earlier scores are shown on the form for reference, when a store exists.
+    let store_path = config.store_path(args.store.as_deref());
+    let prior: BTreeMap<String, Vec<ptk::score::PriorScore>> =
+        if store_path.exists() && template.is_scored() {
+            ptk::store::Store::open(&store_path)?
+                .prior_scores(&template.id, args.year)?
+                .into_iter()
+                .collect()
+        } else {
+            BTreeMap::new()
+        };
     let issued = issue::issue_all(&template, &recipients, &settings, &prior, &letter, &out)?;
     println!(
         "Issued {} '{}' workbook(s) for {} into {} (return by {}), with mailmerge.csv for sending.",

@@ -3,6 +3,8 @@
 
 use clap::{Parser, Subcommand};
 
+mod history;
+mod ingest;
 mod issue;
 mod templates;
 
@@ -13,6 +15,8 @@ const EXAMPLES: &str = "\
 Examples:
   ptk templates list
   ptk issue --template self-assessment --year 2026 --register samples/register.csv --out outbox/
+  ptk ingest returns/ --year 2026
+  ptk history import samples/history.csv
 
 Settings you use every time (register, templates folder, return address, deadline) can go in
 ptk.toml in the working folder; flags override it.
@@ -34,6 +38,11 @@ enum Command {
     Templates(templates::TemplatesCommand),
     /// Write one Excel workbook per partnership, ready to email.
     Issue(issue::IssueArgs),
+    /// Read returned workbooks: identify, validate, score and store them.
+    Ingest(ingest::IngestArgs),
+    /// Import or export earlier years' scores.
+    #[command(subcommand)]
+    History(history::HistoryCommand),
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -57,6 +66,8 @@ pub fn run() -> i32 {
     let result = match cli.command {
         Command::Templates(cmd) => templates::run(cmd, &config),
         Command::Issue(args) => issue::run(args, &config),
+        Command::Ingest(args) => ingest::run(args, &config),
+        Command::History(cmd) => history::run(cmd, &config),
     };
     match result {
         Ok(code) => code,

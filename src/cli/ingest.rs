@@ -1,0 +1,178 @@
+//! `ptk ingest`: read the returned workbooks into the history store.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use clap::Args;
+use ptk::config::Config;
+use ptk::ingest::{self, Context, Status};
+use ptk::read::Limits;
+use ptk::store::Store;
+use ptk::{register, template};
+
+const EXAMPLES: &str = "\
+Examples:
+  ptk ingest samples/returns --year 2026
+  ptk ingest inbox/ late-returns/HWB03.xlsx --year 2026 --store reviews.db --report-dir reports/
+
+Reads .xlsx, .xlsm, .xls and .ods files (folders are searched recursively), identifies each
+return from its hidden _ptk sheet, validates every answer and scores it. Files already
+ingested are recognised by their content and not read again; a corrected return replaces
+the earlier one. Writes ingest-report.csv (one row per file) and findings.csv (one row per
+problem) next to the store, or into --report-dir.
+
+Exit codes: 0 every return accepted; 1 finished, but some files were rejected;
+2 could not run (bad arguments, unreadable register or templates, store problem).";
+
+#[derive(Args)]
+#[command(after_help = EXAMPLES)]
+pub struct IngestArgs {
+    /// Returned workbooks, or folders holding them.
+    #[arg(required = true, value_name = "DIR|FILE")]
+    pub paths: Vec<PathBuf>,
+    /// The review year the returns are for.
+    #[arg(long)]
+    pub year: i32,
+    /// The partnership register CSV (default: `register` in ptk.toml).
+    #[arg(long)]
+    pub register: Option<PathBuf>,
+    /// The templates folder (default: `templates` in ptk.toml, else ./templates).
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+    /// The history store (default: `store` in ptk.toml, else ./ptk.db).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    /// Where to write ingest-report.csv and findings.csv (default: beside the store).
+    #[arg(long)]
+    pub report_dir: Option<PathBuf>,
+    /// No progress bar; print only files that need attention, and the summary.
+    #[arg(long, short)]
+    pub quiet: bool,
+    /// Ingest even if some register rows are rejected (their returns are then rejected as unknown).
+    #[arg(long)]
+    pub skip_bad_rows: bool,
+    /// Largest file accepted, in megabytes.
+    #[arg(long, default_value_t = 20)]
+    pub max_file_mb: u64,
+}
+
+pub fn run(args: IngestArgs, config: &Config) -> anyhow::Result<i32> {
+    let templates_dir = config.templates_dir(args.templates.as_deref());
+    let (templates, template_problems) = template::load_dir(&templates_dir)?;
+    if !template_problems.is_empty() {
+        for p in &template_problems {
+            eprintln!("{p}");
+        }
+        anyhow::bail!(
+            "the templates in {} have problems (above); fix them and run again",
+            templates_dir.display()
+        );
+    }
+    let register_path = config.register_path(args.register.as_deref());
+    let (register, problems) = register::load(&register_path)?;
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    if !problems.is_empty() && !args.skip_bad_rows {
+        anyhow::bail!(
+            "{} register row(s) have problems (above); fix them, or run again with --skip-bad-rows",
+            problems.len()
+        );
+    }
+    let store_path = config.store_path(args.store.as_deref());
+    let mut store = Store::open(&store_path)?;
+    let inputs = ingest::collect_inputs(&args.paths)?;
+    let seen = store.seen_files()?;
+    let ctx = Context {
+        templates: &templates,
+        register: &register,
+        year: args.year,
+        limits: Limits {
+            max_file_bytes: args.max_file_mb.saturating_mul(1024 * 1024),
+            ..Limits::default()
+        },
+        seen: &seen,
+    };
+
+    let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
+        let b = indicatif::ProgressBar::new(inputs.len() as u64);
+        b.set_style(
+            indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files  {per_sec}  {msg}")
+                .expect("valid template"),
+        );
+        b
+    });
+    let outcomes = ingest::process_all(&inputs, &ctx, &|_| {
+        if let Some(b) = &bar {
+            b.inc(1);
+        }
+    });
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    // One line per file, in input order, once duplicates are settled.
+    for o in &outcomes {
+        let attention = matches!(
+            o.status,
+            Status::Rejected | Status::Duplicate | Status::AcceptedWithWarnings
+        );
+        if (bar.is_none() && !args.quiet) || attention {
+            eprintln!(
+                "{:<22} {}  {}",
+                o.status.as_str(),
+                o.path.display(),
+                o.message
+            );
+        }
+    }
+
+    let summary = ingest::summary(&outcomes);
+    let started = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+    let fail_after = std::env::var("PTK_TEST_CRASH_AFTER")
+        .ok()
+        .and_then(|v| v.parse().ok());
+    let changes = store
+        .record_run(
+            args.year,
+            &started,
+            &register.partnerships,
+            &ingest::records(&outcomes),
+            &summary,
+            fail_after,
+        )
+        .with_context(|| {
+            format!(
+                "nothing from this run was saved to {}",
+                store_path.display()
+            )
+        })?;
+
+    let report_dir = args.report_dir.clone().unwrap_or_else(|| {
+        store_path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), PathBuf::from)
+    });
+    let (report, findings) = ingest::write_reports(&report_dir, &outcomes, &store)?;
+
+    println!("{summary}");
+    for (p, t, y) in &changes.replaced {
+        println!("A corrected {t} return for {p} ({y}) replaced the earlier one.");
+    }
+    let rejected = outcomes.iter().filter(|o| o.needs_correction()).count();
+    if rejected > 0 {
+        println!("{rejected} file(s) were rejected (now or in an earlier run) and need correcting by the partnership; see {}.", findings.display());
+    }
+    println!(
+        "Report: {}  Findings: {}  Store: {}",
+        report.display(),
+        findings.display(),
+        store_path.display()
+    );
+    Ok(if rejected > 0 {
+        ptk::exit::REJECTED
+    } else {
+        ptk::exit::OK
+    })
+}

@@ -1,0 +1,818 @@
+//! Ingest: the year-end batch import of returned workbooks.
+//!
+//! Every input file ends with exactly one status: accepted, accepted-with-warnings,
+//! rejected, duplicate, unchanged or skipped. Files are read, identified, validated
+//! and scored in parallel; the results are written to the store in one transaction
+//! and to `ingest-report.csv` and `findings.csv`.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use sha2::{Digest, Sha256};
+
+use crate::contract::{self, CellRef};
+use crate::read::{self, CellValue, Limits, Workbook};
+use crate::register::Register;
+use crate::score::{self, Score};
+use crate::store::{AcceptedReturn, FileRecord, SeenFile, Store};
+use crate::template::{Layout, Template};
+use crate::validate::{self, Answer, Code, Finding, Severity};
+
+/// The outcome of one input file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Status {
+    Accepted,
+    AcceptedWithWarnings,
+    Rejected,
+    Duplicate,
+    Unchanged,
+    Skipped,
+}
+
+impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Accepted,
+        Status::AcceptedWithWarnings,
+        Status::Rejected,
+        Status::Duplicate,
+        Status::Unchanged,
+        Status::Skipped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Accepted => "accepted",
+            Status::AcceptedWithWarnings => "accepted-with-warnings",
+            Status::Rejected => "rejected",
+            Status::Duplicate => "duplicate",
+            Status::Unchanged => "unchanged",
+            Status::Skipped => "skipped",
+        }
+    }
+
+    pub fn is_accepted(self) -> bool {
+        matches!(self, Status::Accepted | Status::AcceptedWithWarnings)
+    }
+}
+
+/// A file found among the inputs, with the reason to skip it if there is one.
+#[derive(Debug, Clone)]
+pub struct Input {
+    pub path: PathBuf,
+    pub skip: Option<String>,
+}
+
+/// File endings read as workbooks.
+pub const WORKBOOK_EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
+
+/// Expands folders (recursively, in name order) into the files to ingest. Hidden
+/// folders are not entered (reported as one skipped entry); nothing is dropped silently.
+pub fn collect_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+    let mut out = Vec::new();
+    for p in paths {
+        let meta = std::fs::metadata(p).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read {}: {e}. Check the path of the returns folder or file.",
+                p.display()
+            )
+        })?;
+        if meta.is_file() {
+            out.push(classify(p));
+            continue;
+        }
+        let walker = walkdir::WalkDir::new(p)
+            .follow_links(false)
+            .sort_by_file_name()
+            .into_iter();
+        let mut it = walker;
+        while let Some(entry) = it.next() {
+            let entry = match entry {
+                Ok(e) => e,
+                Err(e) => {
+                    let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| p.clone());
+                    out.push(Input {
+                        path,
+                        skip: Some(format!("cannot be read: {e}")),
+                    });
+                    continue;
+                }
+            };
+            let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
+            if entry.file_type().is_dir() {
+                if hidden {
+                    out.push(Input {
+                        path: entry.path().to_path_buf(),
+                        skip: Some("hidden folder: not looked into".into()),
+                    });
+                    it.skip_current_dir();
+                }
+                continue;
+            }
+            if entry.file_type().is_symlink() {
+                out.push(Input {
+                    path: entry.path().to_path_buf(),
+                    skip: Some("a link, not a file: not followed".into()),
+                });
+                continue;
+            }
+            out.push(classify(entry.path()));
+        }
+    }
+    Ok(out)
+}
+
+fn classify(path: &Path) -> Input {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let skip = if name.starts_with("~$") || name.starts_with(".~lock.") {
+        Some("an Office lock file (left while the workbook is open), not a return".to_string())
+    } else if name.starts_with('.') {
+        Some("a hidden file, not a return".to_string())
+    } else if !WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
+        Some(format!(
+            "not a workbook (ptk reads {}): if it is a return, save it as .xlsx",
+            WORKBOOK_EXTENSIONS.map(|e| format!(".{e}")).join(", ")
+        ))
+    } else {
+        None
+    };
+    Input {
+        path: path.to_path_buf(),
+        skip,
+    }
+}
+
+/// What is fixed for a whole run.
+pub struct Context<'a> {
+    pub templates: &'a [Template],
+    pub register: &'a Register,
+    pub year: i32,
+    pub limits: Limits,
+    /// Files already in the store, by content hash.
+    pub seen: &'a HashMap<String, SeenFile>,
+}
+
+/// Everything learned from one file.
+#[derive(Debug, Clone)]
+pub struct Outcome {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub status: Status,
+    pub partnership_id: Option<String>,
+    pub template_id: Option<String>,
+    pub template_version: Option<u32>,
+    pub year: Option<i32>,
+    pub issued_at: Option<String>,
+    pub findings: Vec<Finding>,
+    pub message: String,
+    /// Validated answers and evidence, for accepted returns.
+    pub answers: Vec<(String, String, Option<f64>, String)>,
+    pub score: Option<Score>,
+    /// Modification time, to choose between duplicates.
+    pub modified: Option<std::time::SystemTime>,
+    /// For an unchanged file: the status it was given when first ingested.
+    pub previous: Option<String>,
+}
+
+impl Outcome {
+    fn new(path: &Path, status: Status, message: impl Into<String>) -> Self {
+        Self {
+            path: path.to_path_buf(),
+            sha256: String::new(),
+            status,
+            partnership_id: None,
+            template_id: None,
+            template_version: None,
+            year: None,
+            issued_at: None,
+            findings: Vec::new(),
+            message: message.into(),
+            answers: Vec::new(),
+            score: None,
+            modified: None,
+            previous: None,
+        }
+    }
+
+    fn reject(mut self, finding: Finding) -> Self {
+        self.status = Status::Rejected;
+        self.message = finding.message.clone();
+        self.findings.push(finding);
+        self
+    }
+
+    pub fn errors(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Error)
+            .count()
+    }
+
+    /// Rejected now, or unchanged since it was rejected: the partnership still has to correct it.
+    pub fn needs_correction(&self) -> bool {
+        self.status == Status::Rejected
+            || (self.status == Status::Unchanged
+                && self.previous.as_deref() == Some(Status::Rejected.as_str()))
+    }
+
+    pub fn warnings(&self) -> usize {
+        self.findings
+            .iter()
+            .filter(|f| f.severity == Severity::Warning)
+            .count()
+    }
+}
+
+/// Processes one input file completely. Never panics on bad input; every problem
+/// becomes a finding.
+pub fn process(input: &Input, ctx: &Context<'_>) -> Outcome {
+    if let Some(why) = &input.skip {
+        return Outcome::new(&input.path, Status::Skipped, why.clone());
+    }
+    let bytes = match read::read_bounded(&input.path, &ctx.limits) {
+        Ok(Ok(b)) => b,
+        Ok(Err(e)) => {
+            return Outcome::new(&input.path, Status::Rejected, "")
+                .reject(Finding::file(Code::TooLarge, e.message()))
+        }
+        Err(e) => {
+            return Outcome::new(&input.path, Status::Rejected, "").reject(Finding::file(
+                Code::Unreadable,
+                format!(
+                    "the file cannot be read ({e}); check it is not open or locked and run again"
+                ),
+            ))
+        }
+    };
+    let mut out = Outcome::new(&input.path, Status::Rejected, "");
+    out.sha256 = hex(&Sha256::digest(&bytes));
+    out.modified = std::fs::metadata(&input.path)
+        .and_then(|m| m.modified())
+        .ok();
+    if let Some(seen) = ctx.seen.get(&out.sha256) {
+        out.status = Status::Unchanged;
+        out.partnership_id = seen.partnership_id.clone();
+        out.template_id = seen.template_id.clone();
+        out.template_version = seen.template_version;
+        out.year = seen.year;
+        out.previous = Some(seen.status.clone());
+        out.message = format!(
+            "already ingested (as {}{}); not read again",
+            seen.status,
+            if seen.path != input.path.display().to_string() {
+                format!(", from {}", seen.path)
+            } else {
+                String::new()
+            }
+        );
+        return out;
+    }
+    examine(out, &bytes, ctx)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    use std::fmt::Write;
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut s, b| {
+            let _ = write!(s, "{b:02x}");
+            s
+        })
+}
+
+/// The identification keys of a return, from its hidden sheet.
+struct Identity {
+    template_id: String,
+    version: u32,
+    partnership_id: String,
+    year: i32,
+    issued_at: String,
+    keys: HashMap<String, String>,
+}
+
+fn identify(ids: Vec<(String, String)>) -> Result<Identity, String> {
+    let mut keys: HashMap<String, String> = HashMap::new();
+    for (k, v) in ids {
+        keys.entry(k.to_ascii_lowercase()).or_insert(v);
+    }
+    let missing: Vec<&str> = contract::REQUIRED_KEYS
+        .iter()
+        .copied()
+        .filter(|k| keys.get(*k).is_none_or(|v| v.is_empty()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(format!(
+            "its identification sheet '{}' is missing {}",
+            contract::ID_SHEET,
+            missing.join(", ")
+        ));
+    }
+    let whole = |k: &str| -> Option<i64> {
+        let v = keys[k].trim();
+        v.parse::<i64>().ok().or_else(|| {
+            v.parse::<f64>()
+                .ok()
+                .filter(|f| f.fract() == 0.0)
+                .map(|f| f as i64)
+        })
+    };
+    let version = whole(contract::KEY_TEMPLATE_VERSION)
+        .and_then(|v| u32::try_from(v).ok())
+        .ok_or("its template_version is not a whole number")?;
+    let year = whole(contract::KEY_YEAR)
+        .and_then(|v| i32::try_from(v).ok())
+        .ok_or("its year is not a whole number")?;
+    Ok(Identity {
+        template_id: keys[contract::KEY_TEMPLATE_ID].trim().to_string(),
+        version,
+        partnership_id: keys[contract::KEY_PARTNERSHIP_ID].trim().to_string(),
+        year,
+        issued_at: keys[contract::KEY_ISSUED_AT].trim().to_string(),
+        keys,
+    })
+}
+
+fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
+    let mut wb = match Workbook::open(bytes, ctx.limits) {
+        Ok(wb) => wb,
+        Err(e) => {
+            let code = Code::parse(e.code()).unwrap_or(Code::Unreadable);
+            return out.reject(Finding::file(code, e.message()));
+        }
+    };
+    let ids = match wb.identification() {
+        Ok(Some(ids)) => ids,
+        Ok(None) => {
+            return out.reject(Finding::file(
+                Code::NotPtk,
+                format!(
+                    "this is not a form issued by ptk: it has no hidden '{}' identification sheet. If the answers were copied into another workbook, ask for them on the issued form",
+                    contract::ID_SHEET
+                ),
+            ))
+        }
+        Err(e) => return out.reject(Finding::file(Code::Unreadable, e.message())),
+    };
+    let id = match identify(ids) {
+        Ok(id) => id,
+        Err(why) => return out.reject(Finding::file(Code::NotPtk, format!("this file cannot be identified as a ptk return: {why}. Ask for the answers on the issued form"))),
+    };
+    out.partnership_id = Some(id.partnership_id.clone());
+    out.template_id = Some(id.template_id.clone());
+    out.template_version = Some(id.version);
+    out.year = Some(id.year);
+    out.issued_at = Some(id.issued_at.clone());
+
+    let Some(template) = ctx.templates.iter().find(|t| t.id == id.template_id) else {
+        return out.reject(Finding::file(
+            Code::UnknownTemplate,
+            format!("the return is for template '{}', which is not in the templates folder; check the templates folder (option --templates)", id.template_id),
+        ));
+    };
+    if id.version > template.version {
+        return out.reject(Finding::file(
+            Code::UnknownVersion,
+            format!(
+                "the return was made from version {} of '{}', but the newest version here is {}; update the templates folder to the one the form was issued from",
+                id.version, template.id, template.version
+            ),
+        ));
+    }
+    let Some(partnership) = ctx.register.get(&id.partnership_id) else {
+        return out.reject(Finding::file(
+            Code::UnknownPartnership,
+            format!("the return is for partnership '{}', which is not in the register; add it to the register or check the file came from this council", id.partnership_id),
+        ));
+    };
+    if id.year != ctx.year {
+        return out.reject(Finding::file(
+            Code::WrongYear,
+            format!(
+                "this is the {} form, not {}'s; if the partnership sent last year's file by mistake, ask for the {} return",
+                id.year, ctx.year, ctx.year
+            ),
+        ));
+    }
+    if !template.issue_to.contains(&partnership.status) {
+        out.findings.push(Finding::file(
+            Code::StatusMismatch,
+            format!(
+                "the register says {} is '{}', but this {} is for {} partnerships; check the register is up to date",
+                partnership.id,
+                partnership.status,
+                template.title,
+                template.issue_to.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(" or ")
+            ),
+        ));
+    }
+
+    // Locate every answer (and evidence) cell: by defined name first, then the cell map.
+    let names: HashMap<String, &str> = wb
+        .defined_names()
+        .iter()
+        .map(|(n, r)| (n.to_ascii_lowercase(), r.as_str()))
+        .collect();
+    let locate = |name: &str| -> Option<CellRef> {
+        let key = name.to_ascii_lowercase();
+        names
+            .get(&key)
+            .and_then(|r| contract::parse_ref(r))
+            .or_else(|| id.keys.get(&key).and_then(|r| contract::parse_ref(r)))
+    };
+    let mut unmapped = Vec::new();
+    let mut answer_cells: Vec<(String, CellRef)> = Vec::new();
+    let mut evidence_cells: Vec<(String, CellRef)> = Vec::new();
+    for (_, q) in template.questions() {
+        match locate(&q.answer_name()) {
+            Some(c) => answer_cells.push((q.id.clone(), c)),
+            None => unmapped.push(q.id.clone()),
+        }
+        if q.evidence {
+            if let Some(c) = locate(&contract::evidence_name(&q.id)) {
+                evidence_cells.push((q.id.clone(), c));
+            }
+        }
+    }
+    if !unmapped.is_empty() {
+        let list = unmapped
+            .iter()
+            .take(5)
+            .map(|q| validate::describe(template, q))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let more = if unmapped.len() > 5 {
+            format!(" and {} more", unmapped.len() - 5)
+        } else {
+            String::new()
+        };
+        let finding = if id.version < template.version {
+            Finding::file(
+                Code::UnknownVersion,
+                format!(
+                    "the return was made from version {} of '{}', and the current version {} asks questions it does not have ({list}{more}); send the partnership the current form",
+                    id.version, template.id, template.version
+                ),
+            )
+        } else {
+            Finding::file(
+                Code::StructureChanged,
+                format!("the answer cells of {list}{more} cannot be found: the form's structure was changed. Ask the partnership to fill in a fresh copy of the issued form"),
+            )
+        };
+        return out.reject(finding);
+    }
+    if id.version < template.version {
+        out.findings.push(Finding::file(
+            Code::OlderVersion,
+            format!("the return was made from version {} of '{}' (current: {}); its questions still match, so it was read", id.version, template.id, template.version),
+        ));
+    }
+
+    // Read the wanted cells, sheet by sheet.
+    let mut by_sheet: BTreeMap<&str, Vec<(u32, u32)>> = BTreeMap::new();
+    for (_, c) in answer_cells.iter().chain(&evidence_cells) {
+        by_sheet
+            .entry(c.sheet.as_str())
+            .or_default()
+            .push((c.row, c.col));
+    }
+    let mut values: HashMap<(String, u32, u32), CellValue> = HashMap::new();
+    for (sheet, wanted) in by_sheet {
+        match wb.cells(sheet, &wanted) {
+            Ok(Some(found)) => {
+                for ((r, c), v) in found {
+                    values.insert((sheet.to_string(), r, c), v);
+                }
+            }
+            Ok(None) => {
+                return out.reject(Finding::file(
+                    Code::StructureChanged,
+                    format!("the sheet '{sheet}' is missing (it may have been renamed or deleted); ask the partnership to fill in a fresh copy of the issued form"),
+                ))
+            }
+            Err(e) => return out.reject(Finding::file(Code::Unreadable, e.message())),
+        }
+    }
+    let take = |c: &CellRef| {
+        values
+            .get(&(c.sheet.clone(), c.row, c.col))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let cells: HashMap<String, (CellRef, CellValue)> = answer_cells
+        .iter()
+        .map(|(q, c)| (q.clone(), (c.clone(), take(c))))
+        .collect();
+    let evidence: HashMap<&str, String> = evidence_cells
+        .iter()
+        .map(|(q, c)| (q.as_str(), take(c).display().trim().to_string()))
+        .collect();
+
+    let (answers, mut findings) = validate::validate_return(template, &cells);
+    out.findings.append(&mut findings);
+    if out.errors() > 0 {
+        let n = out.errors();
+        let first = out
+            .findings
+            .iter()
+            .find(|f| f.severity == Severity::Error)
+            .map(|f| f.message.clone())
+            .unwrap_or_default();
+        out.status = Status::Rejected;
+        out.message = if n == 1 {
+            first
+        } else {
+            format!("{n} problems to correct; the first: {first}")
+        };
+        return out;
+    }
+
+    // Accepted: score it and keep the answers.
+    let s = score::score(template, |q| answers.get(q).and_then(Answer::choice));
+    for (_, q) in template.questions() {
+        let a = answers.get(&q.id).cloned().unwrap_or(Answer::Blank);
+        let points = a
+            .choice()
+            .and_then(|i| q.options.get(i))
+            .and_then(|o| o.points);
+        out.answers.push((
+            q.id.clone(),
+            a.display(q),
+            points,
+            evidence.get(q.id.as_str()).cloned().unwrap_or_default(),
+        ));
+    }
+    for section in template
+        .sections
+        .iter()
+        .filter(|s| matches!(s.layout, Layout::Risks { .. }))
+    {
+        let Layout::Risks { rows, .. } = section.layout else {
+            continue;
+        };
+        for n in 1..=rows {
+            let get = |f: &str| {
+                answers
+                    .get(&format!("{}_{n}_{f}", section.id))
+                    .and_then(Answer::number)
+            };
+            if let (Some(l), Some(i)) = (get("likelihood"), get("impact")) {
+                let (risk, rating) = score::risk_score(template, l, i);
+                out.answers.push((
+                    format!("{}_{n}_score", section.id),
+                    read::format_number(risk),
+                    Some(risk),
+                    String::new(),
+                ));
+                out.answers.push((
+                    format!("{}_{n}_rating", section.id),
+                    rating.unwrap_or_default(),
+                    None,
+                    String::new(),
+                ));
+            }
+        }
+    }
+    out.status = if out.warnings() > 0 {
+        Status::AcceptedWithWarnings
+    } else {
+        Status::Accepted
+    };
+    out.message = match (&s.overall, &s.band) {
+        (Some(o), Some(b)) if template.is_scored() => {
+            format!("{} scored {o:.1}% ({b})", partnership.id)
+        }
+        _ => format!("{} {} received", partnership.id, template.title),
+    };
+    out.score = template.is_scored().then_some(s);
+    out
+}
+
+/// Among accepted returns for the same partnership, template and year, keeps the one
+/// issued latest (then saved latest, then last by path) and marks the others duplicate.
+pub fn resolve_duplicates(outcomes: &mut [Outcome]) {
+    let mut groups: HashMap<(String, String, i32), Vec<usize>> = HashMap::new();
+    for (i, o) in outcomes.iter().enumerate() {
+        if let (true, Some(p), Some(t), Some(y)) = (
+            o.status.is_accepted(),
+            &o.partnership_id,
+            &o.template_id,
+            o.year,
+        ) {
+            groups
+                .entry((p.to_ascii_lowercase(), t.clone(), y))
+                .or_default()
+                .push(i);
+        }
+    }
+    for idx in groups.into_values().filter(|g| g.len() > 1) {
+        let keep = *idx
+            .iter()
+            .max_by(|&&a, &&b| {
+                let (x, y) = (&outcomes[a], &outcomes[b]);
+                (&x.issued_at, x.modified, &x.path).cmp(&(&y.issued_at, y.modified, &y.path))
+            })
+            .expect("group has members");
+        let kept_path = outcomes[keep].path.display().to_string();
+        for &i in idx.iter().filter(|&&i| i != keep) {
+            let o = &mut outcomes[i];
+            o.status = Status::Duplicate;
+            o.message = format!(
+                "another return for {} ({kept_path}) was issued or saved later and is used instead",
+                o.partnership_id.clone().unwrap_or_default()
+            );
+            o.findings
+                .push(Finding::file(Code::DuplicateReturn, o.message.clone()));
+        }
+    }
+}
+
+/// Counts of each status, in [`Status::ALL`] order.
+pub fn tally(outcomes: &[Outcome]) -> Vec<(Status, usize)> {
+    Status::ALL
+        .iter()
+        .map(|s| (*s, outcomes.iter().filter(|o| o.status == *s).count()))
+        .collect()
+}
+
+/// "12 files: 9 accepted, 1 accepted with warnings, 1 rejected, 1 skipped."
+pub fn summary(outcomes: &[Outcome]) -> String {
+    let parts: Vec<String> = tally(outcomes)
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(s, n)| format!("{n} {}", s.as_str().replace('-', " ")))
+        .collect();
+    format!(
+        "{} file{}: {}.",
+        outcomes.len(),
+        if outcomes.len() == 1 { "" } else { "s" },
+        if parts.is_empty() {
+            "nothing to do".to_string()
+        } else {
+            parts.join(", ")
+        }
+    )
+}
+
+/// Converts outcomes into store records.
+pub fn records(outcomes: &[Outcome]) -> Vec<FileRecord> {
+    outcomes
+        .iter()
+        .map(|o| FileRecord {
+            sha256: o.sha256.clone(),
+            path: o.path.display().to_string(),
+            status: o.status.as_str().to_string(),
+            partnership_id: o.partnership_id.clone(),
+            template_id: o.template_id.clone(),
+            template_version: o.template_version,
+            year: o.year,
+            issued_at: o.issued_at.clone(),
+            message: o.message.clone(),
+            findings: o.findings.clone(),
+            accepted: o.status.is_accepted().then(|| AcceptedReturn {
+                status: o.status.as_str().to_string(),
+                overall: o.score.as_ref().and_then(|s| s.overall),
+                band: o.score.as_ref().and_then(|s| s.band.clone()),
+                answers: o.answers.clone(),
+                scores: o
+                    .score
+                    .as_ref()
+                    .map(|s| {
+                        s.sections
+                            .iter()
+                            .map(|x| (x.section_id.clone(), x.percent, x.points, x.max_points))
+                            .chain(std::iter::once((
+                                score::OVERALL.to_string(),
+                                s.overall,
+                                s.sections.iter().map(|x| x.points).sum(),
+                                s.sections.iter().map(|x| x.max_points).sum(),
+                            )))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            }),
+        })
+        .collect()
+}
+
+/// Writes `ingest-report.csv` (one row per input file) and `findings.csv` (one row
+/// per finding, including the stored findings of unchanged files) atomically.
+pub fn write_reports(
+    dir: &Path,
+    outcomes: &[Outcome],
+    store: &Store,
+) -> anyhow::Result<(PathBuf, PathBuf)> {
+    use crate::output::SafeCsv;
+    let mut report = SafeCsv::new();
+    report.row([
+        "path",
+        "sha256",
+        "status",
+        "partnership_id",
+        "template_id",
+        "template_version",
+        "year",
+        "errors",
+        "warnings",
+        "message",
+    ])?;
+    let mut findings = SafeCsv::new();
+    findings.row([
+        "path",
+        "partnership_id",
+        "sheet",
+        "cell",
+        "question_id",
+        "severity",
+        "code",
+        "message",
+    ])?;
+    for o in outcomes {
+        let path = o.path.display().to_string();
+        let pid = o.partnership_id.clone().unwrap_or_default();
+        let mut these: Vec<[String; 8]> = o
+            .findings
+            .iter()
+            .map(|f| {
+                [
+                    path.clone(),
+                    pid.clone(),
+                    f.sheet.clone(),
+                    f.cell.clone(),
+                    f.question_id.clone(),
+                    f.severity.as_str().into(),
+                    f.code.as_str().into(),
+                    f.message.clone(),
+                ]
+            })
+            .collect();
+        if o.status == Status::Unchanged {
+            these = store
+                .findings_for(&o.sha256)?
+                .into_iter()
+                .map(|f| {
+                    [
+                        path.clone(),
+                        f.partnership_id,
+                        f.sheet,
+                        f.cell,
+                        f.question_id,
+                        f.severity,
+                        f.code,
+                        f.message,
+                    ]
+                })
+                .collect();
+        }
+        let errors = these.iter().filter(|f| f[5] == "error").count();
+        let warnings = these.iter().filter(|f| f[5] == "warning").count();
+        report.row([
+            path.clone(),
+            o.sha256.clone(),
+            o.status.as_str().to_string(),
+            pid.clone(),
+            o.template_id.clone().unwrap_or_default(),
+            o.template_version
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            o.year.map(|v| v.to_string()).unwrap_or_default(),
+            errors.to_string(),
+            warnings.to_string(),
+            o.message.clone(),
+        ])?;
+        for f in these {
+            findings.row(f)?;
+        }
+    }
+    std::fs::create_dir_all(dir)?;
+    let (r, f) = (dir.join("ingest-report.csv"), dir.join("findings.csv"));
+    report.write_to(&r)?;
+    findings.write_to(&f)?;
+    Ok((r, f))
+}
+
+/// Reads, validates and scores every input in parallel, calling `progress` after each
+/// file, then resolves duplicates. Outcomes are in input order.
+pub fn process_all(
+    inputs: &[Input],
+    ctx: &Context<'_>,
+    progress: &(dyn Fn(&Outcome) + Sync),
+) -> Vec<Outcome> {
+    let mut outcomes: Vec<Outcome> = inputs
+        .par_iter()
+        .map(|i| {
+            let o = process(i, ctx);
+            progress(&o);
+            o
+        })
+        .collect();
+    resolve_duplicates(&mut outcomes);
+    outcomes
+}

@@ -1,0 +1,570 @@
+//! Reading a returned workbook: whatever Excel, LibreOffice or a script saved
+//! (xlsx, xlsm, xls, ods), recognised by its content rather than its file name.
+//!
+//! A returned file is untrusted input, so reading is bounded:
+//! - the file must be at most [`Limits::max_file_bytes`] (checked on the bytes read,
+//!   never on a size the file claims);
+//! - xlsx/xlsm sheets are streamed cell by cell and only the wanted cells are kept,
+//!   stopping after the last wanted row;
+//! - an ODS sheet's real extent is measured by a streaming pre-scan before calamine
+//!   builds its grid, and refused if the grid would exceed [`Limits::max_cells`];
+//! - the identification sheet is read up to [`Limits::max_id_rows`] rows.
+
+use std::collections::HashMap;
+use std::io::{Cursor, Read};
+
+use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsx};
+use chrono::NaiveDate;
+
+use crate::contract;
+
+/// Bounds on what one file may cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_file_bytes: u64,
+    /// Most cells a sheet grid may have (rows × columns of its used extent).
+    pub max_cells: u64,
+    /// Most rows read from the identification sheet.
+    pub max_id_rows: u32,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 20 * 1024 * 1024,
+            max_cells: 2_000_000,
+            max_id_rows: 5_000,
+        }
+    }
+}
+
+/// The container a file really is, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    Ods,
+    Xls,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Xlsx => "xlsx",
+            Format::Ods => "ods",
+            Format::Xls => "xls",
+        }
+    }
+}
+
+/// Why a file could not be read, in terms an officer can act on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadError {
+    TooLarge { bytes: u64, limit: u64 },
+    Encrypted,
+    Corrupt(String),
+}
+
+impl ReadError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReadError::TooLarge { .. } => "too-large",
+            ReadError::Encrypted => "encrypted",
+            ReadError::Corrupt(_) => "unreadable",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            ReadError::TooLarge { bytes, limit } => format!(
+                "the file is {:.1} MB, more than the {:.0} MB a return may be; it is probably not the issued form. Ask for the form to be sent again without extra content",
+                *bytes as f64 / 1e6,
+                *limit as f64 / 1e6
+            ),
+            ReadError::Encrypted => "the file is password-protected (encrypted), so it cannot be read. Ask the sender to remove the password (File > Info > Protect Workbook in Excel) and send it again".into(),
+            ReadError::Corrupt(why) if why.contains("Zip") || why.contains("zip") => format!(
+                "the file is damaged or incomplete (it may have been cut short when it was sent) and cannot be opened; ask the sender to save it again from Excel or LibreOffice and resend it (detail: {why})"
+            ),
+            ReadError::Corrupt(why) => format!(
+                "the file cannot be opened as a spreadsheet ({why}). It may be damaged or not really a workbook; ask the sender to save it again from Excel or LibreOffice and resend it"
+            ),
+        }
+    }
+}
+
+/// A cell's value, owned and small: only the answer cells are ever turned into these.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum CellValue {
+    #[default]
+    Empty,
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    Date(NaiveDate),
+    /// A spreadsheet error such as #N/A or #REF!.
+    Error(String),
+}
+
+impl CellValue {
+    pub fn is_blank(&self) -> bool {
+        match self {
+            CellValue::Empty => true,
+            CellValue::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The value as text, as a person would read it.
+    pub fn display(&self) -> String {
+        match self {
+            CellValue::Empty => String::new(),
+            CellValue::Text(s) => s.clone(),
+            CellValue::Number(n) => format_number(*n),
+            CellValue::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+            CellValue::Date(d) => d.format("%Y-%m-%d").to_string(),
+            CellValue::Error(e) => e.clone(),
+        }
+    }
+}
+
+/// "3" rather than "3.0"; full precision otherwise.
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+fn from_ref(d: &DataRef<'_>) -> CellValue {
+    match d {
+        DataRef::Empty => CellValue::Empty,
+        DataRef::String(s) => CellValue::Text(s.clone()),
+        DataRef::SharedString(s) => CellValue::Text((*s).to_string()),
+        DataRef::Int(i) => CellValue::Number(*i as f64),
+        DataRef::Float(f) => CellValue::Number(*f),
+        DataRef::Bool(b) => CellValue::Bool(*b),
+        DataRef::DateTime(dt) => dt
+            .as_datetime()
+            .map_or(CellValue::Number(dt.as_f64()), |d| {
+                CellValue::Date(d.date())
+            }),
+        DataRef::DateTimeIso(s) => iso_date(s),
+        DataRef::DurationIso(s) => CellValue::Text(s.clone()),
+        DataRef::Error(e) => CellValue::Error(e.to_string()),
+    }
+}
+
+fn from_data(d: &Data) -> CellValue {
+    match d {
+        Data::Empty => CellValue::Empty,
+        Data::String(s) => CellValue::Text(s.clone()),
+        Data::Int(i) => CellValue::Number(*i as f64),
+        Data::Float(f) => CellValue::Number(*f),
+        Data::Bool(b) => CellValue::Bool(*b),
+        Data::DateTime(dt) => dt
+            .as_datetime()
+            .map_or(CellValue::Number(dt.as_f64()), |d| {
+                CellValue::Date(d.date())
+            }),
+        Data::DateTimeIso(s) => iso_date(s),
+        Data::DurationIso(s) => CellValue::Text(s.clone()),
+        Data::Error(e) => CellValue::Error(e.to_string()),
+    }
+}
+
+fn iso_date(s: &str) -> CellValue {
+    let day = s.get(..10).unwrap_or(s);
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map_or(CellValue::Text(s.to_string()), CellValue::Date)
+}
+
+/// Recognises the container from the first bytes.
+pub fn sniff(bytes: &[u8]) -> Option<Format> {
+    const ZIP: &[u8] = b"PK\x03\x04";
+    const CFB: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    if bytes.starts_with(ZIP) {
+        // ODS stores its mimetype uncompressed as the first entry.
+        let head = &bytes[..bytes.len().min(200)];
+        if head
+            .windows(46)
+            .any(|w| w == b"application/vnd.oasis.opendocument.spreadsheet")
+        {
+            Some(Format::Ods)
+        } else {
+            Some(Format::Xlsx)
+        }
+    } else if bytes.starts_with(CFB) {
+        Some(Format::Xls)
+    } else {
+        None
+    }
+}
+
+/// An encrypted OOXML file is a compound file holding an `EncryptedPackage` stream.
+fn is_encrypted_ooxml(bytes: &[u8]) -> bool {
+    let needle: Vec<u8> = "EncryptedPackage"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    bytes.windows(needle.len()).any(|w| w == needle.as_slice())
+}
+
+/// Cell values by zero-based (row, column).
+pub type Cells = HashMap<(u32, u32), CellValue>;
+
+/// An open returned workbook.
+pub struct Workbook<'a> {
+    pub format: Format,
+    inner: Inner<'a>,
+    names: Vec<(String, String)>,
+    sheets: Vec<String>,
+    limits: Limits,
+}
+
+enum Inner<'a> {
+    Xlsx(Box<Xlsx<Cursor<&'a [u8]>>>),
+    Ods(Box<Ods<Cursor<&'a [u8]>>>),
+    Xls(Box<Xls<Cursor<&'a [u8]>>>),
+}
+
+/// Reads a file into memory, refusing one larger than the limit without reading it all.
+pub fn read_bounded(
+    path: &std::path::Path,
+    limits: &Limits,
+) -> std::io::Result<Result<Vec<u8>, ReadError>> {
+    let f = std::fs::File::open(path)?;
+    let mut buf = Vec::new();
+    f.take(limits.max_file_bytes + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limits.max_file_bytes {
+        let bytes = std::fs::metadata(path).map_or(buf.len() as u64, |m| m.len());
+        return Ok(Err(ReadError::TooLarge {
+            bytes,
+            limit: limits.max_file_bytes,
+        }));
+    }
+    Ok(Ok(buf))
+}
+
+impl<'a> Workbook<'a> {
+    /// Opens workbook bytes of any supported format.
+    pub fn open(bytes: &'a [u8], limits: Limits) -> Result<Self, ReadError> {
+        if bytes.len() as u64 > limits.max_file_bytes {
+            return Err(ReadError::TooLarge {
+                bytes: bytes.len() as u64,
+                limit: limits.max_file_bytes,
+            });
+        }
+        let format = sniff(bytes)
+            .ok_or_else(|| ReadError::Corrupt("it is not an Excel or OpenDocument file".into()))?;
+        let corrupt = |e: &dyn std::fmt::Display| {
+            let msg = e.to_string();
+            if msg.to_lowercase().contains("password") {
+                ReadError::Encrypted
+            } else {
+                ReadError::Corrupt(msg)
+            }
+        };
+        let inner = match format {
+            Format::Xlsx => Inner::Xlsx(Box::new(
+                Xlsx::new(Cursor::new(bytes)).map_err(|e| corrupt(&e))?,
+            )),
+            Format::Ods => {
+                check_ods_extent(bytes, &limits)?;
+                Inner::Ods(Box::new(
+                    Ods::new(Cursor::new(bytes)).map_err(|e| corrupt(&e))?,
+                ))
+            }
+            Format::Xls => {
+                if is_encrypted_ooxml(bytes) {
+                    return Err(ReadError::Encrypted);
+                }
+                Inner::Xls(Box::new(
+                    Xls::new(Cursor::new(bytes)).map_err(|e| corrupt(&e))?,
+                ))
+            }
+        };
+        let (names, sheets) = match &inner {
+            Inner::Xlsx(w) => (w.defined_names().to_vec(), w.sheet_names()),
+            Inner::Ods(w) => (w.defined_names().to_vec(), w.sheet_names()),
+            Inner::Xls(w) => (w.defined_names().to_vec(), w.sheet_names()),
+        };
+        Ok(Self {
+            format,
+            inner,
+            names,
+            sheets,
+            limits,
+        })
+    }
+
+    /// Workbook-scoped defined names and what they refer to.
+    pub fn defined_names(&self) -> &[(String, String)] {
+        &self.names
+    }
+
+    pub fn sheet_names(&self) -> &[String] {
+        &self.sheets
+    }
+
+    pub fn has_sheet(&self, name: &str) -> bool {
+        self.sheets.iter().any(|s| s == name)
+    }
+
+    /// Reads the key/value rows of the identification sheet, or `None` if it has none.
+    pub fn identification(&mut self) -> Result<Option<Vec<(String, String)>>, ReadError> {
+        if !self.has_sheet(contract::ID_SHEET) {
+            return Ok(None);
+        }
+        let max_row = self.limits.max_id_rows;
+        let mut rows: HashMap<u32, (String, String)> = HashMap::new();
+        self.visit(contract::ID_SHEET, max_row, &mut |r, c, v| {
+            if c <= 1 {
+                let e = rows.entry(r).or_default();
+                if c == 0 {
+                    e.0 = v.display()
+                } else {
+                    e.1 = v.display()
+                }
+            }
+        })?;
+        let mut out: Vec<(u32, (String, String))> = rows
+            .into_iter()
+            .filter(|(_, (k, _))| !k.trim().is_empty())
+            .collect();
+        out.sort_by_key(|(r, _)| *r);
+        Ok(Some(
+            out.into_iter()
+                .map(|(_, (k, v))| (k.trim().to_string(), v.trim().to_string()))
+                .collect(),
+        ))
+    }
+
+    /// Reads the wanted cells (zero-based row, col) of one sheet. Cells not present
+    /// come back empty; a missing sheet is `Ok(None)`.
+    pub fn cells(
+        &mut self,
+        sheet: &str,
+        wanted: &[(u32, u32)],
+    ) -> Result<Option<Cells>, ReadError> {
+        if !self.has_sheet(sheet) {
+            return Ok(None);
+        }
+        let max_row = wanted.iter().map(|(r, _)| *r).max().unwrap_or(0);
+        let want: std::collections::HashSet<(u32, u32)> = wanted.iter().copied().collect();
+        let mut found = HashMap::with_capacity(wanted.len());
+        self.visit(sheet, max_row, &mut |r, c, v| {
+            if want.contains(&(r, c)) {
+                found.insert((r, c), v);
+            }
+        })?;
+        Ok(Some(found))
+    }
+
+    /// Calls `f` for the cells of `sheet` in rows `0..=max_row` (at least).
+    fn visit(
+        &mut self,
+        sheet: &str,
+        max_row: u32,
+        f: &mut dyn FnMut(u32, u32, CellValue),
+    ) -> Result<(), ReadError> {
+        let corrupt =
+            |e: &dyn std::fmt::Display| ReadError::Corrupt(format!("sheet '{sheet}': {e}"));
+        match &mut self.inner {
+            Inner::Xlsx(w) => {
+                let mut reader = w.worksheet_cells_reader(sheet).map_err(|e| corrupt(&e))?;
+                let mut seen: u64 = 0;
+                while let Some(cell) = reader.next_cell().map_err(|e| corrupt(&e))? {
+                    let (r, c) = cell.get_position();
+                    // Rows are written in order, so nothing wanted lies beyond max_row.
+                    if r > max_row {
+                        break;
+                    }
+                    seen += 1;
+                    if seen > self.limits.max_cells {
+                        return Err(ReadError::Corrupt(format!(
+                            "sheet '{sheet}' has more than {} cells",
+                            self.limits.max_cells
+                        )));
+                    }
+                    let v = cell.get_value();
+                    if !matches!(v, DataRef::Empty) {
+                        f(r, c, from_ref(v));
+                    }
+                }
+                Ok(())
+            }
+            Inner::Ods(w) => visit_range(
+                w.worksheet_range(sheet).map_err(|e| corrupt(&e))?,
+                max_row,
+                f,
+            ),
+            Inner::Xls(w) => visit_range(
+                w.worksheet_range(sheet).map_err(|e| corrupt(&e))?,
+                max_row,
+                f,
+            ),
+        }
+    }
+}
+
+fn visit_range(
+    range: calamine::Range<Data>,
+    max_row: u32,
+    f: &mut dyn FnMut(u32, u32, CellValue),
+) -> Result<(), ReadError> {
+    for (r, c, v) in range.used_cells() {
+        let (r, c) = (
+            r as u32 + range.start().map_or(0, |s| s.0),
+            c as u32 + range.start().map_or(0, |s| s.1),
+        );
+        if r <= max_row {
+            f(r, c, from_data(v));
+        }
+    }
+    Ok(())
+}
+
+/// Measures the used extent of every sheet in an ODS file with a streaming XML scan,
+/// so that a file whose cells sit far apart (which would make calamine allocate a
+/// huge grid) is refused before it is loaded.
+fn check_ods_extent(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
+    use quick_xml::events::Event;
+    let mut zip =
+        zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ReadError::Corrupt(e.to_string()))?;
+    let content = zip
+        .by_name("content.xml")
+        .map_err(|e| ReadError::Corrupt(format!("content.xml: {e}")))?;
+    // The decompressed content is read through a hard cap, whatever the zip claims.
+    let cap = limits.max_file_bytes.saturating_mul(40);
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content.take(cap)));
+    let mut buf = Vec::new();
+    let (mut row, mut col) = (0u64, 0u64);
+    let (mut row_repeat, mut max_row, mut max_col) = (1u64, 0u64, 0u64);
+    let attr = |e: &quick_xml::events::BytesStart<'_>, name: &str| -> u64 {
+        e.attributes()
+            .flatten()
+            .find(|a| a.key.as_ref() == name)
+            .and_then(|a| a.value.trim().parse().ok())
+            .unwrap_or(1)
+    };
+    let too_big = |r: u64, c: u64| r.saturating_mul(c) > limits.max_cells;
+    loop {
+        let ev = reader
+            .read_event_into(&mut buf)
+            .map_err(|e| ReadError::Corrupt(format!("content.xml: {e}")))?;
+        match ev {
+            Event::Start(e) | Event::Empty(e) => match e.name().as_ref() {
+                "table:table" => {
+                    (row, max_row, max_col) = (0, 0, 0);
+                }
+                "table:table-row" => {
+                    row_repeat = attr(&e, "table:number-rows-repeated");
+                    col = 0;
+                }
+                "table:table-cell" | "table:covered-table-cell" => {
+                    let repeat = attr(&e, "table:number-columns-repeated");
+                    let has_value = e
+                        .attributes()
+                        .flatten()
+                        .any(|a| a.key.as_ref() == "office:value-type");
+                    if has_value {
+                        max_col = max_col.max(col + repeat);
+                        max_row = max_row.max(row + row_repeat);
+                        if too_big(max_row, max_col) {
+                            return Err(ReadError::Corrupt(format!(
+                                "a sheet's cells span more than {} cells, far more than a return has",
+                                limits.max_cells
+                            )));
+                        }
+                    }
+                    col = col.saturating_add(repeat);
+                }
+                _ => {}
+            },
+            Event::End(e) if e.name().as_ref() == "table:table-row" => {
+                row = row.saturating_add(row_repeat);
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+        buf.clear();
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_containers() {
+        assert_eq!(sniff(b"PK\x03\x04rest"), Some(Format::Xlsx));
+        assert_eq!(sniff(b"PK\x03\x04\x14\x00\x00\x00\x00\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheet"), Some(Format::Ods));
+        assert_eq!(
+            sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]),
+            Some(Format::Xls)
+        );
+        assert_eq!(sniff(b"%PDF-1.4"), None);
+    }
+
+    #[test]
+    fn garbage_is_corrupt_not_a_panic() {
+        let e = Workbook::open(b"PK\x03\x04 this is not a zip", Limits::default())
+            .err()
+            .unwrap();
+        assert_eq!(e.code(), "unreadable");
+        let e = Workbook::open(b"hello", Limits::default()).err().unwrap();
+        assert_eq!(e.code(), "unreadable");
+    }
+
+    #[test]
+    fn size_limit_is_enforced_on_bytes() {
+        let limits = Limits {
+            max_file_bytes: 10,
+            ..Limits::default()
+        };
+        let e = Workbook::open(&[0u8; 11], limits).err().unwrap();
+        assert_eq!(e.code(), "too-large");
+    }
+
+    /// An ODS whose two cells sit a million rows and a thousand columns apart: calamine
+    /// would allocate the whole grid between them, so it must be refused first.
+    #[test]
+    fn far_apart_ods_cells_are_refused_before_loading() {
+        use std::io::Write;
+        let mut buf = Cursor::new(Vec::new());
+        {
+            let mut z = zip::ZipWriter::new(&mut buf);
+            let stored = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored);
+            z.start_file("mimetype", stored).unwrap();
+            z.write_all(b"application/vnd.oasis.opendocument.spreadsheet")
+                .unwrap();
+            z.start_file("content.xml", stored).unwrap();
+            z.write_all(
+                br#"<office:document-content xmlns:office="o" xmlns:table="t" xmlns:text="x"><office:body><office:spreadsheet>
+<table:table table:name="_ptk"><table:table-row><table:table-cell office:value-type="string"><text:p>a</text:p></table:table-cell></table:table-row>
+<table:table-row table:number-rows-repeated="1000000"><table:table-cell/></table:table-row>
+<table:table-row><table:table-cell table:number-columns-repeated="1000"/><table:table-cell office:value-type="float" office:value="1"/></table:table-row>
+</table:table></office:spreadsheet></office:body></office:document-content>"#,
+            )
+            .unwrap();
+            z.finish().unwrap();
+        }
+        let bytes = buf.into_inner();
+        assert_eq!(sniff(&bytes), Some(Format::Ods));
+        let e = Workbook::open(&bytes, Limits::default())
+            .err()
+            .expect("refused");
+        assert!(
+            matches!(&e, ReadError::Corrupt(m) if m.contains("span more than")),
+            "{e:?}"
+        );
+    }
+
+    #[test]
+    fn numbers_display_plainly() {
+        assert_eq!(format_number(3.0), "3");
+        assert_eq!(format_number(2.5), "2.5");
+    }
+}

@@ -1,0 +1,651 @@
+//! The history store: an embedded SQLite database holding every partnership, every
+//! file ever ingested (so unchanged files are skipped by hash), the accepted returns
+//! with their answers and scores, the findings, and imported earlier-year scores.
+//!
+//! One ingest run is one transaction: a crash or kill leaves the store as it was.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rusqlite::{params, Connection, OptionalExtension, Transaction};
+
+use crate::register::Partnership;
+use crate::score::{PriorScore, OVERALL};
+
+/// Raised whenever the schema changes; an older store is upgraded on open.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = r#"
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS partnerships (
+    id TEXT PRIMARY KEY,
+    name TEXT NOT NULL,
+    category TEXT NOT NULL,
+    lead_officer TEXT NOT NULL,
+    email TEXT NOT NULL,
+    assistant_director TEXT NOT NULL,
+    assistant_director_email TEXT,
+    priority TEXT NOT NULL,
+    status TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS runs (
+    id INTEGER PRIMARY KEY,
+    started_at TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    ptk_version TEXT NOT NULL,
+    files INTEGER NOT NULL,
+    summary TEXT NOT NULL
+);
+-- Every file ingested, accepted or not, by content hash.
+CREATE TABLE IF NOT EXISTS files (
+    sha256 TEXT PRIMARY KEY,
+    path TEXT NOT NULL,
+    status TEXT NOT NULL,
+    partnership_id TEXT,
+    template_id TEXT,
+    template_version INTEGER,
+    year INTEGER,
+    issued_at TEXT,
+    message TEXT NOT NULL,
+    run_id INTEGER NOT NULL REFERENCES runs(id)
+);
+CREATE TABLE IF NOT EXISTS findings (
+    sha256 TEXT NOT NULL REFERENCES files(sha256),
+    seq INTEGER NOT NULL,
+    severity TEXT NOT NULL,
+    code TEXT NOT NULL,
+    sheet TEXT NOT NULL,
+    cell TEXT NOT NULL,
+    question_id TEXT NOT NULL,
+    message TEXT NOT NULL,
+    PRIMARY KEY (sha256, seq)
+);
+-- Accepted returns. Exactly one is current per partnership, template and year;
+-- a corrected return replaces the earlier one, which keeps replaced_by.
+CREATE TABLE IF NOT EXISTS returns (
+    id INTEGER PRIMARY KEY,
+    sha256 TEXT NOT NULL UNIQUE REFERENCES files(sha256),
+    partnership_id TEXT NOT NULL,
+    template_id TEXT NOT NULL,
+    template_version INTEGER NOT NULL,
+    year INTEGER NOT NULL,
+    path TEXT NOT NULL,
+    issued_at TEXT NOT NULL,
+    ingested_at TEXT NOT NULL,
+    status TEXT NOT NULL,
+    overall REAL,
+    band TEXT,
+    current INTEGER NOT NULL,
+    replaced_by INTEGER REFERENCES returns(id),
+    replaced_at TEXT
+);
+CREATE INDEX IF NOT EXISTS returns_key ON returns (partnership_id, template_id, year, current);
+CREATE TABLE IF NOT EXISTS answers (
+    return_id INTEGER NOT NULL REFERENCES returns(id),
+    question_id TEXT NOT NULL,
+    value TEXT NOT NULL,
+    points REAL,
+    evidence TEXT NOT NULL,
+    PRIMARY KEY (return_id, question_id)
+);
+CREATE TABLE IF NOT EXISTS scores (
+    return_id INTEGER NOT NULL REFERENCES returns(id),
+    scope TEXT NOT NULL,
+    percent REAL,
+    points REAL NOT NULL,
+    max_points REAL NOT NULL,
+    PRIMARY KEY (return_id, scope)
+);
+-- Earlier years' scores loaded with `ptk history import`.
+CREATE TABLE IF NOT EXISTS history (
+    year INTEGER NOT NULL,
+    partnership_id TEXT NOT NULL,
+    scope TEXT NOT NULL,
+    percent REAL NOT NULL,
+    PRIMARY KEY (year, partnership_id, scope)
+);
+"#;
+
+pub struct Store {
+    conn: Connection,
+    pub path: PathBuf,
+}
+
+/// What the store knows of a file seen before.
+#[derive(Debug, Clone)]
+pub struct SeenFile {
+    pub status: String,
+    pub path: String,
+    pub partnership_id: Option<String>,
+    pub template_id: Option<String>,
+    pub template_version: Option<u32>,
+    pub year: Option<i32>,
+    pub message: String,
+}
+
+/// A finding as stored and reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFinding {
+    pub path: String,
+    pub partnership_id: String,
+    pub severity: String,
+    pub code: String,
+    pub sheet: String,
+    pub cell: String,
+    pub question_id: String,
+    pub message: String,
+}
+
+/// One file's outcome, as the store records it.
+#[derive(Debug, Clone)]
+pub struct FileRecord {
+    pub sha256: String,
+    pub path: String,
+    pub status: String,
+    pub partnership_id: Option<String>,
+    pub template_id: Option<String>,
+    pub template_version: Option<u32>,
+    pub year: Option<i32>,
+    pub issued_at: Option<String>,
+    pub message: String,
+    pub findings: Vec<crate::validate::Finding>,
+    /// Present for accepted returns.
+    pub accepted: Option<AcceptedReturn>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AcceptedReturn {
+    pub status: String,
+    pub overall: Option<f64>,
+    pub band: Option<String>,
+    /// (question id, value, points, evidence)
+    pub answers: Vec<(String, String, Option<f64>, String)>,
+    /// (scope, percent, points, max points)
+    pub scores: Vec<(String, Option<f64>, f64, f64)>,
+}
+
+/// A row of the long history format: year, partnership, section or `overall`, percent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub year: i32,
+    pub partnership_id: String,
+    pub scope: String,
+    pub percent: f64,
+}
+
+/// What a run changed, for its summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunChanges {
+    pub run_id: i64,
+    /// (partnership, template, year) of returns that replaced an earlier one.
+    pub replaced: Vec<(String, String, i32)>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!("cannot create the folder {} for the store", dir.display())
+            })?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the history store {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
+            .with_context(|| {
+                format!(
+                    "{} is not a ptk history store (or is damaged)",
+                    path.display()
+                )
+            })?;
+        conn.execute_batch(SCHEMA).with_context(|| {
+            format!(
+                "{} is not a ptk history store (or is damaged)",
+                path.display()
+            )
+        })?;
+        let version: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match version.as_deref().map(str::parse::<i64>) {
+            None => {
+                conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
+            }
+            Some(Ok(v)) if v == SCHEMA_VERSION => {}
+            Some(Ok(v)) if v > SCHEMA_VERSION => anyhow::bail!(
+                "the history store {} was written by a newer ptk (schema {v}); use that version of ptk",
+                path.display()
+            ),
+            Some(_) => anyhow::bail!("the history store {} has an unknown schema version", path.display()),
+        }
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// Every file seen before, by content hash.
+    pub fn seen_files(&self) -> anyhow::Result<HashMap<String, SeenFile>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT sha256, status, path, partnership_id, template_id, template_version, year, message FROM files",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                SeenFile {
+                    status: r.get(1)?,
+                    path: r.get(2)?,
+                    partnership_id: r.get(3)?,
+                    template_id: r.get(4)?,
+                    template_version: r.get(5)?,
+                    year: r.get(6)?,
+                    message: r.get(7)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Findings stored for a file.
+    pub fn findings_for(&self, sha256: &str) -> anyhow::Result<Vec<StoredFinding>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT f.path, COALESCE(f.partnership_id, ''), x.severity, x.code, x.sheet, x.cell, x.question_id, x.message
+             FROM findings x JOIN files f ON f.sha256 = x.sha256 WHERE x.sha256 = ?1 ORDER BY x.seq",
+        )?;
+        let rows = stmt.query_map([sha256], stored_finding)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Records a whole ingest run in one transaction. `fail_after` is a test hook that
+    /// aborts the process part-way through, to prove a killed run changes nothing.
+    pub fn record_run(
+        &mut self,
+        year: i32,
+        started_at: &str,
+        partnerships: &[Partnership],
+        files: &[FileRecord],
+        summary: &str,
+        fail_after: Option<usize>,
+    ) -> anyhow::Result<RunChanges> {
+        let tx = self.conn.transaction()?;
+        upsert_partnerships(&tx, partnerships)?;
+        tx.execute(
+            "INSERT INTO runs (started_at, year, ptk_version, files, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
+            params![started_at, year, env!("CARGO_PKG_VERSION"), files.len() as i64, summary],
+        )?;
+        let run_id = tx.last_insert_rowid();
+        let mut changes = RunChanges {
+            run_id,
+            replaced: Vec::new(),
+        };
+        for (i, f) in files.iter().enumerate() {
+            if fail_after == Some(i) {
+                // Simulates a crash in the middle of the write: nothing is committed.
+                std::process::abort();
+            }
+            if f.status == "unchanged" || f.status == "skipped" {
+                continue;
+            }
+            insert_file(&tx, f, run_id)?;
+            if let Some(acc) = &f.accepted {
+                if let Some(key) = insert_return(&tx, f, acc, started_at)? {
+                    changes.replaced.push(key);
+                }
+            }
+        }
+        tx.commit()
+            .context("cannot save the run to the history store")?;
+        Ok(changes)
+    }
+
+    /// Loads earlier years' scores; a row for the same year, partnership and scope
+    /// replaces the one stored. One transaction.
+    pub fn import_history(&mut self, rows: &[HistoryRow]) -> anyhow::Result<usize> {
+        let tx = self.conn.transaction()?;
+        {
+            let mut stmt = tx.prepare(
+                "INSERT INTO history (year, partnership_id, scope, percent) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (year, partnership_id, scope) DO UPDATE SET percent = excluded.percent",
+            )?;
+            for r in rows {
+                stmt.execute(params![r.year, r.partnership_id, r.scope, r.percent])?;
+            }
+        }
+        tx.commit()?;
+        Ok(rows.len())
+    }
+
+    /// Every score the store holds, in the long history format: current returns of
+    /// scored templates first, then imported history for what returns do not cover.
+    /// Sorted by year, partnership, then `overall` after the sections.
+    pub fn history(&self, template_id: &str) -> anyhow::Result<Vec<HistoryRow>> {
+        let mut out: HashMap<(i32, String, String), f64> = HashMap::new();
+        let mut stmt = self
+            .conn
+            .prepare("SELECT year, partnership_id, scope, percent FROM history")?;
+        for row in stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, f64>(3)?,
+            ))
+        })? {
+            let (y, p, s, v) = row?;
+            out.insert((y, p, s), v);
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT r.year, r.partnership_id, s.scope, s.percent FROM scores s JOIN returns r ON r.id = s.return_id
+             WHERE r.current = 1 AND r.template_id = ?1 AND s.percent IS NOT NULL",
+        )?;
+        for row in stmt.query_map([template_id], |r| {
+            Ok((
+                r.get::<_, i32>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, f64>(3)?,
+            ))
+        })? {
+            let (y, p, s, v) = row?;
+            out.insert((y, p, s), v);
+        }
+        let mut rows: Vec<HistoryRow> = out
+            .into_iter()
+            .map(|((year, partnership_id, scope), percent)| HistoryRow {
+                year,
+                partnership_id,
+                scope,
+                percent,
+            })
+            .collect();
+        rows.sort_by(|a, b| {
+            (a.year, &a.partnership_id, a.scope == OVERALL, &a.scope).cmp(&(
+                b.year,
+                &b.partnership_id,
+                b.scope == OVERALL,
+                &b.scope,
+            ))
+        });
+        Ok(rows)
+    }
+
+    /// Earlier scores per partnership, before `year`, for the reference table on issued forms.
+    pub fn prior_scores(
+        &self,
+        template_id: &str,
+        year: i32,
+    ) -> anyhow::Result<HashMap<String, Vec<PriorScore>>> {
+        let mut out: HashMap<String, Vec<PriorScore>> = HashMap::new();
+        for r in self
+            .history(template_id)?
+            .into_iter()
+            .filter(|r| r.year < year)
+        {
+            out.entry(r.partnership_id).or_default().push(PriorScore {
+                year: r.year,
+                scope: r.scope,
+                percent: r.percent,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn connection(&self) -> &Connection {
+        &self.conn
+    }
+}
+
+fn stored_finding(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFinding> {
+    Ok(StoredFinding {
+        path: r.get(0)?,
+        partnership_id: r.get(1)?,
+        severity: r.get(2)?,
+        code: r.get(3)?,
+        sheet: r.get(4)?,
+        cell: r.get(5)?,
+        question_id: r.get(6)?,
+        message: r.get(7)?,
+    })
+}
+
+fn upsert_partnerships(tx: &Transaction<'_>, partnerships: &[Partnership]) -> anyhow::Result<()> {
+    let mut stmt = tx.prepare(
+        "INSERT INTO partnerships (id, name, category, lead_officer, email, assistant_director, assistant_director_email, priority, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, category = excluded.category, lead_officer = excluded.lead_officer,
+           email = excluded.email, assistant_director = excluded.assistant_director,
+           assistant_director_email = excluded.assistant_director_email, priority = excluded.priority, status = excluded.status",
+    )?;
+    for p in partnerships {
+        stmt.execute(params![
+            p.id,
+            p.name,
+            p.category,
+            p.lead_officer,
+            p.email,
+            p.assistant_director,
+            p.assistant_director_email,
+            p.priority.label(),
+            p.status.as_str()
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_file(tx: &Transaction<'_>, f: &FileRecord, run_id: i64) -> anyhow::Result<()> {
+    // A file seen before with a different outcome (e.g. a new template fixed it) is re-recorded.
+    tx.execute("DELETE FROM findings WHERE sha256 = ?1", [&f.sha256])?;
+    tx.execute(
+        "INSERT INTO files (sha256, path, status, partnership_id, template_id, template_version, year, issued_at, message, run_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, status = excluded.status, partnership_id = excluded.partnership_id,
+           template_id = excluded.template_id, template_version = excluded.template_version, year = excluded.year,
+           issued_at = excluded.issued_at, message = excluded.message, run_id = excluded.run_id",
+        params![f.sha256, f.path, f.status, f.partnership_id, f.template_id, f.template_version, f.year, f.issued_at, f.message, run_id],
+    )?;
+    let mut stmt = tx.prepare(
+        "INSERT INTO findings (sha256, seq, severity, code, sheet, cell, question_id, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for (i, x) in f.findings.iter().enumerate() {
+        stmt.execute(params![
+            f.sha256,
+            i as i64,
+            x.severity.as_str(),
+            x.code.as_str(),
+            x.sheet,
+            x.cell,
+            x.question_id,
+            x.message
+        ])?;
+    }
+    Ok(())
+}
+
+/// Inserts an accepted return, making it current and recording what it replaced.
+fn insert_return(
+    tx: &Transaction<'_>,
+    f: &FileRecord,
+    acc: &AcceptedReturn,
+    now: &str,
+) -> anyhow::Result<Option<(String, String, i32)>> {
+    let (Some(pid), Some(tid), Some(version), Some(year)) = (
+        &f.partnership_id,
+        &f.template_id,
+        f.template_version,
+        f.year,
+    ) else {
+        anyhow::bail!(
+            "internal error: an accepted return without identification ({})",
+            f.path
+        );
+    };
+    if tx
+        .query_row(
+            "SELECT 1 FROM returns WHERE sha256 = ?1",
+            [&f.sha256],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some()
+    {
+        return Ok(None);
+    }
+    let previous: Option<i64> = tx
+        .query_row(
+            "SELECT id FROM returns WHERE partnership_id = ?1 AND template_id = ?2 AND year = ?3 AND current = 1",
+            params![pid, tid, year],
+            |r| r.get(0),
+        )
+        .optional()?;
+    tx.execute(
+        "INSERT INTO returns (sha256, partnership_id, template_id, template_version, year, path, issued_at, ingested_at, status, overall, band, current)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1)",
+        params![f.sha256, pid, tid, version, year, f.path, f.issued_at.clone().unwrap_or_default(), now, acc.status, acc.overall, acc.band],
+    )?;
+    let id = tx.last_insert_rowid();
+    if let Some(prev) = previous {
+        tx.execute(
+            "UPDATE returns SET current = 0, replaced_by = ?1, replaced_at = ?2 WHERE id = ?3",
+            params![id, now, prev],
+        )?;
+    }
+    let mut stmt = tx.prepare("INSERT INTO answers (return_id, question_id, value, points, evidence) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for (q, v, p, e) in &acc.answers {
+        stmt.execute(params![id, q, v, p, e])?;
+    }
+    let mut stmt = tx.prepare("INSERT INTO scores (return_id, scope, percent, points, max_points) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for (scope, pct, pts, max) in &acc.scores {
+        stmt.execute(params![id, scope, pct, pts, max])?;
+    }
+    Ok(previous.map(|_| (pid.clone(), tid.clone(), year)))
+}
+
+/// Parses the long history CSV: `year,partnership_id,section_id,percent`, where
+/// `section_id` is a section id or `overall`. Every bad line is reported.
+pub fn parse_history_csv(path: &Path, bytes: &[u8]) -> Result<Vec<HistoryRow>, Vec<String>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let mut problems = Vec::new();
+    let headers: Vec<String> = match reader.headers() {
+        Ok(h) => h.iter().map(|s| s.to_ascii_lowercase()).collect(),
+        Err(e) => {
+            return Err(vec![format!(
+                "{}: cannot read the header row: {e}",
+                path.display()
+            )])
+        }
+    };
+    let col = |name: &str| headers.iter().position(|h| h == name);
+    let (Some(cy), Some(cp), Some(cs), Some(cv)) = (
+        col("year"),
+        col("partnership_id"),
+        col("section_id"),
+        col("percent"),
+    ) else {
+        return Err(vec![format!(
+            "{}:1: the header must have the columns year, partnership_id, section_id, percent",
+            path.display()
+        )]);
+    };
+    let mut rows = Vec::new();
+    for rec in reader.records() {
+        let rec = match rec {
+            Ok(r) => r,
+            Err(e) => {
+                problems.push(format!("{}: {e}", path.display()));
+                continue;
+            }
+        };
+        let line = rec.position().map_or(0, |p| p.line());
+        let get = |i: usize| rec.get(i).unwrap_or("").to_string();
+        let year = get(cy)
+            .parse::<i32>()
+            .ok()
+            .filter(|y| (1990..=2100).contains(y));
+        let percent = get(cv)
+            .trim_end_matches('%')
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|p| (0.0..=100.0).contains(p));
+        let (pid, scope) = (get(cp), get(cs));
+        match (year, percent) {
+            (Some(year), Some(percent)) if !pid.is_empty() && !scope.is_empty() => {
+                rows.push(HistoryRow { year, partnership_id: pid, scope, percent });
+            }
+            _ => problems.push(format!(
+                "{}:{line}: expected a year (like 2025), a partnership_id, a section_id (or 'overall') and a percent from 0 to 100; found '{}'",
+                path.display(),
+                rec.iter().collect::<Vec<_>>().join(",")
+            )),
+        }
+    }
+    if problems.is_empty() {
+        Ok(rows)
+    } else {
+        Err(problems)
+    }
+}
+
+/// Writes history rows as the long CSV.
+pub fn history_csv(rows: &[HistoryRow]) -> anyhow::Result<Vec<u8>> {
+    let mut csv = crate::output::SafeCsv::new();
+    csv.row(["year", "partnership_id", "section_id", "percent"])?;
+    for r in rows {
+        csv.row([
+            r.year.to_string(),
+            r.partnership_id.clone(),
+            r.scope.clone(),
+            format!("{}", r.percent),
+        ])?;
+    }
+    csv.into_bytes()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_csv_round_trips_and_reports_bad_lines() {
+        let text = "year,partnership_id,section_id,percent\n2025,P1,foundations,62.5\n2025,P1,overall,70\n";
+        let rows = parse_history_csv(Path::new("h.csv"), text.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2);
+        let out = history_csv(&rows).unwrap();
+        let back = parse_history_csv(Path::new("h.csv"), &out).unwrap();
+        assert_eq!(back, rows);
+        let bad =
+            "year,partnership_id,section_id,percent\n2025,P1,overall,170\nabc,P1,overall,50\n";
+        let p = parse_history_csv(Path::new("h.csv"), bad.as_bytes()).unwrap_err();
+        assert_eq!(p.len(), 2);
+        assert!(p[0].starts_with("h.csv:2:"), "{p:?}");
+    }
+
+    #[test]
+    fn imported_history_is_listed_and_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let row = |y, v| HistoryRow {
+            year: y,
+            partnership_id: "P1".into(),
+            scope: "overall".into(),
+            percent: v,
+        };
+        s.import_history(&[row(2024, 50.0), row(2025, 60.0)])
+            .unwrap();
+        s.import_history(&[row(2025, 65.0)]).unwrap();
+        let h = s.history("self-assessment").unwrap();
+        assert_eq!(h, vec![row(2024, 50.0), row(2025, 65.0)]);
+        let prior = s.prior_scores("self-assessment", 2025).unwrap();
+        assert_eq!(prior["P1"].len(), 1);
+    }
+}

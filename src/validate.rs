@@ -1,0 +1,659 @@
+//! Validation rules: pure functions from a question and a cell value to an answer or
+//! a finding. Every finding has a stable code (listed in `docs/findings.md`) and a
+//! message that says what is wrong and what to do.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use chrono::NaiveDate;
+
+use crate::contract::CellRef;
+use crate::read::{format_number, CellValue};
+use crate::register::{parse_date, valid_email};
+use crate::template::{normalise_label, Layout, Question, QuestionType, Template};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Severity {
+    /// The return is rejected: not scored, not stored.
+    Error,
+    /// Worth knowing; the return is still accepted.
+    Warning,
+}
+
+impl Severity {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Error => "error",
+            Severity::Warning => "warning",
+        }
+    }
+}
+
+/// The stable finding codes. Their text never changes once released.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Code {
+    Unreadable,
+    Encrypted,
+    TooLarge,
+    NotPtk,
+    UnknownTemplate,
+    UnknownVersion,
+    OlderVersion,
+    UnknownPartnership,
+    WrongYear,
+    StatusMismatch,
+    StructureChanged,
+    MissingAnswer,
+    NotAnOption,
+    NotANumber,
+    NotADate,
+    OutOfRange,
+    InvalidEmail,
+    CellError,
+    IncompleteRisk,
+    DuplicateReturn,
+}
+
+impl Code {
+    pub const ALL: [Code; 20] = [
+        Code::Unreadable,
+        Code::Encrypted,
+        Code::TooLarge,
+        Code::NotPtk,
+        Code::UnknownTemplate,
+        Code::UnknownVersion,
+        Code::OlderVersion,
+        Code::UnknownPartnership,
+        Code::WrongYear,
+        Code::StatusMismatch,
+        Code::StructureChanged,
+        Code::MissingAnswer,
+        Code::NotAnOption,
+        Code::NotANumber,
+        Code::NotADate,
+        Code::OutOfRange,
+        Code::InvalidEmail,
+        Code::CellError,
+        Code::IncompleteRisk,
+        Code::DuplicateReturn,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Code::Unreadable => "unreadable",
+            Code::Encrypted => "encrypted",
+            Code::TooLarge => "too-large",
+            Code::NotPtk => "not-ptk",
+            Code::UnknownTemplate => "unknown-template",
+            Code::UnknownVersion => "unknown-version",
+            Code::OlderVersion => "older-version",
+            Code::UnknownPartnership => "unknown-partnership",
+            Code::WrongYear => "wrong-year",
+            Code::StatusMismatch => "status-mismatch",
+            Code::StructureChanged => "structure-changed",
+            Code::MissingAnswer => "missing-answer",
+            Code::NotAnOption => "not-an-option",
+            Code::NotANumber => "not-a-number",
+            Code::NotADate => "not-a-date",
+            Code::OutOfRange => "out-of-range",
+            Code::InvalidEmail => "invalid-email",
+            Code::CellError => "cell-error",
+            Code::IncompleteRisk => "incomplete-risk",
+            Code::DuplicateReturn => "duplicate-return",
+        }
+    }
+
+    /// Whether a finding with this code rejects the return.
+    pub fn severity(self) -> Severity {
+        match self {
+            Code::OlderVersion | Code::StatusMismatch | Code::DuplicateReturn => Severity::Warning,
+            _ => Severity::Error,
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Code> {
+        Code::ALL.into_iter().find(|c| c.as_str() == s)
+    }
+}
+
+impl fmt::Display for Code {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One problem found in one file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    pub severity: Severity,
+    pub code: Code,
+    pub sheet: String,
+    /// A1 form, e.g. `C12`; empty for file-level findings.
+    pub cell: String,
+    pub question_id: String,
+    pub message: String,
+}
+
+impl Finding {
+    /// A finding about the whole file.
+    pub fn file(code: Code, message: impl Into<String>) -> Self {
+        Self {
+            severity: code.severity(),
+            code,
+            sheet: String::new(),
+            cell: String::new(),
+            question_id: String::new(),
+            message: message.into(),
+        }
+    }
+
+    /// A finding about one question's cell.
+    pub fn at(code: Code, cell: &CellRef, question_id: &str, message: impl Into<String>) -> Self {
+        Self {
+            severity: code.severity(),
+            code,
+            sheet: cell.sheet.clone(),
+            cell: cell.a1(),
+            question_id: question_id.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+/// A validated answer.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Answer {
+    Blank,
+    /// Index into the question's options.
+    Choice(usize),
+    Text(String),
+    Number(f64),
+    Date(NaiveDate),
+}
+
+impl Answer {
+    /// The answer as stored and reported (an option's label, a date as YYYY-MM-DD).
+    pub fn display(&self, q: &Question) -> String {
+        match self {
+            Answer::Blank => String::new(),
+            Answer::Choice(i) => q.options.get(*i).map_or(String::new(), |o| o.label.clone()),
+            Answer::Text(s) => s.clone(),
+            Answer::Number(n) => format_number(*n),
+            Answer::Date(d) => d.format("%Y-%m-%d").to_string(),
+        }
+    }
+
+    pub fn choice(&self) -> Option<usize> {
+        match self {
+            Answer::Choice(i) => Some(*i),
+            _ => None,
+        }
+    }
+
+    pub fn number(&self) -> Option<f64> {
+        match self {
+            Answer::Number(n) => Some(*n),
+            _ => None,
+        }
+    }
+}
+
+/// Finds the option a value stands for: the exact label, the label with different
+/// case or spacing, or the label's leading number ("3" for "3 - In place").
+/// Never guesses further.
+pub fn match_option(q: &Question, value: &CellValue) -> Option<usize> {
+    let text = match value {
+        CellValue::Text(s) => s.trim().to_string(),
+        CellValue::Number(n) => format_number(*n),
+        _ => return None,
+    };
+    if let Some(i) = q.options.iter().position(|o| o.label == text) {
+        return Some(i);
+    }
+    let norm = normalise_label(&text);
+    if let Some(i) = q
+        .options
+        .iter()
+        .position(|o| normalise_label(&o.label) == norm)
+    {
+        return Some(i);
+    }
+    let n: f64 = text.parse().ok()?;
+    let mut hits = q
+        .options
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| leading_number(&o.label) == Some(n));
+    match (hits.next(), hits.next()) {
+        (Some((i, _)), None) => Some(i),
+        _ => None,
+    }
+}
+
+fn leading_number(label: &str) -> Option<f64> {
+    let digits: String = label
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_digit() || *c == '.')
+        .collect();
+    if digits.is_empty() {
+        return None;
+    }
+    // "3 - In place" or "3. In place", but not "30 days" read as 3.
+    let rest = label.trim()[digits.len()..].chars().next();
+    if rest.is_some_and(|c| c.is_alphanumeric()) {
+        return None;
+    }
+    digits.trim_end_matches('.').parse().ok()
+}
+
+/// Earliest and latest dates accepted in a date answer.
+fn date_bounds() -> (NaiveDate, NaiveDate) {
+    (
+        NaiveDate::from_ymd_opt(1990, 1, 1).expect("valid"),
+        NaiveDate::from_ymd_opt(2100, 12, 31).expect("valid"),
+    )
+}
+
+/// Checks one cell against its question. Blank cells are `Ok(Blank)`: whether an
+/// answer is required depends on the whole return (see [`validate_return`]).
+pub fn check_answer(q: &Question, value: &CellValue) -> Result<Answer, (Code, String)> {
+    if value.is_blank() {
+        return Ok(Answer::Blank);
+    }
+    if let CellValue::Error(e) = value {
+        return Err((
+            Code::CellError,
+            format!("the cell shows the spreadsheet error {e} instead of an answer; type the answer over it"),
+        ));
+    }
+    let shown = value.display();
+    match q.kind {
+        QuestionType::Scale | QuestionType::Choice | QuestionType::YesNo => {
+            match_option(q, value).map(Answer::Choice).ok_or_else(|| {
+                let list: Vec<&str> = q.options.iter().map(|o| o.label.as_str()).collect();
+                (
+                    Code::NotAnOption,
+                    format!(
+                        "'{}' is not one of the options; choose one from the dropdown: {}",
+                        shown.trim(),
+                        list.join("; ")
+                    ),
+                )
+            })
+        }
+        QuestionType::Number => {
+            let n = match value {
+                CellValue::Number(n) => *n,
+                CellValue::Text(t) => {
+                    let cleaned: String = t
+                        .trim()
+                        .trim_start_matches('£')
+                        .chars()
+                        .filter(|c| *c != ',')
+                        .collect();
+                    cleaned.trim().parse::<f64>().map_err(|_| {
+                        (
+                            Code::NotANumber,
+                            format!(
+                                "'{}' is not a number; enter a number only (no words or units)",
+                                t.trim()
+                            ),
+                        )
+                    })?
+                }
+                _ => {
+                    return Err((
+                        Code::NotANumber,
+                        format!("'{shown}' is not a number; enter a number only"),
+                    ))
+                }
+            };
+            if !n.is_finite() {
+                return Err((
+                    Code::NotANumber,
+                    format!("'{shown}' is not a number; enter a number only"),
+                ));
+            }
+            if q.whole && n.fract() != 0.0 {
+                return Err((
+                    Code::OutOfRange,
+                    format!("{} must be a whole number", format_number(n)),
+                ));
+            }
+            let range = match (q.min, q.max) {
+                (Some(a), Some(b)) => format!("from {} to {}", format_number(a), format_number(b)),
+                (Some(a), None) => format!("of {} or more", format_number(a)),
+                (None, Some(b)) => format!("of at most {}", format_number(b)),
+                (None, None) => String::new(),
+            };
+            if q.min.is_some_and(|lo| n < lo) || q.max.is_some_and(|hi| n > hi) {
+                return Err((
+                    Code::OutOfRange,
+                    format!(
+                        "{} is out of range: enter a number {range}",
+                        format_number(n)
+                    ),
+                ));
+            }
+            Ok(Answer::Number(n))
+        }
+        QuestionType::Date => {
+            let d = match value {
+                CellValue::Date(d) => Some(*d),
+                // A date whose cell lost its date format arrives as its serial number.
+                CellValue::Number(n) if (32874.0..=73415.0).contains(n) => {
+                    NaiveDate::from_ymd_opt(1899, 12, 30).and_then(|base| {
+                        base.checked_add_signed(chrono::Duration::days(n.floor() as i64))
+                    })
+                }
+                CellValue::Text(t) => parse_date(t),
+                _ => None,
+            };
+            let d = d.ok_or_else(|| {
+                (
+                    Code::NotADate,
+                    format!(
+                        "'{}' is not a date; enter a date such as 31/03/2027",
+                        shown.trim()
+                    ),
+                )
+            })?;
+            let (lo, hi) = date_bounds();
+            if d < lo || d > hi {
+                return Err((
+                    Code::OutOfRange,
+                    format!(
+                        "{} is not a plausible date; check the year",
+                        d.format("%d/%m/%Y")
+                    ),
+                ));
+            }
+            Ok(Answer::Date(d))
+        }
+        QuestionType::Email => {
+            let e = shown.trim();
+            if valid_email(e) {
+                Ok(Answer::Text(e.to_string()))
+            } else {
+                Err((
+                    Code::InvalidEmail,
+                    format!(
+                        "'{e}' is not a valid email address; enter one like name@rochford.gov.uk"
+                    ),
+                ))
+            }
+        }
+        QuestionType::Text => Ok(Answer::Text(shown.trim().to_string())),
+    }
+}
+
+/// How a question is named in messages: its number on the form and the start of its text.
+pub fn describe(template: &Template, question_id: &str) -> String {
+    for (si, s) in template.sections.iter().enumerate() {
+        if let Layout::Risks { .. } = s.layout {
+            if let Some(q) = s.questions.iter().find(|q| q.id == question_id) {
+                return q.text.clone();
+            }
+            continue;
+        }
+        if let Some(qi) = s.questions.iter().position(|q| q.id == question_id) {
+            let text = &s.questions[qi].text;
+            let short: String = if text.chars().count() > 70 {
+                format!("{}…", text.chars().take(67).collect::<String>())
+            } else {
+                text.clone()
+            };
+            return format!("question {}.{} (\"{short}\")", si + 1, qi + 1);
+        }
+    }
+    format!("question {question_id}")
+}
+
+/// Validates every answer of a return. `cells` maps question id to where its answer
+/// was found and what the cell holds; questions absent from `cells` are reported
+/// elsewhere (structure-changed) and treated as blank here.
+pub fn validate_return(
+    template: &Template,
+    cells: &HashMap<String, (CellRef, CellValue)>,
+) -> (HashMap<String, Answer>, Vec<Finding>) {
+    let mut answers: HashMap<String, Answer> = HashMap::new();
+    let mut findings = Vec::new();
+    for (_, q) in template.questions() {
+        let Some((cell, value)) = cells.get(&q.id) else {
+            continue;
+        };
+        match check_answer(q, value) {
+            Ok(a) => {
+                answers.insert(q.id.clone(), a);
+            }
+            Err((code, msg)) => {
+                findings.push(Finding::at(
+                    code,
+                    cell,
+                    &q.id,
+                    format!("{}: {msg}", capitalise(&describe(template, &q.id))),
+                ));
+                // Recorded as invalid so it is not also reported as missing.
+                answers.insert(q.id.clone(), Answer::Text(value.display()));
+            }
+        }
+    }
+    let is_blank = |id: &str| answers.get(id).is_none_or(|a| *a == Answer::Blank);
+
+    for section in &template.sections {
+        let applies = match &section.required_when {
+            None => true,
+            Some(c) => template.question(&c.question).is_some_and(|cq| {
+                answers
+                    .get(&c.question)
+                    .and_then(Answer::choice)
+                    .and_then(|i| cq.options.get(i))
+                    .is_some_and(|o| normalise_label(&o.label) == normalise_label(&c.answer))
+            }),
+        };
+        if applies {
+            for q in section.questions.iter().filter(|q| q.required) {
+                if let Some((cell, _)) = cells.get(&q.id) {
+                    if is_blank(&q.id) {
+                        findings.push(Finding::at(
+                            Code::MissingAnswer,
+                            cell,
+                            &q.id,
+                            format!(
+                                "{} has no answer; it must be answered",
+                                capitalise(&describe(template, &q.id))
+                            ),
+                        ));
+                    }
+                }
+            }
+        }
+        if let Layout::Risks { rows, .. } = section.layout {
+            for n in 1..=rows {
+                let ids =
+                    ["risk", "likelihood", "impact"].map(|f| format!("{}_{n}_{f}", section.id));
+                let filled = ids.iter().filter(|id| !is_blank(id)).count();
+                if filled == 0 || filled == ids.len() {
+                    continue;
+                }
+                for id in ids.iter().filter(|id| is_blank(id)) {
+                    // Already reported as a missing required answer?
+                    if findings.iter().any(|f| f.question_id == *id) {
+                        continue;
+                    }
+                    if let Some((cell, _)) = cells.get(id.as_str()) {
+                        let field = id.rsplit('_').next().unwrap_or("");
+                        findings.push(Finding::at(
+                            Code::IncompleteRisk,
+                            cell,
+                            id,
+                            format!("Risk {n} is partly filled in: its {field} is missing. Give a description, a likelihood and an impact, or clear the row"),
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    (answers, findings)
+}
+
+fn capitalise(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_uppercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::AnswerOption;
+
+    fn q(kind: QuestionType, options: &[(&str, Option<f64>)]) -> Question {
+        Question {
+            id: "q".into(),
+            text: "Q".into(),
+            help: None,
+            kind,
+            required: true,
+            options: options
+                .iter()
+                .map(|(l, p)| AnswerOption {
+                    label: (*l).into(),
+                    points: *p,
+                })
+                .collect(),
+            evidence: false,
+            min: None,
+            max: None,
+            whole: false,
+            line: 1,
+        }
+    }
+
+    fn scale() -> Question {
+        q(
+            QuestionType::Scale,
+            &[
+                ("0 - Not in place", Some(0.0)),
+                ("3 - In place", Some(3.0)),
+                ("Not applicable", None),
+            ],
+        )
+    }
+
+    fn text(s: &str) -> CellValue {
+        CellValue::Text(s.into())
+    }
+
+    #[test]
+    fn options_match_exactly_loosely_or_by_leading_number_only() {
+        let q = scale();
+        assert_eq!(match_option(&q, &text("3 - In place")), Some(1));
+        assert_eq!(match_option(&q, &text("  3 -  IN place ")), Some(1));
+        assert_eq!(match_option(&q, &text("3")), Some(1));
+        assert_eq!(match_option(&q, &CellValue::Number(3.0)), Some(1));
+        assert_eq!(match_option(&q, &text("not applicable")), Some(2));
+        assert_eq!(match_option(&q, &text("3 - Inplace")), None, "never guess");
+        assert_eq!(match_option(&q, &text("In place")), None, "never guess");
+        assert_eq!(match_option(&q, &CellValue::Number(2.0)), None);
+    }
+
+    #[test]
+    fn leading_number_needs_a_separator() {
+        assert_eq!(leading_number("3 - In place"), Some(3.0));
+        assert_eq!(leading_number("3. In place"), Some(3.0));
+        assert_eq!(leading_number("30days"), None);
+        assert_eq!(leading_number("Yes"), None);
+    }
+
+    #[test]
+    fn text_in_a_score_cell_is_not_an_option() {
+        let (code, msg) = check_answer(&scale(), &text("pretty good")).unwrap_err();
+        assert_eq!(code, Code::NotAnOption);
+        assert!(msg.contains("'pretty good' is not one of the options"));
+        assert!(msg.contains("0 - Not in place; 3 - In place; Not applicable"));
+    }
+
+    #[test]
+    fn numbers_are_checked_for_type_and_range() {
+        let mut n = q(QuestionType::Number, &[]);
+        n.min = Some(1.0);
+        n.max = Some(5.0);
+        n.whole = true;
+        assert_eq!(
+            check_answer(&n, &CellValue::Number(4.0)),
+            Ok(Answer::Number(4.0))
+        );
+        assert_eq!(check_answer(&n, &text(" 4 ")), Ok(Answer::Number(4.0)));
+        assert_eq!(
+            check_answer(&n, &text("four")).unwrap_err().0,
+            Code::NotANumber
+        );
+        assert_eq!(
+            check_answer(&n, &CellValue::Number(6.0)).unwrap_err().0,
+            Code::OutOfRange
+        );
+        assert_eq!(
+            check_answer(&n, &CellValue::Number(2.5)).unwrap_err().0,
+            Code::OutOfRange
+        );
+        let money = q(QuestionType::Number, &[]);
+        assert_eq!(
+            check_answer(&money, &text("£12,500")),
+            Ok(Answer::Number(12500.0))
+        );
+    }
+
+    #[test]
+    fn dates_accept_real_dates_serials_and_typed_text() {
+        let d = q(QuestionType::Date, &[]);
+        let want = Answer::Date(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+        assert_eq!(
+            check_answer(
+                &d,
+                &CellValue::Date(NaiveDate::from_ymd_opt(2026, 12, 1).unwrap())
+            ),
+            Ok(want.clone())
+        );
+        assert_eq!(
+            check_answer(&d, &CellValue::Number(46357.0)),
+            Ok(want.clone())
+        );
+        assert_eq!(check_answer(&d, &text("01/12/2026")), Ok(want));
+        assert_eq!(
+            check_answer(&d, &text("next week")).unwrap_err().0,
+            Code::NotADate
+        );
+        assert_eq!(
+            check_answer(&d, &text("01/12/1926")).unwrap_err().0,
+            Code::OutOfRange
+        );
+    }
+
+    #[test]
+    fn emails_and_errors() {
+        let e = q(QuestionType::Email, &[]);
+        assert!(check_answer(&e, &text("a@rochford.gov.uk")).is_ok());
+        assert_eq!(
+            check_answer(&e, &text("a@")).unwrap_err().0,
+            Code::InvalidEmail
+        );
+        assert_eq!(
+            check_answer(&scale(), &CellValue::Error("#N/A".into()))
+                .unwrap_err()
+                .0,
+            Code::CellError
+        );
+        assert_eq!(check_answer(&scale(), &text("   ")), Ok(Answer::Blank));
+    }
+
+    #[test]
+    fn every_code_round_trips() {
+        for c in Code::ALL {
+            assert_eq!(Code::parse(c.as_str()), Some(c));
+        }
+    }
+}

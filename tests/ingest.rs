@@ -1,0 +1,621 @@
+//! `ptk ingest` and `ptk history` on real returned files.
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use common::*;
+use ptk::store::Store;
+
+/// Runs ingest with the shipped templates and register; the store and reports go in `dir`.
+fn ingest(dir: &Path, inputs: &[&Path], extra: &[&str]) -> std::process::Output {
+    ingest_with(
+        dir,
+        inputs,
+        &repo().join("templates"),
+        &repo().join("samples/register.csv"),
+        extra,
+    )
+}
+
+fn ingest_with(
+    dir: &Path,
+    inputs: &[&Path],
+    templates: &Path,
+    register: &Path,
+    extra: &[&str],
+) -> std::process::Output {
+    let store = dir.join("ptk.db");
+    let mut args: Vec<String> = vec!["ingest".into()];
+    args.extend(inputs.iter().map(|p| p.display().to_string()));
+    for a in [
+        "--year",
+        "2026",
+        "--quiet",
+        "--templates",
+        templates.to_str().unwrap(),
+        "--register",
+        register.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+    ] {
+        args.push(a.into());
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    ptk(dir, &refs)
+}
+
+/// ingest-report.csv as file name → (status, partnership_id).
+fn report(dir: &Path) -> BTreeMap<String, (String, String)> {
+    let mut r = csv::Reader::from_path(dir.join("ingest-report.csv")).unwrap();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            let name = Path::new(&rec[0])
+                .file_name()
+                .unwrap()
+                .to_string_lossy()
+                .into_owned();
+            (name, (rec[2].to_string(), rec[3].to_string()))
+        })
+        .collect()
+}
+
+/// findings.csv as file name → codes.
+fn findings(dir: &Path) -> BTreeMap<String, Vec<String>> {
+    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut r = csv::Reader::from_path(dir.join("findings.csv")).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let name = Path::new(&rec[0])
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        out.entry(name).or_default().push(rec[6].to_string());
+    }
+    out
+}
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store.connection().query_row(sql, [], |r| r.get(0)).unwrap()
+}
+
+fn samples() -> PathBuf {
+    repo().join("samples/returns")
+}
+
+#[test]
+fn every_sample_gets_its_expected_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ingest(dir.path(), &[&samples()], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "some samples are rejected: {}",
+        text(&out.stderr)
+    );
+    let expected: &[(&str, &str, &[&str])] = &[
+        (
+            "ART17_new-partnership_2026.xlsx",
+            "rejected",
+            &["out-of-range", "incomplete-risk"],
+        ),
+        ("ASS09 self-assessment (re-issued).xlsx", "accepted", &[]),
+        (
+            "ASS09_self-assessment_2026.xlsx",
+            "duplicate",
+            &["duplicate-return"],
+        ),
+        ("CSP02_self-assessment_2026.xlsx", "accepted", &[]),
+        ("CVS10_self-assessment_2026.xlsx", "accepted", &[]),
+        (
+            "DIG15 exit document.xlsx",
+            "rejected",
+            &["not-a-number", "invalid-email"],
+        ),
+        ("ENV14_exit_2026.xlsx", "accepted", &[]),
+        (
+            "HOU07_self-assessment_2026.xlsx",
+            "rejected",
+            &["not-an-option", "not-a-date"],
+        ),
+        ("HWB03 self-assessment.ods", "accepted", &[]),
+        (
+            "ICT12_self-assessment_2026.xlsx",
+            "rejected",
+            &["unreadable"],
+        ),
+        ("Joint LSP self assessment 2026 FINAL.xlsx", "accepted", &[]),
+        (
+            "LEI06_self-assessment_2026.xlsx",
+            "rejected",
+            &[
+                "cell-error",
+                "missing-answer",
+                "missing-answer",
+                "missing-answer",
+            ],
+        ),
+        ("MGT16_new-partnership_2026.ods", "accepted", &[]),
+        ("Partnership budget 2026.xlsx", "rejected", &["not-ptk"]),
+        ("SEP04_self-assessment_2026.xls", "accepted", &[]),
+        (
+            "TOU11_self-assessment_2025.xlsx",
+            "rejected",
+            &["wrong-year"],
+        ),
+        ("WST05 return.xlsx", "accepted", &[]),
+        ("Youth strategy group review.ods", "accepted", &[]),
+        ("notes from Helen.txt", "skipped", &[]),
+        (
+            "~$Joint LSP self assessment 2026 FINAL.xlsx",
+            "skipped",
+            &[],
+        ),
+    ];
+    let got = report(dir.path());
+    let files_on_disk = std::fs::read_dir(samples()).unwrap().count();
+    assert_eq!(
+        got.len(),
+        files_on_disk,
+        "every input file is in the report exactly once"
+    );
+    let codes = findings(dir.path());
+    for (file, status, want_codes) in expected {
+        let (s, _) = got
+            .get(*file)
+            .unwrap_or_else(|| panic!("{file} missing from the report"));
+        assert_eq!(s, status, "{file}");
+        let mut have: Vec<String> = codes.get(*file).cloned().unwrap_or_default();
+        let mut want: Vec<String> = want_codes.iter().map(|s| s.to_string()).collect();
+        have.sort();
+        want.sort();
+        assert_eq!(have, want, "{file}");
+    }
+    assert_eq!(got.len(), expected.len());
+
+    // The store holds the accepted returns only, each scored.
+    let store = Store::open(&dir.path().join("ptk.db")).unwrap();
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM returns WHERE current = 1"),
+        10
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM returns WHERE template_id = 'self-assessment' AND overall IS NULL"),
+        0
+    );
+    assert_eq!(
+        count(&store, "SELECT COUNT(*) FROM files"),
+        18,
+        "every read file is recorded (not the 2 skipped)"
+    );
+    // The new-partnership risks are scored: likelihood × impact with a rating.
+    let (score, rating): (String, String) = store
+        .connection()
+        .query_row(
+            "SELECT s.value, r.value FROM answers s JOIN answers r ON r.return_id = s.return_id
+             JOIN returns x ON x.id = s.return_id
+             WHERE x.partnership_id = 'MGT16' AND s.question_id = 'risks_3_score' AND r.question_id = 'risks_3_rating'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((score.as_str(), rating.as_str()), ("16", "High"));
+}
+
+#[test]
+fn the_same_answers_read_the_same_from_every_saver() {
+    // tests/fixtures/savers holds one set of answers saved by openpyxl and by LibreOffice
+    // as xlsx, ods and xls. Statement i of 25 was given option i % 5, M6 Not applicable:
+    // Foundations 13/32, Partners 13/24, Communication 10/20, Measuring 10/20 (M6 left out).
+    let want_sections = [40.625, 100.0 * 13.0 / 24.0, 50.0, 50.0];
+    let want_overall = want_sections.iter().sum::<f64>() / 4.0;
+    for f in [
+        "openpyxl.xlsx",
+        "libreoffice.xlsx",
+        "libreoffice.ods",
+        "libreoffice.xls",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let path = repo().join("tests/fixtures/savers").join(f);
+        let out = ingest(dir.path(), &[&path], &[]);
+        assert!(out.status.success(), "{f}: {}", text(&out.stderr));
+        let store = Store::open(&dir.path().join("ptk.db")).unwrap();
+        let c = store.connection();
+        let pid: String = c
+            .query_row("SELECT partnership_id FROM returns", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(pid, "WST05", "{f} identified");
+        let score = |scope: &str| -> f64 {
+            c.query_row(
+                "SELECT percent FROM scores WHERE scope = ?1",
+                [scope],
+                |r| r.get(0),
+            )
+            .unwrap()
+        };
+        for (scope, want) in ["foundations", "partners", "communication", "measuring"]
+            .iter()
+            .zip(want_sections)
+        {
+            assert!(
+                (score(scope) - want).abs() < 1e-9,
+                "{f} {scope}: {} vs {want}",
+                score(scope)
+            );
+        }
+        assert!((score("overall") - want_overall).abs() < 1e-9, "{f}");
+        let band: String = c
+            .query_row("SELECT band FROM returns", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(band, "Red", "{f}: {want_overall:.1}% is under 50");
+        let answer = |q: &str| -> (String, String) {
+            c.query_row(
+                "SELECT value, evidence FROM answers WHERE question_id = ?1",
+                [q],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap()
+        };
+        assert_eq!(answer("F2").0, "1 - Planned or just started", "{f}");
+        assert_eq!(
+            answer("F1").1,
+            "Terms of reference reviewed at the March board.",
+            "{f}"
+        );
+        assert_eq!(answer("M6").0, "Not applicable", "{f}");
+        assert_eq!(answer("completed_on").0, "2026-12-04", "{f}");
+        assert_eq!(
+            answer("completed_email").0,
+            "sarah.bentley@rochford.gov.uk",
+            "{f}"
+        );
+    }
+}
+
+#[test]
+fn doctored_files_are_rejected_with_the_right_code() {
+    let dir = tempfile::tempdir().unwrap();
+    let fx = repo().join("tests/fixtures/returns");
+    let out = ingest(dir.path(), &[&fx], &[]);
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    let got = report(dir.path());
+    let codes = findings(dir.path());
+    for (file, status, code) in [
+        ("encrypted.xlsx", "rejected", Some("encrypted")),
+        (
+            "structure-changed.xlsx",
+            "rejected",
+            Some("structure-changed"),
+        ),
+        (
+            "unknown-partnership.xlsx",
+            "rejected",
+            Some("unknown-partnership"),
+        ),
+        (
+            "unknown-template.xlsx",
+            "rejected",
+            Some("unknown-template"),
+        ),
+        ("unknown-version.xlsx", "rejected", Some("unknown-version")),
+        ("names-dropped.xlsx", "accepted", None),
+    ] {
+        assert_eq!(got[file].0, status, "{file}");
+        assert_eq!(codes.get(file).map(|c| c[0].as_str()), code, "{file}");
+    }
+    let msgs = std::fs::read_to_string(dir.path().join("findings.csv")).unwrap();
+    assert!(msgs.contains("password-protected"), "{msgs}");
+    assert!(
+        msgs.contains("partnership 'ZZZ99', which is not in the register"),
+        "{msgs}"
+    );
+}
+
+#[test]
+fn too_large_files_are_refused_before_reading() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = samples().join("WST05 return.xlsx");
+    let out = ingest(dir.path(), &[&f], &["--max-file-mb", "0"]);
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    assert_eq!(findings(dir.path())["WST05 return.xlsx"], vec!["too-large"]);
+}
+
+/// Copies the shipped templates into `dir/templates`, applying `edit` to the self-assessment.
+fn templates_copy(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
+    let t = dir.join("templates");
+    std::fs::create_dir_all(&t).unwrap();
+    for f in ["self-assessment.toml", "exit.toml", "new-partnership.toml"] {
+        let mut s = std::fs::read_to_string(repo().join("templates").join(f)).unwrap();
+        if f == "self-assessment.toml" {
+            s = edit(s);
+        }
+        std::fs::write(t.join(f), s).unwrap();
+    }
+    t
+}
+
+#[test]
+fn an_older_version_is_read_when_its_questions_still_map() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = templates_copy(dir.path(), |s| s.replace("version = 1", "version = 2"));
+    let f = samples().join("WST05 return.xlsx");
+    let out = ingest_with(
+        dir.path(),
+        &[&f],
+        &t,
+        &repo().join("samples/register.csv"),
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        report(dir.path())["WST05 return.xlsx"].0,
+        "accepted-with-warnings"
+    );
+    assert_eq!(
+        findings(dir.path())["WST05 return.xlsx"],
+        vec!["older-version"]
+    );
+}
+
+#[test]
+fn an_older_version_missing_a_question_is_rejected_naming_the_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = templates_copy(dir.path(), |s| {
+        s.replace("version = 1", "version = 2")
+            + "\n[[sections.questions]]\nid = \"new_q\"\ntext = \"A question added in version 2\"\ntype = \"text\"\n"
+    });
+    let f = samples().join("WST05 return.xlsx");
+    let out = ingest_with(
+        dir.path(),
+        &[&f],
+        &t,
+        &repo().join("samples/register.csv"),
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    assert_eq!(
+        findings(dir.path())["WST05 return.xlsx"],
+        vec!["unknown-version"]
+    );
+    let msgs = std::fs::read_to_string(dir.path().join("findings.csv")).unwrap();
+    assert!(
+        msgs.contains("version 1 of 'self-assessment'")
+            && msgs.contains("A question added in version 2"),
+        "{msgs}"
+    );
+}
+
+#[test]
+fn a_return_that_does_not_fit_the_register_status_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let reg = std::fs::read_to_string(repo().join("samples/register.csv"))
+        .unwrap()
+        .replace(
+            "Rochford Community and Voluntary Services,2009-04-01",
+            "X,2009-04-01",
+        )
+        .replacen(
+            "Enable communities,active,Rochford District Council,Castle Point",
+            "Enable communities,exiting,Rochford District Council,Castle Point",
+            1,
+        );
+    let r = dir.path().join("register.csv");
+    std::fs::write(&r, reg).unwrap();
+    let f = samples().join("Joint LSP self assessment 2026 FINAL.xlsx");
+    let out = ingest_with(dir.path(), &[&f], &repo().join("templates"), &r, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let name = "Joint LSP self assessment 2026 FINAL.xlsx";
+    assert_eq!(report(dir.path())[name].0, "accepted-with-warnings");
+    assert_eq!(findings(dir.path())[name], vec!["status-mismatch"]);
+}
+
+#[test]
+fn re_ingesting_unchanged_files_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    ingest(dir.path(), &[&samples()], &[]);
+    let store_counts = |dir: &Path| {
+        let s = Store::open(&dir.join("ptk.db")).unwrap();
+        ["returns", "answers", "scores", "files", "findings"]
+            .map(|t| count(&s, &format!("SELECT COUNT(*) FROM {t}")))
+    };
+    let before = store_counts(dir.path());
+    let first_findings = std::fs::read_to_string(dir.path().join("findings.csv")).unwrap();
+    let out = ingest(dir.path(), &[&samples()], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "rejected files still need correcting"
+    );
+    assert_eq!(store_counts(dir.path()), before);
+    let statuses: BTreeSet<String> = report(dir.path()).into_values().map(|(s, _)| s).collect();
+    assert_eq!(
+        statuses,
+        BTreeSet::from(["unchanged".to_string(), "skipped".to_string()])
+    );
+    // The findings of unchanged files are still reported.
+    let second = std::fs::read_to_string(dir.path().join("findings.csv")).unwrap();
+    assert_eq!(second.lines().count(), first_findings.lines().count());
+}
+
+#[test]
+fn a_corrected_return_replaces_the_earlier_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = samples().join("ASS09_self-assessment_2026.xlsx");
+    let second = samples().join("ASS09 self-assessment (re-issued).xlsx");
+    assert!(ingest(dir.path(), &[&first], &[]).status.success());
+    let out = ingest(dir.path(), &[&second], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout)
+        .contains("A corrected self-assessment return for ASS09 (2026) replaced the earlier one."));
+    let s = Store::open(&dir.path().join("ptk.db")).unwrap();
+    let c = s.connection();
+    let (current_path, old_replaced): (String, i64) = c
+        .query_row(
+            "SELECT n.path, o.replaced_by FROM returns n JOIN returns o ON o.replaced_by = n.id WHERE n.current = 1 AND o.current = 0",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert!(current_path.ends_with("(re-issued).xlsx"));
+    assert!(old_replaced > 0);
+    assert_eq!(
+        count(
+            &s,
+            "SELECT COUNT(*) FROM returns WHERE partnership_id = 'ASS09' AND current = 1"
+        ),
+        1
+    );
+    // History export shows only the current return's scores.
+    let h = s.history("self-assessment").unwrap();
+    let overall: Vec<f64> = h
+        .iter()
+        .filter(|r| r.partnership_id == "ASS09" && r.scope == "overall")
+        .map(|r| r.percent)
+        .collect();
+    let current: f64 = c
+        .query_row("SELECT overall FROM returns WHERE current = 1", [], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(overall, vec![current]);
+}
+
+#[test]
+fn a_killed_run_leaves_the_store_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = samples().join("WST05 return.xlsx");
+    assert!(ingest(dir.path(), &[&first], &[]).status.success());
+    let snapshot = |dir: &Path| {
+        let s = Store::open(&dir.join("ptk.db")).unwrap();
+        ["runs", "returns", "answers", "scores", "files", "findings"]
+            .map(|t| count(&s, &format!("SELECT COUNT(*) FROM {t}")))
+    };
+    let before = snapshot(dir.path());
+    let store = dir.path().join("ptk.db");
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ptk"))
+        .args([
+            "ingest",
+            samples().to_str().unwrap(),
+            "--year",
+            "2026",
+            "--quiet",
+            "--store",
+            store.to_str().unwrap(),
+        ])
+        .args([
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
+            "--register",
+            repo().join("samples/register.csv").to_str().unwrap(),
+        ])
+        .env("PTK_TEST_CRASH_AFTER", "8")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        !out.status.success() && out.status.code().is_none(),
+        "the run was killed part-way: {:?}",
+        out.status
+    );
+    assert_eq!(
+        snapshot(dir.path()),
+        before,
+        "nothing of the killed run was kept"
+    );
+    // And the next run completes normally.
+    let out = ingest(dir.path(), &[&samples()], &[]);
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    assert_eq!(snapshot(dir.path())[1], 10);
+}
+
+#[test]
+fn inputs_are_never_modified() {
+    let dir = tempfile::tempdir().unwrap();
+    let hash = |p: &Path| std::fs::read(p).unwrap();
+    let files: Vec<PathBuf> = std::fs::read_dir(samples())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    let before: Vec<Vec<u8>> = files.iter().map(|p| hash(p)).collect();
+    ingest(dir.path(), &[&samples()], &[]);
+    let after: Vec<Vec<u8>> = files.iter().map(|p| hash(p)).collect();
+    assert!(before == after);
+}
+
+#[test]
+fn missing_input_or_bad_store_cannot_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = ingest(dir.path(), &[Path::new("no-such-folder")], &[]);
+    assert_eq!(out.status.code(), Some(ptk::exit::CANNOT_RUN));
+    assert!(text(&out.stderr).contains("no-such-folder"));
+    std::fs::write(
+        dir.path().join("ptk.db"),
+        b"this is not a database, just text",
+    )
+    .unwrap();
+    let out = ingest(dir.path(), &[&samples()], &[]);
+    assert_eq!(out.status.code(), Some(ptk::exit::CANNOT_RUN));
+    assert!(
+        text(&out.stderr).contains("not a ptk history store"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn history_import_and_export_round_trip() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("ptk.db");
+    let h = repo().join("samples/history.csv");
+    let out = ptk(
+        dir.path(),
+        &[
+            "history",
+            "import",
+            h.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = ptk(
+        dir.path(),
+        &["history", "export", "--store", store.to_str().unwrap()],
+    );
+    let exported = text(&out.stdout);
+    let mut original: Vec<String> = std::fs::read_to_string(&h)
+        .unwrap()
+        .lines()
+        .map(|l| l.to_string())
+        .collect();
+    let mut got: Vec<String> = exported.lines().map(|l| l.to_string()).collect();
+    original.sort();
+    got.sort();
+    assert_eq!(got, original, "export gives back what was imported");
+
+    std::fs::write(
+        dir.path().join("bad.csv"),
+        "year,partnership_id,section_id,percent\n2025,LSP01,overall,abc\n",
+    )
+    .unwrap();
+    let out = ptk(
+        dir.path(),
+        &[
+            "history",
+            "import",
+            "bad.csv",
+            "--store",
+            store.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    assert!(
+        text(&out.stderr).contains("bad.csv:2:"),
+        "{}",
+        text(&out.stderr)
+    );
+}
