@@ -25,6 +25,7 @@ use crate::output::{write_atomic, SafeCsv};
 use crate::register::{Partnership, Register};
 use crate::score::PriorScore;
 use crate::template::{Layout, Question, QuestionType, Section, Template};
+use crate::xlsx::{header_text, wrapped_height};
 
 /// Everything about an issue run that is the same for every partnership.
 #[derive(Debug, Clone)]
@@ -330,16 +331,6 @@ impl Styles {
     }
 }
 
-/// Row height (points) that shows `text` wrapped in a column `width` characters wide.
-fn wrapped_height(text: &str, width: f64) -> f64 {
-    let per_line = width.max(1.0);
-    let lines: f64 = text
-        .split('\n')
-        .map(|l| (l.chars().count() as f64 / per_line).ceil().max(1.0))
-        .sum();
-    (lines * 15.0 + 3.0).max(18.0)
-}
-
 /// Builds the complete workbook for one partnership, as xlsx bytes.
 pub fn build_workbook(
     template: &Template,
@@ -349,11 +340,7 @@ pub fn build_workbook(
 ) -> anyhow::Result<Vec<u8>> {
     let st = Styles::new();
     let mut wb = Workbook::new();
-    let created = ExcelDateTime::from_ymd(
-        u16::try_from(settings.issued_on.format("%Y").to_string().parse::<i32>()?)?,
-        settings.issued_on.format("%m").to_string().parse()?,
-        settings.issued_on.format("%d").to_string().parse()?,
-    )?;
+    let created = crate::xlsx::excel_date(settings.issued_on)?;
     wb.set_properties(
         &DocProperties::new()
             .set_title(format!("{} {} – {}", template.title, settings.year, p.name))
@@ -424,7 +411,7 @@ fn write_instructions(
     ws.set_paper_size(9); // A4
     ws.set_print_fit_to_pages(1, 0);
     ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
-    ws.set_footer(format!("&L{}&R&P of &N", settings.council));
+    ws.set_footer(format!("&L{}&R&P of &N", header_text(&settings.council)));
     let mut r: u32 = 0;
     ws.merge_range(
         r,
@@ -1073,10 +1060,5 @@ mod tests {
             long_date(NaiveDate::from_ymd_opt(2027, 1, 31).unwrap()),
             "31 January 2027"
         );
-    }
-
-    #[test]
-    fn wrapped_height_grows_with_text() {
-        assert!(wrapped_height(&"x".repeat(300), 50.0) > wrapped_height("short", 50.0));
     }
 }

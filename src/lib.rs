@@ -19,10 +19,12 @@ pub mod letter;
 pub mod output;
 pub mod read;
 pub mod register;
+pub mod report;
 pub mod score;
 pub mod store;
 pub mod template;
 pub mod validate;
+pub mod xlsx;
 
 /// Process exit codes, documented in the README.
 pub mod exit {

@@ -4,7 +4,7 @@
 //!
 //! One ingest run is one transaction: a crash or kill leaves the store as it was.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -163,6 +163,21 @@ pub struct AcceptedReturn {
     pub answers: Vec<(String, String, Option<f64>, String)>,
     /// (scope, percent, points, max points)
     pub scores: Vec<(String, Option<f64>, f64, f64)>,
+}
+
+/// A current return with its answers (question id → value, points, evidence) and
+/// scores (scope → percent).
+#[derive(Debug, Clone)]
+pub struct ReturnRow {
+    pub id: i64,
+    pub partnership_id: String,
+    pub template_version: u32,
+    pub path: String,
+    pub status: String,
+    pub overall: Option<f64>,
+    pub band: Option<String>,
+    pub answers: BTreeMap<String, (String, Option<f64>, String)>,
+    pub scores: BTreeMap<String, f64>,
 }
 
 /// A row of the long history format: year, partnership, section or `overall`, percent.
@@ -395,6 +410,114 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// The current (accepted, not replaced) returns of a year, by partnership id.
+    pub fn current_returns(
+        &self,
+        year: i32,
+        template_id: &str,
+    ) -> anyhow::Result<BTreeMap<String, ReturnRow>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, partnership_id, template_version, path, status, overall, band FROM returns
+             WHERE year = ?1 AND template_id = ?2 AND current = 1",
+        )?;
+        let rows = stmt.query_map(params![year, template_id], |r| {
+            Ok(ReturnRow {
+                id: r.get(0)?,
+                partnership_id: r.get(1)?,
+                template_version: r.get(2)?,
+                path: r.get(3)?,
+                status: r.get(4)?,
+                overall: r.get(5)?,
+                band: r.get(6)?,
+                answers: BTreeMap::new(),
+                scores: BTreeMap::new(),
+            })
+        })?;
+        let mut out: BTreeMap<String, ReturnRow> = BTreeMap::new();
+        for r in rows {
+            let r = r?;
+            out.insert(r.partnership_id.clone(), r);
+        }
+        let mut answers = self.conn.prepare(
+            "SELECT question_id, value, points, evidence FROM answers WHERE return_id = ?1",
+        )?;
+        let mut scores = self
+            .conn
+            .prepare("SELECT scope, percent FROM scores WHERE return_id = ?1")?;
+        for r in out.values_mut() {
+            for a in answers.query_map([r.id], |x| {
+                Ok((x.get::<_, String>(0)?, (x.get(1)?, x.get(2)?, x.get(3)?)))
+            })? {
+                let (q, v) = a?;
+                r.answers.insert(q, v);
+            }
+            for sc in scores.query_map([r.id], |x| {
+                Ok((x.get::<_, String>(0)?, x.get::<_, Option<f64>>(1)?))
+            })? {
+                let (scope, pct) = sc?;
+                if let Some(pct) = pct {
+                    r.scores.insert(scope, pct);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Files ingested for a review year that were rejected (including a form for the
+    /// wrong year) and not since superseded by an accepted return for the same
+    /// partnership and template, newest first.
+    pub fn rejected_files(&self, year: i32) -> anyhow::Result<Vec<(String, SeenFile)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT f.sha256, f.status, f.path, f.partnership_id, f.template_id, f.template_version, f.year, f.message
+             FROM files f JOIN runs u ON u.id = f.run_id
+             WHERE u.year = ?1 AND f.status = 'rejected' AND f.partnership_id IS NOT NULL
+             AND NOT EXISTS (SELECT 1 FROM returns r WHERE r.current = 1 AND r.year = u.year
+                             AND r.partnership_id = f.partnership_id AND r.template_id = f.template_id)
+             ORDER BY f.run_id DESC, f.path",
+        )?;
+        let rows = stmt.query_map([year], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                SeenFile {
+                    status: r.get(1)?,
+                    path: r.get(2)?,
+                    partnership_id: r.get(3)?,
+                    template_id: r.get(4)?,
+                    template_version: r.get(5)?,
+                    year: r.get(6)?,
+                    message: r.get(7)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Every finding of the files ingested by runs for `year`, in path order.
+    pub fn findings_for_year(&self, year: i32) -> anyhow::Result<Vec<StoredFinding>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT f.path, COALESCE(f.partnership_id, ''), x.severity, x.code, x.sheet, x.cell, x.question_id, x.message
+             FROM findings x JOIN files f ON f.sha256 = x.sha256 JOIN runs r ON r.id = f.run_id
+             WHERE r.year = ?1 ORDER BY f.path, x.seq",
+        )?;
+        let rows = stmt.query_map([year], stored_finding)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Facts about the runs of a year: (runs, files recorded, latest run start).
+    pub fn runs_for_year(&self, year: i32) -> anyhow::Result<(i64, i64, Option<String>)> {
+        let (runs, latest): (i64, Option<String>) = self.conn.query_row(
+            "SELECT COUNT(*), MAX(started_at) FROM runs WHERE year = ?1",
+            [year],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let files: i64 = self.conn.query_row(
+            "SELECT COUNT(*) FROM files f JOIN runs r ON r.id = f.run_id WHERE r.year = ?1",
+            [year],
+            |r| r.get(0),
+        )?;
+        Ok((runs, files, latest))
     }
 
     pub fn connection(&self) -> &Connection {

@@ -58,6 +58,11 @@ pub struct IngestArgs {
 }
 
 pub fn run(args: IngestArgs, config: &Config) -> anyhow::Result<i32> {
+    ingest(args, config).map(|(code, _)| code)
+}
+
+/// Runs the ingest; returns the exit code and the store path (for `ptk review`).
+pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf)> {
     let templates_dir = config.templates_dir(args.templates.as_deref());
     let (templates, template_problems) = template::load_dir(&templates_dir)?;
     if !template_problems.is_empty() {
@@ -170,9 +175,10 @@ pub fn run(args: IngestArgs, config: &Config) -> anyhow::Result<i32> {
         findings.display(),
         store_path.display()
     );
-    Ok(if rejected > 0 {
+    let code = if rejected > 0 {
         ptk::exit::REJECTED
     } else {
         ptk::exit::OK
-    })
+    };
+    Ok((code, store_path))
 }

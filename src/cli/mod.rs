@@ -6,6 +6,9 @@ use clap::{Parser, Subcommand};
 mod history;
 mod ingest;
 mod issue;
+mod report;
+mod review;
+mod status;
 mod templates;
 
 const ABOUT: &str = "Partnership Toolkit: issue the annual partnership self-assessments as Excel \
@@ -16,6 +19,9 @@ Examples:
   ptk templates list
   ptk issue --template self-assessment --year 2026 --register samples/register.csv --out outbox/
   ptk ingest returns/ --year 2026
+  ptk review samples/returns --year 2026 --history samples/history.csv
+  ptk report --year 2026
+  ptk status --year 2026
   ptk history import samples/history.csv
 
 Settings you use every time (register, templates folder, return address, deadline) can go in
@@ -40,6 +46,12 @@ enum Command {
     Issue(issue::IssueArgs),
     /// Read returned workbooks: identify, validate, score and store them.
     Ingest(ingest::IngestArgs),
+    /// Write the consolidated review workbook and scores CSV from the history store.
+    Report(report::ReportArgs),
+    /// The whole year-end run: import history, ingest the returns, write the review.
+    Review(review::ReviewArgs),
+    /// Show who has returned, who is outstanding, and who must correct a return.
+    Status(status::StatusArgs),
     /// Import or export earlier years' scores.
     #[command(subcommand)]
     History(history::HistoryCommand),
@@ -68,6 +80,9 @@ pub fn run() -> i32 {
         Command::Issue(args) => issue::run(args, &config),
         Command::Ingest(args) => ingest::run(args, &config),
         Command::History(cmd) => history::run(cmd, &config),
+        Command::Report(args) => report::run(args, &config),
+        Command::Review(args) => review::run(args, &config),
+        Command::Status(args) => status::run(args, &config),
     };
     match result {
         Ok(code) => code,
