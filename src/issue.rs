@@ -25,7 +25,7 @@ use crate::output::{write_atomic, SafeCsv};
 use crate::register::{Partnership, Register};
 use crate::score::PriorScore;
 use crate::template::{Layout, Question, QuestionType, Section, Template};
-use crate::xlsx::{header_text, wrapped_height};
+use crate::xlsx::{header_text, wrapped_height, MID_GREY, NAVY};
 
 /// Everything about an issue run that is the same for every partnership.
 #[derive(Debug, Clone)]
@@ -223,11 +223,9 @@ pub fn long_date(d: NaiveDate) -> String {
 // ---------------------------------------------------------------------------
 // Workbook building
 
-const NAVY: u32 = 0x1F4E79;
 const PALE_BLUE: u32 = 0xDDEBF7;
 const INPUT_YELLOW: u32 = 0xFFF2CC;
 const GREY: u32 = 0xF2F2F2;
-const MID_GREY: u32 = 0x595959;
 
 /// The formats of an issued workbook, made once per workbook.
 struct Styles {

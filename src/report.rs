@@ -18,7 +18,7 @@ use crate::register::{Partnership, Register, Status};
 use crate::score::OVERALL;
 use crate::store::{ReturnRow, Store, StoredFinding};
 use crate::template::{Layout, Template};
-use crate::xlsx::{fit, header_text};
+use crate::xlsx::{fit, header_text, MID_GREY, NAVY};
 
 /// Where a partnership's return for the year stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -398,7 +398,6 @@ pub fn scores_csv(review: &Review) -> anyhow::Result<Vec<u8>> {
 // ---------------------------------------------------------------------------
 // The workbook
 
-const NAVY: u32 = 0x1F4E79;
 const GREEN_TEXT: u32 = 0x00703C;
 const RED_TEXT: u32 = 0xC00000;
 
@@ -434,7 +433,7 @@ impl Styles {
                 .set_font_color(Color::RGB(NAVY)),
             subtitle: Format::new()
                 .set_italic()
-                .set_font_color(Color::RGB(0x595959)),
+                .set_font_color(Color::RGB(MID_GREY)),
             header: Format::new()
                 .set_bold()
                 .set_text_wrap()
@@ -452,7 +451,7 @@ impl Styles {
                 .set_italic()
                 .set_text_wrap()
                 .set_align(FormatAlign::Top)
-                .set_font_color(Color::RGB(0x595959)),
+                .set_font_color(Color::RGB(MID_GREY)),
             label: Format::new().set_bold(),
         }
     }

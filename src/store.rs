@@ -251,20 +251,7 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT sha256, status, path, partnership_id, template_id, template_version, year, message FROM files",
         )?;
-        let rows = stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                SeenFile {
-                    status: r.get(1)?,
-                    path: r.get(2)?,
-                    partnership_id: r.get(3)?,
-                    template_id: r.get(4)?,
-                    template_version: r.get(5)?,
-                    year: r.get(6)?,
-                    message: r.get(7)?,
-                },
-            ))
-        })?;
+        let rows = stmt.query_map([], seen_file)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -477,20 +464,7 @@ impl Store {
                              AND r.partnership_id = f.partnership_id AND r.template_id = f.template_id)
              ORDER BY f.run_id DESC, f.path",
         )?;
-        let rows = stmt.query_map([year], |r| {
-            Ok((
-                r.get::<_, String>(0)?,
-                SeenFile {
-                    status: r.get(1)?,
-                    path: r.get(2)?,
-                    partnership_id: r.get(3)?,
-                    template_id: r.get(4)?,
-                    template_version: r.get(5)?,
-                    year: r.get(6)?,
-                    message: r.get(7)?,
-                },
-            ))
-        })?;
+        let rows = stmt.query_map([year], seen_file)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -523,6 +497,22 @@ impl Store {
     pub fn connection(&self) -> &Connection {
         &self.conn
     }
+}
+
+/// Maps `sha256, status, path, partnership_id, template_id, template_version, year, message`.
+fn seen_file(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, SeenFile)> {
+    Ok((
+        r.get(0)?,
+        SeenFile {
+            status: r.get(1)?,
+            path: r.get(2)?,
+            partnership_id: r.get(3)?,
+            template_id: r.get(4)?,
+            template_version: r.get(5)?,
+            year: r.get(6)?,
+            message: r.get(7)?,
+        },
+    ))
 }
 
 fn stored_finding(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoredFinding> {

@@ -365,6 +365,21 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<(Vec<Template>, Vec<TemplateProble
     Ok((templates, problems))
 }
 
+/// Loads every template in a folder, failing (with every problem listed) unless all
+/// of them are sound: a run must never read returns against a half-broken set.
+pub fn load_checked(dir: &Path) -> anyhow::Result<Vec<Template>> {
+    let (templates, problems) = load_dir(dir)?;
+    if !problems.is_empty() {
+        let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
+        anyhow::bail!(
+            "the templates in {} have problems; fix them and run again:\n  {}",
+            dir.display(),
+            list.join("\n  ")
+        );
+    }
+    Ok(templates)
+}
+
 /// Finds a template by id in a folder (loading and checking it).
 pub fn find(dir: &Path, id: &str) -> anyhow::Result<Template> {
     let (templates, problems) = load_dir(dir)?;

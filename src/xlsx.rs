@@ -3,6 +3,10 @@
 use chrono::{Datelike, NaiveDate};
 use rust_xlsxwriter::ExcelDateTime;
 
+/// The house colours of every workbook ptk writes.
+pub const NAVY: u32 = 0x1F4E79;
+pub const MID_GREY: u32 = 0x595959;
+
 /// Row height (points) that shows `text` wrapped in a column `width` characters wide.
 /// Excel and LibreOffice do not grow rows for wrapped text written by a library,
 /// so every row with wrapped text gets its height set from this estimate.

@@ -64,16 +64,7 @@ pub fn run(args: IngestArgs, config: &Config) -> anyhow::Result<i32> {
 /// Runs the ingest; returns the exit code and the store path (for `ptk review`).
 pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf)> {
     let templates_dir = config.templates_dir(args.templates.as_deref());
-    let (templates, template_problems) = template::load_dir(&templates_dir)?;
-    if !template_problems.is_empty() {
-        for p in &template_problems {
-            eprintln!("{p}");
-        }
-        anyhow::bail!(
-            "the templates in {} have problems (above); fix them and run again",
-            templates_dir.display()
-        );
-    }
+    let templates = template::load_checked(&templates_dir)?;
     let register_path = config.register_path(args.register.as_deref());
     let (register, problems) = register::load(&register_path)?;
     for p in &problems {

@@ -74,16 +74,7 @@ pub fn gather(
     store_path: &Path,
 ) -> anyhow::Result<report::Review> {
     let templates_dir = config.templates_dir(args.templates.as_deref());
-    let (templates, problems) = template::load_dir(&templates_dir)?;
-    if !problems.is_empty() {
-        for p in &problems {
-            eprintln!("{p}");
-        }
-        anyhow::bail!(
-            "the templates in {} have problems (above); fix them and run again",
-            templates_dir.display()
-        );
-    }
+    let templates = template::load_checked(&templates_dir)?;
     let register_path = config.register_path(args.register.as_deref());
     let (register, problems) = register::load(&register_path)?;
     for p in &problems {
