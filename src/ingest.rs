@@ -12,6 +12,7 @@ use rayon::prelude::*;
 use sha2::{Digest, Sha256};
 
 use crate::contract::{self, CellRef};
+use crate::mail::{self, Envelope};
 use crate::read::{self, CellValue, Limits, Workbook};
 use crate::register::Register;
 use crate::score::{self, Score};
@@ -57,10 +58,107 @@ impl Status {
 }
 
 /// A file found among the inputs, with the reason to skip it if there is one.
-#[derive(Debug, Clone)]
+/// A workbook attached to an email carries its bytes and the message it came in.
+#[derive(Debug, Clone, Default)]
 pub struct Input {
+    /// The file, or for an attachment `<mailbox or .eml>#<message>/<file name>`.
     pub path: PathBuf,
     pub skip: Option<String>,
+    pub attachment: Option<std::sync::Arc<Vec<u8>>>,
+    pub envelope: Option<Envelope>,
+}
+
+/// File endings read as saved emails or mailboxes.
+pub const MAIL_EXTENSIONS: [&str; 2] = ["eml", "mbox"];
+
+/// Turns one email into inputs: one per workbook attachment, or one skipped entry that
+/// names the message when it has no workbook (so no message is silently dropped).
+fn from_message(label: &str, raw: &[u8], limits: &Limits) -> Vec<Input> {
+    let Some(received) = mail::parse_message(raw) else {
+        return vec![Input {
+            path: PathBuf::from(label),
+            skip: Some("cannot be read as an email message".into()),
+            ..Input::default()
+        }];
+    };
+    let env = received.envelope;
+    if received.workbooks.is_empty() {
+        let why = format!(
+            "an email with no workbook attached ({}); if it should have had a return, ask the sender to attach it",
+            env.describe()
+        );
+        return vec![Input {
+            path: PathBuf::from(label),
+            skip: Some(why),
+            envelope: Some(env),
+            ..Input::default()
+        }];
+    }
+    received
+        .workbooks
+        .into_iter()
+        .map(|(name, bytes)| {
+            // An attachment over the size limit is kept only as its size, for the message.
+            let skip = None;
+            let attachment = if bytes.len() as u64 > limits.max_file_bytes {
+                Some(std::sync::Arc::new(Vec::new()))
+            } else {
+                Some(std::sync::Arc::new(bytes))
+            };
+            Input {
+                path: PathBuf::from(format!("{label}/{name}")),
+                skip,
+                attachment,
+                envelope: Some(env.clone()),
+            }
+        })
+        .collect()
+}
+
+/// Expands an `.eml` file, an mbox file or a maildir folder into inputs.
+fn expand_mail(path: &Path, limits: &Limits) -> Vec<Input> {
+    let label = path.display().to_string();
+    let fail = |e: anyhow::Error| {
+        vec![Input {
+            path: path.to_path_buf(),
+            skip: Some(format!("cannot be read: {e}")),
+            ..Input::default()
+        }]
+    };
+    if path.is_dir() {
+        return match mail::maildir_messages(path) {
+            Ok(files) => files
+                .iter()
+                .flat_map(|f| match std::fs::read(f) {
+                    Ok(raw) => from_message(&f.display().to_string(), &raw, limits),
+                    Err(e) => vec![Input {
+                        path: f.clone(),
+                        skip: Some(format!("cannot be read: {e}")),
+                        ..Input::default()
+                    }],
+                })
+                .collect(),
+            Err(e) => fail(e),
+        };
+    }
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    if ext == "mbox" {
+        return match mail::mbox_messages(path) {
+            Ok(messages) => messages
+                .iter()
+                .enumerate()
+                .flat_map(|(i, raw)| from_message(&format!("{label}#{}", i + 1), raw, limits))
+                .collect(),
+            Err(e) => fail(e),
+        };
+    }
+    match std::fs::read(path) {
+        Ok(raw) => from_message(&label, &raw, limits),
+        Err(e) => fail(e.into()),
+    }
 }
 
 /// File endings read as workbooks.
@@ -68,8 +166,13 @@ pub const WORKBOOK_EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
 
 /// Expands folders (recursively, in name order) into the files to ingest. Hidden
 /// folders are not entered (reported as one skipped entry); nothing is dropped silently.
-pub fn collect_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
+pub fn collect_inputs(paths: &[PathBuf], limits: &Limits) -> anyhow::Result<Vec<Input>> {
     let mut out = Vec::new();
+    let skipped = |path: &Path, why: String| Input {
+        path: path.to_path_buf(),
+        skip: Some(why),
+        ..Input::default()
+    };
     for p in paths {
         let meta = std::fs::metadata(p).map_err(|e| {
             anyhow::anyhow!(
@@ -78,51 +181,64 @@ pub fn collect_inputs(paths: &[PathBuf]) -> anyhow::Result<Vec<Input>> {
             )
         })?;
         if meta.is_file() {
-            out.push(classify(p));
+            out.extend(classify(p, limits));
             continue;
         }
-        let walker = walkdir::WalkDir::new(p)
+        let mut it = walkdir::WalkDir::new(p)
             .follow_links(false)
             .sort_by_file_name()
             .into_iter();
-        let mut it = walker;
         while let Some(entry) = it.next() {
             let entry = match entry {
                 Ok(e) => e,
                 Err(e) => {
                     let path = e.path().map(Path::to_path_buf).unwrap_or_else(|| p.clone());
-                    out.push(Input {
-                        path,
-                        skip: Some(format!("cannot be read: {e}")),
-                    });
+                    out.push(skipped(&path, format!("cannot be read: {e}")));
                     continue;
                 }
             };
             let hidden = entry.depth() > 0 && entry.file_name().to_string_lossy().starts_with('.');
             if entry.file_type().is_dir() {
                 if hidden {
-                    out.push(Input {
-                        path: entry.path().to_path_buf(),
-                        skip: Some("hidden folder: not looked into".into()),
-                    });
+                    out.push(skipped(
+                        entry.path(),
+                        "hidden folder: not looked into".into(),
+                    ));
+                    it.skip_current_dir();
+                } else if mail::is_maildir(entry.path()) {
+                    out.extend(expand_mail(entry.path(), limits));
                     it.skip_current_dir();
                 }
                 continue;
             }
             if entry.file_type().is_symlink() {
-                out.push(Input {
-                    path: entry.path().to_path_buf(),
-                    skip: Some("a link, not a file: not followed".into()),
-                });
+                out.push(skipped(
+                    entry.path(),
+                    "a link, not a file: not followed".into(),
+                ));
                 continue;
             }
-            out.push(classify(entry.path()));
+            out.extend(classify(entry.path(), limits));
         }
     }
     Ok(out)
 }
 
-fn classify(path: &Path) -> Input {
+fn classify(path: &Path, limits: &Limits) -> Vec<Input> {
+    let ext0 = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    let hidden0 = path
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with('.'));
+    if MAIL_EXTENSIONS.contains(&ext0.as_str()) && !hidden0 {
+        return expand_mail(path, limits);
+    }
+    vec![classify_file(path)]
+}
+
+fn classify_file(path: &Path) -> Input {
     let name = path
         .file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -137,7 +253,7 @@ fn classify(path: &Path) -> Input {
         Some("a hidden file, not a return".to_string())
     } else if !WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
         Some(format!(
-            "not a workbook (ptk reads {}): if it is a return, save it as .xlsx",
+            "not a workbook (ptk reads {}, and emails saved as .eml, .mbox or a maildir folder): if it is a return, save it as .xlsx",
             WORKBOOK_EXTENSIONS.map(|e| format!(".{e}")).join(", ")
         ))
     } else {
@@ -146,6 +262,7 @@ fn classify(path: &Path) -> Input {
     Input {
         path: path.to_path_buf(),
         skip,
+        ..Input::default()
     }
 }
 
@@ -179,6 +296,8 @@ pub struct Outcome {
     pub modified: Option<std::time::SystemTime>,
     /// For an unchanged file: the status it was given when first ingested.
     pub previous: Option<String>,
+    /// The email a return came in, if it came in one.
+    pub envelope: Option<Envelope>,
 }
 
 impl Outcome {
@@ -198,6 +317,7 @@ impl Outcome {
             score: None,
             modified: None,
             previous: None,
+            envelope: None,
         }
     }
 
@@ -233,10 +353,24 @@ impl Outcome {
 /// Processes one input file completely. Never panics on bad input; every problem
 /// becomes a finding.
 pub fn process(input: &Input, ctx: &Context<'_>) -> Outcome {
+    let mut o = process_input(input, ctx);
+    o.envelope = input.envelope.clone();
+    o
+}
+
+fn process_input(input: &Input, ctx: &Context<'_>) -> Outcome {
     if let Some(why) = &input.skip {
         return Outcome::new(&input.path, Status::Skipped, why.clone());
     }
-    let bytes = match read::read_bounded(&input.path, &ctx.limits) {
+    let read = match &input.attachment {
+        Some(b) if b.is_empty() => Ok(Err(read::ReadError::TooLarge {
+            bytes: ctx.limits.max_file_bytes + 1,
+            limit: ctx.limits.max_file_bytes,
+        })),
+        Some(b) => Ok(Ok(b.as_ref().clone())),
+        None => read::read_bounded(&input.path, &ctx.limits),
+    };
+    let bytes = match read {
         Ok(Ok(b)) => b,
         Ok(Err(e)) => {
             return Outcome::new(&input.path, Status::Rejected, "")
@@ -722,6 +856,7 @@ pub fn write_reports(
         "errors",
         "warnings",
         "message",
+        "email",
     ])?;
     let mut findings = SafeCsv::new();
     findings.row([
@@ -786,6 +921,10 @@ pub fn write_reports(
             errors.to_string(),
             warnings.to_string(),
             o.message.clone(),
+            o.envelope
+                .as_ref()
+                .map(Envelope::describe)
+                .unwrap_or_default(),
         ])?;
         for f in these {
             findings.row(f)?;

@@ -41,6 +41,18 @@ pub struct IssueSettings {
     pub password: Option<String>,
 }
 
+impl IssueSettings {
+    /// The part of the settings the covering letter uses.
+    pub fn letter_context(&self) -> crate::letter::LetterContext {
+        crate::letter::LetterContext {
+            council: self.council.clone(),
+            year: self.year,
+            deadline: self.deadline,
+            return_address: self.return_address.clone(),
+        }
+    }
+}
+
 /// One workbook written by an issue run.
 #[derive(Debug, Clone)]
 pub struct Issued {
@@ -124,25 +136,6 @@ pub fn select_partnerships<'r>(
     Ok(out)
 }
 
-/// The placeholders an email template may use for a partnership.
-pub fn letter_fields(
-    template: &Template,
-    p: &Partnership,
-    settings: &IssueSettings,
-) -> BTreeMap<&'static str, String> {
-    BTreeMap::from([
-        ("council", settings.council.clone()),
-        ("partnership", p.name.clone()),
-        ("partnership_id", p.id.clone()),
-        ("officer", p.lead_officer.clone()),
-        ("assistant_director", p.assistant_director.clone()),
-        ("form", template.title.clone()),
-        ("year", settings.year.to_string()),
-        ("deadline", long_date(settings.deadline)),
-        ("return_address", settings.return_address.clone()),
-    ])
-}
-
 /// Name of the mail-merge file written beside the workbooks.
 pub const MAILMERGE: &str = "mailmerge.csv";
 
@@ -187,7 +180,11 @@ fn write_mailmerge(
         }
     }
     for (p, i) in partnerships.iter().zip(issued) {
-        let l = letter.render(&letter_fields(template, p, settings))?;
+        let l = letter.render(&crate::letter::fields(
+            template,
+            p,
+            &settings.letter_context(),
+        ))?;
         let attachment = i
             .path
             .file_name()

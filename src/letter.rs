@@ -6,6 +6,34 @@ use std::path::Path;
 
 use anyhow::Context;
 
+/// What every letter of a run shares: who is writing, for which year, and by when.
+#[derive(Debug, Clone)]
+pub struct LetterContext {
+    pub council: String,
+    pub year: i32,
+    pub deadline: chrono::NaiveDate,
+    pub return_address: String,
+}
+
+/// The placeholders every email template may use for a partnership.
+pub fn fields(
+    template: &crate::template::Template,
+    p: &crate::register::Partnership,
+    ctx: &LetterContext,
+) -> BTreeMap<&'static str, String> {
+    BTreeMap::from([
+        ("council", ctx.council.clone()),
+        ("partnership", p.name.clone()),
+        ("partnership_id", p.id.clone()),
+        ("officer", p.lead_officer.clone()),
+        ("assistant_director", p.assistant_director.clone()),
+        ("form", template.title.clone()),
+        ("year", ctx.year.to_string()),
+        ("deadline", crate::issue::long_date(ctx.deadline)),
+        ("return_address", ctx.return_address.clone()),
+    ])
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Letter {
     pub subject: String,
@@ -56,6 +84,8 @@ impl LetterTemplate {
 fn built_in(name: &str) -> Option<&'static str> {
     match name {
         "issue" => Some(include_str!("../templates/email/issue.txt")),
+        "chase" => Some(include_str!("../templates/email/chase.txt")),
+        "corrections" => Some(include_str!("../templates/email/corrections.txt")),
         _ => None,
     }
 }

@@ -16,6 +16,7 @@ pub mod contract;
 pub mod ingest;
 pub mod issue;
 pub mod letter;
+pub mod mail;
 pub mod output;
 pub mod read;
 pub mod register;

@@ -97,6 +97,23 @@ CREATE TABLE IF NOT EXISTS scores (
     max_points REAL NOT NULL,
     PRIMARY KEY (return_id, scope)
 );
+-- Every email ptk sent or tried to send; `key` identifies the message so a re-run never
+-- sends it twice. Written one row at a time, as each message goes.
+CREATE TABLE IF NOT EXISTS sends (
+    id INTEGER PRIMARY KEY,
+    key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    message_id TEXT NOT NULL,
+    partnership_id TEXT NOT NULL,
+    recipient TEXT NOT NULL,
+    template_id TEXT NOT NULL,
+    year INTEGER NOT NULL,
+    file_sha256 TEXT NOT NULL,
+    sent_at TEXT NOT NULL,
+    transport TEXT NOT NULL,
+    result TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sends_key ON sends (key, result);
 -- Earlier years' scores loaded with `ptk history import`.
 CREATE TABLE IF NOT EXISTS history (
     year INTEGER NOT NULL,
@@ -178,6 +195,23 @@ pub struct ReturnRow {
     pub band: Option<String>,
     pub answers: BTreeMap<String, (String, Option<f64>, String)>,
     pub scores: BTreeMap<String, f64>,
+}
+
+/// One email send attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendRecord {
+    pub key: String,
+    pub kind: String,
+    pub message_id: String,
+    pub partnership_id: String,
+    pub recipient: String,
+    pub template_id: String,
+    pub year: i32,
+    pub file_sha256: String,
+    pub sent_at: String,
+    pub transport: String,
+    /// `sent`, or `failed: <reason>`.
+    pub result: String,
 }
 
 /// A row of the long history format: year, partnership, section or `overall`, percent.
@@ -492,6 +526,70 @@ impl Store {
             |r| r.get(0),
         )?;
         Ok((runs, files, latest))
+    }
+
+    /// Whether a message with this key was sent successfully before.
+    pub fn was_sent(&self, key: &str) -> anyhow::Result<bool> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT 1 FROM sends WHERE key = ?1 AND result = 'sent' LIMIT 1",
+                [key],
+                |_| Ok(()),
+            )
+            .optional()?
+            .is_some())
+    }
+
+    /// Records one send attempt at once (its own transaction), so a failure part-way
+    /// through a batch leaves an exact record of who got what.
+    pub fn record_send(&self, s: &SendRecord) -> anyhow::Result<()> {
+        self.conn.execute(
+            "INSERT INTO sends (key, kind, message_id, partnership_id, recipient, template_id, year, file_sha256, sent_at, transport, result)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![s.key, s.kind, s.message_id, s.partnership_id, s.recipient, s.template_id, s.year, s.file_sha256, s.sent_at, s.transport, s.result],
+        )?;
+        Ok(())
+    }
+
+    /// Every send attempt, oldest first.
+    pub fn sends(&self) -> anyhow::Result<Vec<SendRecord>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT key, kind, message_id, partnership_id, recipient, template_id, year, file_sha256, sent_at, transport, result FROM sends ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok(SendRecord {
+                key: r.get(0)?,
+                kind: r.get(1)?,
+                message_id: r.get(2)?,
+                partnership_id: r.get(3)?,
+                recipient: r.get(4)?,
+                template_id: r.get(5)?,
+                year: r.get(6)?,
+                file_sha256: r.get(7)?,
+                sent_at: r.get(8)?,
+                transport: r.get(9)?,
+                result: r.get(10)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The path and hash of the newest rejected file for a partnership, template and year.
+    pub fn rejected_file(
+        &self,
+        partnership_id: &str,
+        template_id: &str,
+        year: i32,
+    ) -> anyhow::Result<Option<(String, String)>> {
+        Ok(self
+            .rejected_files(year)?
+            .into_iter()
+            .find(|(_, f)| {
+                f.partnership_id.as_deref() == Some(partnership_id)
+                    && f.template_id.as_deref() == Some(template_id)
+            })
+            .map(|(sha, f)| (f.path, sha)))
     }
 
     pub fn connection(&self) -> &Connection {

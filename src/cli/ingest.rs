@@ -78,16 +78,17 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     }
     let store_path = config.store_path(args.store.as_deref());
     let mut store = Store::open(&store_path)?;
-    let inputs = ingest::collect_inputs(&args.paths)?;
+    let limits = Limits {
+        max_file_bytes: args.max_file_mb.saturating_mul(1024 * 1024),
+        ..Limits::default()
+    };
+    let inputs = ingest::collect_inputs(&args.paths, &limits)?;
     let seen = store.seen_files()?;
     let ctx = Context {
         templates: &templates,
         register: &register,
         year: args.year,
-        limits: Limits {
-            max_file_bytes: args.max_file_mb.saturating_mul(1024 * 1024),
-            ..Limits::default()
-        },
+        limits,
         seen: &seen,
     };
 

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 mod history;
 mod ingest;
 mod issue;
+mod mail;
 mod report;
 mod review;
 mod status;
@@ -21,6 +22,7 @@ Examples:
   ptk ingest returns/ --year 2026
   ptk review samples/returns --year 2026 --history samples/history.csv
   ptk report --year 2026
+  ptk mail issue work/outbox --template self-assessment --year 2026 --dry-run
   ptk status --year 2026
   ptk history import samples/history.csv
 
@@ -52,6 +54,9 @@ enum Command {
     Review(review::ReviewArgs),
     /// Show who has returned, who is outstanding, and who must correct a return.
     Status(status::StatusArgs),
+    /// Email the forms, reminders and correction requests (as .eml files, or by SMTP).
+    #[command(subcommand)]
+    Mail(mail::MailCommand),
     /// Import or export earlier years' scores.
     #[command(subcommand)]
     History(history::HistoryCommand),
@@ -81,6 +86,7 @@ pub fn run() -> i32 {
         Command::Ingest(args) => ingest::run(args, &config),
         Command::History(cmd) => history::run(cmd, &config),
         Command::Report(args) => report::run(args, &config),
+        Command::Mail(cmd) => mail::run(cmd, &config),
         Command::Review(args) => review::run(args, &config),
         Command::Status(args) => status::run(args, &config),
     };

@@ -1,0 +1,319 @@
+//! `ptk mail issue|chase|corrections`: send the forms, reminders and correction requests.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use clap::{Args, Subcommand, ValueEnum};
+use ptk::config::Config;
+use ptk::letter::{self, LetterContext};
+use ptk::mail::{
+    self, DeliverOptions, EmlFolder, Outgoing, Security, Smtp, SmtpSettings, Transport,
+};
+use ptk::store::Store;
+use ptk::{issue, register, template};
+
+const EXAMPLES: &str = "\
+Examples:
+  ptk mail issue work/outbox --template self-assessment --year 2026 --dry-run
+  ptk mail issue work/outbox --template self-assessment --year 2026
+  ptk mail issue work/outbox --template self-assessment --year 2026 --smtp mail.council.gov.uk:587 --smtp-user ptk
+  ptk mail chase --year 2026 --outbox work/outbox
+  ptk mail corrections --year 2026
+
+By default messages are written as .eml files (open them in Outlook or Thunderbird to check,
+then send) into mail-outbox/ beside the store. With --smtp they are sent: STARTTLS by default,
+--smtp-security tls for port 465; plain SMTP only to a loopback address or with --smtp-insecure.
+The SMTP password is read from the PTK_SMTP_PASSWORD environment variable or --smtp-password-file,
+never from the command line. Every message is recorded in the store: running again sends only
+what has not gone yet (--resend sends again). Texts are in templates/email/.";
+
+#[derive(Subcommand)]
+#[command(after_help = EXAMPLES)]
+pub enum MailCommand {
+    /// Send each partnership its issued workbook (after `ptk issue`).
+    #[command(after_help = EXAMPLES)]
+    Issue(IssueMail),
+    /// Remind every partnership with no accepted return.
+    #[command(after_help = EXAMPLES)]
+    Chase(FollowUp),
+    /// Send every rejected return back with its problems listed.
+    #[command(after_help = EXAMPLES)]
+    Corrections(FollowUp),
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum SecurityArg {
+    Starttls,
+    Tls,
+    Plain,
+}
+
+#[derive(Args)]
+pub struct Common {
+    /// The review year.
+    #[arg(long)]
+    year: i32,
+    /// The sender's address (default: `sender` in ptk.toml).
+    #[arg(long)]
+    from: Option<String>,
+    /// Copy each message to the partnership's Assistant Director.
+    #[arg(long)]
+    cc_ad: bool,
+    /// Send through this SMTP server instead of writing .eml files.
+    #[arg(long, value_name = "HOST:PORT")]
+    smtp: Option<String>,
+    #[arg(long, value_enum, default_value = "starttls")]
+    smtp_security: SecurityArg,
+    /// Allow plain SMTP to a server that is not on this machine.
+    #[arg(long)]
+    smtp_insecure: bool,
+    #[arg(long)]
+    smtp_user: Option<String>,
+    /// A file whose first line is the SMTP password (or set PTK_SMTP_PASSWORD).
+    #[arg(long)]
+    smtp_password_file: Option<PathBuf>,
+    /// Messages a minute at most, over SMTP.
+    #[arg(long, default_value_t = 30)]
+    per_minute: u32,
+    /// Extra attempts after a temporary SMTP failure.
+    #[arg(long, default_value_t = 3)]
+    retries: u32,
+    /// Where .eml files go (default: mail-outbox/ beside the store).
+    #[arg(long)]
+    eml_dir: Option<PathBuf>,
+    /// Show what would be sent; send and record nothing.
+    #[arg(long)]
+    dry_run: bool,
+    /// Send again messages that were sent before.
+    #[arg(long)]
+    resend: bool,
+    /// Send at most this many messages in this run.
+    #[arg(long)]
+    limit: Option<usize>,
+    /// The return deadline for the letters, YYYY-MM-DD (default: `deadline` in ptk.toml).
+    #[arg(long)]
+    deadline: Option<String>,
+    /// Where completed forms go (default: `return_address` in ptk.toml).
+    #[arg(long)]
+    return_address: Option<String>,
+    #[arg(long)]
+    register: Option<PathBuf>,
+    #[arg(long)]
+    templates: Option<PathBuf>,
+    #[arg(long)]
+    store: Option<PathBuf>,
+}
+
+#[derive(Args)]
+pub struct IssueMail {
+    /// The folder `ptk issue` wrote the workbooks to.
+    outbox: PathBuf,
+    /// The template that was issued.
+    #[arg(long)]
+    template: String,
+    /// Only these partnerships (repeat for several).
+    #[arg(long = "partnership", value_name = "ID")]
+    partnerships: Vec<String>,
+    #[command(flatten)]
+    common: Common,
+}
+
+#[derive(Args)]
+pub struct FollowUp {
+    /// The folder with the issued workbooks, to attach the form again (chase).
+    #[arg(long)]
+    outbox: Option<PathBuf>,
+    #[command(flatten)]
+    common: Common,
+}
+
+fn context(c: &Common, config: &Config) -> anyhow::Result<LetterContext> {
+    let deadline = c
+        .deadline
+        .as_deref()
+        .or(config.deadline.as_deref())
+        .context(
+        "give the return deadline for the letters: --deadline YYYY-MM-DD, or deadline in ptk.toml",
+    )?;
+    Ok(LetterContext {
+        council: config.council().to_string(),
+        year: c.year,
+        deadline: register::parse_date(deadline).with_context(|| {
+            format!("the deadline '{deadline}' is not a date; write it as YYYY-MM-DD")
+        })?,
+        return_address: c
+            .return_address
+            .clone()
+            .or_else(|| config.return_address.clone())
+            .context(
+                "say where completed forms go: --return-address, or return_address in ptk.toml",
+            )?,
+    })
+}
+
+fn transport(c: &Common, store: &std::path::Path) -> anyhow::Result<Box<dyn Transport>> {
+    let Some(hp) = &c.smtp else {
+        let dir = c
+            .eml_dir
+            .clone()
+            .unwrap_or_else(|| super::report::beside(store, "mail-outbox"));
+        return Ok(Box::new(EmlFolder { dir }));
+    };
+    let (host, port) = hp
+        .rsplit_once(':')
+        .context("--smtp needs HOST:PORT, for example mail.council.gov.uk:587")?;
+    let port: u16 = port
+        .parse()
+        .with_context(|| format!("'{port}' is not a port number"))?;
+    let password = match (
+        &c.smtp_password_file,
+        std::env::var("PTK_SMTP_PASSWORD").ok(),
+    ) {
+        (Some(f), _) => Some(
+            std::fs::read_to_string(f)
+                .with_context(|| format!("cannot read the password file {}", f.display()))?
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_string(),
+        ),
+        (None, env) => env,
+    };
+    Ok(Box::new(Smtp::new(SmtpSettings {
+        host: host.to_string(),
+        port,
+        security: match c.smtp_security {
+            SecurityArg::Starttls => Security::StartTls,
+            SecurityArg::Tls => Security::Tls,
+            SecurityArg::Plain => Security::Plain,
+        },
+        user: c.smtp_user.clone(),
+        password,
+        per_minute: c.per_minute,
+        retries: c.retries,
+        allow_plain_remote: c.smtp_insecure,
+    })?))
+}
+
+pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
+    let (common, kind) = match &cmd {
+        MailCommand::Issue(a) => (&a.common, "issue"),
+        MailCommand::Chase(a) => (&a.common, "chase"),
+        MailCommand::Corrections(a) => (&a.common, "corrections"),
+    };
+    let ctx = context(common, config)?;
+    let from_text = common
+        .from
+        .clone()
+        .or_else(|| config.sender.clone())
+        .context("give the sender's address: --from ADDRESS, or sender in ptk.toml")?;
+    let from = lettre::message::Mailbox::new(
+        Some(format!("{} partnerships", ctx.council)),
+        from_text
+            .parse()
+            .with_context(|| format!("--from '{from_text}' is not an email address"))?,
+    );
+    let templates_dir = config.templates_dir(common.templates.as_deref());
+    let store_path = config.store_path(common.store.as_deref());
+    let store = Store::open(&store_path)?;
+    let letter = letter::load_named(&templates_dir, kind)?;
+    let today = chrono::Local::now().format("%Y-%m-%d").to_string();
+
+    let plan: Vec<Outgoing> = match &cmd {
+        MailCommand::Issue(a) => {
+            let t = template::find(&templates_dir, &a.template)?;
+            let (reg, problems) =
+                register::load(&config.register_path(common.register.as_deref()))?;
+            if !problems.is_empty() {
+                for p in &problems {
+                    eprintln!("{p}");
+                }
+                anyhow::bail!(
+                    "{} register row(s) have problems (above); fix them before sending",
+                    problems.len()
+                );
+            }
+            let who = issue::select_partnerships(&reg, &t, &a.partnerships)?;
+            mail::plan_issue(&t, &who, &ctx, &letter, &a.outbox, common.cc_ad)?
+        }
+        MailCommand::Chase(a) | MailCommand::Corrections(a) => {
+            let args = super::report::ReportArgs {
+                year: common.year,
+                store: common.store.clone(),
+                register: common.register.clone(),
+                templates: common.templates.clone(),
+                out: None,
+            };
+            let review = super::report::gather(&args, config, &store_path)?;
+            if kind == "chase" {
+                mail::plan_chase(
+                    &review,
+                    &ctx,
+                    &letter,
+                    a.outbox.as_deref(),
+                    common.cc_ad,
+                    &today,
+                )?
+            } else {
+                mail::plan_corrections(&review, &store, &ctx, &letter, common.cc_ad)?
+            }
+        }
+    };
+    if plan.is_empty() {
+        println!("Nobody needs a {kind} email for {}.", common.year);
+        return Ok(ptk::exit::OK);
+    }
+    let mut t = transport(common, &store_path)?;
+    let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+    let opts = DeliverOptions {
+        dry_run: common.dry_run,
+        resend: common.resend,
+        limit: common.limit,
+    };
+    let summary = mail::deliver(
+        &store,
+        &plan,
+        &from,
+        t.as_mut(),
+        opts,
+        &now,
+        &mut |o, what| {
+            let att = o
+                .attachment
+                .as_ref()
+                .map(|a| format!(" [{}]", a.name))
+                .unwrap_or_default();
+            println!(
+                "{:<8} {} <{}>: \"{}\"{att} — {what}",
+                o.partnership_id, o.to.0, o.to.1, o.letter.subject
+            );
+        },
+    )?;
+    let dest = t.describe();
+    if common.dry_run {
+        println!(
+            "Dry run: {} message(s) would be sent via {dest}; {} already sent.",
+            summary.would_send, summary.already_sent
+        );
+    } else {
+        println!(
+            "{} sent via {dest}, {} failed, {} already sent before{}.",
+            summary.sent,
+            summary.failed,
+            summary.already_sent,
+            if summary.left_for_later > 0 {
+                format!(
+                    ", {} left for the next run (--limit)",
+                    summary.left_for_later
+                )
+            } else {
+                String::new()
+            }
+        );
+    }
+    if summary.failed > 0 {
+        println!("Run the same command again to retry the failed messages; the ones sent will not be sent twice.");
+        return Ok(ptk::exit::REJECTED);
+    }
+    Ok(ptk::exit::OK)
+}
