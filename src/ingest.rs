@@ -16,7 +16,7 @@ use crate::mail::{self, Envelope};
 use crate::read::{self, CellValue, Limits, Workbook};
 use crate::register::Register;
 use crate::score::{self, Score};
-use crate::store::{AcceptedReturn, FileRecord, SeenFile, Store};
+use crate::store::{AcceptedReturn, FileRecord, RunChanges, SeenFile, Store};
 use crate::template::{Layout, Template};
 use crate::validate::{self, Answer, Code, Finding, Severity};
 
@@ -333,13 +333,6 @@ impl Outcome {
             .iter()
             .filter(|f| f.severity == Severity::Error)
             .count()
-    }
-
-    /// Rejected now, or unchanged since it was rejected: the partnership still has to correct it.
-    pub fn needs_correction(&self) -> bool {
-        self.status == Status::Rejected
-            || (self.status == Status::Unchanged
-                && self.previous.as_deref() == Some(Status::Rejected.as_str()))
     }
 
     pub fn warnings(&self) -> usize {
@@ -729,64 +722,157 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
     out
 }
 
-/// Among accepted returns for the same partnership, template and year, keeps the one
-/// issued latest (then saved latest, then last by path) and marks the others duplicate.
-pub fn resolve_duplicates(outcomes: &mut [Outcome]) {
-    let mut groups: HashMap<(String, String, i32), Vec<usize>> = HashMap::new();
-    for (i, o) in outcomes.iter().enumerate() {
-        if let (true, Some(p), Some(t), Some(y)) = (
-            o.status.is_accepted(),
-            &o.partnership_id,
-            &o.template_id,
-            o.year,
-        ) {
-            groups
-                .entry((p.to_ascii_lowercase(), t.clone(), y))
-                .or_default()
-                .push(i);
+/// What the reports say about one input file: compact, so a run over many thousands
+/// of files keeps only this in memory.
+#[derive(Debug, Clone)]
+pub struct FileReport {
+    pub path: String,
+    pub sha256: String,
+    pub status: Status,
+    /// For an unchanged file: the status it was given when first ingested.
+    pub previous: Option<String>,
+    pub partnership_id: String,
+    pub template_id: String,
+    pub template_version: String,
+    pub year: String,
+    pub message: String,
+    pub email: String,
+    /// path, partnership_id, sheet, cell, question_id, severity, code, message
+    pub findings: Vec<[String; 8]>,
+}
+
+impl FileReport {
+    fn new(o: &Outcome, stored: Option<Vec<crate::store::StoredFinding>>) -> Self {
+        let path = o.path.display().to_string();
+        let pid = o.partnership_id.clone().unwrap_or_default();
+        let findings = match stored {
+            Some(f) => f
+                .into_iter()
+                .map(|f| {
+                    [
+                        path.clone(),
+                        f.partnership_id,
+                        f.sheet,
+                        f.cell,
+                        f.question_id,
+                        f.severity,
+                        f.code,
+                        f.message,
+                    ]
+                })
+                .collect(),
+            None => o
+                .findings
+                .iter()
+                .map(|f| {
+                    [
+                        path.clone(),
+                        pid.clone(),
+                        f.sheet.clone(),
+                        f.cell.clone(),
+                        f.question_id.clone(),
+                        f.severity.as_str().into(),
+                        f.code.as_str().into(),
+                        f.message.clone(),
+                    ]
+                })
+                .collect(),
+        };
+        Self {
+            sha256: o.sha256.clone(),
+            status: o.status,
+            previous: o.previous.clone(),
+            partnership_id: pid,
+            template_id: o.template_id.clone().unwrap_or_default(),
+            template_version: o
+                .template_version
+                .map(|v| v.to_string())
+                .unwrap_or_default(),
+            year: o.year.map(|v| v.to_string()).unwrap_or_default(),
+            message: o.message.clone(),
+            email: o
+                .envelope
+                .as_ref()
+                .map(Envelope::describe)
+                .unwrap_or_default(),
+            findings,
+            path,
         }
     }
-    for idx in groups.into_values().filter(|g| g.len() > 1) {
-        let keep = *idx
-            .iter()
-            .max_by(|&&a, &&b| {
-                let (x, y) = (&outcomes[a], &outcomes[b]);
-                (&x.issued_at, x.modified, &x.path).cmp(&(&y.issued_at, y.modified, &y.path))
+
+    fn count(&self, severity: &str) -> usize {
+        self.findings.iter().filter(|f| f[5] == severity).count()
+    }
+
+    /// Rejected now, or unchanged since it was rejected: the partnership still has to correct it.
+    pub fn needs_correction(&self) -> bool {
+        self.status == Status::Rejected
+            || (self.status == Status::Unchanged
+                && self.previous.as_deref() == Some(Status::Rejected.as_str()))
+    }
+}
+
+/// Moves an outcome into the record the store writes (no copies of the answers).
+fn record(o: Outcome) -> FileRecord {
+    let accepted = o.status.is_accepted().then(|| {
+        let scores = o
+            .score
+            .as_ref()
+            .map(|s| {
+                s.sections
+                    .iter()
+                    .map(|x| (x.section_id.clone(), x.percent, x.points, x.max_points))
+                    .chain(std::iter::once((
+                        score::OVERALL.to_string(),
+                        s.overall,
+                        s.sections.iter().map(|x| x.points).sum(),
+                        s.sections.iter().map(|x| x.max_points).sum(),
+                    )))
+                    .collect()
             })
-            .expect("group has members");
-        let kept_path = outcomes[keep].path.display().to_string();
-        for &i in idx.iter().filter(|&&i| i != keep) {
-            let o = &mut outcomes[i];
-            o.status = Status::Duplicate;
-            o.message = format!(
-                "another return for {} ({kept_path}) was issued or saved later and is used instead",
-                o.partnership_id.clone().unwrap_or_default()
-            );
-            o.findings
-                .push(Finding::file(Code::DuplicateReturn, o.message.clone()));
+            .unwrap_or_default();
+        AcceptedReturn {
+            status: o.status.as_str().to_string(),
+            overall: o.score.as_ref().and_then(|s| s.overall),
+            band: o.score.as_ref().and_then(|s| s.band.clone()),
+            answers: o.answers,
+            scores,
         }
+    });
+    FileRecord {
+        sha256: o.sha256,
+        path: o.path.display().to_string(),
+        status: o.status.as_str().to_string(),
+        partnership_id: o.partnership_id,
+        template_id: o.template_id,
+        template_version: o.template_version,
+        year: o.year,
+        issued_at: o.issued_at,
+        message: o.message,
+        findings: o.findings,
+        accepted,
     }
 }
 
 /// Counts of each status, in [`Status::ALL`] order.
-pub fn tally(outcomes: &[Outcome]) -> Vec<(Status, usize)> {
+pub fn tally(files: &[FileReport]) -> Vec<(Status, usize)> {
     Status::ALL
         .iter()
-        .map(|s| (*s, outcomes.iter().filter(|o| o.status == *s).count()))
+        .map(|s| (*s, files.iter().filter(|o| o.status == *s).count()))
         .collect()
 }
 
 /// "12 files: 9 accepted, 1 accepted with warnings, 1 rejected, 1 skipped."
-pub fn summary(outcomes: &[Outcome]) -> String {
-    let parts: Vec<String> = tally(outcomes)
+pub fn summary(files: &[FileReport]) -> String {
+    let parts: Vec<String> = tally(files)
         .into_iter()
         .filter(|(_, n)| *n > 0)
         .map(|(s, n)| format!("{n} {}", s.as_str().replace('-', " ")))
         .collect();
     format!(
         "{} file{}: {}.",
-        outcomes.len(),
-        if outcomes.len() == 1 { "" } else { "s" },
+        files.len(),
+        if files.len() == 1 { "" } else { "s" },
         if parts.is_empty() {
             "nothing to do".to_string()
         } else {
@@ -795,54 +881,96 @@ pub fn summary(outcomes: &[Outcome]) -> String {
     )
 }
 
-/// Converts outcomes into store records.
-pub fn records(outcomes: &[Outcome]) -> Vec<FileRecord> {
-    outcomes
-        .iter()
-        .map(|o| FileRecord {
-            sha256: o.sha256.clone(),
-            path: o.path.display().to_string(),
-            status: o.status.as_str().to_string(),
-            partnership_id: o.partnership_id.clone(),
-            template_id: o.template_id.clone(),
-            template_version: o.template_version,
-            year: o.year,
-            issued_at: o.issued_at.clone(),
-            message: o.message.clone(),
-            findings: o.findings.clone(),
-            accepted: o.status.is_accepted().then(|| AcceptedReturn {
-                status: o.status.as_str().to_string(),
-                overall: o.score.as_ref().and_then(|s| s.overall),
-                band: o.score.as_ref().and_then(|s| s.band.clone()),
-                answers: o.answers.clone(),
-                scores: o
-                    .score
-                    .as_ref()
-                    .map(|s| {
-                        s.sections
-                            .iter()
-                            .map(|x| (x.section_id.clone(), x.percent, x.points, x.max_points))
-                            .chain(std::iter::once((
-                                score::OVERALL.to_string(),
-                                s.overall,
-                                s.sections.iter().map(|x| x.points).sum(),
-                                s.sections.iter().map(|x| x.max_points).sum(),
-                            )))
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-            }),
-        })
-        .collect()
+/// The result of a run.
+pub struct RunOutput {
+    /// One entry per input, in input order.
+    pub files: Vec<FileReport>,
+    pub changes: RunChanges,
+    pub summary: String,
 }
 
-/// Writes `ingest-report.csv` (one row per input file) and `findings.csv` (one row
-/// per finding, including the stored findings of unchanged files) atomically.
-pub fn write_reports(
-    dir: &Path,
-    outcomes: &[Outcome],
-    store: &Store,
-) -> anyhow::Result<(PathBuf, PathBuf)> {
+/// Runs an ingest: reads, validates and scores the inputs in parallel and streams each
+/// outcome, as it is ready, into one store transaction (so memory does not grow with
+/// the number of files), then settles duplicates and commits. `progress` is called
+/// after each file.
+pub fn run(
+    inputs: &[Input],
+    ctx: &Context<'_>,
+    store: &mut Store,
+    started_at: &str,
+    partnerships: &[crate::register::Partnership],
+    fail_after: Option<usize>,
+    progress: &(dyn Fn() + Sync),
+) -> anyhow::Result<RunOutput> {
+    let mut writer = store.begin_run(ctx.year, started_at, partnerships, fail_after)?;
+    let mut slots: Vec<Option<FileReport>> = vec![None; inputs.len()];
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Outcome)>(64);
+    std::thread::scope(|scope| -> anyhow::Result<()> {
+        scope.spawn(move || {
+            // Stops early if the writer gives up (the channel closes).
+            let _ = inputs
+                .par_iter()
+                .enumerate()
+                .try_for_each_with(tx, |tx, (i, input)| {
+                    let o = process(input, ctx);
+                    progress();
+                    tx.send((i, o)).map_err(|_| ())
+                });
+        });
+        for (i, o) in rx {
+            let stored = if o.status == Status::Unchanged {
+                Some(writer.findings_for(&o.sha256)?)
+            } else {
+                None
+            };
+            slots[i] = Some(FileReport::new(&o, stored));
+            let modified = o
+                .modified
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .and_then(|d| i64::try_from(d.as_nanos()).ok());
+            writer.write(&record(o), modified)?;
+        }
+        Ok(())
+    })?;
+    let mut files: Vec<FileReport> = slots
+        .into_iter()
+        .map(|s| s.expect("every input has an outcome"))
+        .collect();
+    let (changes, duplicates) = writer.settle()?;
+    for d in duplicates {
+        if let Some(f) = files
+            .iter_mut()
+            .find(|f| f.sha256 == d.sha256 && f.status.is_accepted())
+        {
+            f.status = Status::Duplicate;
+            f.message = format!(
+                "another return for {} ({}) was issued or saved later and is used instead",
+                f.partnership_id, d.kept_path
+            );
+            f.findings.push([
+                f.path.clone(),
+                f.partnership_id.clone(),
+                String::new(),
+                String::new(),
+                String::new(),
+                "warning".into(),
+                Code::DuplicateReturn.as_str().into(),
+                f.message.clone(),
+            ]);
+        }
+    }
+    let summary = summary(&files);
+    writer.commit(files.len(), &summary)?;
+    Ok(RunOutput {
+        files,
+        changes,
+        summary,
+    })
+}
+
+/// Writes `ingest-report.csv` (one row per input file) and `findings.csv` (one row per
+/// finding, including the stored findings of unchanged files) atomically.
+pub fn write_reports(dir: &Path, files: &[FileReport]) -> anyhow::Result<(PathBuf, PathBuf)> {
     use crate::output::SafeCsv;
     let mut report = SafeCsv::new();
     report.row([
@@ -869,89 +997,27 @@ pub fn write_reports(
         "code",
         "message",
     ])?;
-    for o in outcomes {
-        let path = o.path.display().to_string();
-        let pid = o.partnership_id.clone().unwrap_or_default();
-        let mut these: Vec<[String; 8]> = o
-            .findings
-            .iter()
-            .map(|f| {
-                [
-                    path.clone(),
-                    pid.clone(),
-                    f.sheet.clone(),
-                    f.cell.clone(),
-                    f.question_id.clone(),
-                    f.severity.as_str().into(),
-                    f.code.as_str().into(),
-                    f.message.clone(),
-                ]
-            })
-            .collect();
-        if o.status == Status::Unchanged {
-            these = store
-                .findings_for(&o.sha256)?
-                .into_iter()
-                .map(|f| {
-                    [
-                        path.clone(),
-                        f.partnership_id,
-                        f.sheet,
-                        f.cell,
-                        f.question_id,
-                        f.severity,
-                        f.code,
-                        f.message,
-                    ]
-                })
-                .collect();
-        }
-        let errors = these.iter().filter(|f| f[5] == "error").count();
-        let warnings = these.iter().filter(|f| f[5] == "warning").count();
+    for f in files {
         report.row([
-            path.clone(),
-            o.sha256.clone(),
-            o.status.as_str().to_string(),
-            pid.clone(),
-            o.template_id.clone().unwrap_or_default(),
-            o.template_version
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-            o.year.map(|v| v.to_string()).unwrap_or_default(),
-            errors.to_string(),
-            warnings.to_string(),
-            o.message.clone(),
-            o.envelope
-                .as_ref()
-                .map(Envelope::describe)
-                .unwrap_or_default(),
+            f.path.as_str(),
+            &f.sha256,
+            f.status.as_str(),
+            &f.partnership_id,
+            &f.template_id,
+            &f.template_version,
+            &f.year,
+            &f.count("error").to_string(),
+            &f.count("warning").to_string(),
+            &f.message,
+            &f.email,
         ])?;
-        for f in these {
-            findings.row(f)?;
+        for x in &f.findings {
+            findings.row(x)?;
         }
     }
     std::fs::create_dir_all(dir)?;
-    let (r, f) = (dir.join("ingest-report.csv"), dir.join("findings.csv"));
+    let (r, fd) = (dir.join("ingest-report.csv"), dir.join("findings.csv"));
     report.write_to(&r)?;
-    findings.write_to(&f)?;
-    Ok((r, f))
-}
-
-/// Reads, validates and scores every input in parallel, calling `progress` after each
-/// file, then resolves duplicates. Outcomes are in input order.
-pub fn process_all(
-    inputs: &[Input],
-    ctx: &Context<'_>,
-    progress: &(dyn Fn(&Outcome) + Sync),
-) -> Vec<Outcome> {
-    let mut outcomes: Vec<Outcome> = inputs
-        .par_iter()
-        .map(|i| {
-            let o = process(i, ctx);
-            progress(&o);
-            o
-        })
-        .collect();
-    resolve_duplicates(&mut outcomes);
-    outcomes
+    findings.write_to(&fd)?;
+    Ok((r, fd))
 }

@@ -127,13 +127,29 @@ impl fmt::Display for RegisterProblem {
 pub struct Register {
     pub path: PathBuf,
     pub partnerships: Vec<Partnership>,
+    /// Lower-case id → index, so looking a partnership up does not scan the list.
+    index: HashMap<String, usize>,
 }
 
 impl Register {
-    pub fn get(&self, id: &str) -> Option<&Partnership> {
-        self.partnerships
+    pub fn new(path: PathBuf, partnerships: Vec<Partnership>) -> Self {
+        let index = partnerships
             .iter()
-            .find(|p| p.id.eq_ignore_ascii_case(id))
+            .enumerate()
+            .map(|(i, p)| (p.id.to_ascii_lowercase(), i))
+            .collect();
+        Self {
+            path,
+            partnerships,
+            index,
+        }
+    }
+
+    /// The partnership with this id (ids match whatever their case).
+    pub fn get(&self, id: &str) -> Option<&Partnership> {
+        self.index
+            .get(&id.to_ascii_lowercase())
+            .map(|&i| &self.partnerships[i])
     }
 
     pub fn with_status<'a>(
@@ -215,13 +231,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> (Register, Vec<RegisterProblem>) {
         Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
         Err(e) => {
             problems.push(problem(1, format!("cannot read the header row: {e}")));
-            return (
-                Register {
-                    path: path.to_path_buf(),
-                    partnerships: vec![],
-                },
-                problems,
-            );
+            return (Register::new(path.to_path_buf(), vec![]), problems);
         }
     };
     let missing: Vec<&str> = REQUIRED_COLUMNS
@@ -238,13 +248,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> (Register, Vec<RegisterProblem>) {
                 REQUIRED_COLUMNS.join(", ")
             ),
         ));
-        return (
-            Register {
-                path: path.to_path_buf(),
-                partnerships: vec![],
-            },
-            problems,
-        );
+        return (Register::new(path.to_path_buf(), vec![]), problems);
     }
     let col: HashMap<&str, usize> = headers
         .iter()
@@ -361,13 +365,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> (Register, Vec<RegisterProblem>) {
     if partnerships.is_empty() && problems.is_empty() {
         problems.push(problem(0, "the register has no partnerships".into()));
     }
-    (
-        Register {
-            path: path.to_path_buf(),
-            partnerships,
-        },
-        problems,
-    )
+    (Register::new(path.to_path_buf(), partnerships), problems)
 }
 
 /// Dates as officers type them: ISO, or UK day/month/year.

@@ -78,8 +78,13 @@ CREATE TABLE IF NOT EXISTS returns (
     band TEXT,
     current INTEGER NOT NULL,
     replaced_by INTEGER REFERENCES returns(id),
-    replaced_at TEXT
+    replaced_at TEXT,
+    -- The run that read it, and the file's modification time (ns since 1970), to
+    -- choose between two returns for the same form in one run.
+    run_id INTEGER NOT NULL REFERENCES runs(id),
+    modified INTEGER
 );
+CREATE INDEX IF NOT EXISTS returns_run ON returns (run_id);
 CREATE INDEX IF NOT EXISTS returns_key ON returns (partnership_id, template_id, year, current);
 CREATE TABLE IF NOT EXISTS answers (
     return_id INTEGER NOT NULL REFERENCES returns(id),
@@ -299,46 +304,31 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Records a whole ingest run in one transaction. `fail_after` is a test hook that
-    /// aborts the process part-way through, to prove a killed run changes nothing.
-    pub fn record_run(
+    /// Starts recording an ingest run. Everything written through the returned
+    /// [`RunWriter`] is one transaction: nothing is kept unless [`RunWriter::commit`]
+    /// commits, so a crash or kill leaves the store as it was. `fail_after` is a test
+    /// hook that aborts the process part-way through, to prove exactly that.
+    pub fn begin_run(
         &mut self,
         year: i32,
         started_at: &str,
         partnerships: &[Partnership],
-        files: &[FileRecord],
-        summary: &str,
         fail_after: Option<usize>,
-    ) -> anyhow::Result<RunChanges> {
+    ) -> anyhow::Result<RunWriter<'_>> {
         let tx = self.conn.transaction()?;
         upsert_partnerships(&tx, partnerships)?;
         tx.execute(
-            "INSERT INTO runs (started_at, year, ptk_version, files, summary) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![started_at, year, env!("CARGO_PKG_VERSION"), files.len() as i64, summary],
+            "INSERT INTO runs (started_at, year, ptk_version, files, summary) VALUES (?1, ?2, ?3, 0, '')",
+            params![started_at, year, env!("CARGO_PKG_VERSION")],
         )?;
         let run_id = tx.last_insert_rowid();
-        let mut changes = RunChanges {
+        Ok(RunWriter {
+            tx,
             run_id,
-            replaced: Vec::new(),
-        };
-        for (i, f) in files.iter().enumerate() {
-            if fail_after == Some(i) {
-                // Simulates a crash in the middle of the write: nothing is committed.
-                std::process::abort();
-            }
-            if f.status == "unchanged" || f.status == "skipped" {
-                continue;
-            }
-            insert_file(&tx, f, run_id)?;
-            if let Some(acc) = &f.accepted {
-                if let Some(key) = insert_return(&tx, f, acc, started_at)? {
-                    changes.replaced.push(key);
-                }
-            }
-        }
-        tx.commit()
-            .context("cannot save the run to the history store")?;
-        Ok(changes)
+            started_at: started_at.to_string(),
+            fail_after,
+            written: 0,
+        })
     }
 
     /// Loads earlier years' scores; a row for the same year, partnership and scope
@@ -597,6 +587,173 @@ impl Store {
     }
 }
 
+/// One ingest run being written (see [`Store::begin_run`]).
+pub struct RunWriter<'c> {
+    tx: Transaction<'c>,
+    run_id: i64,
+    started_at: String,
+    fail_after: Option<usize>,
+    written: usize,
+}
+
+/// A return read in this run that lost to a later one for the same form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duplicate {
+    pub sha256: String,
+    pub kept_path: String,
+}
+
+/// (partnership id in lower case, template id, year): one form.
+type FormKey = (String, String, i32);
+
+/// One of several returns for the same partnership, template and year.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub issued_at: String,
+    pub modified: Option<i64>,
+    pub path: String,
+}
+
+/// The return to keep among several for the same form: the one issued latest, then
+/// saved latest, then last by path (so the choice never depends on timing).
+pub fn newest(candidates: &[Candidate]) -> usize {
+    (0..candidates.len())
+        .max_by(|&a, &b| {
+            let (x, y) = (&candidates[a], &candidates[b]);
+            (&x.issued_at, x.modified, &x.path).cmp(&(&y.issued_at, y.modified, &y.path))
+        })
+        .unwrap_or(0)
+}
+
+impl RunWriter<'_> {
+    /// Records one file (skipped and unchanged files leave no trace). An accepted
+    /// return is stored as pending; [`RunWriter::settle`] decides which is current.
+    pub fn write(&mut self, f: &FileRecord, modified: Option<i64>) -> anyhow::Result<()> {
+        if self.fail_after == Some(self.written) {
+            // Simulates a crash in the middle of the write: nothing is committed.
+            std::process::abort();
+        }
+        self.written += 1;
+        if f.status == "unchanged" || f.status == "skipped" {
+            return Ok(());
+        }
+        insert_file(&self.tx, f, self.run_id)?;
+        if let Some(acc) = &f.accepted {
+            insert_return(&self.tx, f, acc, &self.started_at, self.run_id, modified)?;
+        }
+        Ok(())
+    }
+
+    /// Findings already stored for a file (for an unchanged one).
+    pub fn findings_for(&self, sha256: &str) -> anyhow::Result<Vec<StoredFinding>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT f.path, COALESCE(f.partnership_id, ''), x.severity, x.code, x.sheet, x.cell, x.question_id, x.message
+             FROM findings x JOIN files f ON f.sha256 = x.sha256 WHERE x.sha256 = ?1 ORDER BY x.seq",
+        )?;
+        let rows = stmt.query_map([sha256], stored_finding)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Settles this run's returns: among several for the same form the newest is kept
+    /// and the others become duplicates; the kept one becomes current, replacing any
+    /// earlier run's.
+    pub fn settle(&mut self) -> anyhow::Result<(RunChanges, Vec<Duplicate>)> {
+        let tx = &self.tx;
+        let mut groups: BTreeMap<FormKey, Vec<(i64, String, Candidate)>> = BTreeMap::new();
+        {
+            let mut stmt = tx.prepare(
+                "SELECT id, sha256, partnership_id, template_id, year, issued_at, modified, path FROM returns WHERE run_id = ?1",
+            )?;
+            let rows = stmt.query_map([self.run_id], |r| {
+                Ok((
+                    (
+                        r.get::<_, String>(2)?.to_ascii_lowercase(),
+                        r.get::<_, String>(3)?,
+                        r.get::<_, i32>(4)?,
+                    ),
+                    (
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, String>(1)?,
+                        Candidate {
+                            issued_at: r.get(5)?,
+                            modified: r.get(6)?,
+                            path: r.get(7)?,
+                        },
+                    ),
+                ))
+            })?;
+            for row in rows {
+                let (key, v) = row?;
+                groups.entry(key).or_default().push(v);
+            }
+        }
+        let mut changes = RunChanges {
+            run_id: self.run_id,
+            replaced: Vec::new(),
+        };
+        let mut duplicates = Vec::new();
+        for ((_, template_id, year), members) in groups {
+            let candidates: Vec<Candidate> = members.iter().map(|m| m.2.clone()).collect();
+            let keep = newest(&candidates);
+            let (winner, _, kept) = &members[keep];
+            for (_, (id, sha, _)) in members.iter().enumerate().filter(|(i, _)| *i != keep) {
+                tx.execute("DELETE FROM answers WHERE return_id = ?1", [id])?;
+                tx.execute("DELETE FROM scores WHERE return_id = ?1", [id])?;
+                tx.execute("DELETE FROM returns WHERE id = ?1", [id])?;
+                let pid: String = tx.query_row(
+                    "SELECT partnership_id FROM files WHERE sha256 = ?1",
+                    [sha],
+                    |r| r.get(0),
+                )?;
+                let message = format!(
+                    "another return for {pid} ({}) was issued or saved later and is used instead",
+                    kept.path
+                );
+                tx.execute(
+                    "UPDATE files SET status = 'duplicate', message = ?2 WHERE sha256 = ?1",
+                    params![sha, message],
+                )?;
+                tx.execute(
+                    "INSERT INTO findings (sha256, seq, severity, code, sheet, cell, question_id, message)
+                     VALUES (?1, (SELECT COUNT(*) FROM findings WHERE sha256 = ?1), 'warning', 'duplicate-return', '', '', '', ?2)",
+                    params![sha, message],
+                )?;
+                duplicates.push(Duplicate {
+                    sha256: sha.clone(),
+                    kept_path: kept.path.clone(),
+                });
+            }
+            let (pid, previous): (String, Option<i64>) = tx.query_row(
+                "SELECT r.partnership_id, (SELECT p.id FROM returns p WHERE p.current = 1 AND p.partnership_id = r.partnership_id
+                                             AND p.template_id = r.template_id AND p.year = r.year)
+                 FROM returns r WHERE r.id = ?1",
+                [winner],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
+            if let Some(prev) = previous {
+                tx.execute(
+                    "UPDATE returns SET current = 0, replaced_by = ?1, replaced_at = ?2 WHERE id = ?3",
+                    params![winner, self.started_at, prev],
+                )?;
+                changes.replaced.push((pid, template_id, year));
+            }
+            tx.execute("UPDATE returns SET current = 1 WHERE id = ?1", [winner])?;
+        }
+        Ok((changes, duplicates))
+    }
+
+    /// Records the run's summary and commits everything written.
+    pub fn commit(self, files: usize, summary: &str) -> anyhow::Result<()> {
+        self.tx.execute(
+            "UPDATE runs SET files = ?1, summary = ?2 WHERE id = ?3",
+            params![files as i64, summary, self.run_id],
+        )?;
+        self.tx
+            .commit()
+            .context("cannot save the run to the history store")
+    }
+}
+
 /// Maps `sha256, status, path, partnership_id, template_id, template_version, year, message`.
 fn seen_file(r: &rusqlite::Row<'_>) -> rusqlite::Result<(String, SeenFile)> {
     Ok((
@@ -652,16 +809,17 @@ fn upsert_partnerships(tx: &Transaction<'_>, partnerships: &[Partnership]) -> an
 
 fn insert_file(tx: &Transaction<'_>, f: &FileRecord, run_id: i64) -> anyhow::Result<()> {
     // A file seen before with a different outcome (e.g. a new template fixed it) is re-recorded.
-    tx.execute("DELETE FROM findings WHERE sha256 = ?1", [&f.sha256])?;
-    tx.execute(
+    tx.prepare_cached("DELETE FROM findings WHERE sha256 = ?1")?
+        .execute([&f.sha256])?;
+    tx.prepare_cached(
         "INSERT INTO files (sha256, path, status, partnership_id, template_id, template_version, year, issued_at, message, run_id)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
          ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, status = excluded.status, partnership_id = excluded.partnership_id,
            template_id = excluded.template_id, template_version = excluded.template_version, year = excluded.year,
            issued_at = excluded.issued_at, message = excluded.message, run_id = excluded.run_id",
-        params![f.sha256, f.path, f.status, f.partnership_id, f.template_id, f.template_version, f.year, f.issued_at, f.message, run_id],
-    )?;
-    let mut stmt = tx.prepare(
+    )?
+    .execute(params![f.sha256, f.path, f.status, f.partnership_id, f.template_id, f.template_version, f.year, f.issued_at, f.message, run_id])?;
+    let mut stmt = tx.prepare_cached(
         "INSERT INTO findings (sha256, seq, severity, code, sheet, cell, question_id, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for (i, x) in f.findings.iter().enumerate() {
@@ -679,13 +837,15 @@ fn insert_file(tx: &Transaction<'_>, f: &FileRecord, run_id: i64) -> anyhow::Res
     Ok(())
 }
 
-/// Inserts an accepted return, making it current and recording what it replaced.
+/// Inserts an accepted return as pending (not yet current) for this run.
 fn insert_return(
     tx: &Transaction<'_>,
     f: &FileRecord,
     acc: &AcceptedReturn,
     now: &str,
-) -> anyhow::Result<Option<(String, String, i32)>> {
+    run_id: i64,
+    modified: Option<i64>,
+) -> anyhow::Result<()> {
     let (Some(pid), Some(tid), Some(version), Some(year)) = (
         &f.partnership_id,
         &f.template_id,
@@ -697,45 +857,24 @@ fn insert_return(
             f.path
         );
     };
-    if tx
-        .query_row(
-            "SELECT 1 FROM returns WHERE sha256 = ?1",
-            [&f.sha256],
-            |_| Ok(()),
-        )
-        .optional()?
-        .is_some()
-    {
-        return Ok(None);
+    let inserted = tx.prepare_cached(
+        "INSERT OR IGNORE INTO returns (sha256, partnership_id, template_id, template_version, year, path, issued_at, ingested_at, status, overall, band, current, run_id, modified)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13)",
+    )?
+    .execute(params![f.sha256, pid, tid, version, year, f.path, f.issued_at.clone().unwrap_or_default(), now, acc.status, acc.overall, acc.band, run_id, modified])?;
+    if inserted == 0 {
+        return Ok(());
     }
-    let previous: Option<i64> = tx
-        .query_row(
-            "SELECT id FROM returns WHERE partnership_id = ?1 AND template_id = ?2 AND year = ?3 AND current = 1",
-            params![pid, tid, year],
-            |r| r.get(0),
-        )
-        .optional()?;
-    tx.execute(
-        "INSERT INTO returns (sha256, partnership_id, template_id, template_version, year, path, issued_at, ingested_at, status, overall, band, current)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 1)",
-        params![f.sha256, pid, tid, version, year, f.path, f.issued_at.clone().unwrap_or_default(), now, acc.status, acc.overall, acc.band],
-    )?;
     let id = tx.last_insert_rowid();
-    if let Some(prev) = previous {
-        tx.execute(
-            "UPDATE returns SET current = 0, replaced_by = ?1, replaced_at = ?2 WHERE id = ?3",
-            params![id, now, prev],
-        )?;
-    }
-    let mut stmt = tx.prepare("INSERT INTO answers (return_id, question_id, value, points, evidence) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    let mut stmt = tx.prepare_cached("INSERT INTO answers (return_id, question_id, value, points, evidence) VALUES (?1, ?2, ?3, ?4, ?5)")?;
     for (q, v, p, e) in &acc.answers {
         stmt.execute(params![id, q, v, p, e])?;
     }
-    let mut stmt = tx.prepare("INSERT INTO scores (return_id, scope, percent, points, max_points) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    let mut stmt = tx.prepare_cached("INSERT INTO scores (return_id, scope, percent, points, max_points) VALUES (?1, ?2, ?3, ?4, ?5)")?;
     for (scope, pct, pts, max) in &acc.scores {
         stmt.execute(params![id, scope, pct, pts, max])?;
     }
-    Ok(previous.map(|_| (pid.clone(), tid.clone(), year)))
+    Ok(())
 }
 
 /// Parses the long history CSV: `year,partnership_id,section_id,percent`, where
@@ -839,6 +978,27 @@ mod tests {
         let p = parse_history_csv(Path::new("h.csv"), bad.as_bytes()).unwrap_err();
         assert_eq!(p.len(), 2);
         assert!(p[0].starts_with("h.csv:2:"), "{p:?}");
+    }
+
+    #[test]
+    fn newest_prefers_issue_date_then_save_time_then_path() {
+        let c = |issued: &str, modified: Option<i64>, path: &str| Candidate {
+            issued_at: issued.into(),
+            modified,
+            path: path.into(),
+        };
+        assert_eq!(
+            newest(&[c("2026-12-07", Some(1), "a"), c("2026-11-23", Some(9), "b")]),
+            0
+        );
+        assert_eq!(
+            newest(&[c("2026-11-23", Some(1), "a"), c("2026-11-23", Some(9), "b")]),
+            1
+        );
+        assert_eq!(
+            newest(&[c("2026-11-23", None, "b"), c("2026-11-23", None, "a")]),
+            0
+        );
     }
 
     #[test]

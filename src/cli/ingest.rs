@@ -100,50 +100,42 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
         );
         b
     });
-    let outcomes = ingest::process_all(&inputs, &ctx, &|_| {
-        if let Some(b) = &bar {
-            b.inc(1);
-        }
-    });
-    if let Some(b) = &bar {
-        b.finish_and_clear();
-    }
-    // One line per file, in input order, once duplicates are settled.
-    for o in &outcomes {
-        let attention = matches!(
-            o.status,
-            Status::Rejected | Status::Duplicate | Status::AcceptedWithWarnings
-        );
-        if (bar.is_none() && !args.quiet) || attention {
-            eprintln!(
-                "{:<22} {}  {}",
-                o.status.as_str(),
-                o.path.display(),
-                o.message
-            );
-        }
-    }
-
-    let summary = ingest::summary(&outcomes);
     let started = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string();
     let fail_after = std::env::var("PTK_TEST_CRASH_AFTER")
         .ok()
         .and_then(|v| v.parse().ok());
-    let changes = store
-        .record_run(
-            args.year,
-            &started,
-            &register.partnerships,
-            &ingest::records(&outcomes),
-            &summary,
-            fail_after,
+    let out = ingest::run(
+        &inputs,
+        &ctx,
+        &mut store,
+        &started,
+        &register.partnerships,
+        fail_after,
+        &|| {
+            if let Some(b) = &bar {
+                b.inc(1);
+            }
+        },
+    )
+    .with_context(|| {
+        format!(
+            "nothing from this run was saved to {}",
+            store_path.display()
         )
-        .with_context(|| {
-            format!(
-                "nothing from this run was saved to {}",
-                store_path.display()
-            )
-        })?;
+    })?;
+    if let Some(b) = &bar {
+        b.finish_and_clear();
+    }
+    // One line per file, in input order.
+    for f in &out.files {
+        let attention = matches!(
+            f.status,
+            Status::Rejected | Status::Duplicate | Status::AcceptedWithWarnings
+        );
+        if (bar.is_none() && !args.quiet) || attention {
+            eprintln!("{:<22} {}  {}", f.status.as_str(), f.path, f.message);
+        }
+    }
 
     let report_dir = args.report_dir.clone().unwrap_or_else(|| {
         store_path
@@ -151,13 +143,13 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), PathBuf::from)
     });
-    let (report, findings) = ingest::write_reports(&report_dir, &outcomes, &store)?;
+    let (report, findings) = ingest::write_reports(&report_dir, &out.files)?;
 
-    println!("{summary}");
-    for (p, t, y) in &changes.replaced {
+    println!("{}", out.summary);
+    for (p, t, y) in &out.changes.replaced {
         println!("A corrected {t} return for {p} ({y}) replaced the earlier one.");
     }
-    let rejected = outcomes.iter().filter(|o| o.needs_correction()).count();
+    let rejected = out.files.iter().filter(|f| f.needs_correction()).count();
     if rejected > 0 {
         println!("{rejected} file(s) were rejected (now or in an earlier run) and need correcting by the partnership; see {}.", findings.display());
     }
