@@ -140,27 +140,23 @@ pub fn gather(
         .find(|t| t.id == scored_id)
         .with_context(|| format!("there is no template '{scored_id}' in the templates folder"))?
         .clone();
-    let history = store.history(&scored.id)?;
-    let mut by_year: BTreeMap<String, BTreeMap<i32, f64>> = BTreeMap::new();
-    let mut section_history: BTreeMap<(i32, String), Vec<f64>> = BTreeMap::new();
-    for h in &history {
-        if h.scope == OVERALL {
-            by_year
-                .entry(h.partnership_id.clone())
-                .or_default()
-                .insert(h.year, h.percent);
-        } else {
-            section_history
-                .entry((h.year, h.scope.clone()))
-                .or_default()
-                .push(h.percent);
-        }
-    }
+    let by_year = store.overall_by_year(&scored.id)?;
+    let section_history = store.section_averages(&scored.id)?;
+    // Every answer is loaded only for the unscored forms (shown in full); for the
+    // scored one, just the scores and the life-cycle stage.
     let returns: BTreeMap<String, BTreeMap<String, ReturnRow>> = templates
         .iter()
-        .map(|t| Ok((t.id.clone(), store.current_returns(year, &t.id)?)))
+        .map(|t| {
+            let rows = if t.id == scored.id {
+                store.current_returns_with(year, &t.id, &["stage"])?
+            } else {
+                store.current_returns(year, &t.id)?
+            };
+            Ok((t.id.clone(), rows))
+        })
         .collect::<anyhow::Result<_>>()?;
-    let last_year = store.current_returns(year - 1, &scored.id)?;
+    let stats_now = store.question_stats(year, &scored.id)?;
+    let stats_before = store.question_stats(year - 1, &scored.id)?;
     let rejected = store.rejected_files(year)?;
 
     let mut rows = Vec::new();
@@ -212,15 +208,15 @@ pub fn gather(
             partnership: p.clone(),
         });
     }
-    let years: Vec<i32> = history
-        .iter()
-        .map(|h| h.year)
+    let years: Vec<i32> = by_year
+        .values()
+        .flat_map(|m| m.keys().copied())
+        .chain(section_history.keys().map(|(y, _)| *y))
         .collect::<BTreeSet<_>>()
         .into_iter()
         .collect();
 
     // Question statistics for the scored template.
-    let this_year = returns.get(&scored.id).cloned().unwrap_or_default();
     let mut questions = Vec::new();
     for (si, s) in scored
         .sections
@@ -234,22 +230,14 @@ pub fn gather(
             .enumerate()
             .filter(|(_, q)| q.is_scored())
         {
-            let points = |set: &BTreeMap<String, ReturnRow>| {
-                mean(
-                    set.values()
-                        .filter_map(|r| r.answers.get(&q.id).and_then(|a| a.1)),
-                )
-            };
+            let now = stats_now.get(&q.id);
             let distribution = q
                 .options
                 .iter()
                 .map(|o| {
                     (
                         o.label.clone(),
-                        this_year
-                            .values()
-                            .filter(|r| r.answers.get(&q.id).is_some_and(|a| a.0 == o.label))
-                            .count(),
+                        now.and_then(|(_, d)| d.get(&o.label)).copied().unwrap_or(0),
                     )
                 })
                 .collect();
@@ -258,10 +246,10 @@ pub fn gather(
                 number: format!("{}.{}", si + 1, qi + 1),
                 question_id: q.id.clone(),
                 text: q.text.clone(),
-                average: points(&this_year),
+                average: now.and_then(|(a, _)| *a),
                 max_points: q.max_points().unwrap_or(0.0),
                 distribution,
-                last_year_average: points(&last_year),
+                last_year_average: stats_before.get(&q.id).and_then(|(a, _)| *a),
             });
         }
     }
@@ -270,11 +258,7 @@ pub fn gather(
         .iter()
         .filter(|s| s.is_scored())
         .map(|s| {
-            let avg = |y: i32| {
-                section_history
-                    .get(&(y, s.id.clone()))
-                    .and_then(|v| mean(v.iter().copied()))
-            };
+            let avg = |y: i32| section_history.get(&(y, s.id.clone())).copied();
             (s.id.clone(), s.title.clone(), avg(year), avg(year - 1))
         })
         .collect();
@@ -549,8 +533,10 @@ pub fn workbook(review: &Review) -> anyhow::Result<Vec<u8>> {
             .set_company(&review.council)
             .set_creation_datetime(&created),
     );
-    summary_sheet(wb.add_worksheet(), &st, review)?;
-    trends_sheet(wb.add_worksheet(), &st, review)?;
+    // Sheets with a row per partnership (or finding) stream their rows to disk as they
+    // are written, so memory stays flat however many partnerships there are.
+    summary_sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
+    trends_sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     sections_sheet(wb.add_worksheet(), &st, review)?;
     group_sheet(
         wb.add_worksheet(),
@@ -569,10 +555,10 @@ pub fn workbook(review: &Review) -> anyhow::Result<Vec<u8>> {
         |p| p.priority.label().to_string(),
     )?;
     charts_sheet(wb.add_worksheet(), &st, review)?;
-    outstanding_sheet(wb.add_worksheet(), &st, review)?;
+    outstanding_sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     exits_sheet(wb.add_worksheet(), &st, review)?;
     new_sheet(wb.add_worksheet(), &st, review)?;
-    findings_sheet(wb.add_worksheet(), &st, review)?;
+    findings_sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     about_sheet(wb.add_worksheet(), &st, review)?;
     wb.worksheet_from_index(0)?.set_active(true);
     Ok(wb.save_to_buffer()?)
@@ -924,22 +910,33 @@ fn group_sheet(
     Ok(())
 }
 
+/// Most partnerships shown as bars in the per-partnership chart.
+const CHART_LIMIT: usize = 40;
+
 /// Charts: overall this year vs last year per partnership; section averages this year vs last year.
 fn charts_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("Charts")?;
-    title(
-        ws,
-        st,
-        review,
-        "Charts",
-        "The data behind each chart is in the table beside it.",
-    )?;
     let (y, py) = (review.year.to_string(), (review.year - 1).to_string());
-    let scored: Vec<&Row> = review
+    let mut scored: Vec<&Row> = review
         .rows
         .iter()
         .filter(|r| r.overall.is_some() || r.previous.is_some())
         .collect();
+    // A bar per partnership is readable up to a few dozen; beyond that the chart shows
+    // the lowest-scoring ones, which are the ones that need attention.
+    let note = if scored.len() > CHART_LIMIT {
+        scored.sort_by(|a, b| {
+            let key = |r: &Row| r.overall.or(r.previous).unwrap_or(0.0);
+            key(a)
+                .total_cmp(&key(b))
+                .then_with(|| a.partnership.id.cmp(&b.partnership.id))
+        });
+        scored.truncate(CHART_LIMIT);
+        format!("The first chart shows the {CHART_LIMIT} partnerships with the lowest overall score; every partnership is on the Summary sheet. The data behind each chart is in the table beside it.")
+    } else {
+        "The data behind each chart is in the table beside it.".to_string()
+    };
+    title(ws, st, review, "Charts", &note)?;
     let top = 3;
     table(
         ws,

@@ -11,10 +11,21 @@ use anyhow::Context;
 use rusqlite::{params, Connection, OptionalExtension, Transaction};
 
 use crate::register::Partnership;
-use crate::score::{PriorScore, OVERALL};
+use crate::score::PriorScore;
 
 /// Raised whenever the schema changes; an older store is upgraded on open.
 const SCHEMA_VERSION: i64 = 1;
+
+/// Every score the store holds for a scored template (`?1`): imported history, except
+/// where a current return gives the same year, partnership and scope, plus those returns.
+const MERGED_HISTORY: &str = "
+    SELECT h.year, h.partnership_id, h.scope, h.percent FROM history h
+    WHERE NOT EXISTS (SELECT 1 FROM returns r JOIN scores s ON s.return_id = r.id
+                      WHERE r.current = 1 AND r.template_id = ?1 AND r.year = h.year
+                        AND r.partnership_id = h.partnership_id AND s.scope = h.scope AND s.percent IS NOT NULL)
+    UNION ALL
+    SELECT r.year, r.partnership_id, s.scope, s.percent FROM scores s JOIN returns r ON r.id = s.return_id
+    WHERE r.current = 1 AND r.template_id = ?1 AND s.percent IS NOT NULL";
 
 const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -352,54 +363,58 @@ impl Store {
     /// scored templates first, then imported history for what returns do not cover.
     /// Sorted by year, partnership, then `overall` after the sections.
     pub fn history(&self, template_id: &str) -> anyhow::Result<Vec<HistoryRow>> {
-        let mut out: HashMap<(i32, String, String), f64> = HashMap::new();
-        let mut stmt = self
-            .conn
-            .prepare("SELECT year, partnership_id, scope, percent FROM history")?;
-        for row in stmt.query_map([], |r| {
-            Ok((
-                r.get::<_, i32>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, f64>(3)?,
-            ))
-        })? {
-            let (y, p, s, v) = row?;
-            out.insert((y, p, s), v);
-        }
-        let mut stmt = self.conn.prepare(
-            "SELECT r.year, r.partnership_id, s.scope, s.percent FROM scores s JOIN returns r ON r.id = s.return_id
-             WHERE r.current = 1 AND r.template_id = ?1 AND s.percent IS NOT NULL",
-        )?;
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT year, partnership_id, scope, percent FROM ({MERGED_HISTORY})
+             ORDER BY year, partnership_id, scope = 'overall', scope"
+        ))?;
+        let rows = stmt.query_map([template_id], |r| {
+            Ok(HistoryRow {
+                year: r.get(0)?,
+                partnership_id: r.get(1)?,
+                scope: r.get(2)?,
+                percent: r.get(3)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Overall % by partnership and year (the merged history of [`Store::history`]).
+    pub fn overall_by_year(
+        &self,
+        template_id: &str,
+    ) -> anyhow::Result<BTreeMap<String, BTreeMap<i32, f64>>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT partnership_id, year, percent FROM ({MERGED_HISTORY}) WHERE scope = 'overall'"
+        ))?;
+        let mut out: BTreeMap<String, BTreeMap<i32, f64>> = BTreeMap::new();
         for row in stmt.query_map([template_id], |r| {
             Ok((
-                r.get::<_, i32>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, f64>(3)?,
+                r.get::<_, String>(0)?,
+                r.get::<_, i32>(1)?,
+                r.get::<_, f64>(2)?,
             ))
         })? {
-            let (y, p, s, v) = row?;
-            out.insert((y, p, s), v);
+            let (p, y, v) = row?;
+            out.entry(p).or_default().insert(y, v);
         }
-        let mut rows: Vec<HistoryRow> = out
-            .into_iter()
-            .map(|((year, partnership_id, scope), percent)| HistoryRow {
-                year,
-                partnership_id,
-                scope,
-                percent,
-            })
-            .collect();
-        rows.sort_by(|a, b| {
-            (a.year, &a.partnership_id, a.scope == OVERALL, &a.scope).cmp(&(
-                b.year,
-                &b.partnership_id,
-                b.scope == OVERALL,
-                &b.scope,
+        Ok(out)
+    }
+
+    /// Average section % by (year, section) over all partnerships, from the merged history.
+    pub fn section_averages(
+        &self,
+        template_id: &str,
+    ) -> anyhow::Result<BTreeMap<(i32, String), f64>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT year, scope, AVG(percent) FROM ({MERGED_HISTORY}) WHERE scope != 'overall' GROUP BY year, scope"
+        ))?;
+        let rows = stmt.query_map([template_id], |r| {
+            Ok((
+                (r.get::<_, i32>(0)?, r.get::<_, String>(1)?),
+                r.get::<_, f64>(2)?,
             ))
-        });
-        Ok(rows)
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Earlier scores per partnership, before `year`, for the reference table on issued forms.
@@ -429,6 +444,26 @@ impl Store {
         year: i32,
         template_id: &str,
     ) -> anyhow::Result<BTreeMap<String, ReturnRow>> {
+        self.returns_of(year, template_id, None)
+    }
+
+    /// Like [`Store::current_returns`], but loading only the named answers (scores are
+    /// always loaded): what a report over thousands of returns needs, without every answer.
+    pub fn current_returns_with(
+        &self,
+        year: i32,
+        template_id: &str,
+        questions: &[&str],
+    ) -> anyhow::Result<BTreeMap<String, ReturnRow>> {
+        self.returns_of(year, template_id, Some(questions))
+    }
+
+    fn returns_of(
+        &self,
+        year: i32,
+        template_id: &str,
+        only: Option<&[&str]>,
+    ) -> anyhow::Result<BTreeMap<String, ReturnRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, partnership_id, template_version, path, status, overall, band FROM returns
              WHERE year = ?1 AND template_id = ?2 AND current = 1",
@@ -451,19 +486,34 @@ impl Store {
             let r = r?;
             out.insert(r.partnership_id.clone(), r);
         }
-        let mut answers = self.conn.prepare(
+        let mut answers = self.conn.prepare_cached(
             "SELECT question_id, value, points, evidence FROM answers WHERE return_id = ?1",
         )?;
+        let mut one_answer =
+            self.conn.prepare_cached("SELECT question_id, value, points, evidence FROM answers WHERE return_id = ?1 AND question_id = ?2")?;
         let mut scores = self
             .conn
-            .prepare("SELECT scope, percent FROM scores WHERE return_id = ?1")?;
+            .prepare_cached("SELECT scope, percent FROM scores WHERE return_id = ?1")?;
+        type Answer = (String, (String, Option<f64>, String));
+        let row = |x: &rusqlite::Row<'_>| -> rusqlite::Result<Answer> {
+            Ok((x.get(0)?, (x.get(1)?, x.get(2)?, x.get(3)?)))
+        };
         for r in out.values_mut() {
-            for a in answers.query_map([r.id], |x| {
-                Ok((x.get::<_, String>(0)?, (x.get(1)?, x.get(2)?, x.get(3)?)))
-            })? {
-                let (q, v) = a?;
-                r.answers.insert(q, v);
-            }
+            let found: Vec<Answer> = match only {
+                None => answers.query_map([r.id], row)?.collect::<Result<_, _>>()?,
+                Some(qs) => {
+                    let mut v = Vec::new();
+                    for q in qs {
+                        v.extend(
+                            one_answer
+                                .query_map(params![r.id, q], row)?
+                                .collect::<Result<Vec<_>, _>>()?,
+                        );
+                    }
+                    v
+                }
+            };
+            r.answers.extend(found);
             for sc in scores.query_map([r.id], |x| {
                 Ok((x.get::<_, String>(0)?, x.get::<_, Option<f64>>(1)?))
             })? {
@@ -471,6 +521,45 @@ impl Store {
                 if let Some(pct) = pct {
                     r.scores.insert(scope, pct);
                 }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Per scored question of the current returns of a year: (average points over the
+    /// answers that scored, and how many returns gave each answer).
+    pub fn question_stats(
+        &self,
+        year: i32,
+        template_id: &str,
+    ) -> anyhow::Result<BTreeMap<String, (Option<f64>, BTreeMap<String, usize>)>> {
+        let mut out: BTreeMap<String, (Option<f64>, BTreeMap<String, usize>)> = BTreeMap::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT a.question_id, a.value, COUNT(*), AVG(a.points) FROM answers a JOIN returns r ON r.id = a.return_id
+             WHERE r.current = 1 AND r.year = ?1 AND r.template_id = ?2 GROUP BY a.question_id, a.value",
+        )?;
+        let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+        let rows = stmt.query_map(params![year, template_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+                r.get::<_, Option<f64>>(3)?,
+            ))
+        })?;
+        for row in rows {
+            let (q, value, n, avg) = row?;
+            let e = out.entry(q.clone()).or_default();
+            e.1.insert(value, n as usize);
+            if let Some(avg) = avg {
+                let s = sums.entry(q).or_default();
+                s.0 += avg * n as f64;
+                s.1 += n as usize;
+            }
+        }
+        for (q, (sum, n)) in sums {
+            if let Some(e) = out.get_mut(&q) {
+                e.0 = (n > 0).then(|| sum / n as f64);
             }
         }
         Ok(out)
