@@ -230,6 +230,9 @@ pub struct SendRecord {
     pub result: String,
 }
 
+/// A question's average points (over scored answers) and how many gave each answer.
+pub type QuestionStat = (Option<f64>, BTreeMap<String, usize>);
+
 /// A row of the long history format: year, partnership, section or `overall`, percent.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HistoryRow {
@@ -532,8 +535,8 @@ impl Store {
         &self,
         year: i32,
         template_id: &str,
-    ) -> anyhow::Result<BTreeMap<String, (Option<f64>, BTreeMap<String, usize>)>> {
-        let mut out: BTreeMap<String, (Option<f64>, BTreeMap<String, usize>)> = BTreeMap::new();
+    ) -> anyhow::Result<BTreeMap<String, QuestionStat>> {
+        let mut out: BTreeMap<String, QuestionStat> = BTreeMap::new();
         let mut stmt = self.conn.prepare(
             "SELECT a.question_id, a.value, COUNT(*), AVG(a.points) FROM answers a JOIN returns r ON r.id = a.return_id
              WHERE r.current = 1 AND r.year = ?1 AND r.template_id = ?2 GROUP BY a.question_id, a.value",
