@@ -338,3 +338,71 @@ fn unknown_template_is_explained() {
     assert_eq!(out.status.code(), Some(ptk::exit::CANNOT_RUN));
     assert!(text(&out.stderr).contains("no template with id 'self-assesment'"));
 }
+
+#[test]
+fn earlier_scores_from_the_store_appear_on_the_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("ptk.db");
+    let h = repo().join("samples/history.csv");
+    let out = ptk(
+        dir.path(),
+        &[
+            "history",
+            "import",
+            h.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = issue(
+        dir.path(),
+        "self-assessment",
+        &["--store", store.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let mut wb: Xlsx<_> =
+        open_workbook(dir.path().join("out/LSP01_self-assessment_2026.xlsx")).unwrap();
+    let rows: Vec<Vec<String>> = wb
+        .worksheet_range("Instructions")
+        .unwrap()
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let heading = rows
+        .iter()
+        .position(|r| r[0] == "Your earlier scores")
+        .expect("the earlier scores table");
+    let overall = rows[heading..]
+        .iter()
+        .find(|r| r[0] == "Overall")
+        .expect("an Overall row");
+    // From samples/history.csv, LSP01's overall: 2023 67, 2024 65.75, 2025 76.875.
+    let history = std::fs::read_to_string(&h).unwrap();
+    for year in ["2023", "2024", "2025"] {
+        let pct: f64 = history
+            .lines()
+            .find(|l| l.starts_with(&format!("{year},LSP01,overall,")))
+            .and_then(|l| l.rsplit(',').next())
+            .unwrap()
+            .parse()
+            .unwrap();
+        assert!(
+            overall[1].contains(&format!("{year}: {pct:.1}%")),
+            "{year} in {:?}",
+            overall[1]
+        );
+    }
+    // YTH13 has no history: the form says this year sets the baseline.
+    let mut wb: Xlsx<_> =
+        open_workbook(dir.path().join("out/YTH13_self-assessment_2026.xlsx")).unwrap();
+    let text_all: String = wb
+        .worksheet_range("Instructions")
+        .unwrap()
+        .rows()
+        .flat_map(|r| r.iter().map(|c| c.to_string()).collect::<Vec<_>>())
+        .collect::<Vec<_>>()
+        .join(" ");
+    assert!(text_all.contains("this year's return sets the baseline"));
+}
