@@ -889,8 +889,11 @@ pub struct RunOutput {
     pub summary: String,
 }
 
-/// Runs an ingest: reads, validates and scores the inputs in parallel and streams each
-/// outcome, as it is ready, into one store transaction (so memory does not grow with
+/// Files processed together by one worker before their outcomes go to the writer.
+const BATCH: usize = 16;
+
+/// Runs an ingest: reads, validates and scores the inputs in parallel and streams the
+/// outcomes, as they are ready, into one store transaction (so memory does not grow with
 /// the number of files), then settles duplicates and commits. `progress` is called
 /// after each file.
 pub fn run(
@@ -904,20 +907,30 @@ pub fn run(
 ) -> anyhow::Result<RunOutput> {
     let mut writer = store.begin_run(ctx.year, started_at, partnerships, fail_after)?;
     let mut slots: Vec<Option<FileReport>> = vec![None; inputs.len()];
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Outcome)>(64);
+    // Outcomes travel to the writer in small batches: one channel hand-over (and thread
+    // wake-up) per batch rather than per file. The channel is bounded, so parsing never
+    // runs far ahead of the store.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Outcome)>>(8);
     std::thread::scope(|scope| -> anyhow::Result<()> {
         scope.spawn(move || {
             // Stops early if the writer gives up (the channel closes).
             let _ = inputs
-                .par_iter()
+                .par_chunks(BATCH)
                 .enumerate()
-                .try_for_each_with(tx, |tx, (i, input)| {
-                    let o = process(input, ctx);
-                    progress();
-                    tx.send((i, o)).map_err(|_| ())
+                .try_for_each_with(tx, |tx, (b, chunk)| {
+                    let batch = chunk
+                        .iter()
+                        .enumerate()
+                        .map(|(j, input)| {
+                            let o = process(input, ctx);
+                            progress();
+                            (b * BATCH + j, o)
+                        })
+                        .collect();
+                    tx.send(batch).map_err(|_| ())
                 });
         });
-        for (i, o) in rx {
+        for (i, o) in rx.into_iter().flatten() {
             let stored = if o.status == Status::Unchanged {
                 Some(writer.findings_for(&o.sha256)?)
             } else {

@@ -233,7 +233,14 @@ pub fn read_bounded(
     limits: &Limits,
 ) -> std::io::Result<Result<Vec<u8>, ReadError>> {
     let f = std::fs::File::open(path)?;
-    let mut buf = Vec::new();
+    // The file system's size (capped by the limit) sizes the buffer: one allocation and
+    // one read for an ordinary file. It is only a hint; `take` still bounds the read.
+    let hint = f
+        .metadata()
+        .map_or(0, |m| m.len())
+        .min(limits.max_file_bytes)
+        + 1;
+    let mut buf = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
     f.take(limits.max_file_bytes + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > limits.max_file_bytes {
         let bytes = std::fs::metadata(path).map_or(buf.len() as u64, |m| m.len());
