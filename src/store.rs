@@ -751,46 +751,40 @@ impl RunWriter<'_> {
 
     /// Settles this run's returns: among several for the same form the newest is kept
     /// and the others become duplicates; the kept one becomes current, replacing any
-    /// earlier run's.
+    /// earlier run's. Done in SQL over the whole run, so memory does not grow with the
+    /// number of returns; only forms returned more than once are looked at one by one.
     pub fn settle(&mut self) -> anyhow::Result<(RunChanges, Vec<Duplicate>)> {
         let tx = &self.tx;
-        let mut groups: BTreeMap<FormKey, Vec<(i64, String, Candidate)>> = BTreeMap::new();
-        {
-            let mut stmt = tx.prepare(
-                "SELECT id, sha256, partnership_id, template_id, year, issued_at, modified, path FROM returns WHERE run_id = ?1",
-            )?;
-            let rows = stmt.query_map([self.run_id], |r| {
-                Ok((
-                    (
-                        r.get::<_, String>(2)?.to_ascii_lowercase(),
-                        r.get::<_, String>(3)?,
-                        r.get::<_, i32>(4)?,
-                    ),
-                    (
-                        r.get::<_, i64>(0)?,
-                        r.get::<_, String>(1)?,
-                        Candidate {
-                            issued_at: r.get(5)?,
-                            modified: r.get(6)?,
-                            path: r.get(7)?,
-                        },
-                    ),
-                ))
-            })?;
-            for row in rows {
-                let (key, v) = row?;
-                groups.entry(key).or_default().push(v);
-            }
-        }
-        let mut changes = RunChanges {
-            run_id: self.run_id,
-            replaced: Vec::new(),
-        };
+        let repeated: Vec<FormKey> = tx
+            .prepare(
+                "SELECT lower(partnership_id), template_id, year FROM returns WHERE run_id = ?1
+                 GROUP BY lower(partnership_id), template_id, year HAVING COUNT(*) > 1
+                 ORDER BY 1, 2, 3",
+            )?
+            .query_map([self.run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
         let mut duplicates = Vec::new();
-        for ((_, template_id, year), members) in groups {
+        for (pid, template_id, year) in &repeated {
+            let members: Vec<(i64, String, Candidate)> = tx
+                .prepare_cached(
+                    "SELECT id, sha256, issued_at, modified, path FROM returns
+                     WHERE run_id = ?1 AND lower(partnership_id) = ?2 AND template_id = ?3 AND year = ?4",
+                )?
+                .query_map(params![self.run_id, pid, template_id, year], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        Candidate {
+                            issued_at: r.get(2)?,
+                            modified: r.get(3)?,
+                            path: r.get(4)?,
+                        },
+                    ))
+                })?
+                .collect::<Result<_, _>>()?;
             let candidates: Vec<Candidate> = members.iter().map(|m| m.2.clone()).collect();
             let keep = newest(&candidates);
-            let (winner, _, kept) = &members[keep];
+            let kept = &members[keep].2;
             for (_, (id, sha, _)) in members.iter().enumerate().filter(|(i, _)| *i != keep) {
                 tx.prepare_cached("DELETE FROM answers WHERE return_id = ?1")?
                     .execute([id])?;
@@ -821,25 +815,38 @@ impl RunWriter<'_> {
                     kept_path: kept.path.clone(),
                 });
             }
-            // Statements run once per form: cached, so they are compiled once per run.
-            let (pid, previous): (String, Option<i64>) = tx
-                .prepare_cached(
-                    "SELECT r.partnership_id, (SELECT p.id FROM returns p WHERE p.current = 1 AND p.partnership_id = r.partnership_id
-                                                 AND p.template_id = r.template_id AND p.year = r.year)
-                     FROM returns r WHERE r.id = ?1",
-                )?
-                .query_row([winner], |r| Ok((r.get(0)?, r.get(1)?)))?;
-            if let Some(prev) = previous {
-                tx.prepare_cached(
-                    "UPDATE returns SET current = 0, replaced_by = ?1, replaced_at = ?2 WHERE id = ?3",
-                )?
-                .execute(params![winner, self.started_at, prev])?;
-                changes.replaced.push((pid, template_id, year));
-            }
-            tx.prepare_cached("UPDATE returns SET current = 1 WHERE id = ?1")?
-                .execute([winner])?;
         }
-        Ok((changes, duplicates))
+        // Now one return per form in this run. Those replacing an earlier current one:
+        let replaced: Vec<(String, String, i32)> = tx
+            .prepare(
+                "SELECT r.partnership_id, r.template_id, r.year FROM returns r
+                 JOIN returns p ON p.current = 1 AND p.partnership_id = r.partnership_id
+                                AND p.template_id = r.template_id AND p.year = r.year
+                 WHERE r.run_id = ?1 ORDER BY lower(r.partnership_id), r.template_id, r.year",
+            )?
+            .query_map([self.run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        tx.execute(
+            "UPDATE returns SET current = 0, replaced_at = ?2,
+                    replaced_by = (SELECT r.id FROM returns r WHERE r.run_id = ?1
+                                   AND r.partnership_id = returns.partnership_id
+                                   AND r.template_id = returns.template_id AND r.year = returns.year)
+             WHERE current = 1 AND EXISTS (SELECT 1 FROM returns r WHERE r.run_id = ?1
+                                   AND r.partnership_id = returns.partnership_id
+                                   AND r.template_id = returns.template_id AND r.year = returns.year)",
+            params![self.run_id, self.started_at],
+        )?;
+        tx.execute(
+            "UPDATE returns SET current = 1 WHERE run_id = ?1",
+            [self.run_id],
+        )?;
+        Ok((
+            RunChanges {
+                run_id: self.run_id,
+                replaced,
+            },
+            duplicates,
+        ))
     }
 
     /// Records the run's summary and commits everything written.
