@@ -982,55 +982,63 @@ pub fn run(
 }
 
 /// Writes `ingest-report.csv` (one row per input file) and `findings.csv` (one row per
-/// finding, including the stored findings of unchanged files) atomically.
+/// finding, including the stored findings of unchanged files) atomically, streaming the
+/// rows to disk rather than building the files in memory.
 pub fn write_reports(dir: &Path, files: &[FileReport]) -> anyhow::Result<(PathBuf, PathBuf)> {
-    use crate::output::SafeCsv;
-    let mut report = SafeCsv::new();
-    report.row([
-        "path",
-        "sha256",
-        "status",
-        "partnership_id",
-        "template_id",
-        "template_version",
-        "year",
-        "errors",
-        "warnings",
-        "message",
-        "email",
-    ])?;
-    let mut findings = SafeCsv::new();
-    findings.row([
-        "path",
-        "partnership_id",
-        "sheet",
-        "cell",
-        "question_id",
-        "severity",
-        "code",
-        "message",
-    ])?;
-    for f in files {
-        report.row([
-            f.path.as_str(),
-            &f.sha256,
-            f.status.as_str(),
-            &f.partnership_id,
-            &f.template_id,
-            &f.template_version,
-            &f.year,
-            &f.count("error").to_string(),
-            &f.count("warning").to_string(),
-            &f.message,
-            &f.email,
-        ])?;
-        for x in &f.findings {
-            findings.row(x)?;
-        }
-    }
+    use crate::output::{write_atomic_with, SafeCsv};
+    use std::io::BufWriter;
     std::fs::create_dir_all(dir)?;
     let (r, fd) = (dir.join("ingest-report.csv"), dir.join("findings.csv"));
-    report.write_to(&r)?;
-    findings.write_to(&fd)?;
+    write_atomic_with(&r, |report_file| {
+        let mut report = SafeCsv::to_writer(BufWriter::new(report_file));
+        report.row([
+            "path",
+            "sha256",
+            "status",
+            "partnership_id",
+            "template_id",
+            "template_version",
+            "year",
+            "errors",
+            "warnings",
+            "message",
+            "email",
+        ])?;
+        for f in files {
+            report.row([
+                f.path.as_str(),
+                &f.sha256,
+                f.status.as_str(),
+                &f.partnership_id,
+                &f.template_id,
+                &f.template_version,
+                &f.year,
+                &f.count("error").to_string(),
+                &f.count("warning").to_string(),
+                &f.message,
+                &f.email,
+            ])?;
+        }
+        report.finish()?; // flushes through the BufWriter, reporting any error
+        Ok(())
+    })?;
+    write_atomic_with(&fd, |findings_file| {
+        let mut findings = SafeCsv::to_writer(BufWriter::new(findings_file));
+        findings.row([
+            "path",
+            "partnership_id",
+            "sheet",
+            "cell",
+            "question_id",
+            "severity",
+            "code",
+            "message",
+        ])?;
+        for x in files.iter().flat_map(|f| &f.findings) {
+            findings.row(x)?;
+        }
+        findings.finish()?;
+        Ok(())
+    })?;
     Ok((r, fd))
 }

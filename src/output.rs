@@ -9,6 +9,16 @@ use anyhow::Context;
 
 /// Writes `bytes` to `path` atomically.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
+    write_atomic_with(path, |f| Ok(f.write_all(bytes)?))
+}
+
+/// Writes `path` atomically with `fill`, which streams the content into a temporary
+/// file in the same folder (so a large workbook is never held whole in memory); the
+/// file replaces `path` only once `fill` has succeeded and the data is on disk.
+pub fn write_atomic_with(
+    path: &Path,
+    fill: impl FnOnce(&mut std::fs::File) -> anyhow::Result<()>,
+) -> anyhow::Result<()> {
     let dir = path
         .parent()
         .filter(|p| !p.as_os_str().is_empty())
@@ -19,8 +29,8 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> anyhow::Result<()> {
         .prefix(".ptk-tmp-")
         .tempfile_in(dir)
         .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .and_then(|_| tmp.as_file().sync_all())
+    fill(tmp.as_file_mut())
+        .and_then(|_| Ok(tmp.as_file().sync_all()?))
         .with_context(|| format!("cannot write {}", path.display()))?;
     tmp.persist(path)
         .map_err(|e| e.error)
@@ -40,10 +50,11 @@ pub fn csv_safe(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-/// Builds a CSV in memory with every field passed through [`csv_safe`], then
-/// writes it atomically. Rows are written in the order given.
-pub struct SafeCsv {
-    writer: csv::Writer<Vec<u8>>,
+/// A CSV with every field passed through [`csv_safe`], built in memory ([`SafeCsv::new`])
+/// or streamed to any writer ([`SafeCsv::to_writer`], e.g. the temporary file of
+/// [`write_atomic_with`]). Rows are written in the order given.
+pub struct SafeCsv<W: Write = Vec<u8>> {
+    writer: csv::Writer<W>,
 }
 
 impl Default for SafeCsv {
@@ -54,10 +65,24 @@ impl Default for SafeCsv {
 
 impl SafeCsv {
     pub fn new() -> Self {
+        Self::to_writer(Vec::new())
+    }
+
+    pub fn into_bytes(self) -> anyhow::Result<Vec<u8>> {
+        self.finish()
+    }
+
+    pub fn write_to(self, path: &Path) -> anyhow::Result<()> {
+        write_atomic(path, &self.into_bytes()?)
+    }
+}
+
+impl<W: Write> SafeCsv<W> {
+    pub fn to_writer(w: W) -> Self {
         Self {
             writer: csv::WriterBuilder::new()
                 .terminator(csv::Terminator::CRLF)
-                .from_writer(Vec::new()),
+                .from_writer(w),
         }
     }
 
@@ -66,22 +91,18 @@ impl SafeCsv {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let safe: Vec<String> = fields
-            .into_iter()
-            .map(|f| csv_safe(f.as_ref()).into_owned())
-            .collect();
-        self.writer.write_record(&safe)?;
+        for f in fields {
+            self.writer.write_field(csv_safe(f.as_ref()).as_bytes())?;
+        }
+        self.writer.write_record(None::<&[u8]>)?;
         Ok(())
     }
 
-    pub fn into_bytes(self) -> anyhow::Result<Vec<u8>> {
+    /// Flushes and returns the writer.
+    pub fn finish(self) -> anyhow::Result<W> {
         self.writer
             .into_inner()
             .map_err(|e| anyhow::anyhow!("cannot finish CSV: {e}"))
-    }
-
-    pub fn write_to(self, path: &Path) -> anyhow::Result<()> {
-        write_atomic(path, &self.into_bytes()?)
     }
 }
 
@@ -97,6 +118,23 @@ mod tests {
         assert_eq!(csv_safe("\tx"), "'\tx");
         assert_eq!(csv_safe("-2.5"), "-2.5");
         assert_eq!(csv_safe("plain"), "plain");
+    }
+
+    #[test]
+    fn csv_rows_are_quoted_and_neutralised_in_memory_and_streamed() {
+        let rows: [[&str; 3]; 2] = [["a", "=1+1", "x,y"], ["-2.5", "say \"hi\"", ""]];
+        let mut mem = SafeCsv::new();
+        let mut streamed = SafeCsv::to_writer(std::io::Cursor::new(Vec::new()));
+        for r in rows {
+            mem.row(r).unwrap();
+            streamed.row(r).unwrap();
+        }
+        let mem = mem.into_bytes().unwrap();
+        assert_eq!(
+            String::from_utf8(mem.clone()).unwrap(),
+            "a,'=1+1,\"x,y\"\r\n-2.5,\"say \"\"hi\"\"\",\r\n"
+        );
+        assert_eq!(streamed.finish().unwrap().into_inner(), mem);
     }
 
     #[test]

@@ -18,7 +18,7 @@ use crate::register::{Partnership, Register, Status};
 use crate::score::OVERALL;
 use crate::store::{ReturnRow, Store, StoredFinding};
 use crate::template::{Layout, Template};
-use crate::xlsx::{fit, header_text, MID_GREY, NAVY};
+use crate::xlsx::{fit, fit_row, header_text, MID_GREY, NAVY, ROW_HEIGHT};
 
 /// Where a partnership's return for the year stands.
 #[derive(Debug, Clone, PartialEq)]
@@ -323,7 +323,11 @@ fn summarise_findings(findings: &[StoredFinding], fallback: &str) -> String {
 
 /// Writes the review workbook to `out` and `scores-<year>.csv` beside it, atomically.
 pub fn write(review: &Review, out: &std::path::Path) -> anyhow::Result<std::path::PathBuf> {
-    crate::output::write_atomic(out, &workbook(review)?)?;
+    let mut wb = workbook(review)?;
+    crate::output::write_atomic_with(out, |f| {
+        wb.save_to_writer(std::io::BufWriter::new(f))?;
+        Ok(())
+    })?;
     let csv = out.with_file_name(format!("scores-{}.csv", review.year));
     crate::output::write_atomic(&csv, &scores_csv(review)?)?;
     Ok(csv)
@@ -517,8 +521,8 @@ fn opt_pct(ws: &mut Worksheet, r: u32, c: u16, v: Option<f64>, f: &Format) -> an
     Ok(())
 }
 
-/// Builds the review workbook as xlsx bytes.
-pub fn workbook(review: &Review) -> anyhow::Result<Vec<u8>> {
+/// Builds the review workbook, ready to save.
+pub fn workbook(review: &Review) -> anyhow::Result<Workbook> {
     let st = Styles::new();
     let mut wb = Workbook::new();
     let created = review
@@ -561,7 +565,7 @@ pub fn workbook(review: &Review) -> anyhow::Result<Vec<u8>> {
     findings_sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     about_sheet(wb.add_worksheet(), &st, review)?;
     wb.worksheet_from_index(0)?.set_active(true);
-    Ok(wb.save_to_buffer()?)
+    Ok(wb)
 }
 
 fn title(
@@ -580,6 +584,7 @@ fn title(
 /// Summary: one row per partnership in the register.
 fn summary_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("Summary")?;
+    ws.set_default_row_height(ROW_HEIGHT);
     title(ws, st, review, "Partnership self-assessment scores", &format!(
         "{}: every partnership in the register. Overall % is coloured by band; change is in percentage points against {}; 'new' means no earlier score.",
         review.council,
@@ -614,7 +619,7 @@ fn summary_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Re
         let p = &row.partnership;
         ws.write_with_format(r, 0, p.id.as_str(), &st.text)?;
         ws.write_with_format(r, 1, p.name.as_str(), &st.wrap)?;
-        ws.set_row_height(r, fit(&[(&p.name, 40.0)]))?;
+        fit_row(ws, r, &[(&p.name, 40.0)])?;
         ws.write_with_format(r, 2, p.assistant_director.as_str(), &st.text)?;
         ws.write_with_format(r, 3, p.priority.label(), &st.text)?;
         ws.write_with_format(r, 4, p.status.as_str(), &st.text)?;
@@ -675,6 +680,7 @@ fn summary_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Re
 /// Trends: overall % by year for every partnership with any score.
 fn trends_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("Trends")?;
+    ws.set_default_row_height(ROW_HEIGHT);
     title(ws, st, review, "Overall score by year", "Overall % for every year in the history store, with the change against the previous year and the first year.")?;
     let mut headers: Vec<String> = vec!["ID".into(), "Partnership".into()];
     headers.extend(review.years.iter().map(|y| y.to_string()));
@@ -695,7 +701,7 @@ fn trends_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Res
         let r = top + 1 + i as u32;
         ws.write_with_format(r, 0, row.partnership.id.as_str(), &st.text)?;
         ws.write_with_format(r, 1, row.partnership.name.as_str(), &st.wrap)?;
-        ws.set_row_height(r, fit(&[(&row.partnership.name, 40.0)]))?;
+        fit_row(ws, r, &[(&row.partnership.name, 40.0)])?;
         for (j, y) in review.years.iter().enumerate() {
             let v = row.by_year.get(y).copied();
             let f = v.map_or(st.pct.clone(), |v| st.band(review, v));
@@ -728,12 +734,18 @@ fn trends_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Res
             };
         }
         ws.write_string_with_format(r, 4 + n, "", &st.text)?;
-        if n >= 2 {
-            let spark = Sparkline::new()
-                .set_range(("Trends", r, 2, r, 1 + n))
-                .show_markers(true)
-                .show_last_point(true);
-            ws.add_sparkline(r, 4 + n, &spark)?;
+    }
+    // One sparkline group for the column (one object, however many partnerships).
+    if n >= 2 && !rows.is_empty() {
+        let (first, last) = (top + 1, top + rows.len() as u32);
+        let spark = Sparkline::new()
+            .set_range(("Trends", first, 2, last, 1 + n))
+            .show_markers(true)
+            .show_last_point(true);
+        if first == last {
+            ws.add_sparkline(first, 4 + n, &spark)?;
+        } else {
+            ws.add_sparkline_group(first, 4 + n, last, 4 + n, &spark)?;
         }
     }
     ws.set_column_width(0, 8)?;
@@ -1015,6 +1027,7 @@ fn charts_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Res
 /// Outstanding: every partnership with no accepted return for the form it owes.
 fn outstanding_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("Outstanding")?;
+    ws.set_default_row_height(ROW_HEIGHT);
     title(ws, st, review, "Outstanding returns", "Partnerships with no accepted return for the form they owe this year: not returned, or returned with problems to correct.")?;
     let rows: Vec<&Row> = review
         .rows
@@ -1046,7 +1059,7 @@ fn outstanding_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow
             ReturnState::Rejected(summary) => format!("Rejected: {summary}"),
             _ => "Not returned".to_string(),
         };
-        ws.set_row_height(r, fit(&[(&p.name, 34.0), (&why, 80.0)]))?;
+        fit_row(ws, r, &[(&p.name, 34.0), (&why, 80.0)])?;
         for (c, v) in [
             p.id.as_str(),
             p.name.as_str(),
@@ -1258,6 +1271,7 @@ fn new_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
 
 fn findings_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("Findings")?;
+    ws.set_default_row_height(ROW_HEIGHT);
     title(ws, st, review, "Validation findings", "Every problem found in the files ingested for this year. Errors reject a return; warnings do not. Codes are explained in the ptk documentation.")?;
     let headers: Vec<String> = [
         "File",
@@ -1278,7 +1292,7 @@ fn findings_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::R
         let file = std::path::Path::new(&f.path)
             .file_name()
             .map_or(f.path.clone(), |n| n.to_string_lossy().into_owned());
-        ws.set_row_height(r, fit(&[(&file, 30.0), (&f.message, 80.0)]))?;
+        fit_row(ws, r, &[(&file, 30.0), (&f.message, 80.0)])?;
         for (c, v) in [
             file.as_str(),
             &f.partnership_id,

@@ -27,6 +27,24 @@ pub fn fit(cells: &[(&str, f64)]) -> f64 {
         .fold(18.0, f64::max)
 }
 
+/// The default row height (points) of sheets with a row per partnership or finding.
+pub const ROW_HEIGHT: f64 = 18.0;
+
+/// Sets row `r` tall enough for its wrapped cells, but only where that is taller than
+/// [`ROW_HEIGHT`] (the sheet's default, set with `set_default_row_height`): the writer
+/// keeps every explicit row height in memory, and most rows need none.
+pub fn fit_row(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    r: u32,
+    cells: &[(&str, f64)],
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let h = fit(cells);
+    if h > ROW_HEIGHT {
+        ws.set_row_height(r, h)?;
+    }
+    Ok(())
+}
+
 /// A calendar date as the writer's date type.
 pub fn excel_date(d: NaiveDate) -> anyhow::Result<ExcelDateTime> {
     Ok(ExcelDateTime::from_ymd(
