@@ -20,6 +20,9 @@ use crate::store::{AcceptedReturn, FileRecord, RunChanges, SeenFile, Store};
 use crate::template::{Layout, Template};
 use crate::validate::{self, Answer, Code, Finding, Severity};
 
+mod spool;
+pub use spool::Tally;
+
 /// The outcome of one input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Status {
@@ -54,6 +57,17 @@ impl Status {
 
     pub fn is_accepted(self) -> bool {
         matches!(self, Status::Accepted | Status::AcceptedWithWarnings)
+    }
+}
+
+impl std::str::FromStr for Status {
+    type Err = anyhow::Error;
+
+    fn from_str(s: &str) -> anyhow::Result<Self> {
+        Status::ALL
+            .into_iter()
+            .find(|x| x.as_str() == s)
+            .ok_or_else(|| anyhow::anyhow!("unknown file status '{s}'"))
     }
 }
 
@@ -722,8 +736,8 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
     out
 }
 
-/// What the reports say about one input file: compact, so a run over many thousands
-/// of files keeps only this in memory.
+/// What the reports say about one input file; it goes to the run's report spool as soon
+/// as the files before it are done (see `spool`).
 #[derive(Debug, Clone)]
 pub struct FileReport {
     pub path: String,
@@ -854,48 +868,26 @@ fn record(o: Outcome) -> FileRecord {
     }
 }
 
-/// Counts of each status, in [`Status::ALL`] order.
-pub fn tally(files: &[FileReport]) -> Vec<(Status, usize)> {
-    Status::ALL
-        .iter()
-        .map(|s| (*s, files.iter().filter(|o| o.status == *s).count()))
-        .collect()
-}
-
-/// "12 files: 9 accepted, 1 accepted with warnings, 1 rejected, 1 skipped."
-pub fn summary(files: &[FileReport]) -> String {
-    let parts: Vec<String> = tally(files)
-        .into_iter()
-        .filter(|(_, n)| *n > 0)
-        .map(|(s, n)| format!("{n} {}", s.as_str().replace('-', " ")))
-        .collect();
-    format!(
-        "{} file{}: {}.",
-        files.len(),
-        if files.len() == 1 { "" } else { "s" },
-        if parts.is_empty() {
-            "nothing to do".to_string()
-        } else {
-            parts.join(", ")
-        }
-    )
-}
-
 /// The result of a run.
 pub struct RunOutput {
-    /// One entry per input, in input order.
-    pub files: Vec<FileReport>,
     pub changes: RunChanges,
+    pub tally: Tally,
     pub summary: String,
+    /// `ingest-report.csv` and `findings.csv`.
+    pub report: PathBuf,
+    pub findings: PathBuf,
 }
 
 /// Files processed together by one worker before their outcomes go to the writer.
 const BATCH: usize = 16;
 
 /// Runs an ingest: reads, validates and scores the inputs in parallel and streams the
-/// outcomes, as they are ready, into one store transaction (so memory does not grow with
-/// the number of files), then settles duplicates and commits. `progress` is called
-/// after each file.
+/// outcomes, as they are ready, into one store transaction and the run's report spool,
+/// so memory does not grow with the number of files; then settles duplicates, commits,
+/// and writes `ingest-report.csv` and `findings.csv` into `report_dir`. `progress` is
+/// called after each file; `each(status, path, message)` once per file, in input order,
+/// after the commit.
+#[allow(clippy::too_many_arguments)]
 pub fn run(
     inputs: &[Input],
     ctx: &Context<'_>,
@@ -904,19 +896,23 @@ pub fn run(
     partnerships: &[crate::register::Partnership],
     fail_after: Option<usize>,
     progress: &(dyn Fn() + Sync),
+    report_dir: &Path,
+    each: &mut dyn FnMut(Status, &str, &str),
 ) -> anyhow::Result<RunOutput> {
+    let mut spool = spool::Spool::new(report_dir)?;
     let mut writer = store.begin_run(ctx.year, started_at, partnerships, fail_after)?;
-    let mut slots: Vec<Option<FileReport>> = vec![None; inputs.len()];
     // Outcomes travel to the writer in small batches: one channel hand-over (and thread
     // wake-up) per batch rather than per file. The channel is bounded, so parsing never
-    // runs far ahead of the store.
+    // runs far ahead of the store; batches are handed out in input order (par_bridge),
+    // so the spool's reorder buffer stays a few batches long.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Outcome)>>(8);
     std::thread::scope(|scope| -> anyhow::Result<()> {
         scope.spawn(move || {
             // Stops early if the writer gives up (the channel closes).
             let _ = inputs
-                .par_chunks(BATCH)
+                .chunks(BATCH)
                 .enumerate()
+                .par_bridge()
                 .try_for_each_with(tx, |tx, (b, chunk)| {
                     let batch = chunk
                         .iter()
@@ -936,7 +932,7 @@ pub fn run(
             } else {
                 None
             };
-            slots[i] = Some(FileReport::new(&o, stored));
+            spool.push(i, FileReport::new(&o, stored))?;
             let modified = o
                 .modified
                 .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
@@ -945,100 +941,22 @@ pub fn run(
         }
         Ok(())
     })?;
-    let mut files: Vec<FileReport> = slots
-        .into_iter()
-        .map(|s| s.expect("every input has an outcome"))
-        .collect();
     let (changes, duplicates) = writer.settle()?;
-    for d in duplicates {
-        if let Some(f) = files
-            .iter_mut()
-            .find(|f| f.sha256 == d.sha256 && f.status.is_accepted())
-        {
-            f.status = Status::Duplicate;
-            f.message = format!(
-                "another return for {} ({}) was issued or saved later and is used instead",
-                f.partnership_id, d.kept_path
-            );
-            f.findings.push([
-                f.path.clone(),
-                f.partnership_id.clone(),
-                String::new(),
-                String::new(),
-                String::new(),
-                "warning".into(),
-                Code::DuplicateReturn.as_str().into(),
-                f.message.clone(),
-            ]);
-        }
-    }
-    let summary = summary(&files);
-    writer.commit(files.len(), &summary)?;
+    let tally = spool.tally(&duplicates);
+    anyhow::ensure!(
+        tally.files() == inputs.len(),
+        "internal error: {} of {} files were reported",
+        tally.files(),
+        inputs.len()
+    );
+    let summary = tally.summary();
+    writer.commit(inputs.len(), &summary)?;
+    let (report, findings) = spool.finish(report_dir, &duplicates, each)?;
     Ok(RunOutput {
-        files,
         changes,
+        tally,
         summary,
+        report,
+        findings,
     })
-}
-
-/// Writes `ingest-report.csv` (one row per input file) and `findings.csv` (one row per
-/// finding, including the stored findings of unchanged files) atomically, streaming the
-/// rows to disk rather than building the files in memory.
-pub fn write_reports(dir: &Path, files: &[FileReport]) -> anyhow::Result<(PathBuf, PathBuf)> {
-    use crate::output::{write_atomic_with, SafeCsv};
-    use std::io::BufWriter;
-    std::fs::create_dir_all(dir)?;
-    let (r, fd) = (dir.join("ingest-report.csv"), dir.join("findings.csv"));
-    write_atomic_with(&r, |report_file| {
-        let mut report = SafeCsv::to_writer(BufWriter::new(report_file));
-        report.row([
-            "path",
-            "sha256",
-            "status",
-            "partnership_id",
-            "template_id",
-            "template_version",
-            "year",
-            "errors",
-            "warnings",
-            "message",
-            "email",
-        ])?;
-        for f in files {
-            report.row([
-                f.path.as_str(),
-                &f.sha256,
-                f.status.as_str(),
-                &f.partnership_id,
-                &f.template_id,
-                &f.template_version,
-                &f.year,
-                &f.count("error").to_string(),
-                &f.count("warning").to_string(),
-                &f.message,
-                &f.email,
-            ])?;
-        }
-        report.finish()?; // flushes through the BufWriter, reporting any error
-        Ok(())
-    })?;
-    write_atomic_with(&fd, |findings_file| {
-        let mut findings = SafeCsv::to_writer(BufWriter::new(findings_file));
-        findings.row([
-            "path",
-            "partnership_id",
-            "sheet",
-            "cell",
-            "question_id",
-            "severity",
-            "code",
-            "message",
-        ])?;
-        for x in files.iter().flat_map(|f| &f.findings) {
-            findings.row(x)?;
-        }
-        findings.finish()?;
-        Ok(())
-    })?;
-    Ok((r, fd))
 }

@@ -695,7 +695,20 @@ pub struct RunWriter<'c> {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Duplicate {
     pub sha256: String,
+    pub partnership_id: String,
+    /// The file's status before it was found to be a duplicate.
+    pub was: String,
     pub kept_path: String,
+}
+
+impl Duplicate {
+    /// What the reports say about the duplicate.
+    pub fn message(&self) -> String {
+        format!(
+            "another return for {} ({}) was issued or saved later and is used instead",
+            self.partnership_id, self.kept_path
+        )
+    }
 }
 
 /// (partnership id in lower case, template id, year): one form.
@@ -792,15 +805,18 @@ impl RunWriter<'_> {
                     .execute([id])?;
                 tx.prepare_cached("DELETE FROM returns WHERE id = ?1")?
                     .execute([id])?;
-                let pid: String = tx.query_row(
-                    "SELECT partnership_id FROM files WHERE sha256 = ?1",
+                let (partnership_id, was): (String, String) = tx.query_row(
+                    "SELECT partnership_id, status FROM files WHERE sha256 = ?1",
                     [sha],
-                    |r| r.get(0),
+                    |r| Ok((r.get(0)?, r.get(1)?)),
                 )?;
-                let message = format!(
-                    "another return for {pid} ({}) was issued or saved later and is used instead",
-                    kept.path
-                );
+                let dup = Duplicate {
+                    sha256: sha.clone(),
+                    partnership_id,
+                    was,
+                    kept_path: kept.path.clone(),
+                };
+                let message = dup.message();
                 tx.execute(
                     "UPDATE files SET status = 'duplicate', message = ?2 WHERE sha256 = ?1",
                     params![sha, message],
@@ -810,10 +826,7 @@ impl RunWriter<'_> {
                      VALUES (?1, (SELECT COUNT(*) FROM findings WHERE sha256 = ?1), 'warning', 'duplicate-return', '', '', '', ?2)",
                     params![sha, message],
                 )?;
-                duplicates.push(Duplicate {
-                    sha256: sha.clone(),
-                    kept_path: kept.path.clone(),
-                });
+                duplicates.push(dup);
             }
         }
         // Now one return per form in this run. Those replacing an earlier current one:

@@ -104,6 +104,29 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     let fail_after = std::env::var("PTK_TEST_CRASH_AFTER")
         .ok()
         .and_then(|v| v.parse().ok());
+    let report_dir = args.report_dir.clone().unwrap_or_else(|| {
+        store_path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), PathBuf::from)
+    });
+    let quiet = args.quiet;
+    let interactive = bar.is_some();
+    let bar = &bar;
+    // One line per file, in input order, once the run is saved; with a progress bar
+    // or --quiet, only the files that need attention.
+    let mut each = |status: Status, path: &str, message: &str| {
+        if let Some(b) = bar.as_ref().filter(|b| !b.is_finished()) {
+            b.finish_and_clear();
+        }
+        let attention = matches!(
+            status,
+            Status::Rejected | Status::Duplicate | Status::AcceptedWithWarnings
+        );
+        if (!interactive && !quiet) || attention {
+            eprintln!("{:<22} {path}  {message}", status.as_str());
+        }
+    };
     let out = ingest::run(
         &inputs,
         &ctx,
@@ -116,6 +139,8 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
                 b.inc(1);
             }
         },
+        &report_dir,
+        &mut each,
     )
     .with_context(|| {
         format!(
@@ -126,30 +151,13 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    // One line per file, in input order.
-    for f in &out.files {
-        let attention = matches!(
-            f.status,
-            Status::Rejected | Status::Duplicate | Status::AcceptedWithWarnings
-        );
-        if (bar.is_none() && !args.quiet) || attention {
-            eprintln!("{:<22} {}  {}", f.status.as_str(), f.path, f.message);
-        }
-    }
-
-    let report_dir = args.report_dir.clone().unwrap_or_else(|| {
-        store_path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .map_or_else(|| PathBuf::from("."), PathBuf::from)
-    });
-    let (report, findings) = ingest::write_reports(&report_dir, &out.files)?;
+    let (report, findings) = (out.report, out.findings);
 
     println!("{}", out.summary);
     for (p, t, y) in &out.changes.replaced {
         println!("A corrected {t} return for {p} ({y}) replaced the earlier one.");
     }
-    let rejected = out.files.iter().filter(|f| f.needs_correction()).count();
+    let rejected = out.tally.needs_correction;
     if rejected > 0 {
         println!("{rejected} file(s) were rejected (now or in an earlier run) and need correcting by the partnership; see {}.", findings.display());
     }
