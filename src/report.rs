@@ -58,8 +58,8 @@ pub struct Row {
     pub state: ReturnState,
     pub overall: Option<f64>,
     pub band: Option<String>,
-    /// Section id → percent.
-    pub sections: BTreeMap<String, f64>,
+    /// (section id, percent) for the sections scored, by id.
+    pub sections: Vec<(String, f64)>,
     pub previous: Option<f64>,
     pub stage: Option<String>,
     pub first_year: Option<i32>,
@@ -68,6 +68,11 @@ pub struct Row {
 }
 
 impl Row {
+    /// The percent of one section, if scored.
+    pub fn section(&self, id: &str) -> Option<f64> {
+        self.sections.iter().find(|(s, _)| s == id).map(|(_, v)| *v)
+    }
+
     pub fn change(&self) -> Option<f64> {
         crate::score::change(self.overall, self.previous)
     }
@@ -143,37 +148,35 @@ pub fn gather(
     let by_year = store.overall_by_year(&scored.id)?;
     let section_history = store.section_averages(&scored.id)?;
     // Every answer is loaded only for the unscored forms (shown in full); for the
-    // scored one, just the scores and the life-cycle stage.
+    // scored one, just the scores and the life-cycle stage, moved into the rows.
+    let mut scored_returns = store.scored_returns(year, &scored.id, "stage")?;
     let returns: BTreeMap<String, BTreeMap<String, ReturnRow>> = templates
         .iter()
-        .map(|t| {
-            let rows = if t.id == scored.id {
-                store.current_returns_with(year, &t.id, &["stage"])?
-            } else {
-                store.current_returns(year, &t.id)?
-            };
-            Ok((t.id.clone(), rows))
-        })
+        .filter(|t| t.id != scored.id)
+        .map(|t| Ok((t.id.clone(), store.current_returns(year, &t.id)?)))
         .collect::<anyhow::Result<_>>()?;
     let stats_now = store.question_stats(year, &scored.id)?;
     let stats_before = store.question_stats(year - 1, &scored.id)?;
     let rejected = store.rejected_files(year)?;
 
-    let mut rows = Vec::new();
+    let mut rows = Vec::with_capacity(register.partnerships.len());
     for p in &register.partnerships {
         let expected = templates
             .iter()
             .find(|t| t.issue_to.contains(&p.status))
             .map(|t| t.id.clone());
-        let got = expected
-            .as_ref()
-            .and_then(|t| returns.get(t))
-            .and_then(|m| m.get(&p.id));
+        let own = scored_returns.remove(&p.id);
+        let got = match &expected {
+            None => false,
+            Some(t) if *t == scored.id => own.is_some(),
+            Some(t) => returns.get(t).is_some_and(|m| m.contains_key(&p.id)),
+        };
+        let own = own.unwrap_or_default();
         let state = match (&expected, got) {
             (None, _) => ReturnState::NotExpected,
-            (Some(_), Some(_)) if p.status == Status::Exiting => ReturnState::Exited,
-            (Some(_), Some(_)) => ReturnState::Accepted,
-            (Some(t), None) => match rejected.iter().find(|(_, f)| {
+            (Some(_), true) if p.status == Status::Exiting => ReturnState::Exited,
+            (Some(_), true) => ReturnState::Accepted,
+            (Some(t), false) => match rejected.iter().find(|(_, f)| {
                 f.partnership_id.as_deref() == Some(&p.id) && f.template_id.as_deref() == Some(t)
             }) {
                 Some((sha, f)) => {
@@ -182,27 +185,15 @@ pub fn gather(
                 None => ReturnState::NotReturned,
             },
         };
-        let own = returns.get(&scored.id).and_then(|m| m.get(&p.id));
         let years = by_year.get(&p.id).cloned().unwrap_or_default();
         rows.push(Row {
             expected,
             state,
-            overall: own.and_then(|r| r.overall),
-            band: own.and_then(|r| r.band.clone()),
-            sections: own
-                .map(|r| {
-                    r.scores
-                        .iter()
-                        .filter(|(k, _)| *k != OVERALL)
-                        .map(|(k, v)| (k.clone(), *v))
-                        .collect()
-                })
-                .unwrap_or_default(),
+            overall: own.overall,
+            band: own.band,
+            sections: own.sections,
             previous: years.get(&(year - 1)).copied(),
-            stage: own
-                .and_then(|r| r.answers.get("stage"))
-                .map(|a| a.0.clone())
-                .filter(|s| !s.is_empty()),
+            stage: own.stage,
             first_year: years.keys().next().copied(),
             by_year: years,
             partnership: p.clone(),
@@ -357,7 +348,7 @@ pub fn scores_csv(review: &Review) -> anyhow::Result<Vec<u8>> {
                 .unwrap_or_default()
         };
         for s in review.scored.sections.iter().filter(|s| s.is_scored()) {
-            if let Some(pct) = r.sections.get(&s.id) {
+            if let Some(pct) = r.section(&s.id) {
                 csv.row([
                     review.year.to_string(),
                     r.partnership.id.clone(),
@@ -365,7 +356,7 @@ pub fn scores_csv(review: &Review) -> anyhow::Result<Vec<u8>> {
                     review.scored.id.clone(),
                     s.id.clone(),
                     format!("{pct:.2}"),
-                    band(*pct),
+                    band(pct),
                 ])?;
             }
         }
@@ -648,7 +639,7 @@ fn summary_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Re
             }
         }
         for (j, s) in sections.iter().enumerate() {
-            let v = row.sections.get(&s.id).copied();
+            let v = row.section(&s.id);
             let f = v.map_or(st.pct.clone(), |v| st.band(review, v));
             opt_pct(ws, r, 9 + j as u16, v, &f)?;
         }

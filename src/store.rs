@@ -213,6 +213,17 @@ pub struct ReturnRow {
     pub scores: BTreeMap<String, f64>,
 }
 
+/// A current return of the scored form, as the review shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScoredReturn {
+    pub overall: Option<f64>,
+    pub band: Option<String>,
+    /// The answer to the life-cycle stage question, if given.
+    pub stage: Option<String>,
+    /// (section id, percent) for the sections that have one, by section id.
+    pub sections: Vec<(String, f64)>,
+}
+
 /// One email send attempt.
 #[derive(Debug, Clone, PartialEq)]
 pub struct SendRecord {
@@ -453,15 +464,51 @@ impl Store {
         self.returns_of(year, template_id, None)
     }
 
-    /// Like [`Store::current_returns`], but loading only the named answers (scores are
-    /// always loaded): what a report over thousands of returns needs, without every answer.
-    pub fn current_returns_with(
+    /// The current returns of the scored form, by partnership id, as the review shows
+    /// them: scores and the answer to `stage_question` only, in compact form (a review
+    /// of thousands of partnerships holds one of these for each).
+    pub fn scored_returns(
         &self,
         year: i32,
         template_id: &str,
-        questions: &[&str],
-    ) -> anyhow::Result<BTreeMap<String, ReturnRow>> {
-        self.returns_of(year, template_id, Some(questions))
+        stage_question: &str,
+    ) -> anyhow::Result<HashMap<String, ScoredReturn>> {
+        let mut out = HashMap::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT r.partnership_id, r.overall, r.band,
+                    (SELECT a.value FROM answers a WHERE a.return_id = r.id AND a.question_id = ?3)
+             FROM returns r WHERE r.year = ?1 AND r.template_id = ?2 AND r.current = 1",
+        )?;
+        let rows = stmt.query_map(params![year, template_id, stage_question], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                ScoredReturn {
+                    overall: r.get(1)?,
+                    band: r.get(2)?,
+                    stage: r.get::<_, Option<String>>(3)?.filter(|s| !s.is_empty()),
+                    sections: Vec::new(),
+                },
+            ))
+        })?;
+        for row in rows {
+            let (pid, ret) = row?;
+            out.insert(pid, ret);
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT r.partnership_id, s.scope, s.percent FROM scores s JOIN returns r ON r.id = s.return_id
+             WHERE r.year = ?1 AND r.template_id = ?2 AND r.current = 1 AND s.percent IS NOT NULL AND s.scope != ?3
+             ORDER BY r.partnership_id, s.scope",
+        )?;
+        let rows = stmt.query_map(params![year, template_id, crate::score::OVERALL], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?))
+        })?;
+        for row in rows {
+            let (pid, scope, pct) = row?;
+            if let Some(ret) = out.get_mut(&pid) {
+                ret.sections.push((scope, pct));
+            }
+        }
+        Ok(out)
     }
 
     fn returns_of(
