@@ -145,8 +145,15 @@ pub fn gather(
         .find(|t| t.id == scored_id)
         .with_context(|| format!("there is no template '{scored_id}' in the templates folder"))?
         .clone();
-    let by_year = store.overall_by_year(&scored.id)?;
+    let mut by_year = store.overall_by_year(&scored.id)?;
     let section_history = store.section_averages(&scored.id)?;
+    let years: Vec<i32> = by_year
+        .values()
+        .flat_map(|m| m.keys().copied())
+        .chain(section_history.keys().map(|(y, _)| *y))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
     // Every answer is loaded only for the unscored forms (shown in full); for the
     // scored one, just the scores and the life-cycle stage, moved into the rows.
     let mut scored_returns = store.scored_returns(year, &scored.id, "stage")?;
@@ -185,27 +192,20 @@ pub fn gather(
                 None => ReturnState::NotReturned,
             },
         };
-        let years = by_year.get(&p.id).cloned().unwrap_or_default();
+        let history = by_year.remove(&p.id).unwrap_or_default();
         rows.push(Row {
             expected,
             state,
             overall: own.overall,
             band: own.band,
             sections: own.sections,
-            previous: years.get(&(year - 1)).copied(),
+            previous: history.get(&(year - 1)).copied(),
             stage: own.stage,
-            first_year: years.keys().next().copied(),
-            by_year: years,
+            first_year: history.keys().next().copied(),
+            by_year: history,
             partnership: p.clone(),
         });
     }
-    let years: Vec<i32> = by_year
-        .values()
-        .flat_map(|m| m.keys().copied())
-        .chain(section_history.keys().map(|(y, _)| *y))
-        .collect::<BTreeSet<_>>()
-        .into_iter()
-        .collect();
 
     // Question statistics for the scored template.
     let mut questions = Vec::new();
