@@ -10,6 +10,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     small_pages();
+    prompt_purge();
     std::process::exit(cli::run());
 }
 
@@ -25,4 +26,21 @@ fn small_pages() {
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
     }
+}
+
+/// Has mimalloc give freed memory back to the system at once rather than after a short
+/// delay (10 ms by default). Ingest and report free and reallocate in waves (one file,
+/// then the next; one sheet, then the next), and with the delay the freed pages piled up:
+/// measured at 10,000 returns, peak memory of `ptk review` 59 MB with the delay, 40 MB
+/// without, at the same speed. (`MIMALLOC_PURGE_DELAY=0` does the same.)
+fn prompt_purge() {
+    // mimalloc.h's `mi_option_purge_delay`: option 15 in both mimalloc 2 and 3. The
+    // mimalloc crate exposes no constant for it.
+    const MI_OPTION_PURGE_DELAY: i32 = 15;
+    extern "C" {
+        fn mi_option_set(option: i32, value: std::ffi::c_long);
+    }
+    // SAFETY: mi_option_set only stores an option value; mimalloc reads this one each
+    // time it considers purging, so setting it after start-up takes effect.
+    unsafe { mi_option_set(MI_OPTION_PURGE_DELAY, 0) }
 }
