@@ -51,8 +51,9 @@ impl ReturnState {
 
 /// One partnership's line in the review.
 #[derive(Debug, Clone)]
-pub struct Row {
-    pub partnership: Partnership,
+pub struct Row<'a> {
+    /// Borrowed from the register: a review of thousands holds no copies.
+    pub partnership: &'a Partnership,
     /// The form expected from it this year (by register status).
     pub expected: Option<String>,
     pub state: ReturnState,
@@ -67,7 +68,7 @@ pub struct Row {
     pub by_year: BTreeMap<i32, f64>,
 }
 
-impl Row {
+impl Row<'_> {
     /// The percent of one section, if scored.
     pub fn section(&self, id: &str) -> Option<f64> {
         self.sections.iter().find(|(s, _)| s == id).map(|(_, v)| *v)
@@ -105,12 +106,12 @@ pub struct QuestionStats {
 
 /// Everything the review shows, gathered once.
 #[derive(Debug, Clone)]
-pub struct Review {
+pub struct Review<'a> {
     pub year: i32,
     pub council: String,
     pub scored: Template,
     pub templates: Vec<Template>,
-    pub rows: Vec<Row>,
+    pub rows: Vec<Row<'a>>,
     pub years: Vec<i32>,
     pub questions: Vec<QuestionStats>,
     /// Section id → (average this year, average last year).
@@ -132,14 +133,14 @@ fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
 }
 
 /// Gathers the review of `year`. `scored_id` names the scored template (the self-assessment).
-pub fn gather(
+pub fn gather<'a>(
     store: &Store,
-    register: &Register,
+    register: &'a Register,
     templates: &[Template],
     year: i32,
     council: &str,
     scored_id: &str,
-) -> anyhow::Result<Review> {
+) -> anyhow::Result<Review<'a>> {
     let scored = templates
         .iter()
         .find(|t| t.id == scored_id)
@@ -203,7 +204,7 @@ pub fn gather(
             stage: own.stage,
             first_year: history.keys().next().copied(),
             by_year: history,
-            partnership: p.clone(),
+            partnership: p,
         });
     }
 
@@ -857,7 +858,7 @@ fn group_sheet(
     title(ws, st, review, &format!("Partnerships by {}", what.to_lowercase()), "Returns, outstanding forms, average overall score, and how many improved or declined on last year.")?;
     let mut groups: BTreeMap<String, Vec<&Row>> = BTreeMap::new();
     for r in &review.rows {
-        groups.entry(key(&r.partnership)).or_default().push(r);
+        groups.entry(key(r.partnership)).or_default().push(r);
     }
     let headers: Vec<String> = [
         what,

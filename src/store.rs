@@ -500,7 +500,11 @@ impl Store {
              ORDER BY r.partnership_id, s.scope",
         )?;
         let rows = stmt.query_map(params![year, template_id, crate::score::OVERALL], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, f64>(2)?))
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+            ))
         })?;
         for row in rows {
             let (pid, scope, pct) = row?;

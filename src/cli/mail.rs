@@ -244,7 +244,8 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
                 templates: common.templates.clone(),
                 out: None,
             };
-            let review = super::report::gather(&args, config, &store_path)?;
+            let sources = super::report::load(&args, config, &store_path)?;
+            let review = sources.review(&args, config)?;
             if kind == "chase" {
                 mail::plan_chase(
                     &review,

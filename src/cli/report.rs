@@ -44,7 +44,8 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
             store_path.display()
         );
     }
-    let review = gather(&args, config, &store_path)?;
+    let sources = load(&args, config, &store_path)?;
+    let review = sources.review(&args, config)?;
     let out = args
         .out
         .clone()
@@ -67,12 +68,15 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
     Ok(ptk::exit::OK)
 }
 
-/// Loads the register, templates and store and gathers the review.
-pub fn gather(
-    args: &ReportArgs,
-    config: &Config,
-    store_path: &Path,
-) -> anyhow::Result<report::Review> {
+/// What a review is gathered from: the register, templates and store.
+pub struct Sources {
+    store: Store,
+    register: register::Register,
+    templates: Vec<template::Template>,
+}
+
+/// Loads the register, templates and store.
+pub fn load(args: &ReportArgs, config: &Config, store_path: &Path) -> anyhow::Result<Sources> {
     let templates_dir = config.templates_dir(args.templates.as_deref());
     let templates = template::load_checked(&templates_dir)?;
     let register_path = config.register_path(args.register.as_deref());
@@ -81,14 +85,25 @@ pub fn gather(
         eprintln!("{p} (left out of the review)");
     }
     let store = Store::open(store_path)?;
-    report::gather(
-        &store,
-        &register,
-        &templates,
-        args.year,
-        config.council(),
-        "self-assessment",
-    )
+    Ok(Sources {
+        store,
+        register,
+        templates,
+    })
+}
+
+impl Sources {
+    /// Gathers the review of `args.year` (its rows borrow from the register).
+    pub fn review(&self, args: &ReportArgs, config: &Config) -> anyhow::Result<report::Review<'_>> {
+        report::gather(
+            &self.store,
+            &self.register,
+            &self.templates,
+            args.year,
+            config.council(),
+            "self-assessment",
+        )
+    }
 }
 
 /// A file name in the store's folder.

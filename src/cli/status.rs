@@ -30,7 +30,8 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
             store_path.display()
         );
     }
-    let review = super::report::gather(&args.report, config, &store_path)?;
+    let sources = super::report::load(&args.report, config, &store_path)?;
+    let review = sources.review(&args.report, config)?;
     let groups: [(&str, InGroup); 4] = [
         ("Must correct a rejected return", |s| {
             matches!(s, ReturnState::Rejected(_))
