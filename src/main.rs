@@ -10,7 +10,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     small_pages();
-    prompt_purge();
     std::process::exit(cli::run());
 }
 
@@ -29,11 +28,13 @@ fn small_pages() {
 }
 
 /// Has mimalloc give freed memory back to the system at once rather than after a short
-/// delay (10 ms by default). Ingest and report free and reallocate in waves (one file,
-/// then the next; one sheet, then the next), and with the delay the freed pages piled up:
-/// measured at 10,000 returns, peak memory of `ptk review` 59 MB with the delay, 40 MB
-/// without, at the same speed. (`MIMALLOC_PURGE_DELAY=0` does the same.)
-fn prompt_purge() {
+/// delay (10 ms by default). Reading returns frees and reallocates in waves (one file,
+/// then the next; one sheet, then the next), and with the delay the freed pages piled
+/// up: measured at 10,000 returns, peak memory of `ptk review` 59 MB with the delay,
+/// 40 MB without, at the same speed. Not for `ptk issue`, whose large workbook buffers
+/// made the immediate purge cost 1 s of system time per 1,000 forms. (The same as
+/// `MIMALLOC_PURGE_DELAY=0`.)
+pub(crate) fn prompt_purge() {
     // mimalloc.h's `mi_option_purge_delay`: option 15 in both mimalloc 2 and 3. The
     // mimalloc crate exposes no constant for it.
     const MI_OPTION_PURGE_DELAY: i32 = 15;

@@ -80,6 +80,12 @@ pub fn run() -> i32 {
         Ok(c) => c,
         Err(e) => return fail(&e),
     };
+    if matches!(
+        cli.command,
+        Command::Ingest(_) | Command::Review(_) | Command::Report(_) | Command::Status(_)
+    ) {
+        crate::prompt_purge();
+    }
     let result = match cli.command {
         Command::Templates(cmd) => templates::run(cmd, &config),
         Command::Issue(args) => issue::run(args, &config),
