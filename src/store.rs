@@ -313,10 +313,14 @@ impl Store {
         })
     }
 
-    /// Every file seen before, by content hash.
-    pub fn seen_files(&self) -> anyhow::Result<HashMap<String, SeenFile>> {
+    /// The files an ingest skips as unchanged, by content hash: every file seen before
+    /// except the rejected ones. A rejected file is read again on every run, because what
+    /// rejected it may since have been fixed outside the file (a partnership added to the
+    /// register, a template version restored, the right --year).
+    pub fn settled_files(&self) -> anyhow::Result<HashMap<String, SeenFile>> {
         let mut stmt = self.conn.prepare(
-            "SELECT sha256, status, path, partnership_id, template_id, template_version, year, message FROM files",
+            "SELECT sha256, status, path, partnership_id, template_id, template_version, year, message FROM files
+             WHERE status != 'rejected'",
         )?;
         let rows = stmt.query_map([], seen_file)?;
         Ok(rows.collect::<Result<_, _>>()?)

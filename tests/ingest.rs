@@ -431,14 +431,51 @@ fn re_ingesting_unchanged_files_changes_nothing() {
         "rejected files still need correcting"
     );
     assert_eq!(store_counts(dir.path()), before);
+    // Rejected files are read again (something outside them may have been fixed);
+    // the rest are skipped as unchanged.
     let statuses: BTreeSet<String> = report(dir.path()).into_values().map(|(s, _)| s).collect();
     assert_eq!(
         statuses,
-        BTreeSet::from(["unchanged".to_string(), "skipped".to_string()])
+        BTreeSet::from(["unchanged", "skipped", "rejected"].map(String::from))
     );
     // The findings of unchanged files are still reported.
     let second = std::fs::read_to_string(dir.path().join("findings.csv")).unwrap();
     assert_eq!(second.lines().count(), first_findings.lines().count());
+}
+
+#[test]
+fn a_rejected_file_is_read_again_and_accepted_once_the_register_is_fixed() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = repo().join("tests/fixtures/returns/unknown-partnership.xlsx");
+    let out = ingest(dir.path(), &[&f], &[]);
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    let name = "unknown-partnership.xlsx";
+    assert_eq!(findings(dir.path())[name], vec!["unknown-partnership"]);
+    // The officer adds the partnership to the register and runs again.
+    let mut reg = std::fs::read_to_string(repo().join("samples/register.csv")).unwrap();
+    reg.push_str("ZZZ99,Zeta Partnership,Operational,Zoe Zed,zoe.zed@rochford.gov.uk,Angela Hutchings,,Enable communities,active,Rochford District Council,Essex Police,2020-01-01,\n");
+    let r = dir.path().join("register.csv");
+    std::fs::write(&r, reg).unwrap();
+    let out = ingest_with(dir.path(), &[&f], &repo().join("templates"), &r, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        report(dir.path())[name],
+        ("accepted".into(), "ZZZ99".into())
+    );
+    assert!(!findings(dir.path()).contains_key(name));
+    let s = Store::open(&dir.path().join("ptk.db")).unwrap();
+    assert_eq!(
+        count(
+            &s,
+            "SELECT COUNT(*) FROM returns WHERE partnership_id = 'ZZZ99' AND current = 1"
+        ),
+        1
+    );
+    assert_eq!(
+        count(&s, "SELECT COUNT(*) FROM files WHERE status = 'rejected'"),
+        0
+    );
+    assert_eq!(count(&s, "SELECT COUNT(*) FROM findings"), 0);
 }
 
 #[test]

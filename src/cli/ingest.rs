@@ -18,7 +18,8 @@ Examples:
 
 Reads .xlsx, .xlsm, .xls and .ods files (folders are searched recursively), identifies each
 return from its hidden _ptk sheet, validates every answer and scores it. Files already
-ingested are recognised by their content and not read again; a corrected return replaces
+accepted are recognised by their content and not read again; rejected files are read again
+each run (fixing the register or --year may be all they need); a corrected return replaces
 the earlier one. Writes ingest-report.csv (one row per file) and findings.csv (one row per
 problem) next to the store, or into --report-dir.
 
@@ -83,7 +84,7 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
         ..Limits::default()
     };
     let inputs = ingest::collect_inputs(&args.paths, &limits)?;
-    let seen = store.seen_files()?;
+    let seen = store.settled_files()?;
     let ctx = Context {
         templates: &templates,
         register: &register,
