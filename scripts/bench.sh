@@ -71,7 +71,7 @@ for N in $N_LIST; do
   ingest_s=$s
 
   read -r s kb < <(measure ":" $PTK ingest "$D/returns" $COMMON --store "$W/s.db" --quiet)
-  row "$N" "ptk ingest again, all unchanged / first ingest" "$s" "$kb" "$ingest_s" "$N"
+  row "$N" "ptk ingest again: unchanged skipped, rejected re-read / first ingest" "$s" "$kb" "$ingest_s" "$N"
 
   read -r report_s kb < <(measure ":" $PTK report $COMMON --store "$W/s.db" --out "$W/review.xlsx")
   row "$N" "ptk report" "$report_s" "$kb" 0 "$N"

@@ -163,9 +163,16 @@ fn write_mailmerge(
     out_dir: &Path,
 ) -> anyhow::Result<()> {
     let path = out_dir.join(MAILMERGE);
-    let mut rows: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    if let Ok(bytes) = std::fs::read(&path) {
-        let mut reader = csv::Reader::from_reader(bytes.as_slice());
+    // Rows by attachment name: rows kept from an earlier mailmerge.csv in this folder
+    // (other templates), and this run's, whose letters are rendered only as they are
+    // written, so thousands of letters are never all in memory at once.
+    enum Source<'a> {
+        Kept(Vec<String>),
+        New(&'a Partnership),
+    }
+    let mut rows: BTreeMap<String, Source<'_>> = BTreeMap::new();
+    if let Ok(f) = std::fs::File::open(&path) {
+        let mut reader = csv::Reader::from_reader(std::io::BufReader::new(f));
         let attachment_col = MAILMERGE_HEADER.len() - 1;
         let header_ok = reader
             .headers()
@@ -174,42 +181,44 @@ fn write_mailmerge(
             for rec in reader.records().flatten() {
                 let fields: Vec<String> = rec.iter().map(str::to_string).collect();
                 if fields.len() == MAILMERGE_HEADER.len() {
-                    rows.insert(fields[attachment_col].clone(), fields);
+                    rows.insert(fields[attachment_col].clone(), Source::Kept(fields));
                 }
             }
         }
     }
     for (p, i) in partnerships.iter().zip(issued) {
-        let l = letter.render(&crate::letter::fields(
-            template,
-            p,
-            &settings.letter_context(),
-        ))?;
         let attachment = i
             .path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        rows.insert(
-            attachment.clone(),
-            vec![
-                p.email.clone(),
-                p.assistant_director_email.clone().unwrap_or_default(),
-                p.lead_officer.clone(),
-                p.id.clone(),
-                p.name.clone(),
-                l.subject,
-                l.body,
-                attachment,
-            ],
-        );
+        rows.insert(attachment, Source::New(p));
     }
-    let mut csv = SafeCsv::new();
-    csv.row(MAILMERGE_HEADER)?;
-    for r in rows.values() {
-        csv.row(r)?;
-    }
-    csv.write_to(&path)
+    let context = settings.letter_context();
+    crate::output::write_atomic_with(&path, |file| {
+        let mut csv = SafeCsv::to_writer(std::io::BufWriter::new(file));
+        csv.row(MAILMERGE_HEADER)?;
+        for (attachment, source) in &rows {
+            match source {
+                Source::Kept(r) => csv.row(r)?,
+                Source::New(p) => {
+                    let l = letter.render(&crate::letter::fields(template, p, &context))?;
+                    csv.row([
+                        p.email.as_str(),
+                        p.assistant_director_email.as_deref().unwrap_or_default(),
+                        &p.lead_officer,
+                        &p.id,
+                        &p.name,
+                        &l.subject,
+                        &l.body,
+                        attachment,
+                    ])?
+                }
+            }
+        }
+        csv.finish()?;
+        Ok(())
+    })
 }
 
 /// "31 January 2027": unambiguous for every reader.
