@@ -321,7 +321,10 @@ pub fn write(review: &Review, out: &std::path::Path) -> anyhow::Result<std::path
         Ok(())
     })?;
     let csv = out.with_file_name(format!("scores-{}.csv", review.year));
-    crate::output::write_atomic(&csv, &scores_csv(review)?)?;
+    crate::output::write_atomic_with(&csv, |f| {
+        write_scores_csv(review, std::io::BufWriter::new(f))?;
+        Ok(())
+    })?;
     Ok(csv)
 }
 
@@ -330,7 +333,12 @@ pub fn write(review: &Review, out: &std::path::Path) -> anyhow::Result<std::path
 
 /// `scores-<year>.csv`: year, partnership_id, partnership, template, section_id, percent, band.
 pub fn scores_csv(review: &Review) -> anyhow::Result<Vec<u8>> {
-    let mut csv = crate::output::SafeCsv::new();
+    write_scores_csv(review, Vec::new())
+}
+
+/// Streams `scores-<year>.csv` (see [`scores_csv`]) to `w`, returning it.
+pub fn write_scores_csv<W: std::io::Write>(review: &Review, w: W) -> anyhow::Result<W> {
+    let mut csv = crate::output::SafeCsv::to_writer(w);
     csv.row([
         "year",
         "partnership_id",
@@ -372,7 +380,7 @@ pub fn scores_csv(review: &Review) -> anyhow::Result<Vec<u8>> {
             band(o),
         ])?;
     }
-    csv.into_bytes()
+    csv.finish()
 }
 
 // ---------------------------------------------------------------------------
