@@ -71,6 +71,32 @@ pub struct Outgoing {
     pub key: String,
 }
 
+impl Outgoing {
+    /// A message about form `t` to the partnership's lead officer, copied to its
+    /// Assistant Director if `cc_ad`; no attachment or key yet.
+    fn addressed(
+        kind: Kind,
+        p: &Partnership,
+        t: &Template,
+        year: i32,
+        cc_ad: bool,
+        letter: Letter,
+    ) -> Self {
+        Self {
+            kind,
+            partnership_id: p.id.clone(),
+            template_id: t.id.clone(),
+            year,
+            to: (p.lead_officer.clone(), p.email.clone()),
+            cc: cc_ad.then(|| p.assistant_director_email.clone()).flatten(),
+            letter,
+            attachment: None,
+            file_sha256: String::new(),
+            key: String::new(),
+        }
+    }
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -122,21 +148,12 @@ pub fn plan_issue(
         }
         let att = read_attachment(&path)?;
         let sha = sha256_hex(&att.bytes);
+        let text = letter.render(&crate::letter::fields(template, p, ctx))?;
         out.push(Outgoing {
-            kind: Kind::Issue,
-            partnership_id: p.id.clone(),
-            template_id: template.id.clone(),
-            year: ctx.year,
-            to: (p.lead_officer.clone(), p.email.clone()),
-            cc: if cc_ad {
-                p.assistant_director_email.clone()
-            } else {
-                None
-            },
-            letter: letter.render(&crate::letter::fields(template, p, ctx))?,
             key: format!("issue/{}/{}/{}/{}", template.id, ctx.year, p.id, &sha[..16]),
             file_sha256: sha,
             attachment: Some(att),
+            ..Outgoing::addressed(Kind::Issue, p, template, ctx.year, cc_ad, text)
         });
     }
     if !missing.is_empty() {
@@ -183,23 +200,13 @@ pub fn plan_chase(
             },
         );
         out.push(Outgoing {
-            kind: Kind::Chase,
-            partnership_id: p.id.clone(),
-            template_id: t.id.clone(),
-            year: ctx.year,
-            to: (p.lead_officer.clone(), p.email.clone()),
-            cc: if cc_ad {
-                p.assistant_director_email.clone()
-            } else {
-                None
-            },
-            letter: letter.render(&fields)?,
             file_sha256: attachment
                 .as_ref()
                 .map(|a| sha256_hex(&a.bytes))
                 .unwrap_or_default(),
             attachment,
             key: format!("chase/{}/{}/{}/{today}", t.id, ctx.year, p.id),
+            ..Outgoing::addressed(Kind::Chase, p, t, ctx.year, cc_ad, letter.render(&fields)?)
         });
     }
     Ok(out)
@@ -257,20 +264,17 @@ pub fn plan_corrections(
                 .unwrap_or_default(),
         );
         out.push(Outgoing {
-            kind: Kind::Corrections,
-            partnership_id: p.id.clone(),
-            template_id: t.id.clone(),
-            year: ctx.year,
-            to: (p.lead_officer.clone(), p.email.clone()),
-            cc: if cc_ad {
-                p.assistant_director_email.clone()
-            } else {
-                None
-            },
-            letter: letter.render(&fields)?,
             key: format!("corrections/{}/{}/{}/{}", t.id, ctx.year, p.id, &sha[..16]),
             file_sha256: sha,
             attachment,
+            ..Outgoing::addressed(
+                Kind::Corrections,
+                p,
+                t,
+                ctx.year,
+                cc_ad,
+                letter.render(&fields)?,
+            )
         });
     }
     Ok(out)
