@@ -360,7 +360,23 @@ impl Outcome {
 /// Processes one input file completely. Never panics on bad input; every problem
 /// becomes a finding.
 pub fn process(input: &Input, ctx: &Context<'_>) -> Outcome {
-    let mut o = process_input(input, ctx);
+    // A reader library that panics on a strange file must not take the batch down: the
+    // panic becomes this file's finding and the run goes on.
+    let guarded = || {
+        if cfg!(debug_assertions)
+            && std::env::var_os("PTK_TEST_PANIC_ON")
+                .is_some_and(|n| input.path.file_name() == Some(n.as_os_str()))
+        {
+            panic!("PTK_TEST_PANIC_ON: simulated reader failure");
+        }
+        process_input(input, ctx)
+    };
+    let mut o = std::panic::catch_unwind(std::panic::AssertUnwindSafe(guarded)).unwrap_or_else(|_| {
+        Outcome::new(&input.path, Status::Rejected, "").reject(Finding::file(
+            Code::Unreadable,
+            "the file could not be read: it made the spreadsheet reader fail. Open it in Excel or LibreOffice, save it again as .xlsx and send it again",
+        ))
+    });
     o.envelope = input.envelope.clone();
     o
 }

@@ -26,6 +26,17 @@ fn ingest_with(
     register: &Path,
     extra: &[&str],
 ) -> std::process::Output {
+    ingest_env(dir, inputs, templates, register, extra, &[])
+}
+
+fn ingest_env(
+    dir: &Path,
+    inputs: &[&Path],
+    templates: &Path,
+    register: &Path,
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Output {
     let store = dir.join("ptk.db");
     let mut args: Vec<String> = vec!["ingest".into()];
     args.extend(inputs.iter().map(|p| p.display().to_string()));
@@ -44,7 +55,7 @@ fn ingest_with(
     }
     args.extend(extra.iter().map(|s| s.to_string()));
     let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    ptk(dir, &refs)
+    ptk_env(dir, &refs, env)
 }
 
 /// ingest-report.csv as file name → (status, partnership_id).
@@ -476,6 +487,37 @@ fn a_rejected_file_is_read_again_and_accepted_once_the_register_is_fixed() {
         0
     );
     assert_eq!(count(&s, "SELECT COUNT(*) FROM findings"), 0);
+}
+
+#[test]
+fn a_file_that_makes_the_reader_panic_is_rejected_and_the_batch_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let victim = "ASS09_self-assessment_2026.xlsx";
+    let out = ingest_env(
+        dir.path(),
+        &[&samples()],
+        &repo().join("templates"),
+        &repo().join("samples/register.csv"),
+        &[],
+        &[("PTK_TEST_PANIC_ON", victim)],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    let got = report(dir.path());
+    assert_eq!(got[victim].0, "rejected");
+    assert_eq!(findings(dir.path())[victim], vec!["unreadable"]);
+    // Every other file still got its normal outcome.
+    let reference = tempfile::tempdir().unwrap();
+    ingest(reference.path(), &[&samples()], &[]);
+    let mut expected = report(reference.path());
+    expected.remove(victim);
+    let mut rest = got.clone();
+    rest.remove(victim);
+    assert_eq!(rest, expected);
 }
 
 #[test]

@@ -13,10 +13,16 @@ pub fn repo() -> PathBuf {
 
 /// Runs `ptk` with `args` in `dir` (never the repository, so its ptk.toml is not used).
 pub fn ptk(dir: &Path, args: &[&str]) -> Output {
+    ptk_env(dir, args, &[])
+}
+
+/// Runs ptk with extra environment variables (the test hooks).
+pub fn ptk_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
     std::process::Command::new(env!("CARGO_BIN_EXE_ptk"))
         .args(args)
         .current_dir(dir)
         .env_remove("RUST_LOG")
+        .envs(env.iter().copied())
         .output()
         .expect("ptk runs")
 }
