@@ -884,14 +884,30 @@ fn record(o: Outcome) -> FileRecord {
     }
 }
 
-/// The result of a run.
+/// The result of a run, saved in the store; its reports still to write.
 pub struct RunOutput {
     pub changes: RunChanges,
     pub tally: Tally,
     pub summary: String,
-    /// `ingest-report.csv` and `findings.csv`.
-    pub report: PathBuf,
-    pub findings: PathBuf,
+    pub reports: PendingReports,
+}
+
+/// The run's per-file report, spooled, waiting to be written as CSV.
+pub struct PendingReports {
+    spool: spool::Spool,
+    dir: PathBuf,
+    duplicates: Vec<crate::store::Duplicate>,
+}
+
+impl PendingReports {
+    /// Writes `ingest-report.csv` and `findings.csv` atomically; calls
+    /// `each(status, path, message)` once per file, in input order. Returns their paths.
+    pub fn write(
+        self,
+        each: &mut dyn FnMut(Status, &str, &str),
+    ) -> anyhow::Result<(PathBuf, PathBuf)> {
+        self.spool.finish(&self.dir, &self.duplicates, each)
+    }
 }
 
 /// Files processed together by one worker before their outcomes go to the writer.
@@ -899,10 +915,10 @@ const BATCH: usize = 16;
 
 /// Runs an ingest: reads, validates and scores the inputs in parallel and streams the
 /// outcomes, as they are ready, into one store transaction and the run's report spool,
-/// so memory does not grow with the number of files; then settles duplicates, commits,
-/// and writes `ingest-report.csv` and `findings.csv` into `report_dir`. `progress` is
-/// called after each file; `each(status, path, message)` once per file, in input order,
-/// after the commit.
+/// so memory does not grow with the number of files; then settles duplicates and
+/// commits. The reports (`ingest-report.csv`, `findings.csv`, for `report_dir`) are
+/// written afterwards with [`PendingReports::write`], so an error there can never be
+/// mistaken for a run that was not saved. `progress` is called after each file.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     inputs: &[Input],
@@ -913,7 +929,6 @@ pub fn run(
     fail_after: Option<usize>,
     progress: &(dyn Fn() + Sync),
     report_dir: &Path,
-    each: &mut dyn FnMut(Status, &str, &str),
 ) -> anyhow::Result<RunOutput> {
     let mut spool = spool::Spool::new(report_dir)?;
     let mut writer = store.begin_run(ctx.year, started_at, partnerships, fail_after)?;
@@ -967,12 +982,14 @@ pub fn run(
     );
     let summary = tally.summary();
     writer.commit(inputs.len(), &summary)?;
-    let (report, findings) = spool.finish(report_dir, &duplicates, each)?;
     Ok(RunOutput {
         changes,
         tally,
         summary,
-        report,
-        findings,
+        reports: PendingReports {
+            spool,
+            dir: report_dir.to_path_buf(),
+            duplicates,
+        },
     })
 }

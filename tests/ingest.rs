@@ -521,6 +521,31 @@ fn a_file_that_makes_the_reader_panic_is_rejected_and_the_batch_goes_on() {
 }
 
 #[test]
+fn a_report_that_cannot_be_written_says_the_run_was_saved() {
+    let dir = tempfile::tempdir().unwrap();
+    // A folder where the report file should go: the rename onto it fails.
+    std::fs::create_dir(dir.path().join("ingest-report.csv")).unwrap();
+    let f = samples().join("ASS09_self-assessment_2026.xlsx");
+    let out = ingest(dir.path(), &[&f], &[]);
+    assert_eq!(out.status.code(), Some(ptk::exit::CANNOT_RUN));
+    let err = text(&out.stderr);
+    assert!(err.contains("the run was saved to"), "{err}");
+    assert!(!err.contains("nothing from this run was saved"), "{err}");
+    let s = Store::open(&dir.path().join("ptk.db")).unwrap();
+    assert_eq!(
+        count(&s, "SELECT COUNT(*) FROM returns WHERE current = 1"),
+        1
+    );
+    // No temporary files are left behind.
+    let names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".ptk-tmp"))
+        .collect();
+    assert!(names.is_empty(), "{names:?}");
+}
+
+#[test]
 fn a_corrected_return_replaces_the_earlier_one() {
     let dir = tempfile::tempdir().unwrap();
     let first = samples().join("ASS09_self-assessment_2026.xlsx");

@@ -141,7 +141,6 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
             }
         },
         &report_dir,
-        &mut each,
     )
     .with_context(|| {
         format!(
@@ -152,13 +151,25 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
-    let (report, findings) = (out.report, out.findings);
+    let ingest::RunOutput {
+        changes,
+        tally,
+        summary,
+        reports,
+    } = out;
+    let (report, findings) = reports.write(&mut each).with_context(|| {
+        format!(
+            "the run was saved to {}, but its reports could not be written to {}",
+            store_path.display(),
+            report_dir.display()
+        )
+    })?;
 
-    println!("{}", out.summary);
-    for (p, t, y) in &out.changes.replaced {
+    println!("{summary}");
+    for (p, t, y) in &changes.replaced {
         println!("A corrected {t} return for {p} ({y}) replaced the earlier one.");
     }
-    let rejected = out.tally.needs_correction;
+    let rejected = tally.needs_correction;
     if rejected > 0 {
         println!("{rejected} file(s) were rejected (now or in an earlier run) and need correcting by the partnership; see {}.", findings.display());
     }
