@@ -171,7 +171,7 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     }
     let rejected = tally.needs_correction;
     if rejected > 0 {
-        println!("{rejected} file(s) were rejected (now or in an earlier run) and need correcting by the partnership; see {}.", findings.display());
+        println!("{rejected} file(s) were rejected and need correcting by the partnership (unless the problem is in the register or templates: fix that and run again); see {}.", findings.display());
     }
     println!(
         "Report: {}  Findings: {}  Store: {}",
