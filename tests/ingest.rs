@@ -673,19 +673,8 @@ fn missing_input_or_bad_store_cannot_run() {
 #[test]
 fn history_import_and_export_round_trip() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("ptk.db");
+    let store = import_sample_history(dir.path());
     let h = repo().join("samples/history.csv");
-    let out = ptk(
-        dir.path(),
-        &[
-            "history",
-            "import",
-            h.to_str().unwrap(),
-            "--store",
-            store.to_str().unwrap(),
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
     let out = ptk(
         dir.path(),
         &["history", "export", "--store", store.to_str().unwrap()],

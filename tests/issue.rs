@@ -342,19 +342,7 @@ fn unknown_template_is_explained() {
 #[test]
 fn earlier_scores_from_the_store_appear_on_the_form() {
     let dir = tempfile::tempdir().unwrap();
-    let store = dir.path().join("ptk.db");
-    let h = repo().join("samples/history.csv");
-    let out = ptk(
-        dir.path(),
-        &[
-            "history",
-            "import",
-            h.to_str().unwrap(),
-            "--store",
-            store.to_str().unwrap(),
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    let store = import_sample_history(dir.path());
     let out = issue(
         dir.path(),
         "self-assessment",
@@ -379,7 +367,7 @@ fn earlier_scores_from_the_store_appear_on_the_form() {
         .find(|r| r[0] == "Overall")
         .expect("an Overall row");
     // From samples/history.csv, LSP01's overall: 2023 67, 2024 65.75, 2025 76.875.
-    let history = std::fs::read_to_string(&h).unwrap();
+    let history = std::fs::read_to_string(repo().join("samples/history.csv")).unwrap();
     for year in ["2023", "2024", "2025"] {
         let pct: f64 = history
             .lines()

@@ -169,3 +169,21 @@ pub fn xlsx_files(dir: &Path) -> Vec<PathBuf> {
     v.sort();
     v
 }
+
+/// Imports the shipped samples/history.csv into `dir/ptk.db`; returns the store path.
+pub fn import_sample_history(dir: &Path) -> PathBuf {
+    let store = dir.join("ptk.db");
+    let h = repo().join("samples/history.csv");
+    let out = ptk(
+        dir,
+        &[
+            "history",
+            "import",
+            h.to_str().unwrap(),
+            "--store",
+            store.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    store
+}
