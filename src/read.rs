@@ -285,6 +285,7 @@ impl<'a> Workbook<'a> {
                 if is_encrypted_ooxml(bytes) {
                     return Err(ReadError::Encrypted);
                 }
+                check_xls_extent(bytes, &limits)?;
                 Inner::Xls(Box::new(
                     Xls::new(Cursor::new(bytes)).map_err(|e| corrupt(&e))?,
                 ))
@@ -431,6 +432,87 @@ fn visit_range(
     Ok(())
 }
 
+/// Measures the used extent of every worksheet in an .xls file by scanning the cell
+/// records of its BIFF stream, so that a file whose cells sit far apart is refused
+/// before it is loaded: calamine builds every sheet's whole grid (up to 65,536 × 256
+/// cells, twice: values and formulas, about 1 GB) when it opens the file.
+fn check_xls_extent(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
+    let Ok(mut cfb) = cfb::CompoundFile::open(Cursor::new(bytes)) else {
+        return Ok(()); // calamine gives the error in its own words
+    };
+    let Some(name) = ["/Workbook", "/Book"]
+        .into_iter()
+        .find(|n| cfb.is_stream(n))
+    else {
+        return Ok(());
+    };
+    let mut data = Vec::new();
+    cfb.open_stream(name)
+        .and_then(|s| s.take(limits.max_file_bytes).read_to_end(&mut data))
+        .map_err(|e| ReadError::Corrupt(format!("the workbook stream cannot be read: {e}")))?;
+    // (first row, last row, first column, last column) of the sheet being scanned.
+    let mut extent: Option<(u16, u16, u16, u16)> = None;
+    let check = |e: Option<(u16, u16, u16, u16)>| match e {
+        Some((r0, r1, c0, c1))
+            if (u64::from(r1 - r0) + 1) * (u64::from(c1 - c0) + 1) > limits.max_cells =>
+        {
+            Err(ReadError::Corrupt(format!(
+                "a sheet's cells span more than {} cells, far more than a return has",
+                limits.max_cells
+            )))
+        }
+        _ => Ok(()),
+    };
+    let u16_at = |b: &[u8], i: usize| b.get(i..i + 2).map(|x| u16::from_le_bytes([x[0], x[1]]));
+    // Substreams nest (a chart inside a sheet has its own BOF..EOF); a sheet ends at
+    // the EOF that closes its own BOF.
+    let mut depth = 0u32;
+    let mut pos = 0usize;
+    while let (Some(kind), Some(len)) = (u16_at(&data, pos), u16_at(&data, pos + 2)) {
+        let body = data
+            .get(pos + 4..(pos + 4 + usize::from(len)).min(data.len()))
+            .unwrap_or(&[]);
+        pos += 4 + usize::from(len);
+        let mut cells: [Option<(u16, u16)>; 2] = [None, None];
+        match kind {
+            // BOF and EOF: a sheet (or the workbook globals) starts or ends.
+            0x0809 => {
+                if depth == 0 {
+                    check(extent.take())?;
+                }
+                depth += 1;
+                continue;
+            }
+            0x000A => {
+                depth = depth.saturating_sub(1);
+                if depth == 0 {
+                    check(extent.take())?;
+                }
+                continue;
+            }
+            // Cells with a value: blank, number, label, rich label, bool/error,
+            // formula, RK, shared-string label. Each starts with row, column.
+            0x0201 | 0x0203 | 0x0204 | 0x00D6 | 0x0205 | 0x0006 | 0x027E | 0x00FD => {
+                cells[0] = u16_at(body, 0).zip(u16_at(body, 2));
+            }
+            // MULRK, MULBLANK: row, first column, ..., last column (the last two bytes).
+            0x00BD | 0x00BE if body.len() >= 6 => {
+                let row = u16_at(body, 0);
+                cells[0] = row.zip(u16_at(body, 2));
+                cells[1] = row.zip(u16_at(body, body.len() - 2));
+            }
+            _ => continue,
+        }
+        for (r, c) in cells.into_iter().flatten() {
+            extent = Some(match extent {
+                None => (r, r, c, c),
+                Some((r0, r1, c0, c1)) => (r0.min(r), r1.max(r), c0.min(c), c1.max(c)),
+            });
+        }
+    }
+    check(extent)
+}
+
 /// Measures the used extent of every sheet in an ODS file with a streaming XML scan,
 /// so that a file whose cells sit far apart (which would make calamine allocate a
 /// huge grid) is refused before it is loaded.
@@ -567,6 +649,57 @@ mod tests {
             matches!(&e, ReadError::Corrupt(m) if m.contains("span more than")),
             "{e:?}"
         );
+    }
+
+    /// A BIFF record: type, length, body.
+    fn record(kind: u16, body: &[u8]) -> Vec<u8> {
+        let mut r = kind.to_le_bytes().to_vec();
+        r.extend((body.len() as u16).to_le_bytes());
+        r.extend(body);
+        r
+    }
+
+    /// An .xls (compound file with a BIFF8 Workbook stream) with one sheet holding
+    /// the given number cells (row, column).
+    fn xls_with_cells(cells: &[(u16, u16)]) -> Vec<u8> {
+        use std::io::Write;
+        let mut stream = record(0x0809, &[0; 16]); // workbook globals
+        stream.extend(record(0x000A, &[]));
+        stream.extend(record(0x0809, &[0; 16])); // the sheet
+        for (r, c) in cells {
+            let mut body = r.to_le_bytes().to_vec();
+            body.extend(c.to_le_bytes());
+            body.extend([0u8; 2]); // format
+            body.extend(1.0f64.to_le_bytes());
+            stream.extend(record(0x0203, &body));
+        }
+        stream.extend(record(0x000A, &[]));
+        let mut cfb = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        cfb.create_stream("/Workbook")
+            .unwrap()
+            .write_all(&stream)
+            .unwrap();
+        cfb.flush().unwrap();
+        cfb.into_inner().into_inner()
+    }
+
+    /// Two cells at opposite corners of an .xls sheet: calamine would build the whole
+    /// 65,536 × 256 grid (twice) when opening the file, so it must be refused first.
+    #[test]
+    fn far_apart_xls_cells_are_refused_before_loading() {
+        let limits = Limits::default();
+        let far = xls_with_cells(&[(0, 0), (65_535, 255)]);
+        assert_eq!(sniff(&far), Some(Format::Xls));
+        let e = check_xls_extent(&far, &limits).expect_err("refused");
+        assert!(
+            matches!(&e, ReadError::Corrupt(m) if m.contains("span more than")),
+            "{e:?}"
+        );
+        let e = Workbook::open(&far, limits).err().expect("refused");
+        assert!(matches!(&e, ReadError::Corrupt(m) if m.contains("span more than")));
+        // A sheet of ordinary size passes the check.
+        let near = xls_with_cells(&[(0, 0), (40, 5), (3, 2)]);
+        assert!(check_xls_extent(&near, &limits).is_ok());
     }
 
     #[test]
