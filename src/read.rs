@@ -6,8 +6,9 @@
 //!   never on a size the file claims);
 //! - xlsx/xlsm sheets are streamed cell by cell and only the wanted cells are kept,
 //!   stopping after the last wanted row;
-//! - an ODS sheet's real extent is measured by a streaming pre-scan before calamine
-//!   builds its grid, and refused if the grid would exceed [`Limits::max_cells`];
+//! - an ODS or XLS sheet's real extent is measured by a pre-scan (the ODS XML, the
+//!   XLS cell records) before calamine builds its grid, and refused if the grid would
+//!   exceed [`Limits::max_cells`];
 //! - the identification sheet is read up to [`Limits::max_id_rows`] rows.
 
 use std::collections::HashMap;
