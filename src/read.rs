@@ -4,7 +4,7 @@
 //! A returned file is untrusted input, so reading is bounded:
 //! - the file must be at most [`Limits::max_file_bytes`] (checked on the bytes read,
 //!   never on a size the file claims);
-//! - an xlsx/xlsm is unpacked once, through a cap on the bytes actually inflated
+//! - an xlsx/xlsm/ods is unpacked once, through a cap on the bytes actually inflated
 //!   ([`Limits::max_unpacked_bytes`]), before calamine reads it;
 //! - xlsx/xlsm sheets are streamed cell by cell and only the wanted cells are kept,
 //!   stopping after the last wanted row;
@@ -246,7 +246,8 @@ pub struct Workbook<'a> {
 enum Inner<'a> {
     /// Reads the bounded, unpacked copy made by [`unpack_bounded`].
     Xlsx(Box<Xlsx<Cursor<Vec<u8>>>>),
-    Ods(Box<Ods<Cursor<&'a [u8]>>>),
+    /// Reads the bounded, unpacked copy made by [`unpack_bounded`].
+    Ods(Box<Ods<Cursor<Vec<u8>>>>),
     Xls(Box<Xls<Cursor<&'a [u8]>>>),
 }
 
@@ -299,9 +300,10 @@ impl<'a> Workbook<'a> {
                 Xlsx::new(Cursor::new(unpack_bounded(bytes, &limits)?)).map_err(|e| corrupt(&e))?,
             )),
             Format::Ods => {
-                check_ods_extent(bytes, &limits)?;
+                let unpacked = unpack_bounded(bytes, &limits)?;
+                check_ods_extent(&unpacked, &limits)?;
                 Inner::Ods(Box::new(
-                    Ods::new(Cursor::new(bytes)).map_err(|e| corrupt(&e))?,
+                    Ods::new(Cursor::new(unpacked)).map_err(|e| corrupt(&e))?,
                 ))
             }
             Format::Xls => {
@@ -455,7 +457,7 @@ fn visit_range(
     Ok(())
 }
 
-/// Unpacks an xlsx/xlsm (a zip archive) into a new archive whose parts are stored
+/// Unpacks an xlsx/xlsm or ods (a zip archive) into a new archive whose parts are stored
 /// uncompressed, reading every part through a cap on the total unpacked size. calamine
 /// then reads the stored copy. Without this, a file of a megabyte or two whose parts
 /// inflate to gigabytes (a "zip bomb") made calamine allocate all of it (measured: a
