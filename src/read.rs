@@ -486,17 +486,71 @@ fn unpack_bounded(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, ReadError> {
         drop(raw);
         let mut part = zin.by_index(i).map_err(|e| zip_err(&e))?;
         let name = part.name().map_err(|e| zip_err(&e))?.into_owned();
+        // ptk reads only a worksheet's cells, so its copy stops after the cell data:
+        // what follows (data validations, conditional formats, page setup) is neither
+        // inflated nor kept.
+        let cells_only = name.starts_with("xl/worksheets/") && name.ends_with(".xml");
         out.start_file(name, stored).map_err(|e| zip_err(&e))?;
         // At most one byte more than what is left under the cap, whatever the part claims.
         let left = cap - total;
-        let copied =
-            std::io::copy(&mut (&mut part).take(left + 1), &mut out).map_err(|e| zip_err(&e))?;
+        let mut limited = (&mut part).take(left + 1);
+        let copied = if cells_only {
+            copy_cells_only(&mut limited, &mut out).map_err(|e| zip_err(&e))?
+        } else {
+            std::io::copy(&mut limited, &mut out).map_err(|e| zip_err(&e))?
+        };
         if copied > left {
             return Err(ReadError::UnpacksTooLarge { limit: cap });
         }
         total += copied;
     }
     Ok(out.finish().map_err(|e| zip_err(&e))?.into_inner())
+}
+
+/// Copies a worksheet part up to the end of its cell data (`</sheetData>`) and closes
+/// its root element; copies it whole if it has no such end. Returns the bytes read.
+fn copy_cells_only(from: &mut impl Read, to: &mut impl std::io::Write) -> std::io::Result<u64> {
+    const END: &[u8] = b"</sheetData>";
+    let mut data = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = from.read(&mut chunk)?;
+        if n == 0 {
+            to.write_all(&data)?;
+            return Ok(data.len() as u64);
+        }
+        // The tag may straddle two reads: search from just before the new bytes.
+        let start = data.len().saturating_sub(END.len() - 1);
+        data.extend_from_slice(&chunk[..n]);
+        let Some(at) = memchr::memmem::find(&data[start..], END) else {
+            continue;
+        };
+        let Some(root) = root_element(&data).map(<[u8]>::to_vec) else {
+            continue; // not a worksheet as expected: keep it whole
+        };
+        let read = data.len() as u64;
+        data.truncate(start + at + END.len());
+        data.extend_from_slice(b"</");
+        data.extend_from_slice(&root);
+        data.push(b'>');
+        to.write_all(&data)?;
+        return Ok(read);
+    }
+}
+
+/// The name of an XML document's root element (after any declaration, comments or
+/// processing instructions), e.g. `worksheet` or `x:worksheet`.
+fn root_element(xml: &[u8]) -> Option<&[u8]> {
+    let mut rest = xml;
+    loop {
+        rest = &rest[memchr::memchr(b'<', rest)? + 1..];
+        if !matches!(rest.first()?, b'?' | b'!') {
+            let end = rest
+                .iter()
+                .position(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'))?;
+            return (end > 0).then(|| &rest[..end]);
+        }
+    }
 }
 
 /// Measures the used extent of every worksheet in an .xls file by scanning the cell
@@ -757,6 +811,42 @@ mod tests {
         let part = back.by_name("xl/sharedStrings.xml").unwrap();
         assert_eq!(part.compression(), zip::CompressionMethod::Stored);
         assert_eq!(part.size(), (5 << 20) + 27);
+    }
+
+    /// Reads a few bytes at a time, so that tags straddle reads.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(buf.len()).min(5);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn worksheet_copies_stop_after_the_cell_data() {
+        let sheet = br#"<?xml version="1.0"?><!-- c --><x:worksheet xmlns:x="s"><x:sheetData><row r="1"/></x:sheetData></x:worksheet>"#;
+        let mut out = Vec::new();
+        // No unprefixed end tag: copied whole.
+        assert_eq!(
+            copy_cells_only(&mut Trickle(sheet), &mut out).unwrap(),
+            sheet.len() as u64
+        );
+        assert_eq!(out, sheet);
+        let sheet = br#"<?xml version="1.0"?><worksheet xmlns="s"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData><dataValidations count="1"/></worksheet>"#;
+        let mut out = Vec::new();
+        let read = copy_cells_only(&mut Trickle(sheet), &mut out).unwrap();
+        assert!(read < sheet.len() as u64, "stopped reading early");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"<?xml version="1.0"?><worksheet xmlns="s"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>"#
+        );
+        assert_eq!(
+            root_element(b"<?xml?><!-- x --><a:b c='d'>"),
+            Some(&b"a:b"[..])
+        );
+        assert_eq!(root_element(b"no tags"), None);
     }
 
     /// A BIFF record: type, length, body.
