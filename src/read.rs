@@ -478,14 +478,13 @@ fn unpack_bounded(bytes: &[u8], limits: &Limits) -> Result<Vec<u8>, ReadError> {
         if raw.is_dir() {
             continue;
         }
-        let name = raw.name().map_err(|e| zip_err(&e))?;
+        let name = raw.name().map_err(|e| zip_err(&e))?.into_owned();
         if name.starts_with("docProps/") || name == "[Content_Types].xml" {
             out.raw_copy_file(raw).map_err(|e| zip_err(&e))?;
             continue;
         }
         drop(raw);
         let mut part = zin.by_index(i).map_err(|e| zip_err(&e))?;
-        let name = part.name().map_err(|e| zip_err(&e))?.into_owned();
         // ptk reads only a worksheet's cells, so its copy stops after the cell data:
         // what follows (data validations, conditional formats, page setup) is neither
         // inflated nor kept.
@@ -644,9 +643,8 @@ fn check_ods_extent(bytes: &[u8], limits: &Limits) -> Result<(), ReadError> {
     let content = zip
         .by_name("content.xml")
         .map_err(|e| ReadError::Corrupt(format!("content.xml: {e}")))?;
-    // The decompressed content is read through a hard cap, whatever the zip claims.
-    let cap = limits.max_file_bytes.saturating_mul(40);
-    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content.take(cap)));
+    // `bytes` is the copy from `unpack_bounded`: content.xml is already within its cap.
+    let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
     let mut buf = Vec::new();
     let (mut row, mut col) = (0u64, 0u64);
     let (mut row_repeat, mut max_row, mut max_col) = (1u64, 0u64, 0u64);

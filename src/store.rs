@@ -459,15 +459,6 @@ impl Store {
         Ok(out)
     }
 
-    /// The current (accepted, not replaced) returns of a year, by partnership id.
-    pub fn current_returns(
-        &self,
-        year: i32,
-        template_id: &str,
-    ) -> anyhow::Result<BTreeMap<String, ReturnRow>> {
-        self.returns_of(year, template_id, None)
-    }
-
     /// The current returns of the scored form, by partnership id, as the review shows
     /// them: scores and the answer to `stage_question` only, in compact form (a review
     /// of thousands of partnerships holds one of these for each).
@@ -519,11 +510,12 @@ impl Store {
         Ok(out)
     }
 
-    fn returns_of(
+    /// The current (accepted, not replaced) returns of a year, by partnership id, with
+    /// every answer and score.
+    pub fn current_returns(
         &self,
         year: i32,
         template_id: &str,
-        only: Option<&[&str]>,
     ) -> anyhow::Result<BTreeMap<String, ReturnRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, partnership_id, template_version, path, status, overall, band FROM returns
@@ -550,8 +542,6 @@ impl Store {
         let mut answers = self.conn.prepare_cached(
             "SELECT question_id, value, points, evidence FROM answers WHERE return_id = ?1",
         )?;
-        let mut one_answer =
-            self.conn.prepare_cached("SELECT question_id, value, points, evidence FROM answers WHERE return_id = ?1 AND question_id = ?2")?;
         let mut scores = self
             .conn
             .prepare_cached("SELECT scope, percent FROM scores WHERE return_id = ?1")?;
@@ -560,21 +550,10 @@ impl Store {
             Ok((x.get(0)?, (x.get(1)?, x.get(2)?, x.get(3)?)))
         };
         for r in out.values_mut() {
-            let found: Vec<Answer> = match only {
-                None => answers.query_map([r.id], row)?.collect::<Result<_, _>>()?,
-                Some(qs) => {
-                    let mut v = Vec::new();
-                    for q in qs {
-                        v.extend(
-                            one_answer
-                                .query_map(params![r.id, q], row)?
-                                .collect::<Result<Vec<_>, _>>()?,
-                        );
-                    }
-                    v
-                }
-            };
-            r.answers.extend(found);
+            for a in answers.query_map([r.id], row)? {
+                let (q, a) = a?;
+                r.answers.insert(q, a);
+            }
             for sc in scores.query_map([r.id], |x| {
                 Ok((x.get::<_, String>(0)?, x.get::<_, Option<f64>>(1)?))
             })? {
@@ -1047,16 +1026,10 @@ const ANSWER_BLOCK: usize = 32;
 
 /// `INSERT INTO answers ... VALUES (...), (...)` for `rows` rows.
 fn insert_answers_sql(rows: usize) -> String {
-    let mut sql = String::from(
-        "INSERT INTO answers (return_id, question_id, value, points, evidence) VALUES ",
-    );
-    for r in 0..rows {
-        if r > 0 {
-            sql.push(',');
-        }
-        sql.push_str("(?,?,?,?,?)");
-    }
-    sql
+    format!(
+        "INSERT INTO answers (return_id, question_id, value, points, evidence) VALUES {}",
+        vec!["(?,?,?,?,?)"; rows].join(",")
+    )
 }
 
 /// Inserts an accepted return as pending (not yet current) for this run.

@@ -113,13 +113,9 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     });
     let quiet = args.quiet;
     let interactive = bar.is_some();
-    let bar = &bar;
-    // One line per file, in input order, once the run is saved; with a progress bar
-    // or --quiet, only the files that need attention.
+    // One line per file, in input order, once the run is saved (the progress bar is
+    // gone by then); with a progress bar or --quiet, only the files that need attention.
     let mut each = |status: Status, path: &str, message: &str| {
-        if let Some(b) = bar.as_ref().filter(|b| !b.is_finished()) {
-            b.finish_and_clear();
-        }
         let attention = matches!(
             status,
             Status::Rejected | Status::Duplicate | Status::AcceptedWithWarnings

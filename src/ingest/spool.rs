@@ -33,6 +33,15 @@ const REPORT_HEADER: [&str; 11] = [
     "email",
 ];
 
+// Columns of an ingest-report row, as in REPORT_HEADER (a spooled row has the input
+// index in front, so its columns are one further on).
+const PATH: usize = 0;
+const SHA256: usize = 1;
+const STATUS: usize = 2;
+const PARTNERSHIP: usize = 3;
+const WARNINGS: usize = 8;
+const MESSAGE: usize = 9;
+
 const FINDINGS_HEADER: [&str; 8] = [
     "path",
     "partnership_id",
@@ -208,7 +217,6 @@ impl Spool {
         let dups: HashMap<&str, &Duplicate> =
             duplicates.iter().map(|d| (d.sha256.as_str(), d)).collect();
 
-        std::fs::create_dir_all(dir)?;
         let (report_path, findings_path) =
             (dir.join("ingest-report.csv"), dir.join("findings.csv"));
         write_atomic_with(&findings_path, |findings_file| {
@@ -222,8 +230,9 @@ impl Spool {
                 let mut row = csv::StringRecord::new();
                 while report_in.read_record(&mut row)? {
                     let index = &row[0];
-                    let (path, sha, pid) = (&row[1], &row[2], &row[4]);
-                    let status: Status = row[3].parse()?;
+                    let fields: Vec<&str> = row.iter().skip(1).collect();
+                    let (path, sha, pid) = (fields[PATH], fields[SHA256], fields[PARTNERSHIP]);
+                    let status: Status = fields[STATUS].parse()?;
                     // This file's findings follow in the findings spool, in order.
                     while have_finding && &finding[0] == index {
                         findings.row(finding.iter().skip(1))?;
@@ -232,17 +241,17 @@ impl Spool {
                     let dup = dups.get(sha).filter(|_| status.is_accepted());
                     match dup {
                         None => {
-                            report.row(row.iter().skip(1))?;
-                            each(status, path, &row[10]);
+                            report.row(&fields)?;
+                            each(status, path, fields[MESSAGE]);
                         }
                         Some(d) => {
                             let message = d.message();
-                            let warnings = row[9].parse::<usize>().unwrap_or(0) + 1;
-                            let mut out: Vec<&str> = row.iter().skip(1).collect();
-                            let warnings = warnings.to_string();
-                            out[2] = Status::Duplicate.as_str();
-                            out[8] = &warnings;
-                            out[9] = &message;
+                            let warnings =
+                                (fields[WARNINGS].parse::<usize>().unwrap_or(0) + 1).to_string();
+                            let mut out = fields.clone();
+                            out[STATUS] = Status::Duplicate.as_str();
+                            out[WARNINGS] = &warnings;
+                            out[MESSAGE] = &message;
                             report.row(out)?;
                             findings.row([
                                 path,
