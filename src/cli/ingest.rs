@@ -155,7 +155,7 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     } = out;
     let (report, findings) = reports.write(&mut each).with_context(|| {
         format!(
-            "the run was saved to {}, but its reports could not be written to {}",
+            "the run was saved to {}, but its reports could not be written to {}; make sure that folder can be written to (and the reports are not open in Excel), then run again: files already read are skipped",
             store_path.display(),
             report_dir.display()
         )
