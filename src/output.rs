@@ -50,6 +50,42 @@ pub fn csv_safe(value: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// Makes text safe to print on a terminal or in a one-line message: control
+/// characters (terminal escape sequences, CR/LF that would forge a new line, NUL) and
+/// the Unicode bidirectional overrides that can disguise a file name are shown as
+/// visible `\u{..}` escapes instead of being acted on. Ordinary text is borrowed.
+pub fn printable(value: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(value, false)
+}
+
+/// Like [`printable`], but keeps line breaks and tabs: for multi-line text written
+/// into a CSV field or a cell, where a line break is ordinary content.
+pub fn printable_text(value: &str) -> std::borrow::Cow<'_, str> {
+    escape_controls(value, true)
+}
+
+fn is_hostile(c: char, keep_breaks: bool) -> bool {
+    if keep_breaks && matches!(c, '\n' | '\t') {
+        return false;
+    }
+    c.is_control() || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+fn escape_controls(value: &str, keep_breaks: bool) -> std::borrow::Cow<'_, str> {
+    if !value.chars().any(|c| is_hostile(c, keep_breaks)) {
+        return std::borrow::Cow::Borrowed(value);
+    }
+    let mut out = String::with_capacity(value.len() + 8);
+    for c in value.chars() {
+        if is_hostile(c, keep_breaks) {
+            out.push_str(&format!("\\u{{{:x}}}", c as u32));
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// A CSV with every field passed through [`csv_safe`], built in memory ([`SafeCsv::new`])
 /// or streamed to any writer ([`SafeCsv::to_writer`], e.g. the temporary file of
 /// [`write_atomic_with`]). Rows are written in the order given.
@@ -118,6 +154,18 @@ mod tests {
         assert_eq!(csv_safe("\tx"), "'\tx");
         assert_eq!(csv_safe("-2.5"), "-2.5");
         assert_eq!(csv_safe("plain"), "plain");
+    }
+
+    #[test]
+    fn control_characters_are_shown_not_acted_on() {
+        assert_eq!(printable("plain £ – …"), "plain £ – …");
+        assert_eq!(printable("a\u{1b}[31mred"), "a\\u{1b}[31mred");
+        assert_eq!(printable("two\r\nlines"), "two\\u{d}\\u{a}lines");
+        assert_eq!(printable("evil\u{202E}xslx.exe"), "evil\\u{202e}xslx.exe");
+        assert_eq!(
+            printable_text("keep\nbreaks\tand\u{7}"),
+            "keep\nbreaks\tand\\u{7}"
+        );
     }
 
     #[test]

@@ -54,6 +54,39 @@ pub fn excel_date(d: NaiveDate) -> anyhow::Result<ExcelDateTime> {
     )?)
 }
 
+/// The most characters a spreadsheet cell can hold (Excel's limit; rust_xlsxwriter
+/// refuses longer strings).
+pub const CELL_LIMIT: usize = 32_767;
+
+/// Text that fits in one cell: anything longer than [`CELL_LIMIT`] is cut with a
+/// visible marker saying how long it was, so one forged or runaway value can never
+/// make a workbook fail to write (and, once stored, every later report with it).
+pub fn cell_text(s: &str) -> std::borrow::Cow<'_, str> {
+    // Counting UTF-16 units as Excel does would be stricter; chars are within it for
+    // the text ptk writes, and the marker leaves a wide margin.
+    let n = s.chars().count();
+    if n <= CELL_LIMIT {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let marker = format!(" … (truncated: {} characters)", thousands(n));
+    let keep = CELL_LIMIT - marker.chars().count() - 64;
+    let cut: String = s.chars().take(keep).collect();
+    std::borrow::Cow::Owned(cut + &marker)
+}
+
+/// 40000 -> "40,000".
+pub fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
 /// Escapes '&' for Excel header and footer text, where it starts a control code.
 pub fn header_text(s: &str) -> String {
     s.replace('&', "&&")
@@ -62,6 +95,17 @@ pub fn header_text(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_text_is_cut_to_fit_a_cell_with_a_marker() {
+        assert_eq!(cell_text("short"), "short");
+        let long = "é".repeat(40_000);
+        let cut = cell_text(&long);
+        assert!(cut.chars().count() <= CELL_LIMIT);
+        assert!(cut.ends_with("… (truncated: 40,000 characters)"));
+        assert_eq!(thousands(1234567), "1,234,567");
+        assert_eq!(thousands(999), "999");
+    }
 
     #[test]
     fn wrapped_height_grows_with_text() {
