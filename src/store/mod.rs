@@ -1,0 +1,321 @@
+//! The history store: an embedded SQLite database holding every partnership, every
+//! file ever ingested (so unchanged files are skipped by hash), the accepted returns
+//! with their answers and scores, the findings, and imported earlier-year scores.
+//!
+//! One ingest run is one transaction: a crash or kill leaves the store as it was.
+//!
+//! The folder follows the store's parts: [`schema`] (tables and upgrades of older
+//! stores), [`queries`] (what the commands read), [`run`] (writing one ingest run) and
+//! [`history`] (earlier years' scores imported from CSV).
+
+mod history;
+mod queries;
+mod run;
+mod schema;
+
+pub use history::{history_csv, parse_history_csv};
+pub use run::{newest, Candidate, Duplicate, RunWriter};
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use rusqlite::{Connection, OptionalExtension};
+
+use schema::{upgrade_from_v1, SCHEMA, SCHEMA_VERSION};
+
+pub struct Store {
+    conn: Connection,
+    pub path: PathBuf,
+}
+
+/// What the store knows of a file seen before.
+#[derive(Debug, Clone)]
+pub struct SeenFile {
+    pub status: String,
+    pub path: String,
+    pub partnership_id: Option<String>,
+    pub template_id: Option<String>,
+    pub template_version: Option<u32>,
+    pub year: Option<i32>,
+    pub message: String,
+}
+
+/// A finding as stored and reported.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StoredFinding {
+    pub path: String,
+    pub partnership_id: String,
+    pub severity: String,
+    pub code: String,
+    pub sheet: String,
+    pub cell: String,
+    pub question_id: String,
+    pub message: String,
+}
+
+/// One file's outcome, as the store records it.
+#[derive(Debug, Clone)]
+pub struct FileRecord {
+    pub sha256: String,
+    pub path: String,
+    pub status: String,
+    pub partnership_id: Option<String>,
+    pub template_id: Option<String>,
+    pub template_version: Option<u32>,
+    pub year: Option<i32>,
+    pub issued_at: Option<String>,
+    pub message: String,
+    pub findings: Vec<crate::validate::Finding>,
+    /// Present for accepted returns.
+    pub accepted: Option<AcceptedReturn>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AcceptedReturn {
+    pub status: String,
+    pub overall: Option<f64>,
+    pub band: Option<String>,
+    /// (question id, value, points, evidence)
+    pub answers: Vec<(String, String, Option<f64>, String)>,
+    /// (scope, percent, points, max points)
+    pub scores: Vec<(String, Option<f64>, f64, f64)>,
+}
+
+/// A current return with its answers (question id → value, points, evidence) and
+/// scores (scope → percent).
+#[derive(Debug, Clone)]
+pub struct ReturnRow {
+    pub id: i64,
+    pub partnership_id: String,
+    pub template_version: u32,
+    pub path: String,
+    pub status: String,
+    pub overall: Option<f64>,
+    pub band: Option<String>,
+    pub answers: BTreeMap<String, (String, Option<f64>, String)>,
+    pub scores: BTreeMap<String, f64>,
+}
+
+/// A current return of the scored form, as the review shows it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScoredReturn {
+    pub overall: Option<f64>,
+    pub band: Option<String>,
+    /// The answer to the life-cycle stage question, if given.
+    pub stage: Option<String>,
+    /// (section id, percent) for the sections that have one, by section id.
+    pub sections: Vec<(String, f64)>,
+}
+
+/// One email send attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SendRecord {
+    pub key: String,
+    pub kind: String,
+    pub message_id: String,
+    pub partnership_id: String,
+    pub recipient: String,
+    pub template_id: String,
+    pub year: i32,
+    pub file_sha256: String,
+    pub sent_at: String,
+    pub transport: String,
+    /// `sent`, or `failed: <reason>`.
+    pub result: String,
+}
+
+/// A question's average points (over scored answers) and how many gave each answer.
+pub type QuestionStat = (Option<f64>, BTreeMap<String, usize>);
+
+/// A row of the long history format: year, partnership, section or `overall`, percent.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HistoryRow {
+    pub year: i32,
+    pub partnership_id: String,
+    pub scope: String,
+    pub percent: f64,
+}
+
+/// What a run changed, for its summary.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunChanges {
+    pub run_id: i64,
+    /// (partnership, template, year) of returns that replaced an earlier one.
+    pub replaced: Vec<(String, String, i32)>,
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path`.
+    pub fn open(path: &Path) -> anyhow::Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| {
+                format!("cannot create the folder {} for the store", dir.display())
+            })?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the history store {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
+            .with_context(|| {
+                format!(
+                    "{} is not a ptk history store (or is damaged)",
+                    path.display()
+                )
+            })?;
+        conn.execute_batch(SCHEMA).with_context(|| {
+            format!(
+                "{} is not a ptk history store (or is damaged)",
+                path.display()
+            )
+        })?;
+        let version: Option<String> = conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .optional()?;
+        match version.as_deref().map(str::parse::<i64>) {
+            None => {
+                conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
+            }
+            Some(Ok(v)) if v == SCHEMA_VERSION => {}
+            Some(Ok(1)) => upgrade_from_v1(&conn).with_context(|| {
+                format!("cannot upgrade the history store {}", path.display())
+            })?,
+            Some(Ok(v)) if v > SCHEMA_VERSION => anyhow::bail!(
+                "the history store {} was written by a newer ptk (schema {v}); use that version of ptk",
+                path.display()
+            ),
+            Some(_) => anyhow::bail!("the history store {} has an unknown schema version", path.display()),
+        }
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_csv_round_trips_and_reports_bad_lines() {
+        let text = "year,partnership_id,section_id,percent\n2025,P1,foundations,62.5\n2025,P1,overall,70\n";
+        let rows = parse_history_csv(Path::new("h.csv"), text.as_bytes()).unwrap();
+        assert_eq!(rows.len(), 2);
+        let out = history_csv(&rows).unwrap();
+        let back = parse_history_csv(Path::new("h.csv"), &out).unwrap();
+        assert_eq!(back, rows);
+        let bad =
+            "year,partnership_id,section_id,percent\n2025,P1,overall,170\nabc,P1,overall,50\n";
+        let p = parse_history_csv(Path::new("h.csv"), bad.as_bytes()).unwrap_err();
+        assert_eq!(p.len(), 2);
+        assert!(p[0].starts_with("h.csv:2:"), "{p:?}");
+    }
+
+    #[test]
+    fn newest_prefers_issue_date_then_save_time_then_path() {
+        let c = |issued: &str, modified: Option<i64>, path: &str| Candidate {
+            issued_at: issued.into(),
+            modified,
+            path: path.into(),
+        };
+        assert_eq!(
+            newest(&[c("2026-12-07", Some(1), "a"), c("2026-11-23", Some(9), "b")]),
+            0
+        );
+        assert_eq!(
+            newest(&[c("2026-11-23", Some(1), "a"), c("2026-11-23", Some(9), "b")]),
+            1
+        );
+        assert_eq!(
+            newest(&[c("2026-11-23", None, "b"), c("2026-11-23", None, "a")]),
+            0
+        );
+    }
+
+    #[test]
+    fn imported_history_is_listed_and_replaced() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("s.db")).unwrap();
+        let row = |y, v| HistoryRow {
+            year: y,
+            partnership_id: "P1".into(),
+            scope: "overall".into(),
+            percent: v,
+        };
+        s.import_history(&[row(2024, 50.0), row(2025, 60.0)])
+            .unwrap();
+        s.import_history(&[row(2025, 65.0)]).unwrap();
+        let h = s.history("self-assessment").unwrap();
+        assert_eq!(h, vec![row(2024, 50.0), row(2025, 65.0)]);
+        let prior = s.prior_scores("self-assessment", 2025).unwrap();
+        assert_eq!(prior["P1"].len(), 1);
+    }
+
+    #[test]
+    fn a_schema_1_store_is_upgraded_in_place_keeping_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(&SCHEMA.replace(") WITHOUT ROWID;", ");"))
+                .unwrap();
+            conn.execute_batch(
+                "INSERT INTO meta VALUES ('schema_version', '1');
+                 INSERT INTO runs VALUES (1, '2025-12-01T10:00:00', 2025, '0.1.0', 1, '');
+                 INSERT INTO files VALUES ('abc', 'a.xlsx', 'accepted', 'P1', 'self-assessment', 1, 2025, '2025-11-01', '', 1);
+                 INSERT INTO findings VALUES ('abc', 0, 'warning', 'older-version', '', '', '', 'old');
+                 INSERT INTO returns (id, sha256, partnership_id, template_id, template_version, year, path, issued_at, ingested_at, status, overall, band, current, run_id)
+                   VALUES (7, 'abc', 'P1', 'self-assessment', 1, 2025, 'a.xlsx', '2025-11-01', '2025-12-01', 'accepted', 50, 'Developing', 1, 1);
+                 INSERT INTO answers VALUES (7, 'q1_1', '2 - Partly in place', 2, 'minutes');
+                 INSERT INTO scores VALUES (7, 'overall', 50, 2, 4);",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let sql = |name: &str| -> String {
+            s.conn
+                .query_row(
+                    "SELECT sql FROM sqlite_master WHERE name = ?1",
+                    [name],
+                    |r| r.get(0),
+                )
+                .unwrap()
+        };
+        for t in ["findings", "answers", "scores"] {
+            assert!(sql(t).contains("WITHOUT ROWID"), "{t}: {}", sql(t));
+        }
+        let version: String = s
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(version, SCHEMA_VERSION.to_string());
+        let answer: (String, f64, String) = s
+            .conn
+            .query_row(
+                "SELECT value, points, evidence FROM answers WHERE return_id = 7",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            answer,
+            ("2 - Partly in place".into(), 2.0, "minutes".into())
+        );
+        assert_eq!(s.findings_for("abc").unwrap().len(), 1);
+        let prior = s.prior_scores("self-assessment", 2026).unwrap();
+        assert_eq!(prior["P1"][0].percent, 50.0);
+        drop(s);
+        // Opening again is a no-op.
+        assert!(Store::open(&path).is_ok());
+    }
+}

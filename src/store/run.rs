@@ -1,0 +1,346 @@
+//! Writing one ingest run: files, returns, answers, scores and findings in one
+//! transaction, then settling which return is current for each form.
+
+use anyhow::Context;
+use rusqlite::{params, Transaction};
+
+use crate::register::Partnership;
+
+use super::queries::stored_finding;
+use super::*;
+
+impl Store {
+    /// Starts recording an ingest run. Everything written through the returned
+    /// [`RunWriter`] is one transaction: nothing is kept unless [`RunWriter::commit`]
+    /// commits, so a crash or kill leaves the store as it was. `fail_after` is a test
+    /// hook that aborts the process part-way through, to prove exactly that.
+    pub fn begin_run(
+        &mut self,
+        year: i32,
+        started_at: &str,
+        partnerships: &[Partnership],
+        fail_after: Option<usize>,
+    ) -> anyhow::Result<RunWriter<'_>> {
+        let tx = self.conn.transaction()?;
+        upsert_partnerships(&tx, partnerships)?;
+        tx.execute(
+            "INSERT INTO runs (started_at, year, ptk_version, files, summary) VALUES (?1, ?2, ?3, 0, '')",
+            params![started_at, year, env!("CARGO_PKG_VERSION")],
+        )?;
+        let run_id = tx.last_insert_rowid();
+        Ok(RunWriter {
+            tx,
+            run_id,
+            started_at: started_at.to_string(),
+            fail_after,
+            written: 0,
+        })
+    }
+}
+
+/// One ingest run being written (see [`Store::begin_run`]).
+pub struct RunWriter<'c> {
+    tx: Transaction<'c>,
+    run_id: i64,
+    started_at: String,
+    fail_after: Option<usize>,
+    written: usize,
+}
+
+/// A return read in this run that lost to a later one for the same form.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Duplicate {
+    pub sha256: String,
+    pub partnership_id: String,
+    /// The file's status before it was found to be a duplicate.
+    pub was: String,
+    pub kept_path: String,
+}
+
+impl Duplicate {
+    /// What the reports say about the duplicate.
+    pub fn message(&self) -> String {
+        format!(
+            "another return for {} ({}) was issued or saved later and is used instead",
+            self.partnership_id, self.kept_path
+        )
+    }
+}
+
+/// (partnership id in lower case, template id, year): one form.
+type FormKey = (String, String, i32);
+
+/// One of several returns for the same partnership, template and year.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Candidate {
+    pub issued_at: String,
+    pub modified: Option<i64>,
+    pub path: String,
+}
+
+/// The return to keep among several for the same form: the one issued latest, then
+/// saved latest, then last by path (so the choice never depends on timing).
+pub fn newest(candidates: &[Candidate]) -> usize {
+    (0..candidates.len())
+        .max_by(|&a, &b| {
+            let (x, y) = (&candidates[a], &candidates[b]);
+            (&x.issued_at, x.modified, &x.path).cmp(&(&y.issued_at, y.modified, &y.path))
+        })
+        .unwrap_or(0)
+}
+
+impl RunWriter<'_> {
+    /// Records one file (skipped and unchanged files leave no trace). An accepted
+    /// return is stored as pending; [`RunWriter::settle`] decides which is current.
+    pub fn write(&mut self, f: &FileRecord, modified: Option<i64>) -> anyhow::Result<()> {
+        if self.fail_after == Some(self.written) {
+            // Simulates a crash in the middle of the write: nothing is committed.
+            std::process::abort();
+        }
+        self.written += 1;
+        if f.status == "unchanged" || f.status == "skipped" {
+            return Ok(());
+        }
+        insert_file(&self.tx, f, self.run_id)?;
+        if let Some(acc) = &f.accepted {
+            insert_return(&self.tx, f, acc, &self.started_at, self.run_id, modified)?;
+        }
+        Ok(())
+    }
+
+    /// Findings already stored for a file (for an unchanged one).
+    pub fn findings_for(&self, sha256: &str) -> anyhow::Result<Vec<StoredFinding>> {
+        let mut stmt = self.tx.prepare_cached(
+            "SELECT f.path, COALESCE(f.partnership_id, ''), x.severity, x.code, x.sheet, x.cell, x.question_id, x.message
+             FROM findings x JOIN files f ON f.sha256 = x.sha256 WHERE x.sha256 = ?1 ORDER BY x.seq",
+        )?;
+        let rows = stmt.query_map([sha256], stored_finding)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Settles this run's returns: among several for the same form the newest is kept
+    /// and the others become duplicates; the kept one becomes current, replacing any
+    /// earlier run's. Done in SQL over the whole run, so memory does not grow with the
+    /// number of returns; only forms returned more than once are looked at one by one.
+    pub fn settle(&mut self) -> anyhow::Result<(RunChanges, Vec<Duplicate>)> {
+        let tx = &self.tx;
+        let repeated: Vec<FormKey> = tx
+            .prepare(
+                "SELECT lower(partnership_id), template_id, year FROM returns WHERE run_id = ?1
+                 GROUP BY lower(partnership_id), template_id, year HAVING COUNT(*) > 1
+                 ORDER BY 1, 2, 3",
+            )?
+            .query_map([self.run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        let mut duplicates = Vec::new();
+        for (pid, template_id, year) in &repeated {
+            let members: Vec<(i64, String, Candidate)> = tx
+                .prepare_cached(
+                    "SELECT id, sha256, issued_at, modified, path FROM returns
+                     WHERE run_id = ?1 AND lower(partnership_id) = ?2 AND template_id = ?3 AND year = ?4",
+                )?
+                .query_map(params![self.run_id, pid, template_id, year], |r| {
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        Candidate {
+                            issued_at: r.get(2)?,
+                            modified: r.get(3)?,
+                            path: r.get(4)?,
+                        },
+                    ))
+                })?
+                .collect::<Result<_, _>>()?;
+            let candidates: Vec<Candidate> = members.iter().map(|m| m.2.clone()).collect();
+            let keep = newest(&candidates);
+            let kept = &members[keep].2;
+            for (_, (id, sha, _)) in members.iter().enumerate().filter(|(i, _)| *i != keep) {
+                tx.prepare_cached("DELETE FROM answers WHERE return_id = ?1")?
+                    .execute([id])?;
+                tx.prepare_cached("DELETE FROM scores WHERE return_id = ?1")?
+                    .execute([id])?;
+                tx.prepare_cached("DELETE FROM returns WHERE id = ?1")?
+                    .execute([id])?;
+                let (partnership_id, was): (String, String) = tx.query_row(
+                    "SELECT partnership_id, status FROM files WHERE sha256 = ?1",
+                    [sha],
+                    |r| Ok((r.get(0)?, r.get(1)?)),
+                )?;
+                let dup = Duplicate {
+                    sha256: sha.clone(),
+                    partnership_id,
+                    was,
+                    kept_path: kept.path.clone(),
+                };
+                let message = dup.message();
+                tx.execute(
+                    "UPDATE files SET status = 'duplicate', message = ?2 WHERE sha256 = ?1",
+                    params![sha, message],
+                )?;
+                tx.execute(
+                    "INSERT INTO findings (sha256, seq, severity, code, sheet, cell, question_id, message)
+                     VALUES (?1, (SELECT COUNT(*) FROM findings WHERE sha256 = ?1), 'warning', 'duplicate-return', '', '', '', ?2)",
+                    params![sha, message],
+                )?;
+                duplicates.push(dup);
+            }
+        }
+        // Now one return per form in this run. Those replacing an earlier current one:
+        let replaced: Vec<(String, String, i32)> = tx
+            .prepare(
+                "SELECT r.partnership_id, r.template_id, r.year FROM returns r
+                 JOIN returns p ON p.current = 1 AND p.partnership_id = r.partnership_id
+                                AND p.template_id = r.template_id AND p.year = r.year
+                 WHERE r.run_id = ?1 ORDER BY lower(r.partnership_id), r.template_id, r.year",
+            )?
+            .query_map([self.run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        tx.execute(
+            "UPDATE returns SET current = 0, replaced_at = ?2,
+                    replaced_by = (SELECT r.id FROM returns r WHERE r.run_id = ?1
+                                   AND r.partnership_id = returns.partnership_id
+                                   AND r.template_id = returns.template_id AND r.year = returns.year)
+             WHERE current = 1 AND EXISTS (SELECT 1 FROM returns r WHERE r.run_id = ?1
+                                   AND r.partnership_id = returns.partnership_id
+                                   AND r.template_id = returns.template_id AND r.year = returns.year)",
+            params![self.run_id, self.started_at],
+        )?;
+        tx.execute(
+            "UPDATE returns SET current = 1 WHERE run_id = ?1",
+            [self.run_id],
+        )?;
+        Ok((
+            RunChanges {
+                run_id: self.run_id,
+                replaced,
+            },
+            duplicates,
+        ))
+    }
+
+    /// Records the run's summary and commits everything written.
+    pub fn commit(self, files: usize, summary: &str) -> anyhow::Result<()> {
+        self.tx.execute(
+            "UPDATE runs SET files = ?1, summary = ?2 WHERE id = ?3",
+            params![files as i64, summary, self.run_id],
+        )?;
+        self.tx
+            .commit()
+            .context("cannot save the run to the history store")
+    }
+}
+fn upsert_partnerships(tx: &Transaction<'_>, partnerships: &[Partnership]) -> anyhow::Result<()> {
+    let mut stmt = tx.prepare(
+        "INSERT INTO partnerships (id, name, category, lead_officer, email, assistant_director, assistant_director_email, priority, status)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+         ON CONFLICT (id) DO UPDATE SET name = excluded.name, category = excluded.category, lead_officer = excluded.lead_officer,
+           email = excluded.email, assistant_director = excluded.assistant_director,
+           assistant_director_email = excluded.assistant_director_email, priority = excluded.priority, status = excluded.status",
+    )?;
+    for p in partnerships {
+        stmt.execute(params![
+            p.id,
+            p.name,
+            p.category,
+            p.lead_officer,
+            p.email,
+            p.assistant_director,
+            p.assistant_director_email,
+            p.priority.label(),
+            p.status.as_str()
+        ])?;
+    }
+    Ok(())
+}
+
+fn insert_file(tx: &Transaction<'_>, f: &FileRecord, run_id: i64) -> anyhow::Result<()> {
+    // A file seen before with a different outcome (e.g. a new template fixed it) is re-recorded.
+    tx.prepare_cached("DELETE FROM findings WHERE sha256 = ?1")?
+        .execute([&f.sha256])?;
+    tx.prepare_cached(
+        "INSERT INTO files (sha256, path, status, partnership_id, template_id, template_version, year, issued_at, message, run_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+         ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, status = excluded.status, partnership_id = excluded.partnership_id,
+           template_id = excluded.template_id, template_version = excluded.template_version, year = excluded.year,
+           issued_at = excluded.issued_at, message = excluded.message, run_id = excluded.run_id",
+    )?
+    .execute(params![f.sha256, f.path, f.status, f.partnership_id, f.template_id, f.template_version, f.year, f.issued_at, f.message, run_id])?;
+    let mut stmt = tx.prepare_cached(
+        "INSERT INTO findings (sha256, seq, severity, code, sheet, cell, question_id, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+    )?;
+    for (i, x) in f.findings.iter().enumerate() {
+        stmt.execute(params![
+            f.sha256,
+            i as i64,
+            x.severity.as_str(),
+            x.code.as_str(),
+            x.sheet,
+            x.cell,
+            x.question_id,
+            x.message
+        ])?;
+    }
+    Ok(())
+}
+
+/// Answers stored per INSERT statement (5 parameters each, well under SQLite's limit).
+const ANSWER_BLOCK: usize = 32;
+
+/// `INSERT INTO answers ... VALUES (...), (...)` for `rows` rows.
+fn insert_answers_sql(rows: usize) -> String {
+    format!(
+        "INSERT INTO answers (return_id, question_id, value, points, evidence) VALUES {}",
+        vec!["(?,?,?,?,?)"; rows].join(",")
+    )
+}
+
+/// Inserts an accepted return as pending (not yet current) for this run.
+fn insert_return(
+    tx: &Transaction<'_>,
+    f: &FileRecord,
+    acc: &AcceptedReturn,
+    now: &str,
+    run_id: i64,
+    modified: Option<i64>,
+) -> anyhow::Result<()> {
+    let (Some(pid), Some(tid), Some(version), Some(year)) = (
+        &f.partnership_id,
+        &f.template_id,
+        f.template_version,
+        f.year,
+    ) else {
+        anyhow::bail!(
+            "internal error: an accepted return without identification ({})",
+            f.path
+        );
+    };
+    let inserted = tx.prepare_cached(
+        "INSERT OR IGNORE INTO returns (sha256, partnership_id, template_id, template_version, year, path, issued_at, ingested_at, status, overall, band, current, run_id, modified)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13)",
+    )?
+    .execute(params![f.sha256, pid, tid, version, year, f.path, f.issued_at.clone().unwrap_or_default(), now, acc.status, acc.overall, acc.band, run_id, modified])?;
+    if inserted == 0 {
+        return Ok(());
+    }
+    let id = tx.last_insert_rowid();
+    // Answers go in blocks of rows per statement: one statement step per block instead
+    // of per answer (storing answers was the largest part of the store's cost).
+    for block in acc.answers.chunks(ANSWER_BLOCK) {
+        let mut stmt = tx.prepare_cached(&insert_answers_sql(block.len()))?;
+        let mut i = 0;
+        for (q, v, p, e) in block {
+            stmt.raw_bind_parameter(i + 1, id)?;
+            stmt.raw_bind_parameter(i + 2, q)?;
+            stmt.raw_bind_parameter(i + 3, v)?;
+            stmt.raw_bind_parameter(i + 4, p)?;
+            stmt.raw_bind_parameter(i + 5, e)?;
+            i += 5;
+        }
+        stmt.raw_execute()?;
+    }
+    let mut stmt = tx.prepare_cached("INSERT INTO scores (return_id, scope, percent, points, max_points) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for (scope, pct, pts, max) in &acc.scores {
+        stmt.execute(params![id, scope, pct, pts, max])?;
+    }
+    Ok(())
+}
