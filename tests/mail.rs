@@ -7,49 +7,11 @@ use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::*;
 use mail_parser::MimeHeaders;
 use ptk::store::Store;
-
-/// A Python that has aiosmtpd: the system one if it has it, otherwise a venv under
-/// target/ that this installs aiosmtpd into (from PyPI) the first time.
-fn python() -> &'static Path {
-    static PY: OnceLock<PathBuf> = OnceLock::new();
-    PY.get_or_init(|| {
-        let has = |py: &Path| {
-            Command::new(py)
-                .args(["-c", "import aiosmtpd"])
-                .stderr(Stdio::null())
-                .status()
-                .is_ok_and(|s| s.success())
-        };
-        let system = PathBuf::from("python3");
-        if has(&system) {
-            return system;
-        }
-        let venv = repo().join("target/test-python");
-        let py = venv.join("bin/python");
-        if !has(&py) {
-            let ok = Command::new("python3")
-                .args(["-m", "venv"])
-                .arg(&venv)
-                .status()
-                .is_ok_and(|s| s.success())
-                && Command::new(venv.join("bin/pip"))
-                    .args(["install", "-q", "aiosmtpd"])
-                    .status()
-                    .is_ok_and(|s| s.success());
-            assert!(
-                ok,
-                "could not install aiosmtpd for the SMTP tests (needs python3 with venv, and PyPI)"
-            );
-        }
-        py
-    })
-}
 
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")

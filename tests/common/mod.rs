@@ -5,7 +5,8 @@
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::process::Output;
+use std::process::{Command, Output, Stdio};
+use std::sync::OnceLock;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -25,6 +26,80 @@ pub fn ptk_env(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
         .envs(env.iter().copied())
         .output()
         .expect("ptk runs")
+}
+
+/// A Python with the packages in tests/requirements.txt: a venv under target/ that this
+/// creates and fills from PyPI the first time (and again when the list changes).
+pub fn python() -> &'static Path {
+    static PY: OnceLock<PathBuf> = OnceLock::new();
+    PY.get_or_init(|| {
+        let venv = repo().join("target/test-python");
+        let py = venv.join("bin/python");
+        let wanted = std::fs::read_to_string(repo().join("tests/requirements.txt")).unwrap();
+        let stamp = venv.join("requirements.installed");
+        if std::fs::read_to_string(&stamp).ok().as_deref() == Some(wanted.as_str()) {
+            return py;
+        }
+        let ok = (py.exists()
+            || Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .is_ok_and(|s| s.success()))
+            && Command::new(&py)
+                .args(["-m", "pip", "install", "-q", "--disable-pip-version-check", "-r"])
+                .arg(repo().join("tests/requirements.txt"))
+                .status()
+                .is_ok_and(|s| s.success());
+        assert!(
+            ok,
+            "could not install the test tools in tests/requirements.txt (needs python3 with venv, and PyPI)"
+        );
+        std::fs::write(&stamp, wanted).unwrap();
+        py
+    })
+}
+
+/// Runs a Python script with the test venv's packages; panics with its output on failure.
+pub fn run_python(dir: &Path, script: &str, args: &[&str]) -> String {
+    let out = Command::new(python())
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("python runs");
+    assert!(
+        out.status.success(),
+        "python failed:\n{}\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    text(&out.stdout)
+}
+
+/// LibreOffice's `soffice`, for the tests that re-save or print a workbook as an officer
+/// would. Missing: under CI (CI=true) the test fails, since scripts/install-test-tools.sh
+/// should have installed it; elsewhere the test says plainly that it is skipped.
+pub fn soffice(test: &str) -> Option<PathBuf> {
+    let found = ["soffice", "libreoffice"].iter().find_map(|name| {
+        Command::new(name)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .ok()
+            .filter(|s| s.success())
+            .map(|_| PathBuf::from(name))
+    });
+    if found.is_none() {
+        let why = format!(
+            "{test}: LibreOffice (soffice) is not installed; run scripts/install-test-tools.sh"
+        );
+        assert!(std::env::var_os("CI").is_none(), "{why} (CI must have it)");
+        eprintln!("SKIPPED {why}");
+    }
+    found
 }
 
 pub fn text(o: &[u8]) -> String {
