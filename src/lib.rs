@@ -21,6 +21,7 @@ pub mod output;
 pub mod read;
 pub mod register;
 pub mod report;
+pub mod respondents;
 pub mod score;
 pub mod store;
 pub mod template;

@@ -41,22 +41,79 @@ pub struct Score {
 }
 
 /// Scores a return. `chosen(question_id)` gives the index of the option chosen for a
-/// question, or `None` when it was not answered.
+/// question, or `None` when it was not answered. One respondent's [`aggregate`].
 pub fn score(template: &Template, chosen: impl Fn(&str) -> Option<usize>) -> Score {
+    let points = |id: &str| {
+        let q = template.question(id)?;
+        chosen(id)
+            .and_then(|i| q.options.get(i))
+            .and_then(|o| o.points)
+    };
+    aggregate(template, &[&points]).score
+}
+
+/// A partnership's score from all its respondents' returns, and how far they agree.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregate {
+    pub score: Score,
+    /// One per scored question of the template, in template order.
+    pub questions: Vec<QuestionPoints>,
+}
+
+/// Every respondent's points for one scored question.
+#[derive(Debug, Clone, PartialEq)]
+pub struct QuestionPoints {
+    pub question_id: String,
+    /// In the order the respondents were given; `None`: Not applicable or blank.
+    pub points: Vec<Option<f64>>,
+    /// Mean over the respondents who chose a scored option.
+    pub mean: Option<f64>,
+    /// Highest − lowest points, when two or more respondents chose a scored option.
+    pub spread: Option<f64>,
+}
+
+impl QuestionPoints {
+    /// Whether the respondents' views differ by at least `threshold` points.
+    pub fn disagrees(&self, threshold: f64) -> bool {
+        self.spread.is_some_and(|s| s >= threshold - 1e-9)
+    }
+}
+
+/// Scores a partnership from its respondents, each given as `points(question_id)`:
+/// the points of the scored option they chose, or `None` (Not applicable, blank).
+///
+/// - Question mean = mean of the points of the respondents who chose a scored option.
+/// - Section percent = 100 × Σ question means ÷ Σ question maximum points, over the
+///   questions with at least one scored answer.
+/// - Overall = Σ(weight × section percent) ÷ Σ weight over sections that counted; the
+///   band from the overall. With one respondent this is that respondent's own score.
+pub fn aggregate(template: &Template, respondents: &[&dyn Fn(&str) -> Option<f64>]) -> Aggregate {
     let mut sections = Vec::new();
+    let mut questions = Vec::new();
     let (mut weighted, mut weights) = (0.0, 0.0);
     for section in template.sections.iter().filter(|s| s.is_scored()) {
         let (mut points, mut max_points, mut counted) = (0.0, 0.0, 0);
         for q in section.questions.iter().filter(|q| q.is_scored()) {
-            let Some(pts) = chosen(&q.id)
-                .and_then(|i| q.options.get(i))
-                .and_then(|o| o.points)
-            else {
-                continue;
-            };
-            points += pts;
-            max_points += q.max_points().unwrap_or(0.0);
-            counted += 1;
+            let each: Vec<Option<f64>> = respondents.iter().map(|r| r(&q.id)).collect();
+            let scored: Vec<f64> = each.iter().flatten().copied().collect();
+            let mean =
+                (!scored.is_empty()).then(|| scored.iter().sum::<f64>() / scored.len() as f64);
+            let spread = (scored.len() >= 2).then(|| {
+                let hi = scored.iter().copied().fold(f64::MIN, f64::max);
+                let lo = scored.iter().copied().fold(f64::MAX, f64::min);
+                hi - lo
+            });
+            if let Some(m) = mean {
+                points += m;
+                max_points += q.max_points().unwrap_or(0.0);
+                counted += 1;
+            }
+            questions.push(QuestionPoints {
+                question_id: q.id.clone(),
+                points: each,
+                mean,
+                spread,
+            });
         }
         let percent = (counted > 0 && max_points > 0.0).then(|| 100.0 * points / max_points);
         if let Some(p) = percent {
@@ -75,11 +132,37 @@ pub fn score(template: &Template, chosen: impl Fn(&str) -> Option<usize>) -> Sco
     let band = overall
         .and_then(|o| template.band_for(o))
         .map(|b| b.label.clone());
-    Score {
-        sections,
-        overall,
-        band,
+    Aggregate {
+        score: Score {
+            sections,
+            overall,
+            band,
+        },
+        questions,
     }
+}
+
+/// The answer most respondents gave (e.g. the life-cycle stage), blanks left out; a tie
+/// reads "mixed: Functioning / Frustration", in the order the answers were first given.
+pub fn most_common(answers: &[&str]) -> Option<String> {
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for a in answers.iter().map(|a| a.trim()).filter(|a| !a.is_empty()) {
+        match counts.iter_mut().find(|(x, _)| *x == a) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((a, 1)),
+        }
+    }
+    let top = counts.iter().map(|(_, n)| *n).max()?;
+    let tied: Vec<&str> = counts
+        .iter()
+        .filter(|(_, n)| *n == top)
+        .map(|(a, _)| *a)
+        .collect();
+    Some(if tied.len() == 1 {
+        tied[0].to_string()
+    } else {
+        format!("mixed: {}", tied.join(" / "))
+    })
 }
 
 /// A risk's score: likelihood × impact (each 1–5), and its rating from the template.
@@ -221,6 +304,80 @@ options = [{ label = "Forming" }, { label = "Flying" }]
         assert_eq!(s.sections[0].percent, Some(0.0));
         assert_eq!(s.overall, Some(0.0));
         assert_eq!(s.band.as_deref(), Some("Red"));
+    }
+
+    /// Respondents as maps of question → points (absent: blank or Not applicable).
+    fn agg(respondents: &[&[(&str, f64)]]) -> Aggregate {
+        let maps: Vec<HashMap<&str, f64>> = respondents
+            .iter()
+            .map(|r| r.iter().copied().collect())
+            .collect();
+        let fns: Vec<Box<dyn Fn(&str) -> Option<f64> + '_>> = maps
+            .iter()
+            .map(|m| {
+                Box::new(move |id: &str| m.get(id).copied()) as Box<dyn Fn(&str) -> Option<f64>>
+            })
+            .collect();
+        let refs: Vec<&dyn Fn(&str) -> Option<f64>> = fns.iter().map(|f| f.as_ref()).collect();
+        aggregate(&template(), &refs)
+    }
+
+    #[test]
+    fn one_respondent_aggregates_to_their_own_score() {
+        let answers = [("a1", 4), ("a2", 5), ("a3", 3), ("b1", 1), ("b2", 2)];
+        let alone = run(&answers);
+        // a2's index 5 is Not applicable: no points.
+        let points: Vec<(&str, f64)> = answers
+            .iter()
+            .filter(|(id, _)| *id != "a2")
+            .map(|(id, i)| (*id, *i as f64))
+            .collect();
+        assert_eq!(agg(&[&points]).score, alone);
+    }
+
+    #[test]
+    fn section_percent_uses_question_means_over_answered_questions() {
+        // a1: 4, 2 → mean 3; a2: 1 and N/A → 1; a3: N/A and blank → left out.
+        // A = (3 + 1) / (4 + 4) = 50%. b1: 2, 0 → 1; b2: 2 (one blank) → 2: B = 3 / 4 = 75%.
+        // Overall = (2 × 50 + 75) / 3 = 58.33 → Amber.
+        let a = agg(&[
+            &[("a1", 4.0), ("a2", 1.0), ("b1", 2.0), ("b2", 2.0)],
+            &[("a1", 2.0), ("b1", 0.0)],
+        ]);
+        assert_eq!(a.score.sections[0].percent, Some(50.0));
+        assert_eq!(a.score.sections[0].counted, 2);
+        assert_eq!(a.score.sections[1].percent, Some(75.0));
+        assert!((a.score.overall.unwrap() - 175.0 / 3.0).abs() < 1e-9);
+        assert_eq!(a.score.band.as_deref(), Some("Amber"));
+        let q = |id: &str| a.questions.iter().find(|q| q.question_id == id).unwrap();
+        assert_eq!(q("a1").spread, Some(2.0));
+        assert!(q("a1").disagrees(2.0));
+        assert_eq!(q("a2").spread, None, "one scored answer has no spread");
+        assert_eq!(q("a3").mean, None);
+        assert_eq!(q("b1").points, vec![Some(2.0), Some(0.0)]);
+        assert!(q("b1").disagrees(2.0));
+    }
+
+    #[test]
+    fn a_one_point_difference_is_not_a_disagreement_at_two() {
+        let a = agg(&[&[("a1", 3.0)], &[("a1", 2.0)], &[("a1", 3.0)]]);
+        let q = &a.questions[0];
+        assert_eq!(q.spread, Some(1.0));
+        assert!(!q.disagrees(2.0));
+        assert!((q.mean.unwrap() - 8.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn the_most_common_stage_wins_and_a_tie_is_mixed() {
+        assert_eq!(
+            most_common(&["Flying", "Forming", "Flying"]).as_deref(),
+            Some("Flying")
+        );
+        assert_eq!(
+            most_common(&["Functioning", "", "Frustration"]).as_deref(),
+            Some("mixed: Functioning / Frustration")
+        );
+        assert_eq!(most_common(&["", " "]), None);
     }
 
     #[test]
