@@ -878,6 +878,7 @@ fn record(o: Outcome) -> FileRecord {
         template_version: o.template_version,
         year: o.year,
         issued_at: o.issued_at,
+        respondent_id: None,
         message: o.message,
         findings: o.findings,
         accepted,
@@ -973,6 +974,13 @@ pub fn run(
         Ok(())
     })?;
     let (changes, duplicates) = writer.settle()?;
+    writer.refresh_results(|id, version| {
+        ctx.templates
+            .iter()
+            .filter(|t| t.id == id)
+            .find(|t| t.version == version)
+            .or_else(|| ctx.templates.iter().find(|t| t.id == id))
+    })?;
     let tally = spool.tally(&duplicates);
     anyhow::ensure!(
         tally.files() == inputs.len(),

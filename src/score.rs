@@ -22,6 +22,10 @@ pub struct PriorScore {
 /// The scope name used for the overall score in stores and CSVs.
 pub const OVERALL: &str = "overall";
 
+/// The id of the self-assessment question that asks for the partnership's life-cycle
+/// stage (Forming, Frustration, Functioning, Flying, Failing).
+pub const STAGE_QUESTION: &str = "stage";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct SectionScore {
     pub section_id: String,

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension};
 
-use schema::{upgrade_from_v1, SCHEMA, SCHEMA_VERSION};
+use schema::{upgrade_from_v1, upgrade_from_v2, INDEXES, SCHEMA, SCHEMA_VERSION};
 
 pub struct Store {
     conn: Connection,
@@ -65,6 +65,8 @@ pub struct FileRecord {
     pub template_version: Option<u32>,
     pub year: Option<i32>,
     pub issued_at: Option<String>,
+    /// Whose return it is (`lead` for forms issued before respondents existed).
+    pub respondent_id: Option<String>,
     pub message: String,
     pub findings: Vec<crate::validate::Finding>,
     /// Present for accepted returns.
@@ -106,6 +108,18 @@ pub struct ScoredReturn {
     pub stage: Option<String>,
     /// (section id, percent) for the sections that have one, by section id.
     pub sections: Vec<(String, f64)>,
+    /// How many respondents' returns the result comes from.
+    pub respondents: usize,
+}
+
+/// One respondent's answer to one question (see [`Store::respondent_answers`]).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RespondentAnswer {
+    pub partnership_id: String,
+    pub respondent_id: String,
+    pub question_id: String,
+    pub value: String,
+    pub points: Option<f64>,
 }
 
 /// One email send attempt.
@@ -182,15 +196,25 @@ impl Store {
                 conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
             }
             Some(Ok(v)) if v == SCHEMA_VERSION => {}
-            Some(Ok(1)) => upgrade_from_v1(&conn).with_context(|| {
-                format!("cannot upgrade the history store {}", path.display())
-            })?,
+            Some(Ok(v @ 1..=2)) => {
+                let upgrade = |conn: &Connection| -> rusqlite::Result<()> {
+                    if v == 1 {
+                        upgrade_from_v1(conn)?;
+                    }
+                    upgrade_from_v2(conn)
+                };
+                upgrade(&conn).with_context(|| {
+                    format!("cannot upgrade the history store {}", path.display())
+                })?
+            }
             Some(Ok(v)) if v > SCHEMA_VERSION => anyhow::bail!(
                 "the history store {} was written by a newer ptk (schema {v}); use that version of ptk",
                 path.display()
             ),
             Some(_) => anyhow::bail!("the history store {} has an unknown schema version", path.display()),
         }
+        conn.execute_batch(INDEXES)
+            .with_context(|| format!("cannot index the history store {}", path.display()))?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
@@ -263,7 +287,7 @@ mod tests {
         let path = dir.path().join("s.db");
         {
             let conn = Connection::open(&path).unwrap();
-            conn.execute_batch(&SCHEMA.replace(") WITHOUT ROWID;", ");"))
+            conn.execute_batch(&schema::SCHEMA_V2.replace(") WITHOUT ROWID;", ");"))
                 .unwrap();
             conn.execute_batch(
                 "INSERT INTO meta VALUES ('schema_version', '1');
@@ -317,5 +341,67 @@ mod tests {
         drop(s);
         // Opening again is a no-op.
         assert!(Store::open(&path).is_ok());
+    }
+
+    #[test]
+    fn a_schema_2_store_gains_respondents_and_its_returns_become_results() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(schema::SCHEMA_V2).unwrap();
+            conn.execute_batch(
+                "INSERT INTO meta VALUES ('schema_version', '2');
+                 INSERT INTO runs VALUES (1, '2025-12-01T10:00:00', 2025, '0.1.0', 2, '');
+                 INSERT INTO files VALUES ('abc', 'a.xlsx', 'accepted', 'P1', 'self-assessment', 1, 2025, '2025-11-01', '', 1);
+                 INSERT INTO files VALUES ('old', 'o.xlsx', 'accepted', 'P1', 'self-assessment', 1, 2025, '2025-10-01', '', 1);
+                 INSERT INTO returns (id, sha256, partnership_id, template_id, template_version, year, path, issued_at, ingested_at, status, overall, band, current, run_id)
+                   VALUES (7, 'abc', 'P1', 'self-assessment', 1, 2025, 'a.xlsx', '2025-11-01', '2025-12-01', 'accepted', 62.5, 'Amber', 1, 1),
+                          (6, 'old', 'P1', 'self-assessment', 1, 2025, 'o.xlsx', '2025-10-01', '2025-12-01', 'accepted', 10, 'Red', 0, 1);
+                 INSERT INTO answers VALUES (7, 'stage', 'Functioning', NULL, '');
+                 INSERT INTO scores VALUES (7, 'overall', 62.5, 5, 8), (7, 'foundations', 75, 3, 4), (6, 'overall', 10, 1, 10);",
+            )
+            .unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let version: String = s
+            .conn
+            .query_row(
+                "SELECT value FROM meta WHERE key = 'schema_version'",
+                [],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(version, "3");
+        let who: String = s
+            .conn
+            .query_row("SELECT respondent_id FROM returns WHERE id = 7", [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+        assert_eq!(who, "lead", "every earlier return was the lead officer's");
+        let result: (i64, f64, String, String) = s
+            .conn
+            .query_row(
+                "SELECT respondents, overall, band, stage FROM results WHERE partnership_id = 'P1'",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
+            .unwrap();
+        assert_eq!(result, (1, 62.5, "Amber".into(), "Functioning".into()));
+        let scored = s.scored_returns(2025, "self-assessment", "stage").unwrap();
+        assert_eq!(
+            scored["P1"].overall,
+            Some(62.5),
+            "the replaced return is not a result"
+        );
+        assert_eq!(
+            scored["P1"].sections,
+            vec![("foundations".to_string(), 75.0)]
+        );
+        let prior = s.prior_scores("self-assessment", 2026).unwrap();
+        assert_eq!(prior["P1"].len(), 2);
+        drop(s);
+        assert!(Store::open(&path).is_ok(), "opening again is a no-op");
     }
 }

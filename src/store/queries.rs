@@ -10,15 +10,16 @@ use crate::score::PriorScore;
 use super::*;
 
 /// Every score the store holds for a scored template (`?1`): imported history, except
-/// where a current return gives the same year, partnership and scope, plus those returns.
+/// where a partnership's result (aggregated over its respondents' current returns) gives
+/// the same year, partnership and scope, plus those results.
 pub(super) const MERGED_HISTORY: &str = "
     SELECT h.year, h.partnership_id, h.scope, h.percent FROM history h
-    WHERE NOT EXISTS (SELECT 1 FROM returns r JOIN scores s ON s.return_id = r.id
-                      WHERE r.current = 1 AND r.template_id = ?1 AND r.year = h.year
-                        AND r.partnership_id = h.partnership_id AND s.scope = h.scope AND s.percent IS NOT NULL)
+    WHERE NOT EXISTS (SELECT 1 FROM result_scores s
+                      WHERE s.template_id = ?1 AND s.year = h.year
+                        AND s.partnership_id = h.partnership_id AND s.scope = h.scope AND s.percent IS NOT NULL)
     UNION ALL
-    SELECT r.year, r.partnership_id, s.scope, s.percent FROM scores s JOIN returns r ON r.id = s.return_id
-    WHERE r.current = 1 AND r.template_id = ?1 AND s.percent IS NOT NULL";
+    SELECT s.year, s.partnership_id, s.scope, s.percent FROM result_scores s
+    WHERE s.template_id = ?1 AND s.percent IS NOT NULL";
 
 impl Store {
     /// The files an ingest skips as unchanged, by content hash: every file seen before
@@ -104,22 +105,23 @@ impl Store {
         Ok(out)
     }
 
-    /// The current returns of the scored form, by partnership id, as the review shows
-    /// them: scores and the answer to `stage_question` only, in compact form (a review
-    /// of thousands of partnerships holds one of these for each).
+    /// Each partnership's result for the scored form (aggregated over its respondents'
+    /// current returns), by partnership id, as the review shows it: scores, the
+    /// life-cycle stage and how many respondents it comes from, in compact form (a review
+    /// of thousands of partnerships holds one of these for each). `stage_question` is
+    /// kept for callers; the stage is aggregated with the scores.
     pub fn scored_returns(
         &self,
         year: i32,
         template_id: &str,
-        stage_question: &str,
+        _stage_question: &str,
     ) -> anyhow::Result<HashMap<String, ScoredReturn>> {
         let mut out = HashMap::new();
         let mut stmt = self.conn.prepare(
-            "SELECT r.partnership_id, r.overall, r.band,
-                    (SELECT a.value FROM answers a WHERE a.return_id = r.id AND a.question_id = ?3)
-             FROM returns r WHERE r.year = ?1 AND r.template_id = ?2 AND r.current = 1",
+            "SELECT partnership_id, overall, band, stage, respondents FROM results
+             WHERE year = ?1 AND template_id = ?2",
         )?;
-        let rows = stmt.query_map(params![year, template_id, stage_question], |r| {
+        let rows = stmt.query_map(params![year, template_id], |r| {
             Ok((
                 r.get::<_, String>(0)?,
                 ScoredReturn {
@@ -127,6 +129,7 @@ impl Store {
                     band: r.get(2)?,
                     stage: r.get::<_, Option<String>>(3)?.filter(|s| !s.is_empty()),
                     sections: Vec::new(),
+                    respondents: r.get::<_, i64>(4)? as usize,
                 },
             ))
         })?;
@@ -135,9 +138,9 @@ impl Store {
             out.insert(pid, ret);
         }
         let mut stmt = self.conn.prepare(
-            "SELECT r.partnership_id, s.scope, s.percent FROM scores s JOIN returns r ON r.id = s.return_id
-             WHERE r.year = ?1 AND r.template_id = ?2 AND r.current = 1 AND s.percent IS NOT NULL AND s.scope != ?3
-             ORDER BY r.partnership_id, s.scope",
+            "SELECT partnership_id, scope, percent FROM result_scores
+             WHERE year = ?1 AND template_id = ?2 AND percent IS NOT NULL AND scope != ?3
+             ORDER BY partnership_id, scope",
         )?;
         let rows = stmt.query_map(params![year, template_id, crate::score::OVERALL], |r| {
             Ok((
@@ -155,8 +158,59 @@ impl Store {
         Ok(out)
     }
 
+    /// Who has returned a form for a year: partnership id → the respondent ids of its
+    /// current returns, sorted (the lead's is `lead`).
+    pub fn returned_respondents(
+        &self,
+        year: i32,
+        template_id: &str,
+    ) -> anyhow::Result<HashMap<String, Vec<String>>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT partnership_id, respondent_id FROM returns
+             WHERE year = ?1 AND template_id = ?2 AND current = 1
+             ORDER BY partnership_id, respondent_id",
+        )?;
+        let mut out: HashMap<String, Vec<String>> = HashMap::new();
+        for row in stmt.query_map(params![year, template_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+        })? {
+            let (p, r) = row?;
+            out.entry(p).or_default().push(r);
+        }
+        Ok(out)
+    }
+
+    /// The answers of every respondent of the partnerships with two or more current
+    /// returns for a form and year, for comparing their views: (partnership id,
+    /// respondent id, question id, answer, points), by partnership, respondent, question.
+    pub fn respondent_answers(
+        &self,
+        year: i32,
+        template_id: &str,
+    ) -> anyhow::Result<Vec<RespondentAnswer>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.partnership_id, r.respondent_id, a.question_id, a.value, a.points
+             FROM returns r JOIN answers a ON a.return_id = r.id
+             WHERE r.year = ?1 AND r.template_id = ?2 AND r.current = 1
+               AND (SELECT COUNT(*) FROM returns o WHERE o.current = 1 AND o.year = r.year
+                      AND o.template_id = r.template_id AND o.partnership_id = r.partnership_id) > 1
+             ORDER BY r.partnership_id, r.respondent_id, a.question_id",
+        )?;
+        let rows = stmt.query_map(params![year, template_id], |r| {
+            Ok(RespondentAnswer {
+                partnership_id: r.get(0)?,
+                respondent_id: r.get(1)?,
+                question_id: r.get(2)?,
+                value: r.get(3)?,
+                points: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The current (accepted, not replaced) returns of a year, by partnership id, with
-    /// every answer and score.
+    /// every answer and score: the lead officer's where a form went to several
+    /// respondents (exit and new-partnership forms go to the lead alone).
     pub fn current_returns(
         &self,
         year: i32,
@@ -164,7 +218,8 @@ impl Store {
     ) -> anyhow::Result<BTreeMap<String, ReturnRow>> {
         let mut stmt = self.conn.prepare(
             "SELECT id, partnership_id, template_version, path, status, overall, band FROM returns
-             WHERE year = ?1 AND template_id = ?2 AND current = 1",
+             WHERE year = ?1 AND template_id = ?2 AND current = 1
+             ORDER BY respondent_id = 'lead', respondent_id",
         )?;
         let rows = stmt.query_map(params![year, template_id], |r| {
             Ok(ReturnRow {

@@ -4,7 +4,10 @@
 use anyhow::Context;
 use rusqlite::{params, Transaction};
 
+use std::collections::HashMap;
+
 use crate::register::Partnership;
+use crate::template::Template;
 
 use super::queries::stored_finding;
 use super::*;
@@ -67,8 +70,9 @@ impl Duplicate {
     }
 }
 
-/// (partnership id in lower case, template id, year): one form.
-type FormKey = (String, String, i32);
+/// (partnership id in lower case, template id, year, respondent id in lower case): one
+/// respondent's form.
+type FormKey = (String, String, i32, String);
 
 /// One of several returns for the same partnership, template and year.
 #[derive(Debug, Clone, PartialEq)]
@@ -126,20 +130,21 @@ impl RunWriter<'_> {
         let tx = &self.tx;
         let repeated: Vec<FormKey> = tx
             .prepare(
-                "SELECT lower(partnership_id), template_id, year FROM returns WHERE run_id = ?1
-                 GROUP BY lower(partnership_id), template_id, year HAVING COUNT(*) > 1
-                 ORDER BY 1, 2, 3",
+                "SELECT lower(partnership_id), template_id, year, lower(respondent_id) FROM returns WHERE run_id = ?1
+                 GROUP BY lower(partnership_id), template_id, year, lower(respondent_id) HAVING COUNT(*) > 1
+                 ORDER BY 1, 2, 3, 4",
             )?
-            .query_map([self.run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map([self.run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
             .collect::<Result<_, _>>()?;
         let mut duplicates = Vec::new();
-        for (pid, template_id, year) in &repeated {
+        for (pid, template_id, year, respondent) in &repeated {
             let members: Vec<(i64, String, Candidate)> = tx
                 .prepare_cached(
                     "SELECT id, sha256, issued_at, modified, path FROM returns
-                     WHERE run_id = ?1 AND lower(partnership_id) = ?2 AND template_id = ?3 AND year = ?4",
+                     WHERE run_id = ?1 AND lower(partnership_id) = ?2 AND template_id = ?3 AND year = ?4
+                       AND lower(respondent_id) = ?5",
                 )?
-                .query_map(params![self.run_id, pid, template_id, year], |r| {
+                .query_map(params![self.run_id, pid, template_id, year, respondent], |r| {
                     Ok((
                         r.get(0)?,
                         r.get(1)?,
@@ -191,6 +196,7 @@ impl RunWriter<'_> {
                 "SELECT r.partnership_id, r.template_id, r.year FROM returns r
                  JOIN returns p ON p.current = 1 AND p.partnership_id = r.partnership_id
                                 AND p.template_id = r.template_id AND p.year = r.year
+                                AND p.respondent_id = r.respondent_id
                  WHERE r.run_id = ?1 ORDER BY lower(r.partnership_id), r.template_id, r.year",
             )?
             .query_map([self.run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
@@ -199,10 +205,12 @@ impl RunWriter<'_> {
             "UPDATE returns SET current = 0, replaced_at = ?2,
                     replaced_by = (SELECT r.id FROM returns r WHERE r.run_id = ?1
                                    AND r.partnership_id = returns.partnership_id
-                                   AND r.template_id = returns.template_id AND r.year = returns.year)
+                                   AND r.template_id = returns.template_id AND r.year = returns.year
+                                   AND r.respondent_id = returns.respondent_id)
              WHERE current = 1 AND EXISTS (SELECT 1 FROM returns r WHERE r.run_id = ?1
                                    AND r.partnership_id = returns.partnership_id
-                                   AND r.template_id = returns.template_id AND r.year = returns.year)",
+                                   AND r.template_id = returns.template_id AND r.year = returns.year
+                                   AND r.respondent_id = returns.respondent_id)",
             params![self.run_id, self.started_at],
         )?;
         tx.execute(
@@ -216,6 +224,111 @@ impl RunWriter<'_> {
             },
             duplicates,
         ))
+    }
+
+    /// Rewrites the partnership results (see `results` in the schema) of every form this
+    /// run stored a return for, from all the respondents' current returns, scored with
+    /// `template(id, version)` (the newest version among those returns). Call after
+    /// [`RunWriter::settle`]. A form whose template is unknown keeps no result.
+    pub fn refresh_results<'t>(
+        &mut self,
+        template: impl Fn(&str, u32) -> Option<&'t Template>,
+    ) -> anyhow::Result<usize> {
+        let tx = &self.tx;
+        let forms: Vec<(String, String, i32)> = tx
+            .prepare(
+                "SELECT DISTINCT partnership_id, template_id, year FROM returns WHERE run_id = ?1
+                 ORDER BY 1, 2, 3",
+            )?
+            .query_map([self.run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .collect::<Result<_, _>>()?;
+        for (pid, tid, year) in &forms {
+            let returns: Vec<(i64, u32)> = tx
+                .prepare_cached(
+                    "SELECT id, template_version FROM returns
+                     WHERE partnership_id = ?1 AND template_id = ?2 AND year = ?3 AND current = 1
+                     ORDER BY respondent_id = 'lead' DESC, respondent_id",
+                )?
+                .query_map(params![pid, tid, year], |r| Ok((r.get(0)?, r.get(1)?)))?
+                .collect::<Result<_, _>>()?;
+            tx.prepare_cached("DELETE FROM result_scores WHERE template_id = ?1 AND year = ?2 AND partnership_id = ?3")?
+                .execute(params![tid, year, pid])?;
+            tx.prepare_cached(
+                "DELETE FROM results WHERE template_id = ?1 AND year = ?2 AND partnership_id = ?3",
+            )?
+            .execute(params![tid, year, pid])?;
+            let version = returns.iter().map(|r| r.1).max();
+            let Some(t) = version.and_then(|v| template(tid, v)) else {
+                continue;
+            };
+            let mut answers = tx.prepare_cached(
+                "SELECT question_id, value, points FROM answers WHERE return_id = ?1",
+            )?;
+            let mut each: Vec<HashMap<String, (String, Option<f64>)>> = Vec::new();
+            for (id, _) in &returns {
+                each.push(
+                    answers
+                        .query_map([id], |r| Ok((r.get(0)?, (r.get(1)?, r.get(2)?))))?
+                        .collect::<Result<_, _>>()?,
+                );
+            }
+            let points: Vec<Box<dyn Fn(&str) -> Option<f64> + '_>> = each
+                .iter()
+                .map(|m| Box::new(move |q: &str| m.get(q).and_then(|a| a.1)) as Box<_>)
+                .collect();
+            let refs: Vec<&dyn Fn(&str) -> Option<f64>> =
+                points.iter().map(|f| f.as_ref()).collect();
+            let agg = crate::score::aggregate(t, &refs);
+            let stages: Vec<&str> = each
+                .iter()
+                .filter_map(|m| m.get(crate::score::STAGE_QUESTION).map(|a| a.0.as_str()))
+                .collect();
+            tx.prepare_cached(
+                "INSERT INTO results (template_id, year, partnership_id, respondents, overall, band, stage)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?
+            .execute(params![
+                tid,
+                year,
+                pid,
+                returns.len() as i64,
+                agg.score.overall,
+                agg.score.band,
+                crate::score::most_common(&stages)
+            ])?;
+            let mut scores = tx.prepare_cached(
+                "INSERT INTO result_scores (template_id, year, partnership_id, scope, percent, points, max_points)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for sec in &agg.score.sections {
+                scores.execute(params![
+                    tid,
+                    year,
+                    pid,
+                    sec.section_id,
+                    sec.percent,
+                    sec.points,
+                    sec.max_points
+                ])?;
+            }
+            if t.is_scored() {
+                let (pts, max) = agg
+                    .score
+                    .sections
+                    .iter()
+                    .fold((0.0, 0.0), |(p, m), s| (p + s.points, m + s.max_points));
+                scores.execute(params![
+                    tid,
+                    year,
+                    pid,
+                    crate::score::OVERALL,
+                    agg.score.overall,
+                    pts,
+                    max
+                ])?;
+            }
+        }
+        Ok(forms.len())
     }
 
     /// Records the run's summary and commits everything written.
@@ -258,13 +371,14 @@ fn insert_file(tx: &Transaction<'_>, f: &FileRecord, run_id: i64) -> anyhow::Res
     tx.prepare_cached("DELETE FROM findings WHERE sha256 = ?1")?
         .execute([&f.sha256])?;
     tx.prepare_cached(
-        "INSERT INTO files (sha256, path, status, partnership_id, template_id, template_version, year, issued_at, message, run_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
+        "INSERT INTO files (sha256, path, status, partnership_id, template_id, template_version, year, issued_at, message, run_id, respondent_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, status = excluded.status, partnership_id = excluded.partnership_id,
            template_id = excluded.template_id, template_version = excluded.template_version, year = excluded.year,
-           issued_at = excluded.issued_at, message = excluded.message, run_id = excluded.run_id",
+           issued_at = excluded.issued_at, message = excluded.message, run_id = excluded.run_id,
+           respondent_id = excluded.respondent_id",
     )?
-    .execute(params![f.sha256, f.path, f.status, f.partnership_id, f.template_id, f.template_version, f.year, f.issued_at, f.message, run_id])?;
+    .execute(params![f.sha256, f.path, f.status, f.partnership_id, f.template_id, f.template_version, f.year, f.issued_at, f.message, run_id, f.respondent_id])?;
     let mut stmt = tx.prepare_cached(
         "INSERT INTO findings (sha256, seq, severity, code, sheet, cell, question_id, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
@@ -315,10 +429,11 @@ fn insert_return(
         );
     };
     let inserted = tx.prepare_cached(
-        "INSERT OR IGNORE INTO returns (sha256, partnership_id, template_id, template_version, year, path, issued_at, ingested_at, status, overall, band, current, run_id, modified)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13)",
+        "INSERT OR IGNORE INTO returns (sha256, partnership_id, template_id, template_version, year, path, issued_at, ingested_at, status, overall, band, current, run_id, modified, respondent_id)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, 0, ?12, ?13, ?14)",
     )?
-    .execute(params![f.sha256, pid, tid, version, year, f.path, f.issued_at.clone().unwrap_or_default(), now, acc.status, acc.overall, acc.band, run_id, modified])?;
+    .execute(params![f.sha256, pid, tid, version, year, f.path, f.issued_at.clone().unwrap_or_default(), now, acc.status, acc.overall, acc.band, run_id, modified,
+        f.respondent_id.as_deref().unwrap_or(crate::respondents::LEAD)])?;
     if inserted == 0 {
         return Ok(());
     }
