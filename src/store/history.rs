@@ -30,7 +30,7 @@ impl Store {
     /// Sorted by year, partnership, then `overall` after the sections.
     pub fn history(&self, template_id: &str) -> anyhow::Result<Vec<HistoryRow>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT year, partnership_id, scope, percent FROM ({MERGED_HISTORY})
+            "SELECT year, partnership_id, scope, percent, respondents FROM ({MERGED_HISTORY})
              ORDER BY year, partnership_id, scope = 'overall', scope"
         ))?;
         let rows = stmt.query_map([template_id], |r| {
@@ -39,6 +39,7 @@ impl Store {
                 partnership_id: r.get(1)?,
                 scope: r.get(2)?,
                 percent: r.get(3)?,
+                respondents: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -98,7 +99,13 @@ pub fn parse_history_csv(path: &Path, bytes: &[u8]) -> Result<Vec<HistoryRow>, V
         let (pid, scope) = (get(cp), get(cs));
         match (year, percent) {
             (Some(year), Some(percent)) if !pid.is_empty() && !scope.is_empty() => {
-                rows.push(HistoryRow { year, partnership_id: pid, scope, percent });
+                rows.push(HistoryRow {
+                    year,
+                    partnership_id: pid,
+                    scope,
+                    percent,
+                    respondents: None,
+                });
             }
             _ => problems.push(format!(
                 "{}:{line}: expected a year (like 2025), a partnership_id, a section_id (or 'overall') and a percent from 0 to 100; found '{}'",
@@ -114,16 +121,25 @@ pub fn parse_history_csv(path: &Path, bytes: &[u8]) -> Result<Vec<HistoryRow>, V
     }
 }
 
-/// Writes history rows as the long CSV.
+/// Writes history rows as the long CSV, partnership-level, with how many respondents
+/// each stored result comes from (blank for imported rows). Importing it back ignores
+/// that column: history stays partnership-level.
 pub fn history_csv(rows: &[HistoryRow]) -> anyhow::Result<Vec<u8>> {
     let mut csv = crate::output::SafeCsv::new();
-    csv.row(["year", "partnership_id", "section_id", "percent"])?;
+    csv.row([
+        "year",
+        "partnership_id",
+        "section_id",
+        "percent",
+        "respondents",
+    ])?;
     for r in rows {
         csv.row([
             r.year.to_string(),
             r.partnership_id.clone(),
             r.scope.clone(),
             format!("{}", r.percent),
+            r.respondents.map(|n| n.to_string()).unwrap_or_default(),
         ])?;
     }
     csv.into_bytes()

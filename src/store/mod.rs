@@ -149,6 +149,9 @@ pub struct HistoryRow {
     pub partnership_id: String,
     pub scope: String,
     pub percent: f64,
+    /// How many respondents' returns a stored result comes from; `None` for imported
+    /// history (partnership-level already).
+    pub respondents: Option<u32>,
 }
 
 /// What a run changed, for its summary.
@@ -271,6 +274,7 @@ mod tests {
             partnership_id: "P1".into(),
             scope: "overall".into(),
             percent: v,
+            respondents: None,
         };
         s.import_history(&[row(2024, 50.0), row(2025, 60.0)])
             .unwrap();

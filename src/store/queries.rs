@@ -13,12 +13,13 @@ use super::*;
 /// where a partnership's result (aggregated over its respondents' current returns) gives
 /// the same year, partnership and scope, plus those results.
 pub(super) const MERGED_HISTORY: &str = "
-    SELECT h.year, h.partnership_id, h.scope, h.percent FROM history h
+    SELECT h.year, h.partnership_id, h.scope, h.percent, NULL AS respondents FROM history h
     WHERE NOT EXISTS (SELECT 1 FROM result_scores s
                       WHERE s.template_id = ?1 AND s.year = h.year
                         AND s.partnership_id = h.partnership_id AND s.scope = h.scope AND s.percent IS NOT NULL)
     UNION ALL
-    SELECT s.year, s.partnership_id, s.scope, s.percent FROM result_scores s
+    SELECT s.year, s.partnership_id, s.scope, s.percent, r.respondents FROM result_scores s
+    JOIN results r ON r.template_id = s.template_id AND r.year = s.year AND r.partnership_id = s.partnership_id
     WHERE s.template_id = ?1 AND s.percent IS NOT NULL";
 
 impl Store {
