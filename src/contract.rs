@@ -22,7 +22,12 @@ pub const KEY_TEMPLATE_VERSION: &str = "template_version";
 pub const KEY_PARTNERSHIP_ID: &str = "partnership_id";
 pub const KEY_YEAR: &str = "year";
 pub const KEY_ISSUED_AT: &str = "issued_at";
+/// Whose form it is: a respondent id of the partnership (see `respondents`). Optional:
+/// a return without it (every form issued before respondents existed) is the lead
+/// officer's.
+pub const KEY_RESPONDENT_ID: &str = "respondent_id";
 /// Informational keys (not needed to identify a return).
+pub const KEY_RESPONDENT_NAME: &str = "respondent_name";
 pub const KEY_PARTNERSHIP_NAME: &str = "partnership_name";
 pub const KEY_TEMPLATE_TITLE: &str = "template_title";
 
