@@ -15,6 +15,8 @@ pub struct Config {
     /// The council's name, shown on forms and reports.
     pub council: Option<String>,
     pub register: Option<PathBuf>,
+    /// Optional CSV of the respondents beyond each partnership's lead officer.
+    pub respondents: Option<PathBuf>,
     pub templates: Option<PathBuf>,
     pub store: Option<PathBuf>,
     pub outbox: Option<PathBuf>,
@@ -60,6 +62,12 @@ impl Config {
 
     pub fn register_path(&self, flag: Option<&Path>) -> PathBuf {
         pick(flag, self.register.as_deref(), "register.csv")
+    }
+
+    /// The respondents file, if one is given by flag or in ptk.toml (it is optional:
+    /// without it, each partnership's lead officer is its only respondent).
+    pub fn respondents_path(&self, flag: Option<&Path>) -> Option<PathBuf> {
+        flag.or(self.respondents.as_deref()).map(Path::to_path_buf)
     }
 
     pub fn store_path(&self, flag: Option<&Path>) -> PathBuf {

@@ -133,6 +133,18 @@ pub fn load(
     Ok(parse(path, &bytes, register))
 }
 
+/// Loads the respondents file if there is one (`path`), else no respondents beyond
+/// the leads.
+pub fn load_optional(
+    path: Option<&Path>,
+    register: &Register,
+) -> anyhow::Result<(Respondents, Vec<RegisterProblem>)> {
+    match path {
+        Some(p) => load(p, register),
+        None => Ok((Respondents::default(), Vec::new())),
+    }
+}
+
 /// The line (from 1) of the record starting at byte `offset`, counting `\n` only, so a
 /// file saved with Windows line endings (CRLF) numbers its lines as Excel and Notepad
 /// show them. (The csv reader may place a record after CRLF at the `\n`; a record never

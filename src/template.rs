@@ -177,6 +177,11 @@ pub struct Template {
     pub instructions: Vec<String>,
     /// Register statuses whose partnerships receive this template by default.
     pub issue_to: Vec<Status>,
+    /// Who completes it: every respondent of the partnership, or the lead officer only.
+    pub respondents: Recipients,
+    /// A scored question whose respondents' points differ by at least this much is
+    /// listed as a disagreement in the review.
+    pub disagreement: f64,
     /// Bands, highest `min` first.
     pub bands: Vec<Band>,
     /// Risk ratings, highest `min` first.
@@ -244,6 +249,20 @@ impl fmt::Display for TemplateProblem {
 // Raw (file) form. Kept separate from the domain types so that spans and
 // defaults stay out of the code that uses templates.
 
+/// Who receives a template's form for a partnership.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Recipients {
+    /// The register's lead officer only (one form per partnership).
+    #[default]
+    Lead,
+    /// Every respondent (the lead and those in the respondents file), each their own form.
+    All,
+}
+
+/// The default disagreement threshold, in points: two steps apart on a 0–4 scale.
+pub const DEFAULT_DISAGREEMENT: f64 = 2.0;
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawTemplate {
@@ -259,6 +278,10 @@ struct RawTemplate {
     sheet: Spanned<String>,
     #[serde(default)]
     issue_to: Vec<Spanned<String>>,
+    #[serde(default)]
+    respondents: Recipients,
+    #[serde(default)]
+    disagreement: Option<Spanned<f64>>,
     #[serde(default)]
     bands: Vec<Band>,
     #[serde(default)]
@@ -647,6 +670,20 @@ impl Checker<'_> {
             }
         }
 
+        let disagreement = match &raw.disagreement {
+            None => DEFAULT_DISAGREEMENT,
+            Some(d) if d.get_ref().is_finite() && *d.get_ref() > 0.0 => *d.get_ref(),
+            Some(d) => {
+                self.problem(
+                    d.span().start,
+                    format!(
+                        "disagreement must be a number of points above 0, such as 2 (found {})",
+                        d.get_ref()
+                    ),
+                );
+                DEFAULT_DISAGREEMENT
+            }
+        };
         let template = Template {
             id,
             version: version.clamp(0, i64::from(u32::MAX)) as u32,
@@ -654,6 +691,8 @@ impl Checker<'_> {
             description: raw.description.trim().to_string(),
             instructions: raw.instructions,
             issue_to,
+            respondents: raw.respondents,
+            disagreement,
             bands,
             risk_ratings,
             sections,
@@ -1050,6 +1089,31 @@ options = [{ label = "0 - No", points = 0 }, { label = "2 - Yes", points = 2 }, 
         assert_eq!(t.band_for(59.9).unwrap().label, "Red");
         assert_eq!(t.band_for(60.0).unwrap().label, "Green");
         assert_eq!(t.sheets(), vec!["Form"]);
+    }
+
+    #[test]
+    fn who_answers_and_the_disagreement_threshold() {
+        let t = parse(Path::new("t.toml"), MINIMAL).unwrap();
+        assert_eq!(
+            t.respondents,
+            Recipients::Lead,
+            "one form per partnership unless asked"
+        );
+        assert_eq!(t.disagreement, DEFAULT_DISAGREEMENT);
+        let all = MINIMAL.replacen(
+            "version = 2",
+            "version = 2\nrespondents = \"all\"\ndisagreement = 1.5",
+            1,
+        );
+        let t = parse(Path::new("t.toml"), &all).unwrap();
+        assert_eq!((t.respondents, t.disagreement), (Recipients::All, 1.5));
+        let bad = MINIMAL.replacen("version = 2", "version = 2\ndisagreement = 0", 1);
+        let p = problems(&bad);
+        assert!(
+            p.iter()
+                .any(|m| m.contains("disagreement must be a number of points above 0")),
+            "{p:?}"
+        );
     }
 
     #[test]
