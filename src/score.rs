@@ -56,6 +56,10 @@ pub fn score(template: &Template, chosen: impl Fn(&str) -> Option<usize>) -> Sco
     aggregate(template, &[&points]).score
 }
 
+/// One respondent's answers as `points(question_id)`: the points of the scored option
+/// chosen, or `None` (Not applicable, blank, or not a scored question).
+pub type PointsOf<'a> = &'a dyn Fn(&str) -> Option<f64>;
+
 /// A partnership's score from all its respondents' returns, and how far they agree.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Aggregate {
@@ -91,7 +95,7 @@ impl QuestionPoints {
 ///   questions with at least one scored answer.
 /// - Overall = Σ(weight × section percent) ÷ Σ weight over sections that counted; the
 ///   band from the overall. With one respondent this is that respondent's own score.
-pub fn aggregate(template: &Template, respondents: &[&dyn Fn(&str) -> Option<f64>]) -> Aggregate {
+pub fn aggregate(template: &Template, respondents: &[PointsOf<'_>]) -> Aggregate {
     let mut sections = Vec::new();
     let mut questions = Vec::new();
     let (mut weighted, mut weights) = (0.0, 0.0);
