@@ -320,13 +320,11 @@ options = [{ label = "Forming" }, { label = "Flying" }]
             .iter()
             .map(|r| r.iter().copied().collect())
             .collect();
-        let fns: Vec<Box<dyn Fn(&str) -> Option<f64> + '_>> = maps
+        let fns: Vec<_> = maps
             .iter()
-            .map(|m| {
-                Box::new(move |id: &str| m.get(id).copied()) as Box<dyn Fn(&str) -> Option<f64>>
-            })
+            .map(|m| move |id: &str| m.get(id).copied())
             .collect();
-        let refs: Vec<&dyn Fn(&str) -> Option<f64>> = fns.iter().map(|f| f.as_ref()).collect();
+        let refs: Vec<PointsOf<'_>> = fns.iter().map(|f| f as PointsOf<'_>).collect();
         aggregate(&template(), &refs)
     }
 

@@ -272,12 +272,14 @@ impl RunWriter<'_> {
                         .collect::<Result<_, _>>()?,
                 );
             }
-            let points: Vec<Box<dyn Fn(&str) -> Option<f64> + '_>> = each
+            let points: Vec<_> = each
                 .iter()
-                .map(|m| Box::new(move |q: &str| m.get(q).and_then(|a| a.1)) as Box<_>)
+                .map(|m| move |q: &str| m.get(q).and_then(|a| a.1))
                 .collect();
-            let refs: Vec<&dyn Fn(&str) -> Option<f64>> =
-                points.iter().map(|f| f.as_ref()).collect();
+            let refs: Vec<crate::score::PointsOf<'_>> = points
+                .iter()
+                .map(|f| f as crate::score::PointsOf<'_>)
+                .collect();
             let agg = crate::score::aggregate(t, &refs);
             let stages: Vec<&str> = each
                 .iter()
