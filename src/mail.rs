@@ -295,10 +295,25 @@ pub fn message_id(o: &Outgoing, from: &Mailbox) -> String {
     )
 }
 
-/// Builds the RFC 5322 message.
+/// Text for a header (a display name, the subject): control characters, which would
+/// end the header early or make the mail library panic, become spaces. The register
+/// already rejects them; this keeps any other path from reaching a header with one.
+fn header_text(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.split(char::is_control)
+        .filter(|p| !p.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Builds the RFC 5322 message. An address the mail library refuses is an error
+/// naming the partnership (the caller skips that message and goes on).
 pub fn build(o: &Outgoing, from: &Mailbox) -> anyhow::Result<Message> {
     let to = Mailbox::new(
-        Some(o.to.0.clone()),
+        Some(header_text(&o.to.0)),
         o.to.1.parse().with_context(|| {
             format!(
                 "'{}' is not an email address ({})",
@@ -310,7 +325,7 @@ pub fn build(o: &Outgoing, from: &Mailbox) -> anyhow::Result<Message> {
         .from(from.clone())
         .reply_to(from.clone())
         .to(to)
-        .subject(o.letter.subject.clone())
+        .subject(header_text(&o.letter.subject))
         .message_id(Some(message_id(o, from)));
     if let Some(cc) = &o.cc {
         b = b.cc(cc
@@ -334,10 +349,20 @@ pub fn build(o: &Outgoing, from: &Mailbox) -> anyhow::Result<Message> {
 pub trait Transport {
     /// A short description for the send log, e.g. `eml:outbox/` or `smtp:mail.example:587`.
     fn describe(&self) -> String;
+    /// Whether what this transport writes is a draft for the officer to check and send
+    /// (an .eml), rather than a delivery.
+    fn drafts(&self) -> bool {
+        false
+    }
     fn send(&mut self, o: &Outgoing, m: &Message) -> anyhow::Result<()>;
 }
 
-/// Writes each message as an `.eml` file (atomically) for review before sending.
+/// Marks an .eml as a draft: Outlook opens a message with this header ready to send
+/// (with a Send button) instead of as a received message.
+pub const DRAFT_HEADER: &[u8] = b"X-Unsent: 1\r\n";
+
+/// Writes each message as an `.eml` draft (atomically, marked `X-Unsent: 1`) for the
+/// officer to check; a later SMTP run, or Outlook's Send button, delivers it.
 pub struct EmlFolder {
     pub dir: PathBuf,
 }
@@ -364,8 +389,14 @@ impl Transport for EmlFolder {
         format!("eml:{}", self.dir.display())
     }
 
+    fn drafts(&self) -> bool {
+        true
+    }
+
     fn send(&mut self, o: &Outgoing, m: &Message) -> anyhow::Result<()> {
-        crate::output::write_atomic(&self.dir.join(Self::file_name(o)), &m.formatted())
+        let mut bytes = DRAFT_HEADER.to_vec();
+        bytes.extend_from_slice(&m.formatted());
+        crate::output::write_atomic(&self.dir.join(Self::file_name(o)), &bytes)
     }
 }
 
@@ -380,7 +411,7 @@ pub enum Security {
     Plain,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
@@ -393,6 +424,59 @@ pub struct SmtpSettings {
     pub retries: u32,
     /// Allow plain SMTP to a host that is not loopback.
     pub allow_plain_remote: bool,
+}
+
+/// Never shows the password (only whether there is one).
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("per_minute", &self.per_minute)
+            .field("retries", &self.retries)
+            .field("allow_plain_remote", &self.allow_plain_remote)
+            .finish()
+    }
+}
+
+/// Removes authentication content from an SMTP error before it is shown or stored: a
+/// server that echoes the AUTH command would otherwise put the base64-encoded password
+/// into the sends log and on screen. Cuts everything after `AUTH <mechanism>` on each
+/// line, and every occurrence of the secrets given (the password, and the base64 forms
+/// a client sends for PLAIN and LOGIN).
+pub fn redact_smtp_error(text: &str, user: Option<&str>, password: Option<&str>) -> String {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let mut secrets: Vec<String> = Vec::new();
+    if let Some(pw) = password.filter(|p| !p.is_empty()) {
+        secrets.push(pw.to_string());
+        secrets.push(b64(pw));
+        if let Some(u) = user {
+            secrets.push(b64(&format!("\0{u}\0{pw}")));
+            secrets.push(b64(&format!("{u}\0{u}\0{pw}")));
+        }
+    }
+    // Longest first, so a secret containing another is cut whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out: Vec<String> = Vec::new();
+    for line in text.split('\n') {
+        let mut line = line.to_string();
+        if let Some(at) = line.to_ascii_uppercase().find("AUTH ") {
+            let rest = &line[at + 5..];
+            let mech_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            if mech_end < rest.len() {
+                line = format!("{} [redacted]", &line[..at + 5 + mech_end]);
+            }
+        }
+        for sec in &secrets {
+            line = line.replace(sec.as_str(), "[redacted]");
+        }
+        out.push(line);
+    }
+    out.join("\n")
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -466,7 +550,16 @@ impl Transport for Smtp {
                     attempt += 1;
                     std::thread::sleep(Duration::from_millis(500 * (1 << attempt.min(6))));
                 }
-                Err(e) => return Err(anyhow::anyhow!("{e}")),
+                Err(e) => {
+                    return Err(anyhow::anyhow!(
+                        "{}",
+                        redact_smtp_error(
+                            &e.to_string(),
+                            self.settings.user.as_deref(),
+                            self.settings.password.as_deref()
+                        )
+                    ))
+                }
             }
         }
     }
@@ -476,7 +569,7 @@ impl Transport for Smtp {
 pub struct DeliverOptions {
     /// Say what would be sent; send and record nothing.
     pub dry_run: bool,
-    /// Send even messages that were sent before.
+    /// Send even messages that were sent (or drafted) before.
     pub resend: bool,
     /// Send at most this many (to work through a long list in batches).
     pub limit: Option<usize>,
@@ -484,14 +577,22 @@ pub struct DeliverOptions {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeliverSummary {
+    /// Delivered to the SMTP server.
     pub sent: usize,
+    /// Written as .eml drafts.
+    pub drafted: usize,
     pub already_sent: usize,
+    /// Drafted before and not written again (an .eml run); an SMTP run sends them.
+    pub already_drafted: usize,
     pub failed: usize,
     pub would_send: usize,
     pub left_for_later: usize,
 }
 
 /// Sends the planned messages in order, recording every attempt as it happens.
+/// A message already sent is skipped; one already drafted is skipped by another draft
+/// run and delivered by an SMTP run. A message that cannot be built (an address the
+/// mail library refuses) or sent is reported, recorded as failed, and the run goes on.
 /// `note` is told what happened to each message.
 pub fn deliver(
     store: &Store,
@@ -503,33 +604,63 @@ pub fn deliver(
     note: &mut dyn FnMut(&Outgoing, &str),
 ) -> anyhow::Result<DeliverSummary> {
     let mut s = DeliverSummary::default();
+    let drafts = transport.drafts();
     for o in plan {
-        if !opts.resend && store.was_sent(&o.key)? {
-            s.already_sent += 1;
-            note(
-                o,
-                "already sent; not sent again (use --resend to send it anyway)",
-            );
-            continue;
+        let before = if opts.resend {
+            None
+        } else {
+            store.send_state(&o.key)?
+        };
+        match before.as_deref() {
+            Some("sent") => {
+                s.already_sent += 1;
+                note(
+                    o,
+                    "already sent; not sent again (use --resend to send it anyway)",
+                );
+                continue;
+            }
+            Some("drafted") if drafts => {
+                s.already_drafted += 1;
+                note(
+                    o,
+                    "already drafted as an .eml; not written again (send it with --smtp, or use --resend to write it again)",
+                );
+                continue;
+            }
+            _ => {}
         }
-        if opts.limit.is_some_and(|l| s.sent + s.failed >= l) {
+        if opts.limit.is_some_and(|l| s.sent + s.drafted + s.failed >= l) {
             s.left_for_later += 1;
             continue;
         }
-        let m = build(o, from)?;
+        let verb = if drafts { "drafted" } else { "sent" };
+        let built = build(o, from);
         if opts.dry_run {
-            s.would_send += 1;
-            note(o, "would be sent");
+            match &built {
+                Ok(_) => {
+                    s.would_send += 1;
+                    note(o, &format!("would be {verb}"));
+                }
+                Err(e) => note(o, &format!("cannot be {verb}: {}", crate::output::printable(&format!("{e:#}")))),
+            }
             continue;
         }
-        let result = match transport.send(o, &m) {
+        let (result, state) = match built.and_then(|m| transport.send(o, &m)) {
+            Ok(()) if drafts => {
+                s.drafted += 1;
+                ("drafted".to_string(), "drafted")
+            }
             Ok(()) => {
                 s.sent += 1;
-                "sent".to_string()
+                ("sent".to_string(), "sent")
             }
             Err(e) => {
                 s.failed += 1;
-                format!("failed: {e}")
+                (
+                    format!("failed: {}", crate::output::printable(&format!("{e:#}"))),
+                    "failed",
+                )
             }
         };
         store.record_send(&SendRecord {
@@ -544,6 +675,7 @@ pub fn deliver(
             sent_at: now.to_string(),
             transport: transport.describe(),
             result: result.clone(),
+            state: state.into(),
         })?;
         note(o, &result);
     }

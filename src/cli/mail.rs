@@ -291,25 +291,44 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
         },
     )?;
     let dest = t.describe();
+    let later = if summary.left_for_later > 0 {
+        format!(
+            ", {} left for the next run (--limit)",
+            summary.left_for_later
+        )
+    } else {
+        String::new()
+    };
     if common.dry_run {
         println!(
-            "Dry run: {} message(s) would be sent via {dest}; {} already sent.",
-            summary.would_send, summary.already_sent
-        );
-    } else {
-        println!(
-            "{} sent via {dest}, {} failed, {} already sent before{}.",
-            summary.sent,
-            summary.failed,
+            "Dry run: {} message(s) would be {} via {dest}; {} already sent{}.",
+            summary.would_send,
+            if t.drafts() { "drafted" } else { "sent" },
             summary.already_sent,
-            if summary.left_for_later > 0 {
-                format!(
-                    ", {} left for the next run (--limit)",
-                    summary.left_for_later
-                )
+            if summary.already_drafted > 0 {
+                format!(", {} already drafted", summary.already_drafted)
             } else {
                 String::new()
             }
+        );
+    } else if t.drafts() {
+        println!(
+            "{} drafted as .eml files in {} (not sent yet), {} failed, {} already drafted, {} already sent{later}.",
+            summary.drafted,
+            dest.trim_start_matches("eml:"),
+            summary.failed,
+            summary.already_drafted,
+            summary.already_sent,
+        );
+        if summary.drafted + summary.already_drafted > 0 {
+            println!(
+                "Check the drafts (they open in Outlook ready to send), then either send them from Outlook or run the same command with --smtp HOST:PORT to send every draft not yet sent."
+            );
+        }
+    } else {
+        println!(
+            "{} sent via {dest}, {} failed, {} already sent before{later}.",
+            summary.sent, summary.failed, summary.already_sent,
         );
     }
     if summary.failed > 0 {
