@@ -166,18 +166,58 @@ pub fn plan_issue(
     Ok(out)
 }
 
-/// Plans reminders for every partnership with no accepted return for the form it owes.
-/// The issued workbook is attached again when it is in the outbox. One reminder a day at most.
+/// Reminders planned, and the partnerships left out or sent without the form, each with
+/// the reason (for the run's output).
+#[derive(Debug, Default)]
+pub struct ChasePlan {
+    pub messages: Vec<Outgoing>,
+    pub notes: Vec<String>,
+}
+
+/// Who is reminded, and how.
+#[derive(Debug, Clone)]
+pub struct ChaseOptions {
+    /// The folder with the issued workbooks.
+    pub outbox: PathBuf,
+    /// Copy each reminder to the Assistant Director.
+    pub cc_ad: bool,
+    /// Only these partnership ids (all when empty).
+    pub only: Vec<String>,
+    /// Today (YYYY-MM-DD): one reminder a day at most.
+    pub today: String,
+}
+
+/// Plans reminders for every partnership with no accepted return for the form it owes,
+/// and that was issued that form: its workbook is in the outbox (attached again), or an
+/// issue email for it was drafted or sent (then the form is no longer in the outbox:
+/// the letter says so instead of "attached"). `only` keeps the listed partnerships.
+/// One reminder a day at most.
 pub fn plan_chase(
     review: &Review,
+    store: &Store,
     ctx: &LetterContext,
     letter: &LetterTemplate,
-    outbox: Option<&Path>,
-    cc_ad: bool,
-    today: &str,
-) -> anyhow::Result<Vec<Outgoing>> {
-    let mut out = Vec::new();
+    opts: &ChaseOptions,
+) -> anyhow::Result<ChasePlan> {
+    let ChaseOptions {
+        outbox,
+        cc_ad,
+        only,
+        today,
+    } = opts;
+    let (outbox, cc_ad) = (outbox.as_path(), *cc_ad);
+    let mailed: std::collections::HashSet<(String, String)> = store
+        .sends_for_year(ctx.year)?
+        .into_iter()
+        .filter(|s| s.kind == Kind::Issue.as_str() && s.state != "failed")
+        .map(|s| (s.partnership_id, s.template_id))
+        .collect();
+    let mut plan = ChasePlan::default();
     for row in review.rows.iter().filter(|r| r.state.is_outstanding()) {
+        let p = &row.partnership;
+        if !only.is_empty() && !only.iter().any(|o| o.eq_ignore_ascii_case(&p.id)) {
+            continue;
+        }
         let Some(t) = row
             .expected
             .as_ref()
@@ -185,21 +225,34 @@ pub fn plan_chase(
         else {
             continue;
         };
-        let p = &row.partnership;
-        let attachment =
-            match outbox.map(|o| o.join(crate::issue::file_name(&p.id, &t.id, ctx.year))) {
-                Some(path) if path.exists() => Some(read_attachment(&path)?),
-                _ => None,
-            };
+        let path = outbox.join(crate::issue::file_name(&p.id, &t.id, ctx.year));
+        let attachment = if path.exists() {
+            Some(read_attachment(&path)?)
+        } else if mailed.contains(&(p.id.clone(), t.id.clone())) {
+            plan.notes.push(format!(
+                "{}: the issued form {} is not in the outbox, so the reminder goes without it",
+                p.id,
+                path.display()
+            ));
+            None
+        } else {
+            plan.notes.push(format!(
+                "{}: not reminded: no '{}' form was issued to it for {} (none in {} and no issue email); run `ptk issue --template {} --year {}` and `ptk mail issue` first",
+                p.id, t.id, ctx.year, outbox.display(), t.id, ctx.year
+            ));
+            continue;
+        };
         let mut fields = crate::letter::fields(t, p, ctx);
+        fields.insert("situation", chase_situation(&row.state).into());
         fields.insert(
-            "situation",
-            match &row.state {
-                ReturnState::Rejected(_) => "The return we received could not be accepted yet (we will send the details separately), so we have no accepted return from you".into(),
-                _ => "We have not yet received your completed form".into(),
+            "form_note",
+            if attachment.is_some() {
+                "If you need the form again, it is attached.".into()
+            } else {
+                "If you need the form again, reply to this email and we will send it.".into()
             },
         );
-        out.push(Outgoing {
+        plan.messages.push(Outgoing {
             file_sha256: attachment
                 .as_ref()
                 .map(|a| sha256_hex(&a.bytes))
@@ -209,7 +262,15 @@ pub fn plan_chase(
             ..Outgoing::addressed(Kind::Chase, p, t, ctx.year, cc_ad, letter.render(&fields)?)
         });
     }
-    Ok(out)
+    Ok(plan)
+}
+
+/// The reminder's opening, by where the return stands.
+fn chase_situation(state: &ReturnState) -> &'static str {
+    match state {
+        ReturnState::Rejected(_) => "The return we received could not be accepted yet (we will send the details separately), so we have no accepted return from you",
+        _ => "We have not yet received your completed form",
+    }
 }
 
 /// Plans a corrections email for every rejected return: its problems in plain English
@@ -630,7 +691,10 @@ pub fn deliver(
             }
             _ => {}
         }
-        if opts.limit.is_some_and(|l| s.sent + s.drafted + s.failed >= l) {
+        if opts
+            .limit
+            .is_some_and(|l| s.sent + s.drafted + s.failed >= l)
+        {
             s.left_for_later += 1;
             continue;
         }
@@ -642,7 +706,13 @@ pub fn deliver(
                     s.would_send += 1;
                     note(o, &format!("would be {verb}"));
                 }
-                Err(e) => note(o, &format!("cannot be {verb}: {}", crate::output::printable(&format!("{e:#}")))),
+                Err(e) => note(
+                    o,
+                    &format!(
+                        "cannot be {verb}: {}",
+                        crate::output::printable(&format!("{e:#}"))
+                    ),
+                ),
             }
             continue;
         }

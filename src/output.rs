@@ -70,6 +70,7 @@ fn umask() -> u32 {
                 libc::umask(m);
                 m
             };
+            #[allow(clippy::useless_conversion)] // mode_t is u16 on some systems
             u32::from(m)
         })
     })
@@ -266,7 +267,11 @@ mod tests {
             String::from_utf8(mem.clone()).unwrap(),
             "\u{feff}a,'=1+1,\"x,y\"\r\n-2.5,\"say \"\"hi\"\"\",\r\n"
         );
-        assert_eq!(SafeCsv::new().into_bytes().unwrap(), UTF8_BOM, "even with no rows");
+        assert_eq!(
+            SafeCsv::new().into_bytes().unwrap(),
+            UTF8_BOM,
+            "even with no rows"
+        );
         assert_eq!(streamed.finish().unwrap().into_inner(), mem);
     }
 

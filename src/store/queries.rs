@@ -266,6 +266,21 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Files read for a review year that could not be opened at all (finding
+    /// `unreadable` or `encrypted`), so say nothing of whose they are, newest first.
+    pub fn unreadable_files(&self, year: i32) -> anyhow::Result<Vec<SeenFile>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT f.sha256, f.status, f.path, f.partnership_id, f.template_id, f.template_version, f.year, f.message
+             FROM files f JOIN runs u ON u.id = f.run_id
+             WHERE u.year = ?1 AND f.status = 'rejected' AND f.partnership_id IS NULL
+             AND EXISTS (SELECT 1 FROM findings x WHERE x.sha256 = f.sha256
+                         AND x.code IN ('unreadable', 'encrypted'))
+             ORDER BY f.run_id DESC, f.path",
+        )?;
+        let rows = stmt.query_map([year], seen_file)?;
+        Ok(rows.map(|r| r.map(|(_, f)| f)).collect::<Result<_, _>>()?)
+    }
+
     /// Every finding of the files ingested by runs for `year`, in path order.
     pub fn findings_for_year(&self, year: i32) -> anyhow::Result<Vec<StoredFinding>> {
         let mut stmt = self.conn.prepare(
