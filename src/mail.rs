@@ -269,24 +269,46 @@ pub fn plan_chase(
 fn chase_situation(state: &ReturnState) -> &'static str {
     match state {
         ReturnState::Rejected(_) => "The return we received could not be accepted yet (we will send the details separately), so we have no accepted return from you",
+        ReturnState::Unreadable(_) => "We received a file from you but could not open it (we will write separately to ask for it again), so we have no return from you yet",
         _ => "We have not yet received your completed form",
     }
 }
 
-/// Plans a corrections email for every rejected return: its problems in plain English
-/// (sheet, cell, what to fix) and the partnership's own file attached back.
+/// The two letters of `ptk mail corrections`.
+pub struct CorrectionLetters {
+    /// "Please correct the following in the attached file".
+    pub correct: LetterTemplate,
+    /// "We could not use the file you sent: please send it again".
+    pub resend: LetterTemplate,
+}
+
+/// Corrections planned, and notes for the officer (findings only the council can act
+/// on, forms not in the outbox).
+#[derive(Debug, Default)]
+pub struct CorrectionsPlan {
+    pub messages: Vec<Outgoing>,
+    pub notes: Vec<String>,
+}
+
+/// Plans a corrections email for every rejected or unreadable return. Answers to correct
+/// are listed in plain English (sheet, cell, what to fix) and the partnership's own file
+/// goes back. A file that cannot be used at all (unreadable, password-protected, another
+/// year's, an outdated or foreign form) gets a letter saying why and asking for it again,
+/// with the current form from the outbox where a new form is needed. Every finding is
+/// worded for the partnership by [`crate::letter::advice`]; the officer's advice goes
+/// into the notes.
 pub fn plan_corrections(
     review: &Review,
     store: &Store,
     ctx: &LetterContext,
-    letter: &LetterTemplate,
+    letters: &CorrectionLetters,
+    outbox: &Path,
     cc_ad: bool,
-) -> anyhow::Result<Vec<Outgoing>> {
-    let mut out = Vec::new();
+) -> anyhow::Result<CorrectionsPlan> {
+    use crate::letter::Remedy;
+    let mut plan = CorrectionsPlan::default();
+    let unreadable = store.unreadable_files(ctx.year)?;
     for row in review.rows.iter() {
-        let ReturnState::Rejected(_) = &row.state else {
-            continue;
-        };
         let Some(t) = row
             .expected
             .as_ref()
@@ -295,50 +317,95 @@ pub fn plan_corrections(
             continue;
         };
         let p = &row.partnership;
-        let Some((path, sha)) = store.rejected_file(&p.id, &t.id, ctx.year)? else {
-            continue;
+        let (path, sha) = match &row.state {
+            ReturnState::Rejected(_) => match store.rejected_file(&p.id, &t.id, ctx.year)? {
+                Some(x) => x,
+                None => continue,
+            },
+            ReturnState::Unreadable(_) => match unreadable
+                .iter()
+                .find(|(_, f)| crate::report::names_partnership(&f.path, &p.id))
+            {
+                Some((sha, f)) => (f.path.clone(), sha.clone()),
+                None => continue,
+            },
+            _ => continue,
         };
-        let problems: Vec<String> = store
+        let file_name = crate::report::file_name_of(&path);
+        let mut to_correct = Vec::new();
+        let mut reasons: Vec<&'static str> = Vec::new();
+        let mut needs_form = false;
+        for f in store
             .findings_for(&sha)?
             .iter()
             .filter(|f| f.severity == "error")
-            .map(|f| {
-                if f.cell.is_empty() {
-                    format!("- {}", f.message)
-                } else {
-                    format!("- Sheet '{}', cell {}: {}", f.sheet, f.cell, f.message)
+        {
+            let (officer, remedy) = crate::validate::Code::parse(&f.code)
+                .map_or(("", Remedy::Correct), crate::letter::advice);
+            match remedy {
+                Remedy::Correct if f.cell.is_empty() => to_correct.push(format!("- {}", f.message)),
+                Remedy::Correct => to_correct.push(format!(
+                    "- Sheet '{}', cell {}: {}",
+                    f.sheet, f.cell, f.message
+                )),
+                Remedy::Resend { why, current_form } => {
+                    if !reasons.contains(&why) {
+                        reasons.push(why);
+                    }
+                    needs_form |= current_form;
                 }
-            })
-            .collect();
-        let attachment = if Path::new(&path).exists() {
-            Some(read_attachment(Path::new(&path))?)
-        } else {
-            None
-        };
+                Remedy::Nothing => plan.notes.push(format!(
+                    "{}: {file_name}: {} ({officer})",
+                    p.id, f.message
+                )),
+            }
+        }
         let mut fields = crate::letter::fields(t, p, ctx);
-        fields.insert("problems", problems.join("\n"));
-        fields.insert(
-            "file",
-            Path::new(&path)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        );
-        out.push(Outgoing {
-            key: format!("corrections/{}/{}/{}/{}", t.id, ctx.year, p.id, &sha[..16]),
-            file_sha256: sha,
+        fields.insert("file", file_name.clone());
+        let (letter, attachment) = if !reasons.is_empty() {
+            let form = outbox.join(crate::issue::file_name(&p.id, &t.id, ctx.year));
+            let attachment = if needs_form && form.exists() {
+                Some(read_attachment(&form)?)
+            } else {
+                None
+            };
+            let note = match (needs_form, &attachment) {
+                (true, Some(_)) => "The current form is attached: please complete it, save it and send it back.",
+                (true, None) => {
+                    plan.notes.push(format!(
+                        "{}: the current form {} is not in the outbox, so the letter goes without it (run `ptk issue --template {} --year {} --partnership {}` to make it)",
+                        p.id,
+                        form.display(),
+                        t.id,
+                        ctx.year,
+                        p.id
+                    ));
+                    "If you need a fresh copy of the form, reply to this email and we will send it."
+                }
+                (false, _) => "Your answers are kept in your own copy: there is no need to fill the form in again.",
+            };
+            fields.insert("problems", reasons.iter().map(|r| format!("- {r}")).collect::<Vec<_>>().join("\n"));
+            fields.insert("form_note", note.into());
+            (letters.resend.render(&fields)?, attachment)
+        } else if !to_correct.is_empty() {
+            fields.insert("problems", to_correct.join("\n"));
+            let attachment = if Path::new(&path).exists() {
+                Some(read_attachment(Path::new(&path))?)
+            } else {
+                None
+            };
+            (letters.correct.render(&fields)?, attachment)
+        } else {
+            continue;
+        };
+        plan.messages.push(Outgoing {
+            key: format!("corrections/{}/{}/{}/{}", t.id, ctx.year, p.id, &sha[..16.min(sha.len())]),
+            file_sha256: attachment.as_ref().map(|a| sha256_hex(&a.bytes)).unwrap_or_default(),
             attachment,
-            ..Outgoing::addressed(
-                Kind::Corrections,
-                p,
-                t,
-                ctx.year,
-                cc_ad,
-                letter.render(&fields)?,
-            )
+            ..Outgoing::addressed(Kind::Corrections, p, t, ctx.year, cc_ad, letter)
         });
     }
-    Ok(out)
+    Ok(plan)
 }
 
 /// A stable Message-ID derived from the message's key, so a message can be traced

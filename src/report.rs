@@ -143,7 +143,7 @@ pub fn names_partnership(path: &str, id: &str) -> bool {
         && !name[id.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
 }
 
-fn file_name_of(path: &str) -> String {
+pub fn file_name_of(path: &str) -> String {
     std::path::Path::new(path)
         .file_name()
         .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
@@ -217,9 +217,9 @@ pub fn gather<'a>(
                 }
                 None => match unreadable
                     .iter()
-                    .find(|f| names_partnership(&f.path, &p.id))
+                    .find(|(_, f)| names_partnership(&f.path, &p.id))
                 {
-                    Some(f) => ReturnState::Unreadable(file_name_of(&f.path)),
+                    Some((_, f)) => ReturnState::Unreadable(file_name_of(&f.path)),
                     None => ReturnState::NotReturned,
                 },
             },

@@ -321,15 +321,23 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
                 }
                 plan.messages
             } else {
-                let mut plan = mail::plan_corrections(&review, store, &ctx, &letter, common.cc_ad)?;
-                if !a.partnerships.is_empty() {
-                    plan.retain(|o| {
-                        a.partnerships
-                            .iter()
-                            .any(|p| p.eq_ignore_ascii_case(&o.partnership_id))
-                    });
+                let letters = mail::CorrectionLetters {
+                    correct: letter,
+                    resend: letter::load_named(&templates_dir, "resend")?,
+                };
+                let mut plan =
+                    mail::plan_corrections(&review, store, &ctx, &letters, &outbox, common.cc_ad)?;
+                let wanted = |id: &str| {
+                    a.partnerships.is_empty()
+                        || a.partnerships.iter().any(|p| p.eq_ignore_ascii_case(id))
+                };
+                plan.messages.retain(|o| wanted(&o.partnership_id));
+                for n in &plan.notes {
+                    if wanted(n.split(':').next().unwrap_or("")) {
+                        println!("{}", ptk::output::printable(n));
+                    }
                 }
-                plan
+                plan.messages
             }
         }
     };

@@ -111,11 +111,10 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
                 ReturnState::Rejected(why) => truncate(why, 140),
                 ReturnState::Unreadable(_) => s.detail.clone(),
                 ReturnState::NotReturned => format!(
-                    "{} <{}>; form {}{}{}",
+                    "{} <{}>; {}{}",
                     s.officer,
                     s.recipient,
-                    form_words(s.form_state),
-                    date(&s.emailed_at),
+                    form_words(s.form_state, &s.emailed_at),
                     if s.reminded_at.is_empty() {
                         String::new()
                     } else {
@@ -147,12 +146,12 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
     Ok(ptk::exit::OK)
 }
 
-fn form_words(state: &str) -> &'static str {
+fn form_words(state: &str, at: &str) -> String {
     match state {
-        "sent" => "sent",
-        "drafted" => "drafted as an .eml, not sent by ptk",
-        "issued" => "issued (in the outbox), not emailed by ptk",
-        _ => "not issued",
+        "sent" => format!("form sent{}", date(at)),
+        "drafted" => format!("form drafted{} as an .eml (not sent by ptk)", date(at)),
+        "issued" => "form issued (in the outbox), not emailed by ptk".into(),
+        _ => "form not issued".into(),
     }
 }
 

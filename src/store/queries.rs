@@ -268,7 +268,7 @@ impl Store {
 
     /// Files read for a review year that could not be opened at all (finding
     /// `unreadable` or `encrypted`), so say nothing of whose they are, newest first.
-    pub fn unreadable_files(&self, year: i32) -> anyhow::Result<Vec<SeenFile>> {
+    pub fn unreadable_files(&self, year: i32) -> anyhow::Result<Vec<(String, SeenFile)>> {
         let mut stmt = self.conn.prepare(
             "SELECT f.sha256, f.status, f.path, f.partnership_id, f.template_id, f.template_version, f.year, f.message
              FROM files f JOIN runs u ON u.id = f.run_id
@@ -278,7 +278,7 @@ impl Store {
              ORDER BY f.run_id DESC, f.path",
         )?;
         let rows = stmt.query_map([year], seen_file)?;
-        Ok(rows.map(|r| r.map(|(_, f)| f)).collect::<Result<_, _>>()?)
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// Every finding of the files ingested by runs for `year`, in path order.
