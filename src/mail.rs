@@ -952,6 +952,63 @@ mod tests {
     }
 
     #[test]
+    fn smtp_errors_lose_their_authentication_content() {
+        use base64::Engine as _;
+        let plain = base64::engine::general_purpose::STANDARD.encode("\0ptk\0s3cret-pw");
+        let echoed = format!("permanent error (535): 5.7.8 bad credentials: AUTH PLAIN {plain}\nretry later");
+        let r = redact_smtp_error(&echoed, Some("ptk"), Some("s3cret-pw"));
+        assert!(!r.contains(&plain) && !r.contains("s3cret"), "{r}");
+        assert!(r.contains("AUTH PLAIN [redacted]") && r.contains("retry later"), "{r}");
+        // The secret itself, or its base64, anywhere else on a line.
+        let pw64 = base64::engine::general_purpose::STANDARD.encode("s3cret-pw");
+        let r = redact_smtp_error(&format!("535 {pw64} s3cret-pw rejected"), Some("ptk"), Some("s3cret-pw"));
+        assert_eq!(r, "535 [redacted] [redacted] rejected");
+        assert_eq!(redact_smtp_error("550 mailbox unavailable", None, None), "550 mailbox unavailable");
+    }
+
+    #[test]
+    fn smtp_settings_never_show_the_password() {
+        let s = SmtpSettings {
+            host: "mail.rochford.gov.uk".into(),
+            port: 587,
+            security: Security::StartTls,
+            user: Some("ptk".into()),
+            password: Some("s3cret-pw".into()),
+            per_minute: 30,
+            retries: 3,
+            allow_plain_remote: false,
+        };
+        let d = format!("{s:?} {s:#?}");
+        assert!(!d.contains("s3cret") && d.contains("[redacted]") && d.contains("ptk"), "{d}");
+    }
+
+    #[test]
+    fn line_breaks_in_a_name_never_reach_a_header_or_panic() {
+        let from: Mailbox = "partnerships@rochford.gov.uk".parse().unwrap();
+        let mut o = Outgoing {
+            kind: Kind::Issue,
+            partnership_id: "P1".into(),
+            template_id: "exit".into(),
+            year: 2026,
+            to: ("Ann\r\nBcc: all@x.gov.uk".into(), "ann@x.gov.uk".into()),
+            cc: None,
+            letter: Letter {
+                subject: "Form for Alpha\r\nBcc: all@x.gov.uk".into(),
+                body: "Dear Ann".into(),
+            },
+            attachment: None,
+            file_sha256: String::new(),
+            key: "issue/exit/2026/P1/x".into(),
+        };
+        let raw = String::from_utf8(build(&o, &from).unwrap().formatted()).unwrap();
+        let head = raw.split("\r\n\r\n").next().unwrap();
+        assert!(!head.lines().any(|l| l.starts_with("Bcc")), "{head}");
+        o.to.1 = "not an address".into();
+        let e = build(&o, &from).unwrap_err().to_string();
+        assert!(e.contains("P1") && e.contains("not an address"), "{e}");
+    }
+
+    #[test]
     fn attachments_get_the_right_content_type() {
         assert!(content_type_for("a.xlsx").contains("spreadsheetml"));
         assert_eq!(
