@@ -197,7 +197,10 @@ mod tests {
                 Remedy::Nothing => {}
             }
             if let Remedy::Resend { why, .. } = remedy {
-                assert!(!why.contains("ask "), "{code:?} talks to the officer: {why}");
+                assert!(
+                    !why.contains("ask "),
+                    "{code:?} talks to the officer: {why}"
+                );
             }
         }
     }
@@ -207,9 +210,19 @@ mod tests {
         for name in ["issue", "chase", "corrections", "resend"] {
             let t = load_named(Path::new("/nonexistent"), name).unwrap();
             let mut f: BTreeMap<&str, String> = [
-                "council", "partnership", "partnership_id", "officer", "assistant_director",
-                "form", "year", "deadline", "return_address", "situation", "form_note",
-                "problems", "file",
+                "council",
+                "partnership",
+                "partnership_id",
+                "officer",
+                "assistant_director",
+                "form",
+                "year",
+                "deadline",
+                "return_address",
+                "situation",
+                "form_note",
+                "problems",
+                "file",
             ]
             .into_iter()
             .map(|k| (k, k.to_uppercase()))

@@ -354,10 +354,9 @@ pub fn plan_corrections(
                     }
                     needs_form |= current_form;
                 }
-                Remedy::Nothing => plan.notes.push(format!(
-                    "{}: {file_name}: {} ({officer})",
-                    p.id, f.message
-                )),
+                Remedy::Nothing => plan
+                    .notes
+                    .push(format!("{}: {file_name}: {} ({officer})", p.id, f.message)),
             }
         }
         let mut fields = crate::letter::fields(t, p, ctx);
@@ -384,7 +383,14 @@ pub fn plan_corrections(
                 }
                 (false, _) => "Your answers are kept in your own copy: there is no need to fill the form in again.",
             };
-            fields.insert("problems", reasons.iter().map(|r| format!("- {r}")).collect::<Vec<_>>().join("\n"));
+            fields.insert(
+                "problems",
+                reasons
+                    .iter()
+                    .map(|r| format!("- {r}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
             fields.insert("form_note", note.into());
             (letters.resend.render(&fields)?, attachment)
         } else if !to_correct.is_empty() {
@@ -399,8 +405,17 @@ pub fn plan_corrections(
             continue;
         };
         plan.messages.push(Outgoing {
-            key: format!("corrections/{}/{}/{}/{}", t.id, ctx.year, p.id, &sha[..16.min(sha.len())]),
-            file_sha256: attachment.as_ref().map(|a| sha256_hex(&a.bytes)).unwrap_or_default(),
+            key: format!(
+                "corrections/{}/{}/{}/{}",
+                t.id,
+                ctx.year,
+                p.id,
+                &sha[..16.min(sha.len())]
+            ),
+            file_sha256: attachment
+                .as_ref()
+                .map(|a| sha256_hex(&a.bytes))
+                .unwrap_or_default(),
             attachment,
             ..Outgoing::addressed(Kind::Corrections, p, t, ctx.year, cc_ad, letter)
         });
@@ -955,15 +970,27 @@ mod tests {
     fn smtp_errors_lose_their_authentication_content() {
         use base64::Engine as _;
         let plain = base64::engine::general_purpose::STANDARD.encode("\0ptk\0s3cret-pw");
-        let echoed = format!("permanent error (535): 5.7.8 bad credentials: AUTH PLAIN {plain}\nretry later");
+        let echoed = format!(
+            "permanent error (535): 5.7.8 bad credentials: AUTH PLAIN {plain}\nretry later"
+        );
         let r = redact_smtp_error(&echoed, Some("ptk"), Some("s3cret-pw"));
         assert!(!r.contains(&plain) && !r.contains("s3cret"), "{r}");
-        assert!(r.contains("AUTH PLAIN [redacted]") && r.contains("retry later"), "{r}");
+        assert!(
+            r.contains("AUTH PLAIN [redacted]") && r.contains("retry later"),
+            "{r}"
+        );
         // The secret itself, or its base64, anywhere else on a line.
         let pw64 = base64::engine::general_purpose::STANDARD.encode("s3cret-pw");
-        let r = redact_smtp_error(&format!("535 {pw64} s3cret-pw rejected"), Some("ptk"), Some("s3cret-pw"));
+        let r = redact_smtp_error(
+            &format!("535 {pw64} s3cret-pw rejected"),
+            Some("ptk"),
+            Some("s3cret-pw"),
+        );
         assert_eq!(r, "535 [redacted] [redacted] rejected");
-        assert_eq!(redact_smtp_error("550 mailbox unavailable", None, None), "550 mailbox unavailable");
+        assert_eq!(
+            redact_smtp_error("550 mailbox unavailable", None, None),
+            "550 mailbox unavailable"
+        );
     }
 
     #[test]
@@ -979,7 +1006,10 @@ mod tests {
             allow_plain_remote: false,
         };
         let d = format!("{s:?} {s:#?}");
-        assert!(!d.contains("s3cret") && d.contains("[redacted]") && d.contains("ptk"), "{d}");
+        assert!(
+            !d.contains("s3cret") && d.contains("[redacted]") && d.contains("ptk"),
+            "{d}"
+        );
     }
 
     #[test]

@@ -483,8 +483,16 @@ mod tests {
              P4,\"Multi\nline notes are fine\",Ann,d@x.gov.uk,Bob,Early intervention,active\n",
         );
         assert_eq!(r.partnerships.len(), 1, "{p:?}");
-        assert!(p[0].starts_with("r.csv:3:") && p[0].contains("name") && p[0].contains("control character"), "{p:?}");
-        assert!(p[1].starts_with("r.csv:5:") && p[1].contains("\\u{1b}"), "{p:?}");
+        assert!(
+            p[0].starts_with("r.csv:3:")
+                && p[0].contains("name")
+                && p[0].contains("control character"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].starts_with("r.csv:5:") && p[1].contains("\\u{1b}"),
+            "{p:?}"
+        );
         assert!(p[2].starts_with("r.csv:6:"), "{p:?}");
     }
 
