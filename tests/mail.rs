@@ -561,7 +561,7 @@ fn corrections_list_the_problems_and_send_the_file_back() {
     // Chasing: only partnerships that were issued a form; none was issued here.
     let out = mail(dir.path(), &["chase"], &["--dry-run", "--outbox", "out"]);
     let said = text(&out.stdout);
-    assert!(said.contains("Nobody needs a chase email"), "{said}");
+    assert!(said.contains("No chase email is needed"), "{said}");
     assert!(
         said.contains("HOU07: not reminded: no 'self-assessment' form was issued"),
         "{said}"

@@ -342,7 +342,10 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
         }
     };
     if plan.is_empty() {
-        println!("Nobody needs a {kind} email for {}.", common.year);
+        println!(
+            "No {kind} email is needed for {}: nobody to write to.",
+            common.year
+        );
         return Ok(ptk::exit::OK);
     }
     let mut t = transport(common, &store_path)?;
