@@ -950,3 +950,49 @@ fn an_address_the_mail_library_refuses_skips_that_message_and_names_the_partners
     );
     assert_eq!(emls(&dir.path().join("drafts")).len(), 1);
 }
+
+#[test]
+fn a_store_from_before_drafts_is_upgraded_and_its_eml_rows_become_drafts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ptk.db");
+    drop(Store::open(&path).unwrap());
+    // Put the sends table back as earlier versions wrote it, with one .eml "sent" and
+    // one SMTP send.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP INDEX sends_state; ALTER TABLE sends DROP COLUMN state;
+         INSERT INTO sends (key, kind, message_id, partnership_id, recipient, template_id, year, file_sha256, sent_at, transport, result)
+         VALUES ('issue/exit/2026/ENV14/a', 'issue', '<a>', 'ENV14', 'x@y.org', 'exit', 2026, '', '2026-11-01T09:00:00', 'eml:mail-outbox', 'sent'),
+                ('issue/exit/2026/DIG15/b', 'issue', '<b>', 'DIG15', 'x@y.org', 'exit', 2026, '', '2026-11-01T09:00:00', 'smtp:mail.example:587', 'sent'),
+                ('issue/exit/2026/DIG15/c', 'issue', '<c>', 'DIG15', 'x@y.org', 'exit', 2026, '', '2026-11-01T09:00:00', 'smtp:mail.example:587', 'failed: 451 later');",
+    )
+    .unwrap();
+    drop(conn);
+    for _ in 0..2 {
+        // Opening upgrades once; opening again changes nothing.
+        let store = Store::open(&path).unwrap();
+        let states: Vec<(String, String)> = store
+            .sends()
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.key, s.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("issue/exit/2026/ENV14/a".to_string(), "drafted".to_string()),
+                ("issue/exit/2026/DIG15/b".into(), "sent".into()),
+                ("issue/exit/2026/DIG15/c".into(), "failed".into()),
+            ]
+        );
+        assert_eq!(
+            store
+                .send_state("issue/exit/2026/ENV14/a")
+                .unwrap()
+                .as_deref(),
+            Some("drafted")
+        );
+        assert!(!store.was_sent("issue/exit/2026/ENV14/a").unwrap());
+        assert!(store.was_sent("issue/exit/2026/DIG15/b").unwrap());
+    }
+}

@@ -154,26 +154,37 @@ pub(super) fn upgrade_from_v1(conn: &Connection) -> rusqlite::Result<()> {
 /// an .eml counted as sent, so a later SMTP run sent nothing; rows from then are marked
 /// from their transport. Idempotent: does nothing once the column exists.
 pub(super) fn add_send_state(conn: &Connection) -> rusqlite::Result<()> {
-    let has: bool = conn.query_row(
-        "SELECT COUNT(*) > 0 FROM pragma_table_info('sends') WHERE name = 'state'",
-        [],
-        |r| r.get(0),
-    )?;
-    if has {
+    let has = |conn: &Connection| -> rusqlite::Result<bool> {
+        conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('sends') WHERE name = 'state'",
+            [],
+            |r| r.get(0),
+        )
+    };
+    if has(conn)? {
         return Ok(());
     }
-    conn.execute_batch(
-        "BEGIN IMMEDIATE;
-         ALTER TABLE sends ADD COLUMN state TEXT NOT NULL DEFAULT 'failed';
-         UPDATE sends SET state = CASE
-             WHEN result <> 'sent' THEN 'failed'
-             WHEN transport LIKE 'eml:%' THEN 'drafted'
-             ELSE 'sent' END;
-         UPDATE sends SET result = 'drafted' WHERE state = 'drafted';
-         CREATE INDEX IF NOT EXISTS sends_state ON sends (key, state);
-         COMMIT;",
-    )
-    .inspect_err(|_| {
-        let _ = conn.execute_batch("ROLLBACK");
-    })
+    // Checked again under the write lock: another ptk may have upgraded it meanwhile.
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let upgraded = (|| {
+        if has(conn)? {
+            return Ok(());
+        }
+        conn.execute_batch(
+            "ALTER TABLE sends ADD COLUMN state TEXT NOT NULL DEFAULT 'failed';
+             UPDATE sends SET state = CASE
+                 WHEN result <> 'sent' THEN 'failed'
+                 WHEN transport LIKE 'eml:%' THEN 'drafted'
+                 ELSE 'sent' END;
+             UPDATE sends SET result = 'drafted' WHERE state = 'drafted';
+             CREATE INDEX IF NOT EXISTS sends_state ON sends (key, state);",
+        )
+    })();
+    match upgraded {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
 }
