@@ -10,6 +10,7 @@
 //! - [`issue`]: writing one workbook per partnership.
 //! - [`score`]: scoring rules (pure).
 //! - [`config`], [`letter`], [`output`]: settings, email text, safe output.
+//! - [`mail`], [`status`]: the emails out, and where each form stands.
 
 pub mod config;
 pub mod contract;
@@ -23,6 +24,7 @@ pub mod register;
 pub mod report;
 pub mod respondents;
 pub mod score;
+pub mod status;
 pub mod store;
 pub mod template;
 pub mod validate;

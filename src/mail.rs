@@ -166,18 +166,58 @@ pub fn plan_issue(
     Ok(out)
 }
 
-/// Plans reminders for every partnership with no accepted return for the form it owes.
-/// The issued workbook is attached again when it is in the outbox. One reminder a day at most.
+/// Reminders planned, and the partnerships left out or sent without the form, each with
+/// the reason (for the run's output).
+#[derive(Debug, Default)]
+pub struct ChasePlan {
+    pub messages: Vec<Outgoing>,
+    pub notes: Vec<String>,
+}
+
+/// Who is reminded, and how.
+#[derive(Debug, Clone)]
+pub struct ChaseOptions {
+    /// The folder with the issued workbooks.
+    pub outbox: PathBuf,
+    /// Copy each reminder to the Assistant Director.
+    pub cc_ad: bool,
+    /// Only these partnership ids (all when empty).
+    pub only: Vec<String>,
+    /// Today (YYYY-MM-DD): one reminder a day at most.
+    pub today: String,
+}
+
+/// Plans reminders for every partnership with no accepted return for the form it owes,
+/// and that was issued that form: its workbook is in the outbox (attached again), or an
+/// issue email for it was drafted or sent (then the form is no longer in the outbox:
+/// the letter says so instead of "attached"). `only` keeps the listed partnerships.
+/// One reminder a day at most.
 pub fn plan_chase(
     review: &Review,
+    store: &Store,
     ctx: &LetterContext,
     letter: &LetterTemplate,
-    outbox: Option<&Path>,
-    cc_ad: bool,
-    today: &str,
-) -> anyhow::Result<Vec<Outgoing>> {
-    let mut out = Vec::new();
+    opts: &ChaseOptions,
+) -> anyhow::Result<ChasePlan> {
+    let ChaseOptions {
+        outbox,
+        cc_ad,
+        only,
+        today,
+    } = opts;
+    let (outbox, cc_ad) = (outbox.as_path(), *cc_ad);
+    let mailed: std::collections::HashSet<(String, String)> = store
+        .sends_for_year(ctx.year)?
+        .into_iter()
+        .filter(|s| s.kind == Kind::Issue.as_str() && s.state != "failed")
+        .map(|s| (s.partnership_id, s.template_id))
+        .collect();
+    let mut plan = ChasePlan::default();
     for row in review.rows.iter().filter(|r| r.state.is_outstanding()) {
+        let p = &row.partnership;
+        if !only.is_empty() && !only.iter().any(|o| o.eq_ignore_ascii_case(&p.id)) {
+            continue;
+        }
         let Some(t) = row
             .expected
             .as_ref()
@@ -185,21 +225,34 @@ pub fn plan_chase(
         else {
             continue;
         };
-        let p = &row.partnership;
-        let attachment =
-            match outbox.map(|o| o.join(crate::issue::file_name(&p.id, &t.id, ctx.year))) {
-                Some(path) if path.exists() => Some(read_attachment(&path)?),
-                _ => None,
-            };
+        let path = outbox.join(crate::issue::file_name(&p.id, &t.id, ctx.year));
+        let attachment = if path.exists() {
+            Some(read_attachment(&path)?)
+        } else if mailed.contains(&(p.id.clone(), t.id.clone())) {
+            plan.notes.push(format!(
+                "{}: the issued form {} is not in the outbox, so the reminder goes without it",
+                p.id,
+                path.display()
+            ));
+            None
+        } else {
+            plan.notes.push(format!(
+                "{}: not reminded: no '{}' form was issued to it for {} (none in {} and no issue email); run `ptk issue --template {} --year {}` and `ptk mail issue` first",
+                p.id, t.id, ctx.year, outbox.display(), t.id, ctx.year
+            ));
+            continue;
+        };
         let mut fields = crate::letter::fields(t, p, ctx);
+        fields.insert("situation", chase_situation(&row.state).into());
         fields.insert(
-            "situation",
-            match &row.state {
-                ReturnState::Rejected(_) => "The return we received could not be accepted yet (we will send the details separately), so we have no accepted return from you".into(),
-                _ => "We have not yet received your completed form".into(),
+            "form_note",
+            if attachment.is_some() {
+                "If you need the form again, it is attached.".into()
+            } else {
+                "If you need the form again, reply to this email and we will send it.".into()
             },
         );
-        out.push(Outgoing {
+        plan.messages.push(Outgoing {
             file_sha256: attachment
                 .as_ref()
                 .map(|a| sha256_hex(&a.bytes))
@@ -209,23 +262,53 @@ pub fn plan_chase(
             ..Outgoing::addressed(Kind::Chase, p, t, ctx.year, cc_ad, letter.render(&fields)?)
         });
     }
-    Ok(out)
+    Ok(plan)
 }
 
-/// Plans a corrections email for every rejected return: its problems in plain English
-/// (sheet, cell, what to fix) and the partnership's own file attached back.
+/// The reminder's opening, by where the return stands.
+fn chase_situation(state: &ReturnState) -> &'static str {
+    match state {
+        ReturnState::Rejected(_) => "The return we received could not be accepted yet (we will send the details separately), so we have no accepted return from you",
+        ReturnState::Unreadable(_) => "We received a file from you but could not open it (we will write separately to ask for it again), so we have no return from you yet",
+        _ => "We have not yet received your completed form",
+    }
+}
+
+/// The two letters of `ptk mail corrections`.
+pub struct CorrectionLetters {
+    /// "Please correct the following in the attached file".
+    pub correct: LetterTemplate,
+    /// "We could not use the file you sent: please send it again".
+    pub resend: LetterTemplate,
+}
+
+/// Corrections planned, and notes for the officer (findings only the council can act
+/// on, forms not in the outbox).
+#[derive(Debug, Default)]
+pub struct CorrectionsPlan {
+    pub messages: Vec<Outgoing>,
+    pub notes: Vec<String>,
+}
+
+/// Plans a corrections email for every rejected or unreadable return. Answers to correct
+/// are listed in plain English (sheet, cell, what to fix) and the partnership's own file
+/// goes back. A file that cannot be used at all (unreadable, password-protected, another
+/// year's, an outdated or foreign form) gets a letter saying why and asking for it again,
+/// with the current form from the outbox where a new form is needed. Every finding is
+/// worded for the partnership by [`crate::letter::advice`]; the officer's advice goes
+/// into the notes.
 pub fn plan_corrections(
     review: &Review,
     store: &Store,
     ctx: &LetterContext,
-    letter: &LetterTemplate,
+    letters: &CorrectionLetters,
+    outbox: &Path,
     cc_ad: bool,
-) -> anyhow::Result<Vec<Outgoing>> {
-    let mut out = Vec::new();
+) -> anyhow::Result<CorrectionsPlan> {
+    use crate::letter::Remedy;
+    let mut plan = CorrectionsPlan::default();
+    let unreadable = store.unreadable_files(ctx.year)?;
     for row in review.rows.iter() {
-        let ReturnState::Rejected(_) = &row.state else {
-            continue;
-        };
         let Some(t) = row
             .expected
             .as_ref()
@@ -234,50 +317,110 @@ pub fn plan_corrections(
             continue;
         };
         let p = &row.partnership;
-        let Some((path, sha)) = store.rejected_file(&p.id, &t.id, ctx.year)? else {
-            continue;
+        let (path, sha) = match &row.state {
+            ReturnState::Rejected(_) => match store.rejected_file(&p.id, &t.id, ctx.year)? {
+                Some(x) => x,
+                None => continue,
+            },
+            ReturnState::Unreadable(_) => match unreadable
+                .iter()
+                .find(|(_, f)| crate::report::names_partnership(&f.path, &p.id))
+            {
+                Some((sha, f)) => (f.path.clone(), sha.clone()),
+                None => continue,
+            },
+            _ => continue,
         };
-        let problems: Vec<String> = store
+        let file_name = crate::report::file_name_of(&path);
+        let mut to_correct = Vec::new();
+        let mut reasons: Vec<&'static str> = Vec::new();
+        let mut needs_form = false;
+        for f in store
             .findings_for(&sha)?
             .iter()
             .filter(|f| f.severity == "error")
-            .map(|f| {
-                if f.cell.is_empty() {
-                    format!("- {}", f.message)
-                } else {
-                    format!("- Sheet '{}', cell {}: {}", f.sheet, f.cell, f.message)
+        {
+            let (officer, remedy) = crate::validate::Code::parse(&f.code)
+                .map_or(("", Remedy::Correct), crate::letter::advice);
+            match remedy {
+                Remedy::Correct if f.cell.is_empty() => to_correct.push(format!("- {}", f.message)),
+                Remedy::Correct => to_correct.push(format!(
+                    "- Sheet '{}', cell {}: {}",
+                    f.sheet, f.cell, f.message
+                )),
+                Remedy::Resend { why, current_form } => {
+                    if !reasons.contains(&why) {
+                        reasons.push(why);
+                    }
+                    needs_form |= current_form;
                 }
-            })
-            .collect();
-        let attachment = if Path::new(&path).exists() {
-            Some(read_attachment(Path::new(&path))?)
-        } else {
-            None
-        };
+                Remedy::Nothing => plan
+                    .notes
+                    .push(format!("{}: {file_name}: {} ({officer})", p.id, f.message)),
+            }
+        }
         let mut fields = crate::letter::fields(t, p, ctx);
-        fields.insert("problems", problems.join("\n"));
-        fields.insert(
-            "file",
-            Path::new(&path)
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default(),
-        );
-        out.push(Outgoing {
-            key: format!("corrections/{}/{}/{}/{}", t.id, ctx.year, p.id, &sha[..16]),
-            file_sha256: sha,
-            attachment,
-            ..Outgoing::addressed(
-                Kind::Corrections,
-                p,
-                t,
+        fields.insert("file", file_name.clone());
+        let (letter, attachment) = if !reasons.is_empty() {
+            let form = outbox.join(crate::issue::file_name(&p.id, &t.id, ctx.year));
+            let attachment = if needs_form && form.exists() {
+                Some(read_attachment(&form)?)
+            } else {
+                None
+            };
+            let note = match (needs_form, &attachment) {
+                (true, Some(_)) => "The current form is attached: please complete it, save it and send it back.",
+                (true, None) => {
+                    plan.notes.push(format!(
+                        "{}: the current form {} is not in the outbox, so the letter goes without it (run `ptk issue --template {} --year {} --partnership {}` to make it)",
+                        p.id,
+                        form.display(),
+                        t.id,
+                        ctx.year,
+                        p.id
+                    ));
+                    "If you need a fresh copy of the form, reply to this email and we will send it."
+                }
+                (false, _) => "Your answers are kept in your own copy: there is no need to fill the form in again.",
+            };
+            fields.insert(
+                "problems",
+                reasons
+                    .iter()
+                    .map(|r| format!("- {r}"))
+                    .collect::<Vec<_>>()
+                    .join("\n"),
+            );
+            fields.insert("form_note", note.into());
+            (letters.resend.render(&fields)?, attachment)
+        } else if !to_correct.is_empty() {
+            fields.insert("problems", to_correct.join("\n"));
+            let attachment = if Path::new(&path).exists() {
+                Some(read_attachment(Path::new(&path))?)
+            } else {
+                None
+            };
+            (letters.correct.render(&fields)?, attachment)
+        } else {
+            continue;
+        };
+        plan.messages.push(Outgoing {
+            key: format!(
+                "corrections/{}/{}/{}/{}",
+                t.id,
                 ctx.year,
-                cc_ad,
-                letter.render(&fields)?,
-            )
+                p.id,
+                &sha[..16.min(sha.len())]
+            ),
+            file_sha256: attachment
+                .as_ref()
+                .map(|a| sha256_hex(&a.bytes))
+                .unwrap_or_default(),
+            attachment,
+            ..Outgoing::addressed(Kind::Corrections, p, t, ctx.year, cc_ad, letter)
         });
     }
-    Ok(out)
+    Ok(plan)
 }
 
 /// A stable Message-ID derived from the message's key, so a message can be traced
@@ -295,10 +438,25 @@ pub fn message_id(o: &Outgoing, from: &Mailbox) -> String {
     )
 }
 
-/// Builds the RFC 5322 message.
+/// Text for a header (a display name, the subject): control characters, which would
+/// end the header early or make the mail library panic, become spaces. The register
+/// already rejects them; this keeps any other path from reaching a header with one.
+fn header_text(s: &str) -> String {
+    if !s.chars().any(char::is_control) {
+        return s.to_string();
+    }
+    s.split(char::is_control)
+        .filter(|p| !p.trim().is_empty())
+        .map(str::trim)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// Builds the RFC 5322 message. An address the mail library refuses is an error
+/// naming the partnership (the caller skips that message and goes on).
 pub fn build(o: &Outgoing, from: &Mailbox) -> anyhow::Result<Message> {
     let to = Mailbox::new(
-        Some(o.to.0.clone()),
+        Some(header_text(&o.to.0)),
         o.to.1.parse().with_context(|| {
             format!(
                 "'{}' is not an email address ({})",
@@ -310,7 +468,7 @@ pub fn build(o: &Outgoing, from: &Mailbox) -> anyhow::Result<Message> {
         .from(from.clone())
         .reply_to(from.clone())
         .to(to)
-        .subject(o.letter.subject.clone())
+        .subject(header_text(&o.letter.subject))
         .message_id(Some(message_id(o, from)));
     if let Some(cc) = &o.cc {
         b = b.cc(cc
@@ -334,10 +492,20 @@ pub fn build(o: &Outgoing, from: &Mailbox) -> anyhow::Result<Message> {
 pub trait Transport {
     /// A short description for the send log, e.g. `eml:outbox/` or `smtp:mail.example:587`.
     fn describe(&self) -> String;
+    /// Whether what this transport writes is a draft for the officer to check and send
+    /// (an .eml), rather than a delivery.
+    fn drafts(&self) -> bool {
+        false
+    }
     fn send(&mut self, o: &Outgoing, m: &Message) -> anyhow::Result<()>;
 }
 
-/// Writes each message as an `.eml` file (atomically) for review before sending.
+/// Marks an .eml as a draft: Outlook opens a message with this header ready to send
+/// (with a Send button) instead of as a received message.
+pub const DRAFT_HEADER: &[u8] = b"X-Unsent: 1\r\n";
+
+/// Writes each message as an `.eml` draft (atomically, marked `X-Unsent: 1`) for the
+/// officer to check; a later SMTP run, or Outlook's Send button, delivers it.
 pub struct EmlFolder {
     pub dir: PathBuf,
 }
@@ -364,8 +532,14 @@ impl Transport for EmlFolder {
         format!("eml:{}", self.dir.display())
     }
 
+    fn drafts(&self) -> bool {
+        true
+    }
+
     fn send(&mut self, o: &Outgoing, m: &Message) -> anyhow::Result<()> {
-        crate::output::write_atomic(&self.dir.join(Self::file_name(o)), &m.formatted())
+        let mut bytes = DRAFT_HEADER.to_vec();
+        bytes.extend_from_slice(&m.formatted());
+        crate::output::write_atomic(&self.dir.join(Self::file_name(o)), &bytes)
     }
 }
 
@@ -380,7 +554,7 @@ pub enum Security {
     Plain,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct SmtpSettings {
     pub host: String,
     pub port: u16,
@@ -393,6 +567,59 @@ pub struct SmtpSettings {
     pub retries: u32,
     /// Allow plain SMTP to a host that is not loopback.
     pub allow_plain_remote: bool,
+}
+
+/// Never shows the password (only whether there is one).
+impl std::fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("security", &self.security)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "[redacted]"))
+            .field("per_minute", &self.per_minute)
+            .field("retries", &self.retries)
+            .field("allow_plain_remote", &self.allow_plain_remote)
+            .finish()
+    }
+}
+
+/// Removes authentication content from an SMTP error before it is shown or stored: a
+/// server that echoes the AUTH command would otherwise put the base64-encoded password
+/// into the sends log and on screen. Cuts everything after `AUTH <mechanism>` on each
+/// line, and every occurrence of the secrets given (the password, and the base64 forms
+/// a client sends for PLAIN and LOGIN).
+pub fn redact_smtp_error(text: &str, user: Option<&str>, password: Option<&str>) -> String {
+    use base64::Engine as _;
+    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
+    let mut secrets: Vec<String> = Vec::new();
+    if let Some(pw) = password.filter(|p| !p.is_empty()) {
+        secrets.push(pw.to_string());
+        secrets.push(b64(pw));
+        if let Some(u) = user {
+            secrets.push(b64(&format!("\0{u}\0{pw}")));
+            secrets.push(b64(&format!("{u}\0{u}\0{pw}")));
+        }
+    }
+    // Longest first, so a secret containing another is cut whole.
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    let mut out: Vec<String> = Vec::new();
+    for line in text.split('\n') {
+        let mut line = line.to_string();
+        if let Some(at) = line.to_ascii_uppercase().find("AUTH ") {
+            let rest = &line[at + 5..];
+            let mech_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
+            if mech_end < rest.len() {
+                line = format!("{} [redacted]", &line[..at + 5 + mech_end]);
+            }
+        }
+        for sec in &secrets {
+            line = line.replace(sec.as_str(), "[redacted]");
+        }
+        out.push(line);
+    }
+    out.join("\n")
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -466,7 +693,16 @@ impl Transport for Smtp {
                     attempt += 1;
                     std::thread::sleep(Duration::from_millis(500 * (1 << attempt.min(6))));
                 }
-                Err(e) => return Err(anyhow::anyhow!("{e}")),
+                Err(e) => {
+                    return Err(anyhow::anyhow!(
+                        "{}",
+                        redact_smtp_error(
+                            &e.to_string(),
+                            self.settings.user.as_deref(),
+                            self.settings.password.as_deref()
+                        )
+                    ))
+                }
             }
         }
     }
@@ -476,7 +712,7 @@ impl Transport for Smtp {
 pub struct DeliverOptions {
     /// Say what would be sent; send and record nothing.
     pub dry_run: bool,
-    /// Send even messages that were sent before.
+    /// Send even messages that were sent (or drafted) before.
     pub resend: bool,
     /// Send at most this many (to work through a long list in batches).
     pub limit: Option<usize>,
@@ -484,14 +720,22 @@ pub struct DeliverOptions {
 
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct DeliverSummary {
+    /// Delivered to the SMTP server.
     pub sent: usize,
+    /// Written as .eml drafts.
+    pub drafted: usize,
     pub already_sent: usize,
+    /// Drafted before and not written again (an .eml run); an SMTP run sends them.
+    pub already_drafted: usize,
     pub failed: usize,
     pub would_send: usize,
     pub left_for_later: usize,
 }
 
 /// Sends the planned messages in order, recording every attempt as it happens.
+/// A message already sent is skipped; one already drafted is skipped by another draft
+/// run and delivered by an SMTP run. A message that cannot be built (an address the
+/// mail library refuses) or sent is reported, recorded as failed, and the run goes on.
 /// `note` is told what happened to each message.
 pub fn deliver(
     store: &Store,
@@ -503,33 +747,72 @@ pub fn deliver(
     note: &mut dyn FnMut(&Outgoing, &str),
 ) -> anyhow::Result<DeliverSummary> {
     let mut s = DeliverSummary::default();
+    let drafts = transport.drafts();
     for o in plan {
-        if !opts.resend && store.was_sent(&o.key)? {
-            s.already_sent += 1;
-            note(
-                o,
-                "already sent; not sent again (use --resend to send it anyway)",
-            );
-            continue;
+        let before = if opts.resend {
+            None
+        } else {
+            store.send_state(&o.key)?
+        };
+        match before.as_deref() {
+            Some("sent") => {
+                s.already_sent += 1;
+                note(
+                    o,
+                    "already sent; not sent again (use --resend to send it anyway)",
+                );
+                continue;
+            }
+            Some("drafted") if drafts => {
+                s.already_drafted += 1;
+                note(
+                    o,
+                    "already drafted as an .eml; not written again (send it with --smtp, or use --resend to write it again)",
+                );
+                continue;
+            }
+            _ => {}
         }
-        if opts.limit.is_some_and(|l| s.sent + s.failed >= l) {
+        if opts
+            .limit
+            .is_some_and(|l| s.sent + s.drafted + s.failed >= l)
+        {
             s.left_for_later += 1;
             continue;
         }
-        let m = build(o, from)?;
+        let verb = if drafts { "drafted" } else { "sent" };
+        let built = build(o, from);
         if opts.dry_run {
-            s.would_send += 1;
-            note(o, "would be sent");
+            match &built {
+                Ok(_) => {
+                    s.would_send += 1;
+                    note(o, &format!("would be {verb}"));
+                }
+                Err(e) => note(
+                    o,
+                    &format!(
+                        "cannot be {verb}: {}",
+                        crate::output::printable(&format!("{e:#}"))
+                    ),
+                ),
+            }
             continue;
         }
-        let result = match transport.send(o, &m) {
+        let (result, state) = match built.and_then(|m| transport.send(o, &m)) {
+            Ok(()) if drafts => {
+                s.drafted += 1;
+                ("drafted".to_string(), "drafted")
+            }
             Ok(()) => {
                 s.sent += 1;
-                "sent".to_string()
+                ("sent".to_string(), "sent")
             }
             Err(e) => {
                 s.failed += 1;
-                format!("failed: {e}")
+                (
+                    format!("failed: {}", crate::output::printable(&format!("{e:#}"))),
+                    "failed",
+                )
             }
         };
         store.record_send(&SendRecord {
@@ -544,6 +827,7 @@ pub fn deliver(
             sent_at: now.to_string(),
             transport: transport.describe(),
             result: result.clone(),
+            state: state.into(),
         })?;
         note(o, &result);
     }
@@ -680,6 +964,78 @@ mod tests {
         };
         let e = Smtp::new(s).err().unwrap().to_string();
         assert!(e.contains("--smtp-insecure"), "{e}");
+    }
+
+    #[test]
+    fn smtp_errors_lose_their_authentication_content() {
+        use base64::Engine as _;
+        let plain = base64::engine::general_purpose::STANDARD.encode("\0ptk\0s3cret-pw");
+        let echoed = format!(
+            "permanent error (535): 5.7.8 bad credentials: AUTH PLAIN {plain}\nretry later"
+        );
+        let r = redact_smtp_error(&echoed, Some("ptk"), Some("s3cret-pw"));
+        assert!(!r.contains(&plain) && !r.contains("s3cret"), "{r}");
+        assert!(
+            r.contains("AUTH PLAIN [redacted]") && r.contains("retry later"),
+            "{r}"
+        );
+        // The secret itself, or its base64, anywhere else on a line.
+        let pw64 = base64::engine::general_purpose::STANDARD.encode("s3cret-pw");
+        let r = redact_smtp_error(
+            &format!("535 {pw64} s3cret-pw rejected"),
+            Some("ptk"),
+            Some("s3cret-pw"),
+        );
+        assert_eq!(r, "535 [redacted] [redacted] rejected");
+        assert_eq!(
+            redact_smtp_error("550 mailbox unavailable", None, None),
+            "550 mailbox unavailable"
+        );
+    }
+
+    #[test]
+    fn smtp_settings_never_show_the_password() {
+        let s = SmtpSettings {
+            host: "mail.rochford.gov.uk".into(),
+            port: 587,
+            security: Security::StartTls,
+            user: Some("ptk".into()),
+            password: Some("s3cret-pw".into()),
+            per_minute: 30,
+            retries: 3,
+            allow_plain_remote: false,
+        };
+        let d = format!("{s:?} {s:#?}");
+        assert!(
+            !d.contains("s3cret") && d.contains("[redacted]") && d.contains("ptk"),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn line_breaks_in_a_name_never_reach_a_header_or_panic() {
+        let from: Mailbox = "partnerships@rochford.gov.uk".parse().unwrap();
+        let mut o = Outgoing {
+            kind: Kind::Issue,
+            partnership_id: "P1".into(),
+            template_id: "exit".into(),
+            year: 2026,
+            to: ("Ann\r\nBcc: all@x.gov.uk".into(), "ann@x.gov.uk".into()),
+            cc: None,
+            letter: Letter {
+                subject: "Form for Alpha\r\nBcc: all@x.gov.uk".into(),
+                body: "Dear Ann".into(),
+            },
+            attachment: None,
+            file_sha256: String::new(),
+            key: "issue/exit/2026/P1/x".into(),
+        };
+        let raw = String::from_utf8(build(&o, &from).unwrap().formatted()).unwrap();
+        let head = raw.split("\r\n\r\n").next().unwrap();
+        assert!(!head.lines().any(|l| l.starts_with("Bcc")), "{head}");
+        o.to.1 = "not an address".into();
+        let e = build(&o, &from).unwrap_err().to_string();
+        assert!(e.contains("P1") && e.contains("not an address"), "{e}");
     }
 
     #[test]

@@ -10,6 +10,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     small_pages();
+    quiet_broken_pipe();
     std::process::exit(cli::run());
 }
 
@@ -24,6 +25,16 @@ fn small_pages() {
     // (an old kernel) leaves the default, which is harmless.
     unsafe {
         libc::prctl(libc::PR_SET_THP_DISABLE, 1, 0, 0, 0);
+    }
+}
+
+/// Restores the default action for SIGPIPE (Rust ignores it, so `println!` panics when
+/// the reader goes away): `ptk status | head` then ends quietly, as other tools do.
+fn quiet_broken_pipe() {
+    #[cfg(unix)]
+    // SAFETY: resetting a signal's disposition to its default has no other effect.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -32,11 +32,60 @@ pub fn write_atomic_with(
     fill(tmp.as_file_mut())
         .and_then(|_| Ok(tmp.as_file().sync_all()?))
         .with_context(|| format!("cannot write {}", path.display()))?;
+    // The temporary file is created private (0600); a finished output is an ordinary
+    // file that colleagues on a shared drive can open, so it gets what the umask allows.
+    ordinary_permissions(tmp.as_file())
+        .with_context(|| format!("cannot set the permissions of {}", path.display()))?;
     tmp.persist(path)
         .map_err(|e| e.error)
         .with_context(|| format!("cannot replace {}", path.display()))?;
     Ok(())
 }
+
+/// Gives a file the permissions a newly created file gets here (0666 less the umask).
+#[cfg(unix)]
+fn ordinary_permissions(f: &std::fs::File) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    f.set_permissions(std::fs::Permissions::from_mode(0o666 & !umask()))
+}
+
+/// The process's file-creation mask, read once: from /proc on Linux (no side effect),
+/// else by setting it and straight back (at the first write, before any worker threads
+/// write files).
+#[cfg(unix)]
+fn umask() -> u32 {
+    static MASK: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MASK.get_or_init(|| {
+        let from_proc = std::fs::read_to_string("/proc/self/status")
+            .ok()
+            .and_then(|s| {
+                s.lines()
+                    .find_map(|l| l.strip_prefix("Umask:"))
+                    .and_then(|v| u32::from_str_radix(v.trim(), 8).ok())
+            });
+        from_proc.unwrap_or_else(|| {
+            // SAFETY: umask only swaps the process's file-creation mask; it is set back.
+            let m = unsafe {
+                let m = libc::umask(0o022);
+                libc::umask(m);
+                m
+            };
+            #[allow(clippy::useless_conversion)] // mode_t is u16 on some systems
+            u32::from(m)
+        })
+    })
+}
+
+/// Windows files carry no Unix mode; the folder's ACL applies.
+#[cfg(not(unix))]
+fn ordinary_permissions(_: &std::fs::File) -> std::io::Result<()> {
+    Ok(())
+}
+
+/// The UTF-8 byte-order mark. Excel reads a CSV without it as the local code page
+/// (Windows-1252 in the UK), garbling £, – and …; with it, as UTF-8, like its own
+/// "CSV UTF-8" format. Every CSV ptk writes starts with it.
+pub const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
 
 /// Neutralises a text value that a spreadsheet would run as a formula, as OWASP
 /// recommends: a value starting with = + - @, tab or carriage return gets a
@@ -90,7 +139,35 @@ fn escape_controls(value: &str, keep_breaks: bool) -> std::borrow::Cow<'_, str> 
 /// or streamed to any writer ([`SafeCsv::to_writer`], e.g. the temporary file of
 /// [`write_atomic_with`]). Rows are written in the order given.
 pub struct SafeCsv<W: Write = Vec<u8>> {
-    writer: csv::Writer<W>,
+    writer: csv::Writer<WithBom<W>>,
+}
+
+/// A writer that puts [`UTF8_BOM`] before the first byte.
+struct WithBom<W: Write> {
+    inner: W,
+    pending: bool,
+}
+
+impl<W: Write> WithBom<W> {
+    fn bom(&mut self) -> std::io::Result<()> {
+        if self.pending {
+            self.inner.write_all(UTF8_BOM)?;
+            self.pending = false;
+        }
+        Ok(())
+    }
+}
+
+impl<W: Write> Write for WithBom<W> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.bom()?;
+        self.inner.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.bom()?;
+        self.inner.flush()
+    }
 }
 
 impl Default for SafeCsv {
@@ -114,11 +191,16 @@ impl SafeCsv {
 }
 
 impl<W: Write> SafeCsv<W> {
+    /// The CSV starts with [`UTF8_BOM`], written with the first bytes (or at the finish,
+    /// for a CSV with no rows).
     pub fn to_writer(w: W) -> Self {
         Self {
             writer: csv::WriterBuilder::new()
                 .terminator(csv::Terminator::CRLF)
-                .from_writer(w),
+                .from_writer(WithBom {
+                    inner: w,
+                    pending: true,
+                }),
         }
     }
 
@@ -136,9 +218,12 @@ impl<W: Write> SafeCsv<W> {
 
     /// Flushes and returns the writer.
     pub fn finish(self) -> anyhow::Result<W> {
-        self.writer
+        let mut w = self
+            .writer
             .into_inner()
-            .map_err(|e| anyhow::anyhow!("cannot finish CSV: {e}"))
+            .map_err(|e| anyhow::anyhow!("cannot finish CSV: {e}"))?;
+        w.flush()?;
+        Ok(w.inner)
     }
 }
 
@@ -180,7 +265,12 @@ mod tests {
         let mem = mem.into_bytes().unwrap();
         assert_eq!(
             String::from_utf8(mem.clone()).unwrap(),
-            "a,'=1+1,\"x,y\"\r\n-2.5,\"say \"\"hi\"\"\",\r\n"
+            "\u{feff}a,'=1+1,\"x,y\"\r\n-2.5,\"say \"\"hi\"\"\",\r\n"
+        );
+        assert_eq!(
+            SafeCsv::new().into_bytes().unwrap(),
+            UTF8_BOM,
+            "even with no rows"
         );
         assert_eq!(streamed.finish().unwrap().into_inner(), mem);
     }
@@ -194,5 +284,11 @@ mod tests {
         assert_eq!(std::fs::read(&p).unwrap(), b"two");
         let leftovers = std::fs::read_dir(dir.path()).unwrap().count();
         assert_eq!(leftovers, 1);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o666 & !umask(), "the umask's permissions, not 0600");
+        }
     }
 }

@@ -217,6 +217,28 @@ pub fn load(path: &Path) -> anyhow::Result<(Register, Vec<RegisterProblem>)> {
 /// Parses register bytes (UTF-8, with or without a byte-order mark as Excel writes it).
 pub fn parse(path: &Path, bytes: &[u8]) -> (Register, Vec<RegisterProblem>) {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    // The csv crate's own line count is one short per CRLF line before the record (as
+    // Excel saves CSV); a line is found from the record's byte offset instead.
+    let line_starts: Vec<u64> = std::iter::once(0)
+        .chain(
+            bytes
+                .iter()
+                .enumerate()
+                .filter(|(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
+                .map(|(i, _)| i as u64 + 1),
+        )
+        .collect();
+    // A record's offset can point at the line break ending the one before (CRLF):
+    // its line is the one of its first character.
+    let line_of = |pos: Option<&csv::Position>| -> u64 {
+        pos.map_or(0, |p| {
+            let mut at = p.byte() as usize;
+            while matches!(bytes.get(at), Some(b'\r' | b'\n')) {
+                at += 1;
+            }
+            line_starts.partition_point(|&s| s <= at as u64) as u64
+        })
+    };
     let mut problems = Vec::new();
     let problem = |line: u64, message: String| RegisterProblem {
         file: path.to_path_buf(),
@@ -262,7 +284,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> (Register, Vec<RegisterProblem>) {
         let record = match record {
             Ok(r) => r,
             Err(e) => {
-                let line = e.position().map_or(0, |p| p.line());
+                let line = line_of(e.position());
                 problems.push(problem(
                     line,
                     format!("this row cannot be read as CSV: {e}"),
@@ -270,8 +292,30 @@ pub fn parse(path: &Path, bytes: &[u8]) -> (Register, Vec<RegisterProblem>) {
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| p.line());
+        let line = line_of(record.position());
         if record.iter().all(|f| f.is_empty()) {
+            continue;
+        }
+        // Control characters (CR/LF, escape sequences) would forge email headers and
+        // terminal output; only the free-text columns may hold line breaks and tabs.
+        let mut hidden = false;
+        for (h, field) in headers.iter().zip(record.iter()) {
+            let free_text = matches!(h.as_str(), "notes" | "partners" | "lead_organisation");
+            if field
+                .chars()
+                .any(|c| c.is_control() && !(free_text && matches!(c, '\n' | '\r' | '\t')))
+            {
+                hidden = true;
+                problems.push(problem(
+                    line,
+                    format!(
+                        "the {h} column holds a control character (a hidden line break or code): '{}'. Retype the cell without it",
+                        crate::output::printable(field)
+                    ),
+                ));
+            }
+        }
+        if hidden {
             continue;
         }
         let get = |name: &str| -> String {
@@ -414,6 +458,42 @@ mod tests {
         assert!(p[1].starts_with("r.csv:4:") && p[1].contains("not a valid email"));
         assert!(p[2].starts_with("r.csv:5:") && p[2].contains("World peace"));
         assert!(p[3].starts_with("r.csv:6:") && p[3].contains("paused"));
+    }
+
+    #[test]
+    fn line_numbers_are_right_with_crlf_as_excel_saves() {
+        let body = "P1,Alpha,Ann,ann@x.gov.uk,Bob,Early intervention,active\r\n\
+                    P2,Beta,Ann,not-an-email,Bob,Early intervention,active\r\n\
+                    P3,\"Gamma\r\nTwo lines\",Ann,bad,Bob,Early intervention,active\r\n\
+                    P4,Delta,Ann,bad,Bob,Early intervention,active\r\n";
+        let text = format!("{}{body}", HEADER.replace('\n', "\r\n"));
+        let (_, p) = parse(Path::new("r.csv"), text.as_bytes());
+        let p: Vec<String> = p.iter().map(|p| p.to_string()).collect();
+        assert!(p[0].starts_with("r.csv:3:"), "{p:?}");
+        assert!(p[1].starts_with("r.csv:4:"), "{p:?}");
+        assert!(p[2].starts_with("r.csv:6:"), "{p:?}");
+    }
+
+    #[test]
+    fn control_characters_are_refused_with_their_line() {
+        let (r, p) = load_text(
+            "P1,Alpha,Ann,ann@x.gov.uk,Bob,Early intervention,active\n\
+             P2,\"Beta\r\nBcc: all@x.gov.uk\",Ann,b@x.gov.uk,Bob,Early intervention,active\n\
+             P3,Gamma\u{1b}[31m,Ann,c@x.gov.uk,Bob,Early intervention,active\n\
+             P4,\"Multi\nline notes are fine\",Ann,d@x.gov.uk,Bob,Early intervention,active\n",
+        );
+        assert_eq!(r.partnerships.len(), 1, "{p:?}");
+        assert!(
+            p[0].starts_with("r.csv:3:")
+                && p[0].contains("name")
+                && p[0].contains("control character"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].starts_with("r.csv:5:") && p[1].contains("\\u{1b}"),
+            "{p:?}"
+        );
+        assert!(p[2].starts_with("r.csv:6:"), "{p:?}");
     }
 
     #[test]

@@ -29,6 +29,9 @@ pub enum ReturnState {
     /// Rejected: the problems to correct, summarised.
     Rejected(String),
     NotReturned,
+    /// A file named for the partnership came in but could not be opened (damaged,
+    /// cut short, encrypted): ask for it again, saved afresh. Holds the file's name.
+    Unreadable(String),
     /// No form is expected (e.g. a closed partnership).
     NotExpected,
 }
@@ -40,12 +43,16 @@ impl ReturnState {
             ReturnState::Exited => "exited",
             ReturnState::Rejected(_) => "rejected",
             ReturnState::NotReturned => "not returned",
+            ReturnState::Unreadable(_) => "received, unreadable",
             ReturnState::NotExpected => "not expected",
         }
     }
 
     pub fn is_outstanding(&self) -> bool {
-        matches!(self, ReturnState::Rejected(_) | ReturnState::NotReturned)
+        matches!(
+            self,
+            ReturnState::Rejected(_) | ReturnState::NotReturned | ReturnState::Unreadable(_)
+        )
     }
 }
 
@@ -125,6 +132,23 @@ pub struct Review<'a> {
     pub generated_at: Option<String>,
 }
 
+/// Whether a file's name starts with a partnership id as its own word (`ICT12_…`,
+/// `ICT12 return.xlsx`), as issued file names and most renamed ones do: how a file
+/// that cannot be opened, so cannot say whose it is, is still put to its partnership.
+pub fn names_partnership(path: &str, id: &str) -> bool {
+    let name = file_name_of(path);
+    name.len() > id.len()
+        && name.is_char_boundary(id.len())
+        && name[..id.len()].eq_ignore_ascii_case(id)
+        && !name[id.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+pub fn file_name_of(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
 fn mean(values: impl IntoIterator<Item = f64>) -> Option<f64> {
     let (sum, n) = values
         .into_iter()
@@ -166,6 +190,7 @@ pub fn gather<'a>(
     let stats_now = store.question_stats(year, &scored.id)?;
     let stats_before = store.question_stats(year - 1, &scored.id)?;
     let rejected = store.rejected_files(year)?;
+    let unreadable = store.unreadable_files(year)?;
 
     let mut rows = Vec::with_capacity(register.partnerships.len());
     for p in &register.partnerships {
@@ -190,7 +215,13 @@ pub fn gather<'a>(
                 Some((sha, f)) => {
                     ReturnState::Rejected(summarise_findings(&store.findings_for(sha)?, &f.message))
                 }
-                None => ReturnState::NotReturned,
+                None => match unreadable
+                    .iter()
+                    .find(|(_, f)| names_partnership(&f.path, &p.id))
+                {
+                    Some((_, f)) => ReturnState::Unreadable(file_name_of(&f.path)),
+                    None => ReturnState::NotReturned,
+                },
             },
         };
         let history = by_year.remove(&p.id).unwrap_or_default();
@@ -1057,6 +1088,9 @@ fn outstanding_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow
             .map_or(String::new(), |t| t.title.clone());
         let why = match &row.state {
             ReturnState::Rejected(summary) => format!("Rejected: {summary}"),
+            ReturnState::Unreadable(file) => {
+                format!("Received but unreadable ({file}): ask for it to be saved again and resent")
+            }
             _ => "Not returned".to_string(),
         };
         fit_row(ws, r, &[(&p.name, 34.0), (&why, 80.0)])?;

@@ -680,6 +680,9 @@ fn history_import_and_export_round_trip() {
         &["history", "export", "--store", store.to_str().unwrap()],
     );
     let exported = text(&out.stdout);
+    let exported = exported
+        .strip_prefix('\u{feff}')
+        .expect("a CSV with the byte-order mark, even on standard output");
     let mut original: Vec<String> = std::fs::read_to_string(&h)
         .unwrap()
         .lines()

@@ -558,11 +558,441 @@ fn corrections_list_the_problems_and_send_the_file_back() {
         att.contents() == original.as_slice(),
         "their own file goes back"
     );
-    // Chasing: every partnership with no accepted return, HOU07 included.
-    let out = mail(dir.path(), &["chase"], &["--dry-run"]);
+    // Chasing: only partnerships that were issued a form; none was issued here.
+    let out = mail(dir.path(), &["chase"], &["--dry-run", "--outbox", "out"]);
+    let said = text(&out.stdout);
+    assert!(said.contains("No chase email is needed"), "{said}");
     assert!(
-        text(&out.stdout).contains("Dry run: 17 message(s) would be sent"),
+        said.contains("HOU07: not reminded: no 'self-assessment' form was issued"),
+        "{said}"
+    );
+}
+
+/// The .eml files in a folder, sorted.
+fn emls(dir: &Path) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn drafts_are_marked_unsent_and_a_later_smtp_run_sends_each_draft_once() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(issue(dir.path(), "self-assessment", &[]).status.success());
+    // 1. Drafts: .eml files Outlook opens ready to send, recorded as drafted.
+    let out = mail(
+        dir.path(),
+        &["issue", "out", "--template", "self-assessment"],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("13 drafted as .eml files"),
         "{}",
         text(&out.stdout)
     );
+    let drafts = emls(&dir.path().join("mail-outbox"));
+    assert_eq!(drafts.len(), 13);
+    for d in &drafts {
+        let raw = std::fs::read(d).unwrap();
+        let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        assert_eq!(
+            m.header_raw("X-Unsent").map(str::trim),
+            Some("1"),
+            "{} is a draft",
+            d.display()
+        );
+    }
+    let status = |dir: &Path| {
+        let csv_path = dir.join("status.csv");
+        let out = ptk(
+            dir,
+            &[
+                "status",
+                "--year",
+                "2026",
+                "--store",
+                dir.join("ptk.db").to_str().unwrap(),
+                "--register",
+                repo().join("samples/register.csv").to_str().unwrap(),
+                "--templates",
+                repo().join("templates").to_str().unwrap(),
+                "--outbox",
+                "out",
+                "--csv",
+                csv_path.to_str().unwrap(),
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let rows: Vec<csv::StringRecord> = csv::Reader::from_path(&csv_path)
+            .unwrap()
+            .records()
+            .map(Result::unwrap)
+            .collect();
+        (text(&out.stdout), rows)
+    };
+    let (said, rows) = status(dir.path());
+    assert!(said.contains("form drafted"), "{said}");
+    let lsp = rows.iter().find(|r| &r[0] == "LSP01").unwrap();
+    assert_eq!((&lsp[5], &lsp[7]), ("drafted", "drafted"));
+    // A second draft run writes nothing again.
+    let out = mail(
+        dir.path(),
+        &["issue", "out", "--template", "self-assessment"],
+        &[],
+    );
+    assert!(
+        text(&out.stdout).contains("0 drafted as .eml files in")
+            && text(&out.stdout).contains("13 already drafted"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // 2. The officer has checked them: --smtp sends every draft, each once.
+    let maildir = dir.path().join("received");
+    let port = free_port();
+    let server = SmtpServer::start(port, &maildir);
+    let smtp = format!("127.0.0.1:{port}");
+    let send = || {
+        mail(
+            dir.path(),
+            &["issue", "out", "--template", "self-assessment"],
+            &[
+                "--smtp",
+                smtp.as_str(),
+                "--smtp-security",
+                "plain",
+                "--per-minute",
+                "0",
+                "--retries",
+                "0",
+            ],
+        )
+    };
+    let out = send();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("13 sent via smtp:127.0.0.1"),
+        "{}",
+        text(&out.stdout)
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 13);
+    // What is delivered is the message drafted (same Message-ID), without the draft mark.
+    let ids = |msgs: Vec<Vec<u8>>| -> std::collections::BTreeSet<String> {
+        msgs.iter()
+            .map(|raw| {
+                let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+                assert!(m.header_raw("X-Unsent").is_none());
+                m.message_id().unwrap().to_string()
+            })
+            .collect()
+    };
+    let drafted_ids: std::collections::BTreeSet<String> = drafts
+        .iter()
+        .map(|d| {
+            let raw = std::fs::read(d).unwrap();
+            let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            m.message_id().unwrap().to_string()
+        })
+        .collect();
+    assert_eq!(ids(received), drafted_ids);
+    // 3. Nothing is sent twice.
+    let out = send();
+    assert!(
+        text(&out.stdout).contains("0 sent via smtp")
+            && text(&out.stdout).contains("13 already sent"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(server.received().len(), 13);
+    let (said, rows) = status(dir.path());
+    assert!(said.contains("form sent"), "{said}");
+    assert!(rows
+        .iter()
+        .filter(|r| &r[2] == "self-assessment")
+        .all(|r| &r[7] == "sent" && &r[5] == "sent"));
+}
+
+#[test]
+fn chase_letters_that_say_attached_carry_the_form_and_only_issued_forms_are_chased() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(issue(dir.path(), "self-assessment", &[]).status.success());
+    assert!(issue(dir.path(), "exit", &[]).status.success());
+    // The exit forms are drafted by ptk; then DIG15's file leaves the outbox (moved by
+    // hand). The new-partnership forms are never issued.
+    let out = mail(dir.path(), &["issue", "out", "--template", "exit"], &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    std::fs::remove_file(dir.path().join("out/DIG15_exit_2026.xlsx")).unwrap();
+    let chased = dir.path().join("chased");
+    let out = mail(
+        dir.path(),
+        &["chase"],
+        &["--outbox", "out", "--eml-dir", chased.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    for who in ["MGT16", "ART17"] {
+        assert!(
+            said.contains(&format!(
+                "{who}: not reminded: no 'new-partnership' form was issued"
+            )),
+            "{said}"
+        );
+    }
+    assert!(
+        said.contains("DIG15: the issued form") && said.contains("goes without it"),
+        "{said}"
+    );
+    let letters = emls(&chased);
+    assert_eq!(letters.len(), 15, "13 self-assessments and 2 exits");
+    let mut without = Vec::new();
+    for l in &letters {
+        let raw = std::fs::read(l).unwrap();
+        let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let body = m.body_text(0).unwrap().to_string();
+        let att = m.attachments().next();
+        if body.contains("attached") {
+            let att = att.unwrap_or_else(|| panic!("{} says attached: {body}", l.display()));
+            let name = att.attachment_name().unwrap();
+            let issued = std::fs::read(dir.path().join("out").join(name)).unwrap();
+            assert!(att.contents() == issued.as_slice(), "{name}");
+            let pid = name.split('_').next().unwrap();
+            assert!(
+                l.to_string_lossy().contains(pid),
+                "{name} goes to its own partnership"
+            );
+        } else {
+            assert!(att.is_none());
+            assert!(
+                body.contains("reply to this email and we will send it"),
+                "{body}"
+            );
+            without.push(l.file_name().unwrap().to_string_lossy().into_owned());
+        }
+        assert!(!body.contains("have not yet received") || !body.contains("could not open"));
+    }
+    assert_eq!(without.len(), 1, "{without:?}");
+    assert!(without[0].contains("DIG15"), "{without:?}");
+    // Only those chosen, with --partnership.
+    let out = mail(
+        dir.path(),
+        &["chase"],
+        &[
+            "--outbox",
+            "out",
+            "--dry-run",
+            "--resend",
+            "--partnership",
+            "LSP01",
+        ],
+    );
+    assert!(
+        text(&out.stdout).contains("Dry run: 1 message(s) would be drafted"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn an_smtp_server_that_echoes_the_login_never_puts_the_password_in_the_log() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    assert!(issue(dir.path(), "exit", &["--partnership", "ENV14"])
+        .status
+        .success());
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    // A server that offers AUTH PLAIN and LOGIN and refuses the login, quoting it back.
+    let server = std::thread::spawn(move || {
+        let (stream, _) = listener.accept().unwrap();
+        let mut w = stream.try_clone().unwrap();
+        let mut r = BufReader::new(stream);
+        writeln!(w, "220 echo.test ESMTP\r").unwrap();
+        let mut line = String::new();
+        while r.read_line(&mut line).unwrap_or(0) > 0 {
+            let cmd = line.trim_end().to_string();
+            line.clear();
+            let upper = cmd.to_ascii_uppercase();
+            let reply = if upper.starts_with("EHLO") {
+                "250-echo.test\r\n250 AUTH PLAIN LOGIN".to_string()
+            } else if upper.starts_with("AUTH") {
+                format!("535 5.7.8 Authentication failed: {cmd}")
+            } else if upper.starts_with("QUIT") {
+                "221 bye".to_string()
+            } else {
+                format!("500 what is {cmd}")
+            };
+            if write!(w, "{reply}\r\n").is_err() || upper.starts_with("QUIT") {
+                break;
+            }
+        }
+    });
+    let password = "Tr0ub4dor&3-secret";
+    let smtp = format!("127.0.0.1:{port}");
+    let out = ptk_env(
+        dir.path(),
+        &[
+            "mail",
+            "issue",
+            "out",
+            "--template",
+            "exit",
+            "--partnership",
+            "ENV14",
+            "--year",
+            "2026",
+            "--from",
+            "partnerships@rochford.gov.uk",
+            "--deadline",
+            "2027-01-29",
+            "--return-address",
+            "partnerships@rochford.gov.uk",
+            "--store",
+            dir.path().join("ptk.db").to_str().unwrap(),
+            "--register",
+            repo().join("samples/register.csv").to_str().unwrap(),
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
+            "--smtp",
+            &smtp,
+            "--smtp-security",
+            "plain",
+            "--smtp-user",
+            "ptk-mailer",
+            "--retries",
+            "0",
+            "--per-minute",
+            "0",
+        ],
+        &[("PTK_SMTP_PASSWORD", password)],
+    );
+    let _ = server.join();
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stdout)
+    );
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let secrets = [
+        password.to_string(),
+        b64.encode(password),
+        b64.encode(format!("\0ptk-mailer\0{password}")),
+    ];
+    let shown = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert!(shown.contains("failed"), "{shown}");
+    let store = Store::open(&dir.path().join("ptk.db")).unwrap();
+    let logged: String = store
+        .sends()
+        .unwrap()
+        .iter()
+        .map(|s| s.result.clone())
+        .collect();
+    assert!(
+        logged.contains("535"),
+        "the server's refusal is kept: {logged}"
+    );
+    assert!(
+        logged.contains("AUTH PLAIN [redacted]"),
+        "the echo was there, cut: {logged}"
+    );
+    for s in &secrets {
+        assert!(!shown.contains(s.as_str()), "on screen: {shown}");
+        assert!(!logged.contains(s.as_str()), "in the sends log: {logged}");
+    }
+}
+
+#[test]
+fn an_address_the_mail_library_refuses_skips_that_message_and_names_the_partnership() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("ptk.db")).unwrap();
+    let from: lettre::message::Mailbox = "partnerships@rochford.gov.uk".parse().unwrap();
+    let one = |pid: &str, to: &str| ptk::mail::Outgoing {
+        kind: ptk::mail::Kind::Issue,
+        partnership_id: pid.into(),
+        template_id: "exit".into(),
+        year: 2026,
+        to: ("Ann".into(), to.into()),
+        cc: None,
+        letter: ptk::letter::Letter {
+            subject: "Exit".into(),
+            body: "Dear Ann".into(),
+        },
+        attachment: None,
+        file_sha256: String::new(),
+        key: format!("issue/exit/2026/{pid}/x"),
+    };
+    let plan = [one("BAD01", "ann at x.gov.uk"), one("OK02", "ann@x.gov.uk")];
+    let mut t = ptk::mail::EmlFolder {
+        dir: dir.path().join("drafts"),
+    };
+    let mut notes = Vec::new();
+    let s = ptk::mail::deliver(
+        &store,
+        &plan,
+        &from,
+        &mut t,
+        ptk::mail::DeliverOptions::default(),
+        "2026-11-23T10:00:00",
+        &mut |o, what| notes.push(format!("{} {what}", o.partnership_id)),
+    )
+    .unwrap();
+    assert_eq!((s.failed, s.drafted), (1, 1), "{notes:?}");
+    assert!(
+        notes[0].starts_with("BAD01 failed: ") && notes[0].contains("BAD01"),
+        "{notes:?}"
+    );
+    assert_eq!(emls(&dir.path().join("drafts")).len(), 1);
+}
+
+#[test]
+fn a_store_from_before_drafts_is_upgraded_and_its_eml_rows_become_drafts() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("ptk.db");
+    drop(Store::open(&path).unwrap());
+    // Put the sends table back as earlier versions wrote it, with one .eml "sent" and
+    // one SMTP send.
+    let conn = rusqlite::Connection::open(&path).unwrap();
+    conn.execute_batch(
+        "DROP INDEX sends_state; ALTER TABLE sends DROP COLUMN state;
+         INSERT INTO sends (key, kind, message_id, partnership_id, recipient, template_id, year, file_sha256, sent_at, transport, result)
+         VALUES ('issue/exit/2026/ENV14/a', 'issue', '<a>', 'ENV14', 'x@y.org', 'exit', 2026, '', '2026-11-01T09:00:00', 'eml:mail-outbox', 'sent'),
+                ('issue/exit/2026/DIG15/b', 'issue', '<b>', 'DIG15', 'x@y.org', 'exit', 2026, '', '2026-11-01T09:00:00', 'smtp:mail.example:587', 'sent'),
+                ('issue/exit/2026/DIG15/c', 'issue', '<c>', 'DIG15', 'x@y.org', 'exit', 2026, '', '2026-11-01T09:00:00', 'smtp:mail.example:587', 'failed: 451 later');",
+    )
+    .unwrap();
+    drop(conn);
+    for _ in 0..2 {
+        // Opening upgrades once; opening again changes nothing.
+        let store = Store::open(&path).unwrap();
+        let states: Vec<(String, String)> = store
+            .sends()
+            .unwrap()
+            .into_iter()
+            .map(|s| (s.key, s.state))
+            .collect();
+        assert_eq!(
+            states,
+            [
+                ("issue/exit/2026/ENV14/a".to_string(), "drafted".to_string()),
+                ("issue/exit/2026/DIG15/b".into(), "sent".into()),
+                ("issue/exit/2026/DIG15/c".into(), "failed".into()),
+            ]
+        );
+        assert_eq!(
+            store
+                .send_state("issue/exit/2026/ENV14/a")
+                .unwrap()
+                .as_deref(),
+            Some("drafted")
+        );
+        assert!(!store.was_sent("issue/exit/2026/ENV14/a").unwrap());
+        assert!(store.was_sent("issue/exit/2026/DIG15/b").unwrap());
+    }
 }

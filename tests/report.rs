@@ -338,7 +338,8 @@ fn status_lists_who_must_act() {
         s[start..].split("\n\n").next().unwrap().to_string()
     };
     assert!(section("Must correct a rejected return (5)").contains("HOU07"));
-    assert!(section("Not returned yet (2)").contains("CAB08"));
+    assert!(section("Not returned yet (1)").contains("CAB08"));
+    assert!(section("Received but unreadable").contains("ICT12"));
     assert!(section("Returned (10)").contains("LSP01"));
 }
 

@@ -10,20 +10,28 @@ use ptk::store::{self, Store};
 #[derive(Subcommand)]
 pub enum HistoryCommand {
     /// Load earlier years' scores (CSV: year,partnership_id,section_id,percent; section_id may be `overall`).
-    #[command(
-        after_help = "Example:\n  ptk history import samples/history.csv\n\nA row for a year, partnership and section already stored replaces it."
-    )]
+    #[command(after_help = concat!(
+        "Example:\n  ptk history import samples/history.csv\n\nA row for a year, partnership and section already stored replaces it.\nImport before issuing the self-assessment: the forms show these scores.\n\n",
+        super::exit_codes!()
+    ))]
     Import {
+        /// The CSV of earlier scores: year,partnership_id,section_id,percent (UTF-8, as Excel's \"CSV UTF-8\" saves it).
         file: PathBuf,
+        /// The history store to load them into, created if needed (default: `store` in ptk.toml, else ./ptk.db).
         #[arg(long)]
         store: Option<PathBuf>,
     },
     /// Write every stored score in the same CSV format (to standard output unless --out).
-    #[command(after_help = "Example:\n  ptk history export --out scores-all-years.csv")]
+    #[command(after_help = concat!(
+        "Examples:\n  ptk history export --out scores-all-years.csv\n  ptk history export --store reviews.db > scores.csv\n\n",
+        super::exit_codes!()
+    ))]
     Export {
+        /// The history store to read (default: `store` in ptk.toml, else ./ptk.db).
         #[arg(long)]
         store: Option<PathBuf>,
-        #[arg(long)]
+        /// The CSV file to write (default: standard output).
+        #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
         /// The scored template whose scores to export.
         #[arg(long, default_value = "self-assessment")]
@@ -64,6 +72,12 @@ pub fn run(cmd: HistoryCommand, config: &Config) -> anyhow::Result<i32> {
             template,
         } => {
             let path = config.store_path(store.as_deref());
+            if !path.exists() {
+                anyhow::bail!(
+                    "there is no history store at {}; point --store at it",
+                    path.display()
+                );
+            }
             let rows = Store::open(&path)?.history(&template)?;
             let bytes = store::history_csv(&rows)?;
             match out {

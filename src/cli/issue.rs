@@ -9,15 +9,22 @@ use ptk::config::Config;
 use ptk::issue::{self, IssueSettings};
 use ptk::{letter, register, template};
 
-const EXAMPLES: &str = "\
+const EXAMPLES: &str = concat!(
+    "\
 Examples:
   ptk issue --template self-assessment --year 2026 --register samples/register.csv --out outbox/
   ptk issue --template exit --year 2026
-  ptk issue --template new-partnership --year 2026 --partnership P16 --partnership P17
+  ptk issue --template new-partnership --year 2026 --partnership MGT16 --partnership ART17
 
 Who receives it: by default the partnerships whose register status the template names
 (self-assessment: active; exit: exiting; new-partnership: proposed); --partnership picks them
-by id instead. Writes <partnership_id>_<template>_<year>.xlsx per partnership and mailmerge.csv.";
+by id instead. Writes <partnership_id>_<template>_<year>.xlsx per partnership and mailmerge.csv.
+The self-assessment shows each partnership's earlier scores from the history store: import
+them first (`ptk history import`), or the forms say \"no earlier scores\".
+
+",
+    super::exit_codes!()
+);
 
 #[derive(Args)]
 #[command(after_help = EXAMPLES)]
@@ -25,8 +32,8 @@ pub struct IssueArgs {
     /// The template id (see `ptk templates list`).
     #[arg(long)]
     template: String,
-    /// The review year.
-    #[arg(long)]
+    /// The review year, in full (2000–2100).
+    #[arg(long, value_parser = super::year)]
     year: i32,
     /// The partnership register CSV (default: `register` in ptk.toml).
     #[arg(long)]
@@ -135,6 +142,12 @@ pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
         } else {
             BTreeMap::new()
         };
+    if template.is_scored() && prior.is_empty() {
+        eprintln!(
+            "ptk: warning: the history store {} holds no earlier scores, so every form will say \"no earlier scores\". If partnerships have earlier years, run `ptk history import FILE` first and issue again.",
+            store_path.display()
+        );
+    }
     let issued = issue::issue_all(&template, &recipients, &settings, &prior, &letter, &out)?;
     println!(
         "Issued {} '{}' workbook(s) for {} into {} (return by {}), with mailmerge.csv for sending.",

@@ -12,32 +12,73 @@ use ptk::mail::{
 use ptk::store::Store;
 use ptk::{issue, register, template};
 
-const EXAMPLES: &str = "\
-Examples:
+/// What every mail subcommand's help ends with.
+macro_rules! mail_notes {
+    () => {
+        concat!(
+            "By default each message is written as an .eml draft into mail-outbox/ beside the store:
+it opens in Outlook ready to send (check it, then press Send, or run the same command
+again with --smtp to send every draft not yet sent). With --smtp they are sent: STARTTLS
+by default, --smtp-security tls for port 465; plain SMTP only to a loopback address or
+with --smtp-insecure. The SMTP password is read from the PTK_SMTP_PASSWORD environment
+variable or --smtp-password-file, never from the command line. Every message is recorded
+in the store: running again sends only what has not gone yet (--resend sends again).
+Texts are in templates/email/.
+
+",
+            super::exit_codes!()
+        )
+    };
+}
+
+const ISSUE_HELP: &str = concat!(
+    "Examples:
   ptk mail issue work/outbox --template self-assessment --year 2026 --dry-run
   ptk mail issue work/outbox --template self-assessment --year 2026
-  ptk mail issue work/outbox --template self-assessment --year 2026 --smtp mail.council.gov.uk:587 --smtp-user ptk
-  ptk mail chase --year 2026 --outbox work/outbox
-  ptk mail corrections --year 2026
+  ptk mail issue work/outbox --template exit --year 2026 --partnership ENV14
+  ptk mail issue work/outbox --template self-assessment --year 2026 --smtp mail.council.gov.uk:587
 
-By default messages are written as .eml files (open them in Outlook or Thunderbird to check,
-then send) into mail-outbox/ beside the store. With --smtp they are sent: STARTTLS by default,
---smtp-security tls for port 465; plain SMTP only to a loopback address or with --smtp-insecure.
-The SMTP password is read from the PTK_SMTP_PASSWORD environment variable or --smtp-password-file,
-never from the command line. Every message is recorded in the store: running again sends only
-what has not gone yet (--resend sends again). Texts are in templates/email/.";
+",
+    mail_notes!()
+);
+
+const CHASE_HELP: &str = concat!(
+    "Examples:
+  ptk mail chase --year 2026 --dry-run
+  ptk mail chase --year 2026
+  ptk mail chase --year 2026 --partnership LSP01 --partnership ICT12
+
+Reminds the partnerships that were issued a form (it is in the outbox, or an issue email
+was drafted or sent) and have no accepted return; the form is attached again when it is in
+the outbox. The run says who was left out, and why.
+
+",
+    mail_notes!()
+);
+
+const CORRECTIONS_HELP: &str = concat!(
+    "Examples:
+  ptk mail corrections --year 2026 --dry-run
+  ptk mail corrections --year 2026
+  ptk mail corrections --year 2026 --partnership HOU07
+
+Sends each rejected return back to its partnership with its problems listed (sheet, cell,
+what to fix).
+
+",
+    mail_notes!()
+);
 
 #[derive(Subcommand)]
-#[command(after_help = EXAMPLES)]
 pub enum MailCommand {
     /// Send each partnership its issued workbook (after `ptk issue`).
-    #[command(after_help = EXAMPLES)]
+    #[command(after_help = ISSUE_HELP)]
     Issue(IssueMail),
-    /// Remind every partnership with no accepted return.
-    #[command(after_help = EXAMPLES)]
+    /// Remind every partnership that was issued a form and has no accepted return.
+    #[command(after_help = CHASE_HELP)]
     Chase(FollowUp),
     /// Send every rejected return back with its problems listed.
-    #[command(after_help = EXAMPLES)]
+    #[command(after_help = CORRECTIONS_HELP)]
     Corrections(FollowUp),
 }
 
@@ -50,8 +91,8 @@ enum SecurityArg {
 
 #[derive(Args)]
 pub struct Common {
-    /// The review year.
-    #[arg(long)]
+    /// The review year, in full (2000–2100).
+    #[arg(long, value_parser = super::year)]
     year: i32,
     /// The sender's address (default: `sender` in ptk.toml).
     #[arg(long)]
@@ -62,11 +103,13 @@ pub struct Common {
     /// Send through this SMTP server instead of writing .eml files.
     #[arg(long, value_name = "HOST:PORT")]
     smtp: Option<String>,
+    /// How the SMTP connection is secured: starttls (port 587), tls (port 465), or plain (only to this machine, or with --smtp-insecure).
     #[arg(long, value_enum, default_value = "starttls")]
     smtp_security: SecurityArg,
     /// Allow plain SMTP to a server that is not on this machine.
     #[arg(long)]
     smtp_insecure: bool,
+    /// The user name to log in to the SMTP server with (no login without it).
     #[arg(long)]
     smtp_user: Option<String>,
     /// A file whose first line is the SMTP password (or set PTK_SMTP_PASSWORD).
@@ -84,7 +127,7 @@ pub struct Common {
     /// Show what would be sent; send and record nothing.
     #[arg(long)]
     dry_run: bool,
-    /// Send again messages that were sent before.
+    /// Send again messages that were sent (or drafted) before.
     #[arg(long)]
     resend: bool,
     /// Send at most this many messages in this run.
@@ -96,10 +139,13 @@ pub struct Common {
     /// Where completed forms go (default: `return_address` in ptk.toml).
     #[arg(long)]
     return_address: Option<String>,
+    /// The partnership register CSV (default: `register` in ptk.toml, else ./register.csv).
     #[arg(long)]
     register: Option<PathBuf>,
+    /// The templates folder, with the email texts in email/ (default: `templates` in ptk.toml, else ./templates).
     #[arg(long)]
     templates: Option<PathBuf>,
+    /// The history store, where every message sent is recorded (default: `store` in ptk.toml, else ./ptk.db).
     #[arg(long)]
     store: Option<PathBuf>,
 }
@@ -120,9 +166,12 @@ pub struct IssueMail {
 
 #[derive(Args)]
 pub struct FollowUp {
-    /// The folder with the issued workbooks, to attach the form again (chase).
+    /// The folder with the issued workbooks, to attach each partnership's form again (chase; default: `outbox` in ptk.toml, else ./outbox).
     #[arg(long)]
     outbox: Option<PathBuf>,
+    /// Only these partnerships (repeat for several).
+    #[arg(long = "partnership", value_name = "ID")]
+    partnerships: Vec<String>,
     #[command(flatten)]
     common: Common,
 }
@@ -215,7 +264,6 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
     );
     let templates_dir = config.templates_dir(common.templates.as_deref());
     let store_path = config.store_path(common.store.as_deref());
-    let store = Store::open(&store_path)?;
     let letter = letter::load_named(&templates_dir, kind)?;
     let today = chrono::Local::now().format("%Y-%m-%d").to_string();
 
@@ -236,6 +284,12 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
             let who = issue::select_partnerships(&reg, &t, &a.partnerships)?;
             mail::plan_issue(&t, &who, &ctx, &letter, &a.outbox, common.cc_ad)?
         }
+        MailCommand::Chase(_) | MailCommand::Corrections(_) if !store_path.exists() => {
+            anyhow::bail!(
+                "there is no history store at {}: nothing was issued or read yet. Run `ptk mail issue` and `ptk ingest` first, or point --store at it",
+                store_path.display()
+            );
+        }
         MailCommand::Chase(a) | MailCommand::Corrections(a) => {
             let args = super::report::ReportArgs {
                 year: common.year,
@@ -244,27 +298,60 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
                 templates: common.templates.clone(),
                 out: None,
             };
-            let sources = super::report::load(&args, config, &store_path)?;
+            let sources = super::report::load_strict(&args, config, &store_path)?;
             let review = sources.review(&args, config)?;
+            let store = sources.store();
+            let outbox = config.outbox_dir(a.outbox.as_deref());
+            super::report::warn_if_year_is_empty(store, common.year, &outbox)?;
             if kind == "chase" {
-                mail::plan_chase(
+                let plan = mail::plan_chase(
                     &review,
+                    store,
                     &ctx,
                     &letter,
-                    a.outbox.as_deref(),
-                    common.cc_ad,
-                    &today,
-                )?
+                    &mail::ChaseOptions {
+                        outbox: outbox.clone(),
+                        cc_ad: common.cc_ad,
+                        only: a.partnerships.clone(),
+                        today: today.clone(),
+                    },
+                )?;
+                for n in &plan.notes {
+                    println!("{}", ptk::output::printable(n));
+                }
+                plan.messages
             } else {
-                mail::plan_corrections(&review, &store, &ctx, &letter, common.cc_ad)?
+                let letters = mail::CorrectionLetters {
+                    correct: letter,
+                    resend: letter::load_named(&templates_dir, "resend")?,
+                };
+                let mut plan =
+                    mail::plan_corrections(&review, store, &ctx, &letters, &outbox, common.cc_ad)?;
+                let wanted = |id: &str| {
+                    a.partnerships.is_empty()
+                        || a.partnerships.iter().any(|p| p.eq_ignore_ascii_case(id))
+                };
+                plan.messages.retain(|o| wanted(&o.partnership_id));
+                for n in &plan.notes {
+                    if wanted(n.split(':').next().unwrap_or("")) {
+                        println!("{}", ptk::output::printable(n));
+                    }
+                }
+                plan.messages
             }
         }
     };
     if plan.is_empty() {
-        println!("Nobody needs a {kind} email for {}.", common.year);
+        println!(
+            "No {kind} email is needed for {}: nobody to write to.",
+            common.year
+        );
         return Ok(ptk::exit::OK);
     }
     let mut t = transport(common, &store_path)?;
+    // Only now, with a plan and a transport, is the store opened (created for the
+    // first `mail issue`): a run that cannot start leaves nothing behind.
+    let store = Store::open(&store_path)?;
     let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string();
     let opts = DeliverOptions {
         dry_run: common.dry_run,
@@ -291,25 +378,44 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
         },
     )?;
     let dest = t.describe();
+    let later = if summary.left_for_later > 0 {
+        format!(
+            ", {} left for the next run (--limit)",
+            summary.left_for_later
+        )
+    } else {
+        String::new()
+    };
     if common.dry_run {
         println!(
-            "Dry run: {} message(s) would be sent via {dest}; {} already sent.",
-            summary.would_send, summary.already_sent
-        );
-    } else {
-        println!(
-            "{} sent via {dest}, {} failed, {} already sent before{}.",
-            summary.sent,
-            summary.failed,
+            "Dry run: {} message(s) would be {} via {dest}; {} already sent{}.",
+            summary.would_send,
+            if t.drafts() { "drafted" } else { "sent" },
             summary.already_sent,
-            if summary.left_for_later > 0 {
-                format!(
-                    ", {} left for the next run (--limit)",
-                    summary.left_for_later
-                )
+            if summary.already_drafted > 0 {
+                format!(", {} already drafted", summary.already_drafted)
             } else {
                 String::new()
             }
+        );
+    } else if t.drafts() {
+        println!(
+            "{} drafted as .eml files in {} (not sent yet), {} failed, {} already drafted, {} already sent{later}.",
+            summary.drafted,
+            dest.trim_start_matches("eml:"),
+            summary.failed,
+            summary.already_drafted,
+            summary.already_sent,
+        );
+        if summary.drafted + summary.already_drafted > 0 {
+            println!(
+                "Check the drafts (they open in Outlook ready to send), then either send them from Outlook or run the same command with --smtp HOST:PORT to send every draft not yet sent."
+            );
+        }
+    } else {
+        println!(
+            "{} sent via {dest}, {} failed, {} already sent before{later}.",
+            summary.sent, summary.failed, summary.already_sent,
         );
     }
     if summary.failed > 0 {

@@ -3,6 +3,28 @@
 
 use clap::{Parser, Subcommand};
 
+/// The exit codes, for every command's help (a macro so `concat!` can join it to each
+/// command's examples).
+macro_rules! exit_codes {
+    () => {
+        "Exit codes: 0 all done; 1 finished, but some input was rejected or some messages \
+failed (see the messages); 2 could not run (bad arguments, unreadable register or template, \
+bad settings)."
+    };
+}
+pub(crate) use exit_codes;
+
+/// Checks a review year: four digits, 2000 to 2100. A short year (`26`) would issue forms
+/// titled "Self-Assessment 26" and reject every return as the wrong year.
+pub(crate) fn year(s: &str) -> Result<i32, String> {
+    match s.trim().parse::<i32>() {
+        Ok(y) if (2000..=2100).contains(&y) => Ok(y),
+        _ => Err(format!(
+            "'{s}' is not a review year; write the year in full, from 2000 to 2100 (for example 2026)"
+        )),
+    }
+}
+
 mod history;
 mod ingest;
 mod issue;
@@ -15,22 +37,24 @@ mod templates;
 const ABOUT: &str = "Partnership Toolkit: issue the annual partnership self-assessments as Excel \
 forms, read the returns, and report the scores to the Leadership Team.";
 
-const EXAMPLES: &str = "\
+const EXAMPLES: &str = concat!(
+    "\
 Examples:
   ptk templates list
+  ptk history import samples/history.csv
   ptk issue --template self-assessment --year 2026 --register samples/register.csv --out outbox/
+  ptk mail issue work/outbox --template self-assessment --year 2026 --dry-run
   ptk ingest returns/ --year 2026
   ptk review samples/returns --year 2026 --history samples/history.csv
   ptk report --year 2026
-  ptk mail issue work/outbox --template self-assessment --year 2026 --dry-run
   ptk status --year 2026
-  ptk history import samples/history.csv
 
 Settings you use every time (register, templates folder, return address, deadline) can go in
 ptk.toml in the working folder; flags override it.
 
-Exit codes: 0 all done; 1 finished but some input was rejected (see the messages);
-2 could not run (bad arguments, unreadable register or template).";
+",
+    exit_codes!()
+);
 
 #[derive(Parser)]
 #[command(name = "ptk", version, about = ABOUT, after_help = EXAMPLES)]

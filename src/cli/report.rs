@@ -7,20 +7,25 @@ use ptk::config::Config;
 use ptk::store::Store;
 use ptk::{register, report, template};
 
-const EXAMPLES: &str = "\
+const EXAMPLES: &str = concat!(
+    "\
 Examples:
   ptk report --year 2026
   ptk report --year 2026 --store reviews.db --out review-2026.xlsx
 
 Writes the review workbook (Summary, Trends, Sections, By Assistant Director, By priority,
 Charts, Outstanding, Exits, New partnerships, Findings, About) and scores-<year>.csv beside it.
-The same store always gives the same workbook.";
+The same store always gives the same workbook.
+
+",
+    super::exit_codes!()
+);
 
 #[derive(Args)]
 #[command(after_help = EXAMPLES)]
 pub struct ReportArgs {
-    /// The review year.
-    #[arg(long)]
+    /// The review year, in full (2000–2100).
+    #[arg(long, value_parser = super::year)]
     pub year: i32,
     /// The history store (default: `store` in ptk.toml, else ./ptk.db).
     #[arg(long)]
@@ -45,6 +50,7 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
         );
     }
     let sources = load(&args, config, &store_path)?;
+    warn_if_year_is_empty(&sources.store, args.year, &config.outbox_dir(None))?;
     let review = sources.review(&args, config)?;
     let out = args
         .out
@@ -75,14 +81,66 @@ pub struct Sources {
     templates: Vec<template::Template>,
 }
 
-/// Loads the register, templates and store.
+/// Loads the register, templates and store; a register with problems is an error
+/// (for the commands whose answer would be wrong without the rows left out: a
+/// status or reminders that skip a partnership look like good news).
+pub fn load_strict(
+    args: &ReportArgs,
+    config: &Config,
+    store_path: &Path,
+) -> anyhow::Result<Sources> {
+    load_with(args, config, store_path, true)
+}
+
+/// Warns when the store knows nothing of `year`: no file read, no email recorded and no
+/// issued workbook in the outbox. Usually a mistyped year (2025 for 2026).
+pub fn warn_if_year_is_empty(store: &Store, year: i32, outbox: &Path) -> anyhow::Result<()> {
+    let (_, files, _) = store.runs_for_year(year)?;
+    let sent = !store.sends_for_year(year)?.is_empty();
+    let suffix = format!("_{year}.xlsx");
+    let issued = std::fs::read_dir(outbox).is_ok_and(|d| {
+        d.flatten()
+            .any(|e| e.file_name().to_string_lossy().ends_with(&suffix))
+    });
+    if files == 0 && !sent && !issued {
+        eprintln!(
+            "ptk: warning: nothing is known for {year}: no returns read, no emails recorded and no {year} forms in {}. Is the year right?",
+            outbox.display()
+        );
+    }
+    Ok(())
+}
+
+/// Loads the register, templates and store; register rows with problems are listed
+/// and left out.
 pub fn load(args: &ReportArgs, config: &Config, store_path: &Path) -> anyhow::Result<Sources> {
+    load_with(args, config, store_path, false)
+}
+
+fn load_with(
+    args: &ReportArgs,
+    config: &Config,
+    store_path: &Path,
+    strict: bool,
+) -> anyhow::Result<Sources> {
     let templates_dir = config.templates_dir(args.templates.as_deref());
     let templates = template::load_checked(&templates_dir)?;
     let register_path = config.register_path(args.register.as_deref());
     let (register, problems) = register::load(&register_path)?;
+    let left_out = if strict {
+        ""
+    } else {
+        " (left out of the review)"
+    };
     for p in &problems {
-        eprintln!("{p} (left out of the review)");
+        eprintln!("{}{left_out}", ptk::output::printable(&p.to_string()));
+    }
+    if strict && !problems.is_empty() {
+        anyhow::bail!(
+            "the register {} could not be read: {} problem(s), listed above. Fix them and run again",
+            register_path.display(),
+            problems.len()
+        );
     }
     let store = Store::open(store_path)?;
     Ok(Sources {
@@ -93,6 +151,10 @@ pub fn load(args: &ReportArgs, config: &Config, store_path: &Path) -> anyhow::Re
 }
 
 impl Sources {
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
     /// Gathers the review of `args.year` (its rows borrow from the register).
     pub fn review(&self, args: &ReportArgs, config: &Config) -> anyhow::Result<report::Review<'_>> {
         report::gather(

@@ -1,41 +1,88 @@
-//! `ptk status`: in the terminal, who has returned, who is outstanding, who must correct.
+//! `ptk status`: in the terminal, who has returned, who is outstanding, who must correct;
+//! with --csv, one row per partnership, form and recipient with its state.
+
+use std::path::PathBuf;
 
 use clap::Args;
 use ptk::config::Config;
 use ptk::report::ReturnState;
+use ptk::status::StatusRow;
 
 use super::report::ReportArgs;
 
 /// Whether a return state belongs to a group of the listing.
 type InGroup = fn(&ReturnState) -> bool;
 
-const EXAMPLES: &str = "\
-Example:
+const EXAMPLES: &str = concat!(
+    "\
+Examples:
   ptk status --year 2026
+  ptk status --year 2026 --csv status-2026.csv
 
-Lists every partnership in the register by where its return stands, from the history store.";
+Lists every partnership in the register by where its return stands, from the history store,
+and whether its form was issued, drafted as an .eml or sent. --csv writes the same as one row
+per partnership, form and recipient, with its state (accepted, exited, rejected,
+received-unreadable, sent, drafted, issued, not-issued, not-expected), for mail merges,
+Excel or Power BI.
+
+",
+    super::exit_codes!()
+);
 
 #[derive(Args)]
 #[command(after_help = EXAMPLES)]
 pub struct StatusArgs {
-    #[command(flatten)]
-    pub report: ReportArgs,
+    /// The review year, in full (2000–2100).
+    #[arg(long, value_parser = super::year)]
+    pub year: i32,
+    /// The history store (default: `store` in ptk.toml, else ./ptk.db).
+    #[arg(long)]
+    pub store: Option<PathBuf>,
+    /// The partnership register CSV (default: `register` in ptk.toml, else ./register.csv).
+    #[arg(long)]
+    pub register: Option<PathBuf>,
+    /// The templates folder (default: `templates` in ptk.toml, else ./templates).
+    #[arg(long)]
+    pub templates: Option<PathBuf>,
+    /// The folder with the issued workbooks, to tell issued forms from forms never issued (default: `outbox` in ptk.toml, else ./outbox).
+    #[arg(long)]
+    pub outbox: Option<PathBuf>,
+    /// Also write the status as a CSV file (UTF-8 with a byte-order mark, opens in Excel).
+    #[arg(long, value_name = "FILE")]
+    pub csv: Option<PathBuf>,
 }
 
 pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
-    let store_path = config.store_path(args.report.store.as_deref());
+    let report_args = ReportArgs {
+        year: args.year,
+        store: args.store.clone(),
+        register: args.register.clone(),
+        templates: args.templates.clone(),
+        out: None,
+    };
+    let store_path = config.store_path(args.store.as_deref());
     if !store_path.exists() {
         anyhow::bail!(
             "there is no history store at {}; run `ptk ingest` first, or point --store at it",
             store_path.display()
         );
     }
-    let sources = super::report::load(&args.report, config, &store_path)?;
-    let review = sources.review(&args.report, config)?;
-    let groups: [(&str, InGroup); 4] = [
+    let sources = super::report::load_strict(&report_args, config, &store_path)?;
+    let review = sources.review(&report_args, config)?;
+    let outbox = config.outbox_dir(args.outbox.as_deref());
+    super::report::warn_if_year_is_empty(sources.store(), args.year, &outbox)?;
+    let sends = sources.store().sends_for_year(args.year)?;
+    let rows = ptk::status::rows(&review, &sends, &|p, t| {
+        outbox.join(ptk::issue::file_name(p, t, args.year)).exists()
+    });
+    let groups: [(&str, InGroup); 5] = [
         ("Must correct a rejected return", |s| {
             matches!(s, ReturnState::Rejected(_))
         }),
+        (
+            "Received but unreadable: ask for the file to be saved again and resent",
+            |s| matches!(s, ReturnState::Unreadable(_)),
+        ),
         ("Not returned yet", |s| {
             matches!(s, ReturnState::NotReturned)
         }),
@@ -52,17 +99,28 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
         store_path.display()
     );
     for (title, test) in groups {
-        let rows: Vec<_> = review.rows.iter().filter(|r| test(&r.state)).collect();
-        println!("\n{title} ({})", rows.len());
-        for r in rows {
-            let p = &r.partnership;
-            let form = r
-                .expected
-                .clone()
-                .unwrap_or_else(|| p.status.as_str().to_string());
+        let members: Vec<(&ptk::report::Row, &StatusRow)> = review
+            .rows
+            .iter()
+            .zip(&rows)
+            .filter(|(r, _)| test(&r.state))
+            .collect();
+        println!("\n{title} ({})", members.len());
+        for (r, s) in members {
             let detail = match &r.state {
                 ReturnState::Rejected(why) => truncate(why, 140),
-                ReturnState::NotReturned => format!("{} <{}>", p.lead_officer, p.email),
+                ReturnState::Unreadable(_) => s.detail.clone(),
+                ReturnState::NotReturned => format!(
+                    "{} <{}>; {}{}",
+                    s.officer,
+                    s.recipient,
+                    form_words(s.form_state, &s.emailed_at),
+                    if s.reminded_at.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; reminded{}", date(&s.reminded_at))
+                    }
+                ),
                 _ => r
                     .overall
                     .map(|o| format!("{o:.1}% {}", r.band.clone().unwrap_or_default()))
@@ -70,19 +128,45 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
             };
             println!(
                 "  {:<7} {:<16} {:<52} {}",
-                p.id,
-                form,
-                truncate(&p.name, 52),
-                detail
+                s.partnership_id,
+                s.form,
+                truncate(&s.partnership, 52),
+                ptk::output::printable(&detail)
             );
         }
+    }
+    if let Some(path) = &args.csv {
+        ptk::output::write_atomic(path, &ptk::status::csv(&rows)?)?;
+        println!(
+            "\nWrote the status of {} partnership(s) to {}.",
+            rows.len(),
+            path.display()
+        );
     }
     Ok(ptk::exit::OK)
 }
 
+fn form_words(state: &str, at: &str) -> String {
+    match state {
+        "sent" => format!("form sent{}", date(at)),
+        "drafted" => format!("form drafted{} as an .eml (not sent by ptk)", date(at)),
+        "issued" => "form issued (in the outbox), not emailed by ptk".into(),
+        _ => "form not issued".into(),
+    }
+}
+
+fn date(at: &str) -> String {
+    if at.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", at.get(..10).unwrap_or(at))
+    }
+}
+
 fn truncate(s: &str, n: usize) -> String {
+    let s = ptk::output::printable(s);
     if s.chars().count() <= n {
-        s.to_string()
+        s.into_owned()
     } else {
         format!("{}…", s.chars().take(n - 1).collect::<String>())
     }

@@ -9,19 +9,24 @@ use ptk::template;
 #[derive(Subcommand)]
 pub enum TemplatesCommand {
     /// Show the templates in the templates folder.
-    #[command(after_help = "Example:\n  ptk templates list --templates templates/")]
+    #[command(after_help = concat!(
+        "Examples:\n  ptk templates list\n  ptk templates list --templates templates/\n\n",
+        super::exit_codes!()
+    ))]
     List {
         /// The templates folder (default: `templates` in ptk.toml, else ./templates).
         #[arg(long)]
         templates: Option<PathBuf>,
     },
     /// Check template files and report every problem with its file and line.
-    #[command(
-        after_help = "Examples:\n  ptk templates check\n  ptk templates check templates/exit.toml"
-    )]
+    #[command(after_help = concat!(
+        "Examples:\n  ptk templates check\n  ptk templates check templates/exit.toml\n\n",
+        super::exit_codes!()
+    ))]
     Check {
         /// Files to check (default: every .toml in the templates folder).
         files: Vec<PathBuf>,
+        /// The templates folder to check when no files are given (default: `templates` in ptk.toml, else ./templates).
         #[arg(long)]
         templates: Option<PathBuf>,
     },

@@ -362,7 +362,10 @@ mod tests {
         let report = std::fs::read_to_string(r).unwrap();
         let lines: Vec<&str> = report.lines().collect();
         assert_eq!(lines.len(), 4);
-        assert!(lines[0].starts_with("path,sha256,status,"));
+        assert!(
+            lines[0].starts_with("\u{feff}path,sha256,status,"),
+            "with the BOM"
+        );
         assert!(
             lines[1].starts_with(
                 "a.xlsx,aaa,duplicate,P1,self-assessment,1,2026,0,1,another return for P1 (c.xlsx)"

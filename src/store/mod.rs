@@ -135,8 +135,11 @@ pub struct SendRecord {
     pub file_sha256: String,
     pub sent_at: String,
     pub transport: String,
-    /// `sent`, or `failed: <reason>`.
+    /// `sent`, `drafted`, or `failed: <reason>`.
     pub result: String,
+    /// `drafted` (an .eml to check and send), `sent` (handed to the SMTP server) or
+    /// `failed`.
+    pub state: String,
 }
 
 /// A question's average points (over scored answers) and how many gave each answer.
@@ -216,6 +219,8 @@ impl Store {
             ),
             Some(_) => anyhow::bail!("the history store {} has an unknown schema version", path.display()),
         }
+        schema::add_send_state(&conn)
+            .with_context(|| format!("cannot upgrade the history store {}", path.display()))?;
         conn.execute_batch(INDEXES)
             .with_context(|| format!("cannot index the history store {}", path.display()))?;
         Ok(Self {

@@ -322,6 +322,21 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// Files read for a review year that could not be opened at all (finding
+    /// `unreadable` or `encrypted`), so say nothing of whose they are, newest first.
+    pub fn unreadable_files(&self, year: i32) -> anyhow::Result<Vec<(String, SeenFile)>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT f.sha256, f.status, f.path, f.partnership_id, f.template_id, f.template_version, f.year, f.message
+             FROM files f JOIN runs u ON u.id = f.run_id
+             WHERE u.year = ?1 AND f.status = 'rejected' AND f.partnership_id IS NULL
+             AND EXISTS (SELECT 1 FROM findings x WHERE x.sha256 = f.sha256
+                         AND x.code IN ('unreadable', 'encrypted'))
+             ORDER BY f.run_id DESC, f.path",
+        )?;
+        let rows = stmt.query_map([year], seen_file)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Every finding of the files ingested by runs for `year`, in path order.
     pub fn findings_for_year(&self, year: i32) -> anyhow::Result<Vec<StoredFinding>> {
         let mut stmt = self.conn.prepare(
@@ -348,36 +363,55 @@ impl Store {
         Ok((runs, files, latest))
     }
 
-    /// Whether a message with this key was sent successfully before.
-    pub fn was_sent(&self, key: &str) -> anyhow::Result<bool> {
+    /// Whether a message with this key was delivered (`sent`) or written as a draft
+    /// (`drafted`) before; `sent` wins over `drafted`. `None`: never, or only failed.
+    pub fn send_state(&self, key: &str) -> anyhow::Result<Option<String>> {
         Ok(self
             .conn
             .query_row(
-                "SELECT 1 FROM sends WHERE key = ?1 AND result = 'sent' LIMIT 1",
+                "SELECT state FROM sends WHERE key = ?1 AND state IN ('sent', 'drafted')
+                 ORDER BY state = 'sent' DESC LIMIT 1",
                 [key],
-                |_| Ok(()),
+                |r| r.get(0),
             )
-            .optional()?
-            .is_some())
+            .optional()?)
+    }
+
+    /// Whether a message with this key was delivered before (a draft does not count).
+    pub fn was_sent(&self, key: &str) -> anyhow::Result<bool> {
+        Ok(self.send_state(key)?.as_deref() == Some("sent"))
     }
 
     /// Records one send attempt at once (its own transaction), so a failure part-way
     /// through a batch leaves an exact record of who got what.
     pub fn record_send(&self, s: &SendRecord) -> anyhow::Result<()> {
         self.conn.execute(
-            "INSERT INTO sends (key, kind, message_id, partnership_id, recipient, template_id, year, file_sha256, sent_at, transport, result)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![s.key, s.kind, s.message_id, s.partnership_id, s.recipient, s.template_id, s.year, s.file_sha256, s.sent_at, s.transport, s.result],
+            "INSERT INTO sends (key, kind, message_id, partnership_id, recipient, template_id, year, file_sha256, sent_at, transport, result, state)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+            params![s.key, s.kind, s.message_id, s.partnership_id, s.recipient, s.template_id, s.year, s.file_sha256, s.sent_at, s.transport, s.result, s.state],
         )?;
         Ok(())
     }
 
     /// Every send attempt, oldest first.
     pub fn sends(&self) -> anyhow::Result<Vec<SendRecord>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT key, kind, message_id, partnership_id, recipient, template_id, year, file_sha256, sent_at, transport, result FROM sends ORDER BY id",
-        )?;
-        let rows = stmt.query_map([], |r| {
+        self.sends_where("1", rusqlite::params![])
+    }
+
+    /// Every send attempt for one year's forms, oldest first.
+    pub fn sends_for_year(&self, year: i32) -> anyhow::Result<Vec<SendRecord>> {
+        self.sends_where("year = ?1", rusqlite::params![year])
+    }
+
+    fn sends_where(
+        &self,
+        filter: &str,
+        params: &[&dyn rusqlite::ToSql],
+    ) -> anyhow::Result<Vec<SendRecord>> {
+        let mut stmt = self.conn.prepare(&format!(
+            "SELECT key, kind, message_id, partnership_id, recipient, template_id, year, file_sha256, sent_at, transport, result, state FROM sends WHERE {filter} ORDER BY id",
+        ))?;
+        let rows = stmt.query_map(params, |r| {
             Ok(SendRecord {
                 key: r.get(0)?,
                 kind: r.get(1)?,
@@ -390,6 +424,7 @@ impl Store {
                 sent_at: r.get(8)?,
                 transport: r.get(9)?,
                 result: r.get(10)?,
+                state: r.get(11)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -321,6 +321,7 @@ CREATE TABLE IF NOT EXISTS sends (
     result TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS sends_key ON sends (key, result);
+-- (sends.state is added by add_send_state, so that stores from before it get it too.)
 -- Earlier years' scores loaded with `ptk history import`.
 CREATE TABLE IF NOT EXISTS history (
     year INTEGER NOT NULL,
@@ -330,3 +331,43 @@ CREATE TABLE IF NOT EXISTS history (
     PRIMARY KEY (year, partnership_id, scope)
 );
 "#;
+
+/// Adds `sends.state` where it is missing: `drafted` (written as an .eml for the officer to
+/// check; not yet delivered), `sent` (handed to an SMTP server) or `failed`. Before it,
+/// an .eml counted as sent, so a later SMTP run sent nothing; rows from then are marked
+/// from their transport. Idempotent: does nothing once the column exists.
+pub(super) fn add_send_state(conn: &Connection) -> rusqlite::Result<()> {
+    let has = |conn: &Connection| -> rusqlite::Result<bool> {
+        conn.query_row(
+            "SELECT COUNT(*) > 0 FROM pragma_table_info('sends') WHERE name = 'state'",
+            [],
+            |r| r.get(0),
+        )
+    };
+    if has(conn)? {
+        return Ok(());
+    }
+    // Checked again under the write lock: another ptk may have upgraded it meanwhile.
+    conn.execute_batch("BEGIN IMMEDIATE")?;
+    let upgraded = (|| {
+        if has(conn)? {
+            return Ok(());
+        }
+        conn.execute_batch(
+            "ALTER TABLE sends ADD COLUMN state TEXT NOT NULL DEFAULT 'failed';
+             UPDATE sends SET state = CASE
+                 WHEN result <> 'sent' THEN 'failed'
+                 WHEN transport LIKE 'eml:%' THEN 'drafted'
+                 ELSE 'sent' END;
+             UPDATE sends SET result = 'drafted' WHERE state = 'drafted';
+             CREATE INDEX IF NOT EXISTS sends_state ON sends (key, state);",
+        )
+    })();
+    match upgraded {
+        Ok(()) => conn.execute_batch("COMMIT"),
+        Err(e) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(e)
+        }
+    }
+}
