@@ -1,0 +1,114 @@
+//! The whole workbook for one partnership, and its hidden `_ptk` sheet.
+
+use rust_xlsxwriter::{DocProperties, Workbook, Worksheet};
+
+use super::form_sheet::write_form_sheet;
+use super::instructions::write_instructions;
+use super::styles::Styles;
+use super::IssueSettings;
+use crate::contract;
+use crate::register::Partnership;
+use crate::score::PriorScore;
+use crate::template::{Section, Template};
+
+/// Builds the complete workbook for one partnership, as xlsx bytes.
+pub fn build_workbook(
+    template: &Template,
+    p: &Partnership,
+    settings: &IssueSettings,
+    prior: &[PriorScore],
+) -> anyhow::Result<Vec<u8>> {
+    let st = Styles::new();
+    let mut wb = Workbook::new();
+    let created = crate::xlsx::excel_date(settings.issued_on)?;
+    wb.set_properties(
+        &DocProperties::new()
+            .set_title(format!("{} {} – {}", template.title, settings.year, p.name))
+            .set_author(&settings.council)
+            .set_company(&settings.council)
+            .set_subject(format!("{} ({})", template.title, template.id))
+            .set_creation_datetime(&created),
+    );
+
+    let mut cell_map: Vec<(String, String)> = Vec::new();
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name("Instructions")?;
+        write_instructions(ws, &st, template, p, settings, prior)?;
+    }
+    for sheet in template.sheets() {
+        let ws = wb.add_worksheet();
+        ws.set_name(sheet)?;
+        let sections: Vec<&Section> = template
+            .sections
+            .iter()
+            .filter(|s| s.sheet == sheet)
+            .collect();
+        write_form_sheet(
+            ws,
+            &st,
+            template,
+            p,
+            settings,
+            sheet,
+            &sections,
+            &mut cell_map,
+        )?;
+    }
+    {
+        let ws = wb.add_worksheet();
+        ws.set_name(contract::ID_SHEET)?;
+        write_id_sheet(ws, template, p, settings, &cell_map)?;
+    }
+    for (name, reference) in &cell_map {
+        wb.define_name(name, &format!("={reference}"))?;
+    }
+    // Open on the Instructions sheet.
+    wb.worksheet_from_index(0)?.set_active(true);
+    Ok(wb.save_to_buffer()?)
+}
+
+pub(super) fn protect(ws: &mut Worksheet, settings: &IssueSettings) {
+    match &settings.password {
+        Some(pw) if !pw.is_empty() => ws.protect_with_password(pw),
+        _ => ws.protect(),
+    };
+}
+
+fn write_id_sheet(
+    ws: &mut Worksheet,
+    template: &Template,
+    p: &Partnership,
+    settings: &IssueSettings,
+    cell_map: &[(String, String)],
+) -> anyhow::Result<()> {
+    let rows: Vec<(&str, String)> = vec![
+        (
+            contract::KEY_CONTRACT,
+            contract::CONTRACT_VERSION.to_string(),
+        ),
+        (contract::KEY_TEMPLATE_ID, template.id.clone()),
+        (contract::KEY_TEMPLATE_VERSION, template.version.to_string()),
+        (contract::KEY_PARTNERSHIP_ID, p.id.clone()),
+        (contract::KEY_YEAR, settings.year.to_string()),
+        (
+            contract::KEY_ISSUED_AT,
+            settings.issued_on.format("%Y-%m-%d").to_string(),
+        ),
+        (contract::KEY_PARTNERSHIP_NAME, p.name.clone()),
+        (contract::KEY_TEMPLATE_TITLE, template.title.clone()),
+    ];
+    let entries = rows
+        .iter()
+        .map(|(k, v)| (*k, v.as_str()))
+        .chain(cell_map.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    for (r, (k, v)) in (0u32..).zip(entries) {
+        ws.write_string(r, 0, k)?;
+        ws.write_string(r, 1, v)?;
+    }
+    ws.set_column_width(0, 36)?;
+    ws.set_column_width(1, 36)?;
+    ws.set_hidden(true);
+    ws.protect();
+    Ok(())
+}
