@@ -1,4 +1,9 @@
 //! A form sheet: the questions of the sections on one sheet, one row each.
+//!
+//! What an officer types must always be visible, on screen and on paper: every answer
+//! is one wrapped cell (never merged), no row has a fixed height (each has a starting
+//! height only, so Excel and LibreOffice fit the row to its text as it is typed), and
+//! protection still lets the officer resize rows and columns.
 
 use rust_xlsxwriter::{DataValidation, Worksheet};
 
@@ -12,10 +17,82 @@ use crate::register::Partnership;
 use crate::template::{Layout, Question, QuestionType, Section, Template};
 use crate::xlsx::wrapped_height;
 
-/// Columns of a question sheet: number, question, answer, evidence.
-const Q_WIDTHS: [f64; 4] = [7.0, 62.0, 30.0, 48.0];
+/// Column widths (characters) of a question sheet.
+const NUMBER_WIDTH: f64 = 7.0;
+const QUESTION_WIDTH: f64 = 55.0;
+/// The answer column beside an evidence column, and on a sheet without one.
+const ANSWER_WIDTH: f64 = 45.0;
+const ANSWER_WIDTH_ALONE: f64 = 75.0;
+const EVIDENCE_WIDTH: f64 = 45.0;
 /// Columns of a risk sheet: number, risk, likelihood, impact, score, rating, mitigation, owner.
-const R_WIDTHS: [f64; 8] = [5.0, 42.0, 14.0, 14.0, 9.0, 11.0, 40.0, 20.0];
+pub(super) const R_WIDTHS: [f64; 8] = [5.0, 42.0, 14.0, 14.0, 10.0, 11.0, 40.0, 20.0];
+
+/// The heading of the evidence column, named in the instructions.
+pub(super) const EVIDENCE_HEADER: &str = "Evidence / comments";
+/// The heading of the answer column, named in the instructions.
+pub(super) const ANSWER_HEADER: &str = "Your answer";
+
+/// Width (characters) a column needs to show `label` whole in a dropdown, with room
+/// for the dropdown arrow.
+pub(super) fn dropdown_width(label: &str) -> f64 {
+    label.chars().count() as f64 + 4.0
+}
+
+/// The widths of a question sheet: the answer column fits the longest option of any
+/// dropdown on it; the evidence column is there only if a question on the sheet asks
+/// for evidence.
+fn question_widths(sections: &[&Section]) -> Vec<f64> {
+    let questions = || sections.iter().flat_map(|s| &s.questions);
+    let evidence = questions().any(|q| q.evidence);
+    let longest = questions()
+        .flat_map(|q| &q.options)
+        .map(|o| dropdown_width(&o.label))
+        .fold(0.0, f64::max);
+    let answer = if evidence {
+        ANSWER_WIDTH
+    } else {
+        ANSWER_WIDTH_ALONE
+    };
+    let mut widths = vec![NUMBER_WIDTH, QUESTION_WIDTH, answer.max(longest)];
+    if evidence {
+        widths.push(EVIDENCE_WIDTH);
+    }
+    widths
+}
+
+/// "sections 1 to 3", "section 4".
+fn section_span(numbers: &[usize]) -> String {
+    match (numbers.first(), numbers.last()) {
+        (Some(a), Some(b)) if a != b => format!("sections {a} to {b}"),
+        (Some(a), _) => format!("section {a}"),
+        _ => String::new(),
+    }
+}
+
+/// The line under a sheet's title that says which sections it holds and where the
+/// others are, so a printed page or a single tab makes sense on its own.
+pub(super) fn sheet_sections_line(template: &Template, sheet: &str) -> String {
+    let numbers_on = |name: &str| -> Vec<usize> {
+        (1..)
+            .zip(&template.sections)
+            .filter(|(_, s)| s.sheet == name)
+            .map(|(n, _)| n)
+            .collect()
+    };
+    let total = template.sections.len();
+    let here = section_span(&numbers_on(sheet));
+    let others: Vec<String> = template
+        .sheets()
+        .into_iter()
+        .filter(|s| *s != sheet)
+        .map(|s| format!("{} on the sheet '{s}'", section_span(&numbers_on(s))))
+        .collect();
+    if others.is_empty() {
+        format!("This sheet holds {here} (all {total}).")
+    } else {
+        format!("This sheet holds {here} of {total}; {}.", others.join("; "))
+    }
+}
 
 #[allow(clippy::too_many_arguments)]
 pub(super) fn write_form_sheet(
@@ -31,11 +108,16 @@ pub(super) fn write_form_sheet(
     let is_risk = sections
         .iter()
         .any(|s| matches!(s.layout, Layout::Risks { .. }));
-    let widths: &[f64] = if is_risk { &R_WIDTHS } else { &Q_WIDTHS };
-    for (c, w) in widths.iter().enumerate() {
-        ws.set_column_width(c as u16, *w)?;
+    let widths: Vec<f64> = if is_risk {
+        R_WIDTHS.to_vec()
+    } else {
+        question_widths(sections)
+    };
+    for (c, w) in (0u16..).zip(&widths) {
+        ws.set_column_width(c, *w)?;
     }
     let last_col = (widths.len() - 1) as u16;
+    let has_evidence = !is_risk && widths.len() == 4;
     ws.set_screen_gridlines(false);
     ws.set_landscape();
     ws.set_paper_size(9);
@@ -53,25 +135,12 @@ pub(super) fn write_form_sheet(
         sheet.replace('&', "&&")
     ));
 
+    // The heading: one line per row, each running on to the right (no merged cells).
     let mut r: u32 = 0;
-    ws.merge_range(
-        r,
-        0,
-        r,
-        last_col,
-        &format!("{} {}", template.title, settings.year),
-        &st.title,
-    )?;
-    ws.set_row_height(r, 24)?;
+    let title = format!("{} {}", template.title, settings.year);
+    ws.write_with_format(r, 0, title.as_str(), &st.title)?;
     r += 1;
-    ws.merge_range(
-        r,
-        0,
-        r,
-        last_col,
-        &format!("{} ({})", p.name, p.id),
-        &st.subtitle,
-    )?;
+    ws.write_with_format(r, 0, format!("{} ({})", p.name, p.id), &st.subtitle)?;
     r += 1;
     let details = format!(
         "Lead officer: {}   ·   Assistant Director: {}   ·   Business Plan priority: {}",
@@ -79,14 +148,30 @@ pub(super) fn write_form_sheet(
         p.assistant_director,
         p.priority.label()
     );
-    ws.merge_range(r, 0, r, last_col, &details, &st.body)?;
+    ws.write_with_format(r, 0, details.as_str(), &st.line)?;
+    r += 1;
+    ws.write_with_format(
+        r,
+        0,
+        sheet_sections_line(template, sheet).as_str(),
+        &st.line,
+    )?;
+    r += 1;
+    let how = if is_risk {
+        "Fill in the Risk, Likelihood, Impact, How it is managed and Owner columns; Score and Rating fill in themselves.".to_string()
+    } else if has_evidence {
+        format!("Answer in the '{ANSWER_HEADER}' column, and add evidence in the '{EVIDENCE_HEADER}' column where it is open; everything else is locked.")
+    } else {
+        format!("Answer in the '{ANSWER_HEADER}' column; everything else is locked.")
+    };
+    ws.write_with_format(r, 0, how.as_str(), &st.line_note)?;
     r += 1;
     let note = format!(
-        "Answer in the yellow cells. Please return by {} to {}.",
+        "Rows grow as you type (Alt+Enter starts a new line). Please return by {} to {}.",
         long_date(settings.deadline),
         settings.return_address
     );
-    ws.merge_range(r, 0, r, last_col, &note, &st.note)?;
+    ws.write_with_format(r, 0, note.as_str(), &st.line_note)?;
     r += 2;
 
     let header_row = r;
@@ -96,28 +181,31 @@ pub(super) fn write_form_sheet(
             "Risk",
             "Likelihood (1–5)",
             "Impact (1–5)",
-            "Score",
-            "Rating",
+            "Score (fills in)",
+            "Rating (fills in)",
             "How it is managed",
             "Owner",
         ]
+    } else if has_evidence {
+        &["No.", "Question", ANSWER_HEADER, EVIDENCE_HEADER]
     } else {
-        &["No.", "Question", "Your answer", "Evidence / comments"]
+        &["No.", "Question", ANSWER_HEADER]
     };
-    for (c, h) in headers.iter().enumerate() {
-        ws.write_with_format(r, c as u16, *h, &st.header)?;
+    for (c, h) in (0u16..).zip(headers) {
+        ws.write_with_format(r, c, *h, &st.header)?;
     }
     ws.set_row_height(r, 30)?;
+    // The header row repeats on every printed page and stays in view when scrolling.
     ws.set_repeat_rows(header_row, header_row)?;
     ws.set_freeze_panes(header_row + 1, 0)?;
     r += 1;
 
-    for (si, section) in sections.iter().enumerate() {
+    for section in sections {
         let number = template
             .sections
             .iter()
             .position(|s| s.id == section.id)
-            .unwrap_or(si)
+            .expect("the section is one of the template's")
             + 1;
         let mut title = format!("{number}. {}", section.title);
         if let Some(c) = &section.required_when {
@@ -127,26 +215,26 @@ pub(super) fn write_form_sheet(
                 c.answer
             ));
         }
-        ws.merge_range(r, 0, r, last_col, &title, &st.section)?;
-        ws.set_row_height(r, 20)?;
+        ws.write_with_format(r, 0, title.as_str(), &st.section)?;
+        for c in 1..=last_col {
+            ws.write_blank(r, c, &st.section)?;
+        }
         r += 1;
         if let Some(intro) = &section.intro {
-            ws.merge_range(r, 0, r, last_col, intro, &st.intro)?;
-            ws.set_row_height(r, wrapped_height(intro, widths.iter().sum::<f64>()))?;
+            ws.write_with_format(r, 1, intro.as_str(), &st.intro)?;
+            ws.set_row_height(r, wrapped_height(intro, QUESTION_WIDTH))?;
             r += 1;
         }
         match section.layout {
             Layout::Questions => {
                 for (qi, q) in section.questions.iter().enumerate() {
-                    write_question_row(
-                        ws,
-                        st,
+                    let row = QuestionRow {
                         sheet,
                         r,
-                        &format!("{number}.{}", qi + 1),
-                        q,
-                        cell_map,
-                    )?;
+                        number: format!("{number}.{}", qi + 1),
+                        has_evidence,
+                    };
+                    write_question_row(ws, st, &row, q, cell_map)?;
                     r += 1;
                 }
             }
@@ -185,16 +273,24 @@ fn short(s: &str) -> String {
     }
 }
 
+/// Where one question's row goes.
+struct QuestionRow<'a> {
+    sheet: &'a str,
+    r: u32,
+    number: String,
+    /// Whether the sheet has an evidence column.
+    has_evidence: bool,
+}
+
 fn write_question_row(
     ws: &mut Worksheet,
     st: &Styles,
-    sheet: &str,
-    r: u32,
-    number: &str,
+    row: &QuestionRow<'_>,
     q: &Question,
     cell_map: &mut Vec<(String, String)>,
 ) -> anyhow::Result<()> {
-    ws.write_with_format(r, 0, number, &st.number)?;
+    let r = row.r;
+    ws.write_with_format(r, 0, row.number.as_str(), &st.number)?;
     let text = if q.required {
         q.text.clone()
     } else {
@@ -212,60 +308,59 @@ fn write_question_row(
             ws.write_with_format(r, 1, text.as_str(), &st.question)?;
         }
     }
+    // A starting height that shows the question whole and leaves room to write; the
+    // row is not fixed (see `rows_grow_with_their_text`), so it grows with the answer.
     let full = match &q.help {
         Some(h) => format!("{text}\n{h}"),
         None => text.clone(),
     };
-    // Long text answers take the evidence column too.
-    let wide_text = q.kind == QuestionType::Text && !q.evidence;
-    let answer_width = if wide_text {
-        Q_WIDTHS[2] + Q_WIDTHS[3]
-    } else {
-        Q_WIDTHS[2]
-    };
-    let mut height = wrapped_height(&full, Q_WIDTHS[1]);
-    if q.kind == QuestionType::Text {
-        height = height.max(if q.evidence { 45.0 } else { 60.0 });
-    }
-    if q.evidence {
+    let mut height = wrapped_height(&full, QUESTION_WIDTH);
+    if q.kind == QuestionType::Text || q.evidence {
         height = height.max(45.0);
     }
-    let longest_option = q
-        .options
-        .iter()
-        .map(|o| o.label.as_str())
-        .max_by_key(|l| l.len())
-        .unwrap_or("");
-    height = height.max(wrapped_height(longest_option, answer_width));
     ws.set_row_height(r, height)?;
-
     let format = match q.kind {
         QuestionType::Date => &st.answer_date,
         QuestionType::Number => &st.answer_number,
         _ => &st.answer,
     };
-    if wide_text {
-        ws.merge_range(r, 2, r, 3, "", format)?;
-    } else {
-        ws.write_blank(r, 2, format)?;
-        if q.evidence {
-            ws.write_blank(r, 3, &st.evidence)?;
-            cell_map.push((
-                contract::evidence_name(&q.id),
-                contract::absolute_ref(sheet, r, 3),
-            ));
-            let dv = DataValidation::new()
-                .allow_any_value()
-                .set_input_title("Evidence / comments")?
-                .set_input_message("Optional: evidence or comments that support your answer. Press Alt+Enter for a new line.")?;
-            ws.add_data_validation(r, 3, r, 3, &dv)?;
-        } else {
-            ws.write_blank(r, 3, &st.no_evidence)?;
-        }
-    }
+    ws.write_blank(r, 2, format)?;
     if let Some(dv) = validation_for(q)? {
         ws.add_data_validation(r, 2, r, 2, &dv)?;
     }
-    cell_map.push((q.answer_name(), contract::absolute_ref(sheet, r, 2)));
+    cell_map.push((q.answer_name(), contract::absolute_ref(row.sheet, r, 2)));
+    if q.evidence {
+        ws.write_blank(r, 3, &st.evidence)?;
+        cell_map.push((
+            contract::evidence_name(&q.id),
+            contract::absolute_ref(row.sheet, r, 3),
+        ));
+        let dv = DataValidation::new()
+            .allow_any_value()
+            .set_input_title(EVIDENCE_HEADER)?
+            .set_input_message(
+                "Evidence or comments that support your answer. Press Alt+Enter for a new line.",
+            )?;
+        ws.add_data_validation(r, 3, r, 3, &dv)?;
+    } else if row.has_evidence {
+        ws.write_with_format(r, 3, "Not asked for this question", &st.no_evidence)?;
+    }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn section_spans_read_naturally() {
+        assert_eq!(section_span(&[1, 2, 3]), "sections 1 to 3");
+        assert_eq!(section_span(&[4]), "section 4");
+    }
+
+    #[test]
+    fn dropdowns_fit_their_longest_option() {
+        let w = dropdown_width("Replaced by another partnership or arrangement");
+        assert!(w >= 46.0 + 2.0, "{w}");
+    }
 }

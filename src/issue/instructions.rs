@@ -2,12 +2,13 @@
 
 use rust_xlsxwriter::Worksheet;
 
+use super::form_sheet::{ANSWER_HEADER, EVIDENCE_HEADER};
 use super::styles::Styles;
 use super::workbook::protect;
 use super::{long_date, IssueSettings};
 use crate::register::Partnership;
 use crate::score::PriorScore;
-use crate::template::{QuestionType, Template};
+use crate::template::{Layout, QuestionType, Template};
 use crate::xlsx::{header_text, wrapped_height};
 
 pub(super) fn write_instructions(
@@ -28,20 +29,15 @@ pub(super) fn write_instructions(
     ws.set_margins(0.5, 0.5, 0.6, 0.6, 0.3, 0.3);
     ws.set_footer(format!("&L{}&R&P of &N", header_text(&settings.council)));
     let mut r: u32 = 0;
-    ws.merge_range(
-        r,
-        0,
-        r,
-        1,
-        &format!(
-            "{} – {} {}",
-            settings.council, template.title, settings.year
-        ),
-        &st.title,
-    )?;
-    ws.set_row_height(r, 24)?;
+    // One line per row, running on to the right: no merged cells. Row heights are
+    // starting heights only (see `rows_grow_with_their_text`).
+    let title = format!(
+        "{} – {} {}",
+        settings.council, template.title, settings.year
+    );
+    ws.write_with_format(r, 0, title.as_str(), &st.title)?;
     r += 1;
-    ws.merge_range(r, 0, r, 1, &p.name, &st.subtitle)?;
+    ws.write_with_format(r, 0, p.name.as_str(), &st.subtitle)?;
     r += 2;
 
     let pair = |ws: &mut Worksheet, r: &mut u32, label: &str, value: &str| -> anyhow::Result<()> {
@@ -82,19 +78,27 @@ pub(super) fn write_instructions(
     if !template.description.is_empty() {
         ws.write_with_format(r, 0, "What this form is for", &st.heading)?;
         r += 1;
-        ws.merge_range(r, 0, r, 1, &template.description, &st.body)?;
-        ws.set_row_height(r, wrapped_height(&template.description, WIDE + 30.0))?;
+        ws.write_with_format(r, 0, "Purpose", &st.label)?;
+        ws.write_with_format(r, 1, template.description.as_str(), &st.value)?;
+        ws.set_row_height(r, wrapped_height(&template.description, WIDE))?;
         r += 2;
     }
 
     ws.write_with_format(r, 0, "How to fill it in", &st.heading)?;
     r += 1;
     let sheets = template.sheets().join("' and '");
+    let has_risks = template
+        .sections
+        .iter()
+        .any(|s| matches!(s.layout, Layout::Risks { .. }));
     let mut steps: Vec<String> = vec![
-        format!("Answer on the sheet '{sheets}' (tabs at the bottom of the window). Type or choose only in the yellow cells; everything else is locked."),
+        format!("Answer on the sheet '{sheets}' (tabs at the bottom of the window), in the '{ANSWER_HEADER}' column{}; everything else is locked. The cells to answer in are also shaded.", if has_risks { " (on the risk sheet, in the columns its heading names)" } else { "" }),
         "Where a cell has a dropdown arrow, choose one of the options from the list. A message explains each answer when you select its cell.".into(),
-        "Add evidence or comments where there is space for them: short, specific examples help the review.".into(),
     ];
+    if template.questions().any(|(_, q)| q.evidence) {
+        steps.push(format!("Add evidence or comments in the '{EVIDENCE_HEADER}' column, where a question asks for them: short, specific examples help the review."));
+    }
+    steps.push("A row grows as you type (Alt+Enter starts a new line in a cell). You can also make rows taller and columns wider: everything you type is kept and read, even where it does not show.".into());
     steps.extend(template.instructions.iter().cloned());
     steps.push("Please do not rename or delete sheets, or insert or delete rows or columns: your answers are read automatically.".into());
     steps.push(format!(
@@ -148,8 +152,9 @@ pub(super) fn write_instructions(
                 bands.join(", "),
                 b.label
             );
-            ws.merge_range(r, 0, r, 1, &text, &st.note)?;
-            ws.set_row_height(r, wrapped_height(&text, WIDE + 30.0))?;
+            ws.write_with_format(r, 0, "Scores", &st.label)?;
+            ws.write_with_format(r, 1, text.as_str(), &st.value)?;
+            ws.set_row_height(r, wrapped_height(&text, WIDE))?;
             r += 1;
         }
         r += 1;
@@ -173,7 +178,13 @@ fn write_prior_scores(
     ws.write_with_format(r, 0, "Your earlier scores", &st.heading)?;
     r += 1;
     if prior.is_empty() {
-        ws.merge_range(r, 0, r, 1, "No earlier scores are held for this partnership: this year's return sets the baseline.", &st.note)?;
+        ws.write_with_format(r, 0, "None yet", &st.label)?;
+        ws.write_with_format(
+            r,
+            1,
+            "No earlier scores are held for this partnership: this year's return sets the baseline.",
+            &st.value,
+        )?;
         return Ok(r + 1);
     }
     let mut years: Vec<i32> = prior.iter().map(|s| s.year).collect();

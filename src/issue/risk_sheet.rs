@@ -19,6 +19,7 @@ pub(super) fn write_risk_row<'q>(
     cell_map: &mut Vec<(String, String)>,
 ) -> anyhow::Result<()> {
     ws.write_with_format(r, 0, n as f64, &st.number)?;
+    // A starting height with room to write; it grows with the text.
     ws.set_row_height(r, 45)?;
     let columns: [(u16, &str); 5] = [
         (1, "risk"),

@@ -1,4 +1,9 @@
 //! The formats of an issued workbook.
+//!
+//! Every text colour keeps a contrast of at least 4.5:1 with its fill (WCAG AA):
+//! navy or black on white and pale fills, white on navy, mid grey (7:1 on white,
+//! 6.3:1 on grey). Answer cells are shaded, but never only shaded: the form says
+//! which column to answer in.
 
 use rust_xlsxwriter::{Color, Format, FormatAlign, FormatBorder};
 
@@ -12,7 +17,10 @@ const GREY: u32 = 0xF2F2F2;
 pub(super) struct Styles {
     pub(super) title: Format,
     pub(super) subtitle: Format,
-    pub(super) note: Format,
+    /// One line of text that runs on to the right (not wrapped, not merged).
+    pub(super) line: Format,
+    /// A note of one line, like `line`.
+    pub(super) line_note: Format,
     pub(super) label: Format,
     pub(super) value: Format,
     pub(super) heading: Format,
@@ -28,7 +36,6 @@ pub(super) struct Styles {
     pub(super) evidence: Format,
     pub(super) no_evidence: Format,
     pub(super) computed: Format,
-    pub(super) body: Format,
 }
 
 impl Styles {
@@ -50,10 +57,9 @@ impl Styles {
                 .set_font_size(16)
                 .set_font_color(Color::RGB(NAVY)),
             subtitle: Format::new().set_bold().set_font_size(12),
-            note: Format::new()
+            line: Format::new(),
+            line_note: Format::new()
                 .set_italic()
-                .set_text_wrap()
-                .set_align(FormatAlign::Top)
                 .set_font_color(Color::RGB(MID_GREY)),
             label: border(
                 wrap_top
@@ -74,12 +80,15 @@ impl Styles {
                     .set_background_color(Color::RGB(NAVY))
                     .set_align(FormatAlign::VerticalCenter),
             ),
-            section: border(
-                Format::new()
-                    .set_bold()
-                    .set_font_size(12)
-                    .set_background_color(Color::RGB(PALE_BLUE)),
-            ),
+            // Top and bottom rules only: the title runs on over the blank cells to
+            // its right (no merged cells), so no cell border may cross it.
+            section: Format::new()
+                .set_bold()
+                .set_font_size(12)
+                .set_background_color(Color::RGB(PALE_BLUE))
+                .set_border_top(FormatBorder::Thin)
+                .set_border_bottom(FormatBorder::Thin)
+                .set_border_color(Color::RGB(0xBFBFBF)),
             intro: wrap_top.clone().set_italic(),
             number: border(wrap_top.clone().set_align(FormatAlign::Center)),
             question: border(wrap_top.clone()),
@@ -98,14 +107,19 @@ impl Styles {
                     .set_background_color(Color::RGB(INPUT_YELLOW))
                     .set_unlocked(),
             ),
-            no_evidence: border(Format::new().set_background_color(Color::RGB(GREY))),
+            no_evidence: border(
+                wrap_top
+                    .clone()
+                    .set_italic()
+                    .set_font_color(Color::RGB(MID_GREY))
+                    .set_background_color(Color::RGB(GREY)),
+            ),
             computed: border(
                 wrap_top
                     .clone()
                     .set_align(FormatAlign::Center)
                     .set_background_color(Color::RGB(GREY)),
             ),
-            body: wrap_top,
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The whole workbook for one partnership, and its hidden `_ptk` sheet.
 
-use rust_xlsxwriter::{DocProperties, Workbook, Worksheet};
+use rust_xlsxwriter::{DocProperties, ProtectionOptions, Workbook, Worksheet};
 
 use super::form_sheet::write_form_sheet;
 use super::instructions::write_instructions;
@@ -65,14 +65,51 @@ pub fn build_workbook(
     }
     // Open on the Instructions sheet.
     wb.worksheet_from_index(0)?.set_active(true);
-    Ok(wb.save_to_buffer()?)
+
+    rows_grow_with_their_text(&wb.save_to_buffer()?)
 }
 
+/// Makes every row height a starting height only, as Excel does for rows nobody
+/// resized: the writer marks each row it gives a height as fixed (`customHeight`),
+/// and Excel and LibreOffice never grow a fixed row, so a long answer would be cut
+/// off on screen and on paper. Without the mark, both fit the row to its text as the
+/// officer types. The issue-time heights stay, so the empty form still shows each
+/// question whole (LibreOffice does not fit rows when it opens an xlsx).
+fn rows_grow_with_their_text(xlsx: &[u8]) -> anyhow::Result<Vec<u8>> {
+    use std::io::{Cursor, Read, Write};
+    let mut zin = zip::ZipArchive::new(Cursor::new(xlsx))?;
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(xlsx.len())));
+    // The writer's own fixed timestamp and compression, so output stays byte-identical.
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .last_modified_time(zip::DateTime::default());
+    for i in 0..zin.len() {
+        let mut entry = zin.by_index(i)?;
+        let name = entry.name()?.into_owned();
+        let mut data = Vec::with_capacity(entry.size() as usize);
+        entry.read_to_end(&mut data)?;
+        if name.starts_with("xl/worksheets/sheet") && name.ends_with(".xml") {
+            let xml = String::from_utf8(data)?;
+            data = xml.replace(" customHeight=\"1\"", "").into_bytes();
+        }
+        out.start_file(name, options)?;
+        out.write_all(&data)?;
+    }
+    Ok(out.finish()?.into_inner())
+}
+
+/// Locks a visible sheet, but lets the officer make rows taller and columns wider:
+/// a long answer must never be stuck behind a row height.
 pub(super) fn protect(ws: &mut Worksheet, settings: &IssueSettings) {
     match &settings.password {
         Some(pw) if !pw.is_empty() => ws.protect_with_password(pw),
         _ => ws.protect(),
     };
+    ws.protect_with_options(&ProtectionOptions {
+        format_rows: true,
+        format_columns: true,
+        ..ProtectionOptions::default()
+    });
 }
 
 fn write_id_sheet(
