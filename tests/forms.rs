@@ -330,3 +330,515 @@ fn exit_long_answers_print_whole_and_ingest() {
 fn new_partnership_long_answers_print_whole_and_ingest() {
     long_answers_print_whole_and_ingest("new-partnership", "ART17");
 }
+
+// ---------------------------------------------------------------------------
+// The issued workbooks' XML: layout and accessibility rules, checked on every form.
+
+/// One issued workbook, opened for checking.
+struct Book {
+    path: PathBuf,
+    files: std::collections::HashMap<String, String>,
+    /// (name, state, part path) in workbook order.
+    sheets: Vec<(String, String, String)>,
+    strings: Vec<String>,
+}
+
+impl Book {
+    fn open(path: &Path) -> Book {
+        use std::io::Read;
+        let mut z = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
+        let mut files = std::collections::HashMap::new();
+        for i in 0..z.len() {
+            let mut e = z.by_index(i).unwrap();
+            let name = e.name().unwrap().into_owned();
+            if name.ends_with(".xml") || name.ends_with(".rels") {
+                let mut s = String::new();
+                e.read_to_string(&mut s).unwrap();
+                files.insert(name, s);
+            }
+        }
+        let rels = roxmltree::Document::parse(&files["xl/_rels/workbook.xml.rels"]).unwrap();
+        let target = |id: &str| -> String {
+            let t = rels
+                .descendants()
+                .find(|n| n.attribute("Id") == Some(id))
+                .unwrap()
+                .attribute("Target")
+                .unwrap();
+            format!("xl/{}", t.trim_start_matches("/xl/"))
+        };
+        let wb = roxmltree::Document::parse(&files["xl/workbook.xml"]).unwrap();
+        let sheets = wb
+            .descendants()
+            .filter(|n| n.has_tag_name("sheet"))
+            .map(|s| {
+                let rid = s
+                    .attributes()
+                    .find(|a| a.name() == "id")
+                    .unwrap()
+                    .value()
+                    .to_string();
+                (
+                    s.attribute("name").unwrap().to_string(),
+                    s.attribute("state").unwrap_or("visible").to_string(),
+                    target(&rid),
+                )
+            })
+            .collect();
+        let strings = files
+            .get("xl/sharedStrings.xml")
+            .map(|x| {
+                let d = roxmltree::Document::parse(x).unwrap();
+                d.descendants()
+                    .filter(|n| n.has_tag_name("si"))
+                    .map(|si| {
+                        si.descendants()
+                            .filter(|n| n.has_tag_name("t"))
+                            .filter_map(|t| t.text())
+                            .collect::<String>()
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        Book {
+            path: path.to_path_buf(),
+            files,
+            sheets,
+            strings,
+        }
+    }
+
+    fn name(&self) -> String {
+        self.path
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned()
+    }
+
+    fn visible(&self) -> impl Iterator<Item = (&str, roxmltree::Document<'_>)> {
+        self.sheets
+            .iter()
+            .filter(|(_, state, _)| state == "visible")
+            .map(|(n, _, part)| {
+                (
+                    n.as_str(),
+                    roxmltree::Document::parse(&self.files[part]).unwrap(),
+                )
+            })
+    }
+
+    /// Defined name → (sheet, A1 without $), for the `ptk_` cells.
+    fn ptk_cells(&self) -> Vec<(String, String, String)> {
+        let wb = roxmltree::Document::parse(&self.files["xl/workbook.xml"]).unwrap();
+        wb.descendants()
+            .filter(|n| n.has_tag_name("definedName"))
+            .filter(|n| n.attribute("name").unwrap().starts_with("ptk_"))
+            .map(|n| {
+                let r = ptk::contract::parse_ref(n.text().unwrap()).unwrap();
+                (
+                    n.attribute("name").unwrap().to_string(),
+                    r.sheet.clone(),
+                    r.a1(),
+                )
+            })
+            .collect()
+    }
+
+    /// Text of every cell of a sheet: A1 → text (shared strings resolved).
+    fn cell_texts(&self, doc: &roxmltree::Document<'_>) -> Vec<(String, String)> {
+        doc.descendants()
+            .filter(|n| n.has_tag_name("c"))
+            .filter_map(|c| {
+                let v = c
+                    .children()
+                    .find(|n| n.has_tag_name("v"))
+                    .and_then(|v| v.text())?;
+                let text = match c.attribute("t") {
+                    Some("s") => self.strings[v.parse::<usize>().unwrap()].clone(),
+                    _ => v.to_string(),
+                };
+                Some((c.attribute("r").unwrap().to_string(), text))
+            })
+            .collect()
+    }
+}
+
+/// "C12" → (column index from 0, row from 1).
+fn split_a1(a1: &str) -> (u32, u32) {
+    let letters: String = a1.chars().take_while(char::is_ascii_alphabetic).collect();
+    let row: u32 = a1[letters.len()..].parse().unwrap();
+    let col = letters
+        .chars()
+        .fold(0u32, |acc, c| acc * 26 + (c as u32 - 'A' as u32 + 1))
+        - 1;
+    (col, row)
+}
+
+fn issued_books(dir: &Path) -> Vec<(Template, Book)> {
+    for template in ["self-assessment", "exit", "new-partnership"] {
+        let out = issue(dir, template, &[]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+    let templates = repo().join("templates");
+    xlsx_files(&dir.join("out"))
+        .iter()
+        .map(|p| {
+            let book = Book::open(p);
+            let id = ["self-assessment", "exit", "new-partnership"]
+                .into_iter()
+                .find(|t| book.name().contains(&format!("_{t}_")))
+                .unwrap();
+            (ptk::template::find(&templates, id).unwrap(), book)
+        })
+        .collect()
+}
+
+#[test]
+fn no_merged_cells_and_rows_never_fixed_on_the_forms() {
+    let dir = tempfile::tempdir().unwrap();
+    for (_, book) in issued_books(dir.path()) {
+        let answers = book.ptk_cells();
+        for (sheet, doc) in book.visible() {
+            for m in doc.descendants().filter(|n| n.has_tag_name("mergeCell")) {
+                let range = m.attribute("ref").unwrap();
+                let (a, b) = range.split_once(':').unwrap();
+                let ((c1, r1), (c2, r2)) = (split_a1(a), split_a1(b));
+                for (name, s, cell) in &answers {
+                    let (c, r) = split_a1(cell);
+                    assert!(
+                        !(s == sheet && (c1..=c2).contains(&c) && (r1..=r2).contains(&r)),
+                        "{}: merged range {range} covers {name}",
+                        book.name()
+                    );
+                }
+                panic!(
+                    "{} '{sheet}': merged range {range}: no merged cells on a form",
+                    book.name()
+                );
+            }
+            // Excel and LibreOffice never grow a row marked with a fixed height.
+            for row in doc.descendants().filter(|n| n.has_tag_name("row")) {
+                assert_ne!(
+                    row.attribute("customHeight"),
+                    Some("1"),
+                    "{} '{sheet}' row {} has a fixed height",
+                    book.name(),
+                    row.attribute("r").unwrap()
+                );
+            }
+            // Protected, but the officer may resize rows and columns ("0" = allowed).
+            let p = doc
+                .descendants()
+                .find(|n| n.has_tag_name("sheetProtection"))
+                .unwrap_or_else(|| panic!("{} '{sheet}' is protected", book.name()));
+            assert_eq!(p.attribute("formatRows"), Some("0"), "{}", book.name());
+            assert_eq!(p.attribute("formatColumns"), Some("0"), "{}", book.name());
+        }
+    }
+}
+
+#[test]
+fn every_dropdown_column_is_as_wide_as_its_longest_option() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut checked = 0;
+    for (_, book) in issued_books(dir.path()) {
+        for (sheet, doc) in book.visible() {
+            let widths: Vec<(u32, u32, f64)> = doc
+                .descendants()
+                .filter(|n| n.has_tag_name("col"))
+                .map(|c| {
+                    (
+                        c.attribute("min").unwrap().parse().unwrap(),
+                        c.attribute("max").unwrap().parse().unwrap(),
+                        c.attribute("width").unwrap().parse().unwrap(),
+                    )
+                })
+                .collect();
+            for dv in doc
+                .descendants()
+                .filter(|n| n.has_tag_name("dataValidation"))
+                .filter(|n| n.attribute("type") == Some("list"))
+            {
+                let f1 = dv
+                    .children()
+                    .find(|c| c.has_tag_name("formula1"))
+                    .and_then(|c| c.text())
+                    .unwrap();
+                let longest = f1
+                    .trim_matches('"')
+                    .split(',')
+                    .map(|o| o.chars().count())
+                    .max()
+                    .unwrap() as f64;
+                for cell in dv.attribute("sqref").unwrap().split_whitespace() {
+                    let (c, _) = split_a1(cell.split(':').next().unwrap());
+                    let width = widths
+                        .iter()
+                        .find(|(lo, hi, _)| (*lo..=*hi).contains(&(c + 1)))
+                        .map_or(8.43, |w| w.2);
+                    assert!(
+                        width >= longest + 2.0,
+                        "{} '{sheet}' {cell}: column {width} wide, longest option {longest} characters",
+                        book.name()
+                    );
+                    checked += 1;
+                }
+            }
+        }
+    }
+    assert!(checked > 100, "{checked} dropdowns checked");
+}
+
+#[test]
+fn section_numbers_run_on_across_sheets_and_each_sheet_says_which_it_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    for (t, book) in issued_books(dir.path()) {
+        let mut numbers = Vec::new();
+        for (sheet, doc) in book.visible().skip(1) {
+            let cells = book.cell_texts(&doc);
+            let mut section = 0;
+            for (a1, text) in &cells {
+                if split_a1(a1).0 != 0 {
+                    continue;
+                }
+                if let Some((n, _)) = text.split_once(". ") {
+                    if let Ok(n) = n.parse::<usize>() {
+                        numbers.push(n);
+                        section = n;
+                    }
+                } else if let Some((s, _)) = text.split_once('.') {
+                    // A question number "n.m" belongs to the section above it.
+                    if let Ok(s) = s.parse::<usize>() {
+                        assert_eq!(s, section, "{} '{sheet}' {a1}: {text}", book.name());
+                    }
+                }
+            }
+            assert!(
+                cells
+                    .iter()
+                    .any(|(_, text)| text.starts_with("This sheet holds section")),
+                "{} '{sheet}' says which sections it holds",
+                book.name()
+            );
+        }
+        let want: Vec<usize> = (1..=t.sections.len()).collect();
+        assert_eq!(numbers, want, "{}", book.name());
+    }
+}
+
+#[test]
+fn evidence_cells_are_unlocked_and_only_where_the_template_asks() {
+    let dir = tempfile::tempdir().unwrap();
+    for (t, book) in issued_books(dir.path()) {
+        let facts = inspect(&book.path);
+        let evidence: Vec<_> = book
+            .ptk_cells()
+            .into_iter()
+            .filter(|(n, _, _)| n.ends_with(ptk::contract::EVIDENCE_SUFFIX))
+            .collect();
+        let asked = t.questions().filter(|(_, q)| q.evidence).count();
+        assert_eq!(evidence.len(), asked, "{}", book.name());
+        for (name, sheet, a1) in &evidence {
+            assert_eq!(
+                facts.locked.get(&(sheet.clone(), a1.clone())),
+                Some(&false),
+                "{}: {name} is unlocked",
+                book.name()
+            );
+        }
+        // The evidence column is only on sheets where some question asks for evidence.
+        for (sheet, doc) in book.visible().skip(1) {
+            let has_column = book
+                .cell_texts(&doc)
+                .iter()
+                .any(|(_, text)| text == "Evidence / comments");
+            let asks = t
+                .sections
+                .iter()
+                .filter(|s| s.sheet == sheet)
+                .flat_map(|s| &s.questions)
+                .any(|q| q.evidence);
+            assert_eq!(has_column, asks, "{} '{sheet}'", book.name());
+        }
+    }
+}
+
+/// WCAG relative luminance of an RRGGBB colour.
+fn luminance(rgb: u32) -> f64 {
+    let ch = |v: u32| {
+        let c = f64::from(v & 0xFF) / 255.0;
+        if c <= 0.03928 {
+            c / 12.92
+        } else {
+            ((c + 0.055) / 1.055).powf(2.4)
+        }
+    };
+    0.2126 * ch(rgb >> 16) + 0.7152 * ch(rgb >> 8) + 0.0722 * ch(rgb)
+}
+
+fn contrast(a: u32, b: u32) -> f64 {
+    let (la, lb) = (luminance(a), luminance(b));
+    (la.max(lb) + 0.05) / (la.min(lb) + 0.05)
+}
+
+/// A `<color>` element's RRGGBB; theme 0 is white (background), any other theme or no
+/// colour is the default black text.
+fn colour(node: Option<roxmltree::Node<'_, '_>>, default: u32) -> u32 {
+    match node {
+        Some(c) => match (c.attribute("rgb"), c.attribute("theme")) {
+            (Some(rgb), _) => u32::from_str_radix(&rgb[rgb.len() - 6..], 16).unwrap(),
+            (None, Some("0")) => 0xFFFFFF,
+            (None, Some(_)) => 0x000000,
+            _ => default,
+        },
+        None => default,
+    }
+}
+
+#[test]
+fn forms_are_accessible() {
+    let dir = tempfile::tempdir().unwrap();
+    for (t, book) in issued_books(dir.path()) {
+        let name = book.name();
+        // Meaningful sheet names; only the contract sheet is hidden.
+        for (sheet, state, _) in &book.sheets {
+            if state == "visible" {
+                assert!(
+                    sheet.chars().count() >= 4
+                        && !sheet.to_lowercase().starts_with("sheet")
+                        && !sheet.starts_with('_'),
+                    "{name}: sheet name '{sheet}'"
+                );
+            } else {
+                assert_eq!(sheet, ptk::contract::ID_SHEET, "{name}");
+            }
+        }
+        let forms: Vec<&str> = t.sheets();
+        assert_eq!(book.sheets[0].0, "Instructions", "{name}");
+
+        // Header rows marked: each form sheet's header row repeats on every printed
+        // page (Print_Titles) and stays in view (frozen panes).
+        let wb = roxmltree::Document::parse(&book.files["xl/workbook.xml"]).unwrap();
+        for (i, (sheet, _, _)) in book.sheets.iter().enumerate() {
+            if !forms.contains(&sheet.as_str()) {
+                continue;
+            }
+            let titles = wb.descendants().find(|n| {
+                n.attribute("name") == Some("_xlnm.Print_Titles")
+                    && n.attribute("localSheetId") == Some(i.to_string().as_str())
+            });
+            let titles = titles
+                .and_then(|n| n.text())
+                .unwrap_or_else(|| panic!("{name} '{sheet}' has a header row for print"));
+            let header_row: u32 = titles
+                .rsplit('$')
+                .next()
+                .unwrap()
+                .parse()
+                .unwrap_or_else(|_| panic!("{titles}"));
+            let doc = book.visible().find(|(s, _)| s == sheet).unwrap().1;
+            let pane = doc
+                .descendants()
+                .find(|n| n.has_tag_name("pane"))
+                .unwrap_or_else(|| panic!("{name} '{sheet}' freezes its header row"));
+            assert_eq!(
+                pane.attribute("ySplit"),
+                Some(header_row.to_string().as_str()),
+                "{name} '{sheet}'"
+            );
+            let texts = book.cell_texts(&doc);
+            let header: Vec<&str> = texts
+                .iter()
+                .filter(|(a1, _)| split_a1(a1).1 == header_row)
+                .map(|(_, t)| t.as_str())
+                .collect();
+            assert!(
+                header.contains(&"No.") && header.len() >= 3,
+                "{name} '{sheet}' header row: {header:?}"
+            );
+        }
+
+        // Alt text on every image or chart.
+        for (part, xml) in book
+            .files
+            .iter()
+            .filter(|(p, _)| p.starts_with("xl/drawings/drawing"))
+        {
+            let d = roxmltree::Document::parse(xml).unwrap();
+            for pr in d.descendants().filter(|n| n.has_tag_name("cNvPr")) {
+                assert!(
+                    pr.attribute("descr").is_some_and(|s| !s.trim().is_empty()),
+                    "{name} {part}: an image or chart without alt text"
+                );
+            }
+        }
+
+        // Text contrast at least 4.5:1 in every cell style and rich-text run.
+        let styles = roxmltree::Document::parse(&book.files["xl/styles.xml"]).unwrap();
+        let list = |tag: &str| -> Vec<roxmltree::Node<'_, '_>> {
+            styles
+                .descendants()
+                .find(|n| n.has_tag_name(tag))
+                .map(|n| n.children().filter(|c| c.is_element()).collect())
+                .unwrap_or_default()
+        };
+        let (fonts, fills, xfs) = (list("fonts"), list("fills"), list("cellXfs"));
+        for (i, xf) in xfs.iter().enumerate() {
+            let id = |a: &str| xf.attribute(a).map_or(0, |v| v.parse::<usize>().unwrap());
+            let font = colour(
+                fonts[id("fontId")]
+                    .children()
+                    .find(|c| c.has_tag_name("color")),
+                0x000000,
+            );
+            let fill = fills[id("fillId")]
+                .descendants()
+                .find(|n| n.has_tag_name("patternFill"))
+                .filter(|p| p.attribute("patternType") == Some("solid"))
+                .map_or(0xFFFFFF, |p| {
+                    colour(p.children().find(|c| c.has_tag_name("fgColor")), 0xFFFFFF)
+                });
+            let ratio = contrast(font, fill);
+            assert!(
+                ratio >= 4.5,
+                "{name}: cell style {i}: text {font:06X} on {fill:06X} has contrast {ratio:.2}"
+            );
+        }
+        if let Some(sst) = book.files.get("xl/sharedStrings.xml") {
+            let d = roxmltree::Document::parse(sst).unwrap();
+            for rpr in d.descendants().filter(|n| n.has_tag_name("rPr")) {
+                let c = colour(rpr.children().find(|c| c.has_tag_name("color")), 0);
+                // Rich text is written only in white question cells.
+                let ratio = contrast(c, 0xFFFFFF);
+                assert!(ratio >= 4.5, "{name}: rich text {c:06X}: {ratio:.2}");
+            }
+        }
+
+        // Nothing conveyed by colour alone: no text points at cells by their colour,
+        // and the form says which column to answer in.
+        let words = [
+            "yellow",
+            "green cell",
+            "red cell",
+            "blue cell",
+            "grey cell",
+            "gray cell",
+            "coloured cell",
+            "colored cell",
+            "shaded cell",
+        ];
+        for s in &book.strings {
+            let lower = s.to_lowercase();
+            for w in words {
+                assert!(!lower.contains(w), "{name}: '{s}' relies on colour ({w})");
+            }
+        }
+        assert!(
+            book.strings
+                .iter()
+                .any(|s| s.contains("in the 'Your answer' column")),
+            "{name}: the instructions name the answer column"
+        );
+    }
+}
