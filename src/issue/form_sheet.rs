@@ -15,7 +15,7 @@ use super::{long_date, IssueSettings};
 use crate::contract;
 use crate::register::Partnership;
 use crate::template::{Layout, Question, QuestionType, Section, Template};
-use crate::xlsx::wrapped_height;
+use crate::xlsx::{header_text, wrapped_height};
 
 /// Column widths (characters) of a question sheet.
 const NUMBER_WIDTH: f64 = 7.0;
@@ -25,7 +25,7 @@ const ANSWER_WIDTH: f64 = 45.0;
 const ANSWER_WIDTH_ALONE: f64 = 75.0;
 const EVIDENCE_WIDTH: f64 = 45.0;
 /// Columns of a risk sheet: number, risk, likelihood, impact, score, rating, mitigation, owner.
-pub(super) const R_WIDTHS: [f64; 8] = [5.0, 42.0, 14.0, 14.0, 10.0, 11.0, 40.0, 20.0];
+const R_WIDTHS: [f64; 8] = [5.0, 42.0, 14.0, 14.0, 10.0, 11.0, 40.0, 20.0];
 
 /// The heading of the evidence column, named in the instructions.
 pub(super) const EVIDENCE_HEADER: &str = "Evidence / comments";
@@ -125,14 +125,14 @@ pub(super) fn write_form_sheet(
     ws.set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3);
     ws.set_header(format!(
         "&L{}&R{} {}",
-        p.name.replace('&', "&&"),
-        template.title.replace('&', "&&"),
+        header_text(&p.name),
+        header_text(&template.title),
         settings.year
     ));
     ws.set_footer(format!(
         "&L{}&CPage &P of &N&R{}",
-        settings.council.replace('&', "&&"),
-        sheet.replace('&', "&&")
+        header_text(&settings.council),
+        header_text(sheet)
     ));
 
     // The heading: one line per row, each running on to the right (no merged cells).
@@ -351,6 +351,48 @@ fn write_question_row(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn each_sheet_says_which_sections_it_holds() {
+        let text = r#"
+id = "n"
+version = 1
+title = "N"
+sheet = "Questions"
+[[risk_ratings]]
+label = "Low"
+min = 1
+[[sections]]
+id = "a"
+title = "A"
+[[sections.questions]]
+id = "qa"
+text = "A?"
+type = "text"
+[[sections]]
+id = "risks"
+title = "Risks"
+sheet = "Risk assessment"
+layout = "risks"
+rows = 1
+[[sections]]
+id = "b"
+title = "B"
+[[sections.questions]]
+id = "qb"
+text = "B?"
+type = "text"
+"#;
+        let t = crate::template::parse(std::path::Path::new("n.toml"), text).unwrap();
+        assert_eq!(
+            sheet_sections_line(&t, "Questions"),
+            "This sheet holds sections 1 to 2 of 3; section 3 on the sheet 'Risk assessment'."
+        );
+        assert_eq!(
+            sheet_sections_line(&t, "Risk assessment"),
+            "This sheet holds section 3 of 3; sections 1 to 2 on the sheet 'Questions'."
+        );
+    }
 
     #[test]
     fn section_spans_read_naturally() {

@@ -149,3 +149,35 @@ fn write_id_sheet(
     ws.protect();
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Read;
+
+    fn sheet_xml(xlsx: &[u8]) -> String {
+        let mut z = zip::ZipArchive::new(std::io::Cursor::new(xlsx)).unwrap();
+        let mut s = String::new();
+        z.by_name("xl/worksheets/sheet1.xml")
+            .unwrap()
+            .read_to_string(&mut s)
+            .unwrap();
+        s
+    }
+
+    #[test]
+    fn row_heights_become_starting_heights() {
+        let mut wb = Workbook::new();
+        let ws = wb.add_worksheet();
+        ws.write(0, 0, "a long answer").unwrap();
+        ws.set_row_height(0, 45).unwrap();
+        let written = wb.save_to_buffer().unwrap();
+        assert!(sheet_xml(&written).contains(r#"ht="45" customHeight="1""#));
+        let out = rows_grow_with_their_text(&written).unwrap();
+        let xml = sheet_xml(&out);
+        assert!(xml.contains(r#"ht="45""#), "{xml}");
+        assert!(!xml.contains("customHeight"), "{xml}");
+        // Same input, same bytes.
+        assert_eq!(out, rows_grow_with_their_text(&written).unwrap());
+    }
+}
