@@ -847,3 +847,84 @@ fn forms_are_accessible() {
         );
     }
 }
+
+/// Ingest messages name a question by the number printed beside it on the form, also
+/// now that sections are numbered in form order (new-partnership: the Partnership
+/// Model is section 2, the risk sheet section 4).
+#[test]
+fn ingest_messages_use_the_numbers_on_the_form() {
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    let out = issue(dir, "new-partnership", &["--partnership", "ART17"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let t = ptk::template::find(&repo().join("templates"), "new-partnership").unwrap();
+    let mut plan = fill_plan(&t);
+    let bad = plan
+        .iter_mut()
+        .find(|f| f.question_id == "step2_priorities" && !f.evidence)
+        .unwrap();
+    bad.value = "Banana".into();
+    let lines: Vec<String> = plan
+        .iter()
+        .map(|f| format!("{}\t{}\t{}\n", f.name, f.kind, f.value))
+        .collect();
+    std::fs::write(dir.join("plan.tsv"), lines.concat()).unwrap();
+    let issued = dir.join("out/ART17_new-partnership_2026.xlsx");
+    let filled = dir.join("ART17 filled.xlsx");
+    run_python(
+        dir,
+        FILL,
+        &[
+            issued.to_str().unwrap(),
+            "plan.tsv",
+            filled.to_str().unwrap(),
+        ],
+    );
+
+    // The number printed in column A of the answer's row.
+    let book = Book::open(&issued);
+    let (_, sheet, a1) = book
+        .ptk_cells()
+        .into_iter()
+        .find(|(n, _, _)| n == "ptk_step2_priorities")
+        .unwrap();
+    let (_, row) = split_a1(&a1);
+    let doc = book.visible().find(|(s, _)| *s == sheet).unwrap().1;
+    let printed = book
+        .cell_texts(&doc)
+        .into_iter()
+        .find(|(c, _)| *c == format!("A{row}"))
+        .unwrap()
+        .1;
+    assert_eq!(printed, "2.2");
+
+    let out = ptk(
+        dir,
+        &[
+            "ingest",
+            filled.to_str().unwrap(),
+            "--year",
+            "2026",
+            "--quiet",
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
+            "--register",
+            repo().join("samples/register.csv").to_str().unwrap(),
+            "--store",
+            dir.join("ptk.db").to_str().unwrap(),
+            "--report-dir",
+            dir.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    let findings = std::fs::read_to_string(dir.join("findings.csv")).unwrap();
+    let line = findings
+        .lines()
+        .find(|l| l.contains("step2_priorities"))
+        .unwrap_or_else(|| panic!("{findings}"));
+    assert!(
+        line.to_lowercase()
+            .contains(&format!("question {printed} ")),
+        "the message uses the form's number {printed}: {line}"
+    );
+}
