@@ -928,3 +928,44 @@ fn ingest_messages_use_the_numbers_on_the_form() {
         "the message uses the form's number {printed}: {line}"
     );
 }
+
+/// The empty form, printed straight from the issued file (LibreOffice does not refit
+/// rows when it opens an xlsx, so this is the starting heights alone), shows every
+/// question whole: the last words of each question's text are on the page.
+#[test]
+fn empty_forms_print_every_question_whole() {
+    let Some(soffice) = soffice("empty_forms_print_every_question_whole") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let dir = dir.path();
+    for (template, partnership) in [
+        ("self-assessment", "LSP01"),
+        ("exit", "DIG15"),
+        ("new-partnership", "ART17"),
+    ] {
+        let out = issue(dir, template, &["--partnership", partnership]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        let issued = dir
+            .join("out")
+            .join(ptk::issue::file_name(partnership, template, 2026));
+        soffice_convert(&soffice, dir, "pdf", &issued, &dir.join("pdf"));
+        let printed = pdf_text(
+            &dir.join("pdf")
+                .join(issued.with_extension("pdf").file_name().unwrap()),
+        );
+        let t = ptk::template::find(&repo().join("templates"), template).unwrap();
+        for (s, q) in t.questions() {
+            if matches!(s.layout, ptk::template::Layout::Risks { .. }) {
+                continue; // risk rows show column headings, not question text
+            }
+            let words: Vec<&str> = q.text.split_whitespace().collect();
+            let last = words[words.len().saturating_sub(2)..].join(" ");
+            assert!(
+                printed.contains(&last),
+                "{template}: question {} is cut off on the printed empty form (ends '{last}')",
+                q.id
+            );
+        }
+    }
+}
