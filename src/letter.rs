@@ -29,7 +29,7 @@ pub fn fields(
         ("assistant_director", p.assistant_director.clone()),
         ("form", template.title.clone()),
         ("year", ctx.year.to_string()),
-        ("deadline", crate::issue::long_date(ctx.deadline)),
+        ("deadline", crate::dates::long_date(ctx.deadline)),
         ("return_address", ctx.return_address.clone()),
     ])
 }

@@ -14,6 +14,7 @@
 
 pub mod config;
 pub mod contract;
+pub mod dates;
 pub mod ingest;
 pub mod issue;
 pub mod letter;

@@ -345,6 +345,20 @@ struct RawQuestion {
     whole: bool,
 }
 
+/// Puts sections in the order they appear on the form: every section of the first
+/// sheet, then the next sheet's, keeping the file's order within a sheet. A section's
+/// number (its position + 1) is then the same on the form, in ingest messages and in
+/// the review, and runs on without gaps from sheet to sheet.
+fn in_form_order(sections: &mut [Section]) {
+    let mut sheets: Vec<String> = Vec::new();
+    for s in sections.iter() {
+        if !sheets.contains(&s.sheet) {
+            sheets.push(s.sheet.clone());
+        }
+    }
+    sections.sort_by_key(|s| sheets.iter().position(|x| *x == s.sheet));
+}
+
 /// Excel's limit on an inline dropdown list (all labels plus separators).
 const MAX_LIST_CHARS: usize = 255;
 
@@ -626,6 +640,7 @@ impl Checker<'_> {
         if sections.is_empty() && self.problems.is_empty() {
             self.problem(usize::MAX, "the template has no [[sections]]");
         }
+        in_form_order(&mut sections);
 
         // A risk table has its own columns, so it needs a sheet of its own.
         for s in sections
@@ -1198,6 +1213,43 @@ rows = 3
         assert!(!t.question("risks_2_likelihood").unwrap().required);
         assert_eq!(t.risk_rating_for(16.0).unwrap().label, "High");
         assert!(!t.is_scored());
+    }
+
+    #[test]
+    fn sections_are_numbered_in_form_order_across_sheets() {
+        let text = r#"
+id = "n"
+version = 1
+title = "N"
+sheet = "Questions"
+[[risk_ratings]]
+label = "Low"
+min = 1
+[[sections]]
+id = "a"
+title = "A"
+[[sections.questions]]
+id = "qa"
+text = "A?"
+type = "text"
+[[sections]]
+id = "risks"
+title = "Risks"
+sheet = "Risk assessment"
+layout = "risks"
+rows = 1
+[[sections]]
+id = "b"
+title = "B"
+[[sections.questions]]
+id = "qb"
+text = "B?"
+type = "text"
+"#;
+        let t = parse(Path::new("n.toml"), text).unwrap();
+        let order: Vec<&str> = t.sections.iter().map(|s| s.id.as_str()).collect();
+        assert_eq!(order, ["a", "b", "risks"]);
+        assert_eq!(t.sheets(), ["Questions", "Risk assessment"]);
     }
 
     #[test]

@@ -1,0 +1,134 @@
+//! Issuing: one protected Excel workbook per partnership, from a template.
+//!
+//! Layout of an issued workbook (see `docs/templates.md`):
+//! 1. `Instructions` — purpose, how to fill it in, deadline and return address, the
+//!    partnership's details, what each score means, and earlier years' scores.
+//! 2. One form sheet per `sheet` named in the template (e.g. `Assessment`), with
+//!    question text locked and the answer cells unlocked, dropdowns on every
+//!    choice, and print setup.
+//! 3. `_ptk` — hidden identification sheet (see [`crate::contract`]).
+//!
+//! The steps, one file each: [`names`] (file names), [`styles`], [`workbook`] (the
+//! whole workbook and `_ptk`), [`instructions`], [`form_sheet`] (question sheets),
+//! [`risk_sheet`], [`validation`] (dropdowns and checks), [`mailmerge`].
+
+mod form_sheet;
+mod instructions;
+mod mailmerge;
+mod names;
+mod risk_sheet;
+mod styles;
+mod validation;
+mod workbook;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use chrono::NaiveDate;
+use rayon::prelude::*;
+
+use mailmerge::write_mailmerge;
+
+use crate::letter::LetterTemplate;
+use crate::output::write_atomic;
+use crate::register::{Partnership, Register};
+use crate::score::PriorScore;
+use crate::template::Template;
+
+pub use crate::dates::long_date;
+pub use mailmerge::MAILMERGE;
+pub use names::file_name;
+pub use workbook::build_workbook;
+
+/// Everything about an issue run that is the same for every partnership.
+#[derive(Debug, Clone)]
+pub struct IssueSettings {
+    pub council: String,
+    pub year: i32,
+    /// The issue date written into `_ptk` and the document properties; fixed so that
+    /// a run can be reproduced byte for byte.
+    pub issued_on: NaiveDate,
+    pub deadline: NaiveDate,
+    pub return_address: String,
+    /// Sheet-protection password; `None` protects without a password.
+    pub password: Option<String>,
+}
+
+impl IssueSettings {
+    /// The part of the settings the covering letter uses.
+    pub fn letter_context(&self) -> crate::letter::LetterContext {
+        crate::letter::LetterContext {
+            council: self.council.clone(),
+            year: self.year,
+            deadline: self.deadline,
+            return_address: self.return_address.clone(),
+        }
+    }
+}
+
+/// One workbook written by an issue run.
+#[derive(Debug, Clone)]
+pub struct Issued {
+    pub partnership_id: String,
+    pub path: PathBuf,
+}
+
+/// Writes one workbook per partnership into `out_dir`, in parallel, then the
+/// `mailmerge.csv` beside them. `prior` gives earlier scores by partnership id.
+pub fn issue_all(
+    template: &Template,
+    partnerships: &[&Partnership],
+    settings: &IssueSettings,
+    prior: &BTreeMap<String, Vec<PriorScore>>,
+    letter: &LetterTemplate,
+    out_dir: &Path,
+) -> anyhow::Result<Vec<Issued>> {
+    std::fs::create_dir_all(out_dir)
+        .with_context(|| format!("cannot create the output folder {}", out_dir.display()))?;
+    let issued: Vec<Issued> = partnerships
+        .par_iter()
+        .map(|p| {
+            let none = Vec::new();
+            let bytes = build_workbook(template, p, settings, prior.get(&p.id).unwrap_or(&none))
+                .with_context(|| format!("cannot build the workbook for partnership {}", p.id))?;
+            let path = out_dir.join(file_name(&p.id, &template.id, settings.year));
+            write_atomic(&path, &bytes)?;
+            Ok(Issued {
+                partnership_id: p.id.clone(),
+                path,
+            })
+        })
+        .collect::<anyhow::Result<_>>()?;
+    write_mailmerge(template, partnerships, settings, letter, &issued, out_dir)?;
+    Ok(issued)
+}
+
+/// Who receives a template: the partnerships named explicitly, or else every
+/// partnership whose register status is in the template's `issue_to`.
+pub fn select_partnerships<'r>(
+    register: &'r Register,
+    template: &Template,
+    explicit: &[String],
+) -> anyhow::Result<Vec<&'r Partnership>> {
+    if explicit.is_empty() {
+        return Ok(register
+            .partnerships
+            .iter()
+            .filter(|p| template.issue_to.contains(&p.status))
+            .collect());
+    }
+    let mut out: Vec<&Partnership> = Vec::new();
+    for id in explicit {
+        let p = register.get(id).with_context(|| {
+            format!(
+                "partnership '{id}' is not in the register {}; check the id (ids are in the partnership_id column)",
+                register.path.display()
+            )
+        })?;
+        if !out.iter().any(|q| q.id == p.id) {
+            out.push(p);
+        }
+    }
+    Ok(out)
+}
