@@ -116,7 +116,7 @@ fn the_summary_matches_the_store_and_the_history() {
             );
         }
         assert_eq!(row["Band"].to_string(), ret.band.clone().unwrap());
-        assert_eq!(row["Return"].to_string(), "accepted");
+        assert_eq!(row["Form this year"].to_string(), "received");
         match last_year.get(pid) {
             Some(before) => {
                 let change = num(&row["Change vs 2025"]).unwrap();
@@ -127,10 +127,21 @@ fn the_summary_matches_the_store_and_the_history() {
     }
     // YTH13 has no earlier score: new. CAB08 did not return; HOU07 was rejected; ENV14 exited.
     assert_eq!(by_id["YTH13"]["Change vs 2025"].to_string(), "new");
-    assert_eq!(by_id["CAB08"]["Return"].to_string(), "not returned");
-    assert_eq!(by_id["HOU07"]["Return"].to_string(), "rejected");
-    assert_eq!(by_id["ENV14"]["Return"].to_string(), "exited");
-    assert_eq!(by_id["TRN18"]["Return"].to_string(), "not expected");
+    assert_eq!(by_id["CAB08"]["Form this year"].to_string(), "not returned");
+    assert_eq!(
+        by_id["HOU07"]["Form this year"].to_string(),
+        "returned with problems to correct"
+    );
+    assert_eq!(
+        by_id["ENV14"]["Form this year"].to_string(),
+        "Partnership Exit Document: exit document received"
+    );
+    // Its exit date (31 March 2027) is after the data date: exiting, not exited.
+    assert_eq!(
+        by_id["ENV14"]["Register status"].to_string(),
+        "exiting on 31 Mar 2027"
+    );
+    assert_eq!(by_id["TRN18"]["Form this year"].to_string(), "no form due");
     assert_eq!(
         by_id["LSP01"]["Life-cycle stage"].to_string(),
         "Functioning"

@@ -1,0 +1,181 @@
+//! Charts: each partnership's overall score this year and last, and the section
+//! averages like for like, each with the band thresholds drawn as lines and the data
+//! in the table beside it.
+
+use rust_xlsxwriter::{
+    Chart, ChartFormat, ChartLine, ChartLineDashType, ChartSolidFill, ChartType, Color, Worksheet,
+};
+
+use super::figures::sections;
+use super::gather::{Review, Row};
+use super::styles::{opt_pct, print_setup, table, text, Styles, LAST_YEAR, THIS_YEAR};
+
+/// Most partnerships shown as bars in the per-partnership chart.
+const CHART_LIMIT: usize = 40;
+
+/// The band thresholds above the lowest band, highest first: (label, min).
+fn thresholds(review: &Review) -> Vec<(String, f64)> {
+    let mut b: Vec<(String, f64)> = review
+        .scored
+        .bands
+        .iter()
+        .filter(|b| b.min > 0.0)
+        .map(|b| (b.label.clone(), b.min))
+        .collect();
+    b.sort_by(|x, y| y.1.total_cmp(&x.1));
+    b
+}
+
+/// A chart of this year against last year over rows `first..=last` of the table at
+/// column 0 (label), 1 (this year), 2 (last year), then one column per threshold.
+fn chart(
+    kind: ChartType,
+    title: &str,
+    names: (&str, &str),
+    rows: (u32, u32),
+    lines: &[(String, f64)],
+) -> Chart {
+    let (first, last) = rows;
+    let mut chart = Chart::new(kind);
+    chart.title().set_name(title);
+    for (i, (name, colour)) in [(names.0, THIS_YEAR), (names.1, LAST_YEAR)]
+        .iter()
+        .enumerate()
+    {
+        chart
+            .add_series()
+            .set_name(*name)
+            .set_categories(("Charts", first, 0, last, 0))
+            .set_values(("Charts", first, 1 + i as u16, last, 1 + i as u16))
+            .set_format(
+                ChartFormat::new()
+                    .set_solid_fill(ChartSolidFill::new().set_color(Color::RGB(*colour))),
+            );
+    }
+    let mut line = Chart::new(ChartType::Line);
+    for (i, (label, min)) in lines.iter().enumerate() {
+        let dash = if i == 0 {
+            ChartLineDashType::Dash
+        } else {
+            ChartLineDashType::RoundDot
+        };
+        line.add_series()
+            .set_name(format!("{label} from {min:.0}").as_str())
+            .set_categories(("Charts", first, 0, last, 0))
+            .set_values(("Charts", first, 3 + i as u16, last, 3 + i as u16))
+            .set_format(
+                ChartFormat::new().set_line(
+                    ChartLine::new()
+                        .set_color(Color::RGB(0x404040))
+                        .set_width(1.5)
+                        .set_dash_type(dash),
+                ),
+            );
+    }
+    if !lines.is_empty() {
+        chart.combine(&line);
+    }
+    chart.y_axis().set_min(0).set_max(100).set_name("%");
+    chart
+}
+
+pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
+    ws.set_name("Charts")?;
+    let (y, py) = (review.year, review.year - 1);
+    let lines = thresholds(review);
+    let mut scored: Vec<&Row> = review
+        .rows
+        .iter()
+        .filter(|r| r.overall.is_some() || r.previous.is_some())
+        .collect();
+    let missing = scored.iter().filter(|r| r.overall.is_none()).count();
+    // A bar per partnership is readable up to a few dozen; beyond that the chart shows
+    // the lowest-scoring ones, which are the ones that need attention.
+    let mut note = if scored.len() > CHART_LIMIT {
+        scored.sort_by(|a, b| {
+            let key = |r: &Row| r.overall.or(r.previous).unwrap_or(0.0);
+            key(a)
+                .total_cmp(&key(b))
+                .then_with(|| a.partnership.id.cmp(&b.partnership.id))
+        });
+        scored.truncate(CHART_LIMIT);
+        format!("The first chart shows the {CHART_LIMIT} partnerships with the lowest overall score; every partnership is on the Summary sheet. ")
+    } else {
+        String::new()
+    };
+    note.push_str(&format!(
+        "This year is dark blue, {py} light blue; the dashed and dotted lines are the band thresholds. Partnerships with no {y} return are labelled so: they have only a {py} bar, which is not a fall. The data behind each chart is in the table beside it."
+    ));
+    super::styles::title(ws, st, review, "Charts", &note, &[34.0, 9.0, 9.0, 9.0, 9.0])?;
+    let top = 3;
+    let mut headers = vec!["Partnership".to_string(), y.to_string(), py.to_string()];
+    headers.extend(lines.iter().map(|(l, m)| format!("{l} from {m:.0}")));
+    table(ws, st, top, &headers, scored.len(), "ChartOverall")?;
+    for (i, row) in scored.iter().enumerate() {
+        let r = top + 1 + i as u32;
+        let mut label = super::short_name(&row.partnership.name, 24);
+        if row.overall.is_none() {
+            label.push_str(&format!(" (no {y} return)"));
+        }
+        text(ws, r, 0, &label, &st.text)?;
+        opt_pct(ws, r, 1, row.overall, &st.pct)?;
+        opt_pct(ws, r, 2, row.previous, &st.pct)?;
+        for (k, (_, m)) in lines.iter().enumerate() {
+            ws.write_number_with_format(r, 3 + k as u16, *m, &st.number)?;
+        }
+    }
+    let last = top + scored.len().max(1) as u32;
+    let mut c = chart(
+        ChartType::Column,
+        &format!("Overall % by partnership: {y} and {py}"),
+        (&y.to_string(), &py.to_string()),
+        (top + 1, last),
+        &lines,
+    );
+    c.set_alt_text(format!(
+        "Overall score of {} partnerships, {y} dark and {py} light, 0-100, lines at the band thresholds {}. {missing} have no {y} return (labelled) and show only a {py} bar. Data in the table to the left.",
+        scored.len(),
+        lines.iter().map(|(l, m)| format!("{l} {m:.0}")).collect::<Vec<_>>().join(" and ")
+    ));
+    c.x_axis().set_name("Partnership");
+    c.set_width(760).set_height(540);
+    ws.insert_chart(top, 1 + headers.len() as u16, &c)?;
+
+    // The second chart sits under the first (about 22 rows tall), or under the table if longer.
+    let figures = sections(&review.rows, &review.scored);
+    let n = figures.first().map_or(0, |f| f.same.n);
+    let top2 = (top + 30).max(last + 2);
+    let (now_name, before_name) = (format!("{y} (same {n})"), format!("{py} (same {n})"));
+    let mut headers2 = vec!["Section".to_string(), now_name.clone(), before_name.clone()];
+    headers2.extend(lines.iter().map(|(l, m)| format!("{l} from {m:.0}")));
+    table(ws, st, top2, &headers2, figures.len(), "ChartSections")?;
+    for (i, f) in figures.iter().enumerate() {
+        let r = top2 + 1 + i as u32;
+        text(ws, r, 0, &f.title, &st.text)?;
+        opt_pct(ws, r, 1, f.same.now, &st.pct)?;
+        opt_pct(ws, r, 2, f.same.before, &st.pct)?;
+        for (k, (_, m)) in lines.iter().enumerate() {
+            ws.write_number_with_format(r, 3 + k as u16, *m, &st.number)?;
+        }
+    }
+    let last2 = top2 + figures.len().max(1) as u32;
+    let mut c = chart(
+        ChartType::Column,
+        &format!("Average section %, like for like: the {n} partnerships scored in {py} and {y}"),
+        (&now_name, &before_name),
+        (top2 + 1, last2),
+        &lines,
+    );
+    c.set_alt_text(format!(
+        "Average % of the {} sections in table order, like for like: the {n} partnerships scored in both {py} (light) and {y} (dark), 0-100, lines at the band thresholds. Data in the table to the left.",
+        figures.len()
+    ));
+    c.set_width(760).set_height(340);
+    ws.insert_chart(top2, 1 + headers2.len() as u16, &c)?;
+    ws.set_column_width(0, 34)?;
+    for col in 1..headers.len().max(headers2.len()) as u16 {
+        ws.set_column_width(col, 9)?;
+    }
+    print_setup(ws, review, "Charts", true, None)?;
+    Ok(())
+}
