@@ -130,7 +130,7 @@ fn the_summary_matches_the_store_and_the_history() {
     assert_eq!(by_id["CAB08"]["Form this year"].to_string(), "not returned");
     assert_eq!(
         by_id["HOU07"]["Form this year"].to_string(),
-        "returned with problems to correct"
+        "received, needs correcting"
     );
     assert_eq!(
         by_id["ENV14"]["Form this year"].to_string(),
@@ -195,6 +195,26 @@ fn outstanding_exits_new_partnerships_trends_and_findings_sheets() {
         })
         .unwrap();
     assert_eq!(reason[1].to_string(), "Objectives have been met");
+    // Money and dates are numbers and dates, not text.
+    let answer = |q: &str| {
+        exits
+            .iter()
+            .find(|r| r[0].to_string().starts_with(q))
+            .unwrap_or_else(|| panic!("{q}"))[1]
+            .clone()
+    };
+    assert_eq!(
+        answer("Estimated value of outstanding liabilities"),
+        Data::Float(0.0)
+    );
+    assert!(
+        matches!(
+            answer("Date the council's involvement ends"),
+            Data::DateTime(_)
+        ),
+        "{:?}",
+        answer("Date the council's involvement ends")
+    );
     assert!(
         !flat.iter().any(|c| c.starts_with("DIG15")),
         "a rejected exit document is not listed as received"
@@ -222,9 +242,9 @@ fn outstanding_exits_new_partnerships_trends_and_findings_sheets() {
     let store = Store::open(&dir.path().join("ptk.db")).unwrap();
     let findings = table(&sheet(&xlsx, "Findings"), "File");
     assert_eq!(findings.len(), store.findings_for_year(2026).unwrap().len());
-    assert!(findings
-        .iter()
-        .any(|f| is(&f["Code"], "not-an-option") && is(&f["Cell"], "C10")));
+    assert!(findings.iter().any(|f| is(&f["Code"], "not-an-option")
+        && is(&f["Cell"], "C10")
+        && is(&f["Question"], "1.2")));
 
     let about = sheet(&xlsx, "About");
     let templates = about.iter().find(|r| is(&r[0], "Templates")).unwrap();

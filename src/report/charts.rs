@@ -3,7 +3,8 @@
 //! in the table beside it.
 
 use rust_xlsxwriter::{
-    Chart, ChartFormat, ChartLine, ChartLineDashType, ChartSolidFill, ChartType, Color, Worksheet,
+    Chart, ChartFont, ChartFormat, ChartLine, ChartLineDashType, ChartSolidFill, ChartType, Color,
+    Worksheet,
 };
 
 use super::figures::sections;
@@ -106,16 +107,18 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
     note.push_str(&format!(
         "This year is dark blue, {py} light blue; the dashed and dotted lines are the band thresholds. Partnerships with no {y} return are labelled so: they have only a {py} bar, which is not a fall. The data behind each chart is in the table beside it."
     ));
-    super::styles::title(ws, st, review, "Charts", &note, &[34.0, 9.0, 9.0, 9.0, 9.0])?;
+    super::styles::title(ws, st, review, "Charts", &note, &[46.0, 9.0, 9.0, 9.0, 9.0])?;
     let top = 3;
     let mut headers = vec!["Partnership".to_string(), y.to_string(), py.to_string()];
     headers.extend(lines.iter().map(|(l, m)| format!("{l} from {m:.0}")));
     table(ws, st, top, &headers, scored.len(), "ChartOverall")?;
     for (i, row) in scored.iter().enumerate() {
         let r = top + 1 + i as u32;
-        let mut label = super::short_name(&row.partnership.name, 24);
+        let mut label = super::short_name(&row.partnership.name, 34);
         if row.overall.is_none() {
             label.push_str(&format!(" (no {y} return)"));
+        } else if row.previous.is_none() {
+            label.push_str(&format!(" (none in {py})"));
         }
         text(ws, r, 0, &label, &st.text)?;
         opt_pct(ws, r, 1, row.overall, &st.pct)?;
@@ -137,14 +140,16 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         scored.len(),
         lines.iter().map(|(l, m)| format!("{l} {m:.0}")).collect::<Vec<_>>().join(" and ")
     ));
-    c.x_axis().set_name("Partnership");
-    c.set_width(760).set_height(540);
+    c.x_axis()
+        .set_name("Partnership")
+        .set_font(ChartFont::new().set_rotation(-45).set_size(8));
+    c.set_width(680).set_height(560);
     ws.insert_chart(top, 1 + headers.len() as u16, &c)?;
 
     // The second chart sits under the first (about 22 rows tall), or under the table if longer.
     let figures = sections(&review.rows, &review.scored);
     let n = figures.first().map_or(0, |f| f.same.n);
-    let top2 = (top + 30).max(last + 2);
+    let top2 = (top + 31).max(last + 2);
     let (now_name, before_name) = (format!("{y} (same {n})"), format!("{py} (same {n})"));
     let mut headers2 = vec!["Section".to_string(), now_name.clone(), before_name.clone()];
     headers2.extend(lines.iter().map(|(l, m)| format!("{l} from {m:.0}")));
@@ -170,9 +175,9 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         "Average % of the {} sections in table order, like for like: the {n} partnerships scored in both {py} (light) and {y} (dark), 0-100, lines at the band thresholds. Data in the table to the left.",
         figures.len()
     ));
-    c.set_width(760).set_height(340);
+    c.set_width(680).set_height(340);
     ws.insert_chart(top2, 1 + headers2.len() as u16, &c)?;
-    ws.set_column_width(0, 34)?;
+    ws.set_column_width(0, 46)?;
     for col in 1..headers.len().max(headers2.len()) as u16 {
         ws.set_column_width(col, 9)?;
     }

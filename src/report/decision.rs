@@ -203,3 +203,151 @@ pub fn decide(rows: &[Row], rules: &DecisionRules, cx: &Context) -> Vec<Decision
     });
     list
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::register::{Partnership, Priority};
+
+    fn partnership(id: &str, status: Status) -> Partnership {
+        Partnership {
+            id: id.into(),
+            name: format!("{id} partnership"),
+            category: String::new(),
+            lead_officer: String::new(),
+            email: String::new(),
+            assistant_director: String::new(),
+            assistant_director_email: None,
+            priority: Priority::EarlyIntervention,
+            status,
+            lead_organisation: String::new(),
+            partners: String::new(),
+            start_date: None,
+            notes: String::new(),
+            line: 0,
+        }
+    }
+
+    fn row<'a>(p: &'a Partnership, years: &[(i32, f64)]) -> Row<'a> {
+        let by_year: std::collections::BTreeMap<i32, f64> = years.iter().copied().collect();
+        Row {
+            partnership: p,
+            expected: Some(
+                if p.status == Status::Exiting {
+                    "exit"
+                } else {
+                    "self-assessment"
+                }
+                .into(),
+            ),
+            state: if by_year.contains_key(&2026) {
+                ReturnState::Accepted
+            } else {
+                ReturnState::NotReturned
+            },
+            overall: by_year.get(&2026).copied(),
+            band: None,
+            sections: Vec::new(),
+            sections_before: Vec::new(),
+            previous: by_year.get(&2025).copied(),
+            stage: None,
+            first_year: by_year.keys().next().copied(),
+            by_year,
+            exit_date: None,
+        }
+    }
+
+    fn cx() -> Context<'static> {
+        Context {
+            year: 2026,
+            scored_id: "self-assessment",
+            lowest_band: Some(("Red", 50.0)),
+            as_of: NaiveDate::from_ymd_opt(2026, 11, 23),
+        }
+    }
+
+    #[test]
+    fn each_rule_and_its_threshold() {
+        let r = DecisionRules::default();
+        let p = partnership("A", Status::Active);
+        let reasons_of = |years: &[(i32, f64)]| reasons(&row(&p, years), &r, &cx());
+        assert!(matches!(
+            reasons_of(&[(2026, 49.9)])[..],
+            [Reason::LowestBand { .. }]
+        ));
+        assert!(reasons_of(&[(2026, 50.0)]).is_empty());
+        assert!(matches!(
+            reasons_of(&[(2025, 70.0), (2026, 65.0)])[..],
+            [Reason::Declined { .. }]
+        ));
+        assert!(reasons_of(&[(2025, 70.0), (2026, 65.1)]).is_empty());
+        assert!(matches!(
+            reasons_of(&[(2024, 60.4), (2025, 60.0), (2026, 59.9)])[..],
+            [Reason::DownTwoYears { .. }]
+        ));
+        assert!(reasons_of(&[(2024, 60.0), (2025, 60.0), (2026, 59.9)]).is_empty());
+        assert_eq!(reasons_of(&[(2024, 60.0)]), [Reason::NoAcceptedReturn]);
+        assert!(reasons_of(&[(2025, 60.0)]).is_empty());
+        let mut failing = row(&p, &[(2026, 80.0)]);
+        failing.stage = Some("failing ".into());
+        assert_eq!(
+            reasons(&failing, &r, &cx()),
+            [Reason::Stage("failing ".into())]
+        );
+    }
+
+    #[test]
+    fn exit_within_six_months_of_the_data_date() {
+        let r = DecisionRules::default();
+        let p = partnership("E", Status::Exiting);
+        let mut e = row(&p, &[]);
+        e.exit_date = NaiveDate::from_ymd_opt(2027, 5, 23);
+        assert_eq!(reasons(&e, &r, &cx()).len(), 1, "exactly six months");
+        e.exit_date = NaiveDate::from_ymd_opt(2027, 5, 24);
+        assert!(reasons(&e, &r, &cx()).is_empty());
+        e.exit_date = None;
+        assert_eq!(reasons(&e, &r, &cx()), [Reason::ExitSoon { date: None }]);
+        e.state = ReturnState::Exited;
+        assert!(reasons(&e, &r, &cx()).is_empty(), "exit document received");
+        let off = DecisionRules {
+            exit_within_months: 0,
+            ..r
+        };
+        e.state = ReturnState::NotReturned;
+        assert!(reasons(&e, &off, &cx()).is_empty());
+    }
+
+    #[test]
+    fn weakest_first_each_once_with_every_reason() {
+        let r = DecisionRules::default();
+        let (a, b, c) = (
+            partnership("A", Status::Active),
+            partnership("B", Status::Active),
+            partnership("C", Status::Active),
+        );
+        let rows = vec![
+            row(&a, &[(2024, 70.0)]),
+            row(&b, &[(2024, 80.0), (2025, 60.0), (2026, 45.0)]),
+            row(&c, &[(2025, 41.0), (2026, 40.0)]),
+        ];
+        let list = decide(&rows, &r, &cx());
+        assert_eq!(list.iter().map(|d| d.row).collect::<Vec<_>>(), [2, 1, 0]);
+        assert_eq!(list[1].reasons.len(), 3, "{:?}", list[1].reasons);
+        assert_eq!(
+            list[1].reasons[1].words(2026),
+            "Down 15.0 points on 2025 (60.0 → 45.0)"
+        );
+    }
+
+    #[test]
+    fn the_decision_table_in_ptk_toml() {
+        let c: crate::config::Config =
+            toml::from_str("[decision]\ndecline_points = 3\nstages = []\n").unwrap();
+        assert_eq!(c.decision.decline_points, 3.0);
+        assert!(c.decision.stages.is_empty());
+        assert!(c.decision.lowest_band, "unset rules keep their default");
+        let none: crate::config::Config = toml::from_str("").unwrap();
+        assert_eq!(none.decision, DecisionRules::default());
+        assert!(toml::from_str::<crate::config::Config>("[decision]\ndecline = 3\n").is_err());
+    }
+}

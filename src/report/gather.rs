@@ -33,7 +33,7 @@ impl ReturnState {
         match self {
             ReturnState::Accepted => "received",
             ReturnState::Exited => "exit document received",
-            ReturnState::Rejected(_) => "returned with problems to correct",
+            ReturnState::Rejected(_) => "received, needs correcting",
             ReturnState::NotReturned => "not returned",
             ReturnState::NotExpected => "no form due",
         }
@@ -162,9 +162,13 @@ impl Review<'_> {
         }
     }
 
-    /// The form number of a question ("1.2": section, then question, as printed).
+    /// The form number of a question ("1.2": section, then question, as printed). Risk
+    /// tables number their rows, not their questions: none there.
     pub fn form_number(template: &Template, question_id: &str) -> Option<String> {
         template.sections.iter().enumerate().find_map(|(si, s)| {
+            if matches!(s.layout, crate::template::Layout::Risks { .. }) {
+                return None;
+            }
             s.questions
                 .iter()
                 .position(|q| q.id == question_id)

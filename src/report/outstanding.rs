@@ -29,7 +29,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
     .to_vec();
     let top = 3;
     table(ws, st, top, &headers, rows.len(), "Outstanding")?;
-    ws.set_row_height(top, 20)?;
+    ws.set_row_height(top, 32)?;
     for (i, row) in rows.iter().enumerate() {
         let r = top + 1 + i as u32;
         let p = &row.partnership;

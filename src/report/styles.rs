@@ -66,7 +66,10 @@ impl Default for Styles {
             pct: cell.clone().set_num_format("0.0"),
             pct_small: cell.clone().set_num_format(format!("0.0\" {SMALL_MARK}\"")),
             number: cell.clone().set_num_format("0"),
-            money: cell.clone().set_num_format("£#,##0"),
+            money: cell
+                .clone()
+                .set_num_format("£#,##0")
+                .set_align(FormatAlign::Left),
             date: cell
                 .clone()
                 .set_num_format("d mmm yyyy")
@@ -132,7 +135,9 @@ pub fn print_setup(
     }
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
-    ws.set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3);
+    // Narrow side margins on landscape pages: the width goes to the text size.
+    let side = if landscape { 0.3 } else { 0.4 };
+    ws.set_margins(side, side, 0.6, 0.6, 0.3, 0.3);
     ws.set_header(format!(
         "&L{}&R{}",
         header_text(&review.council),
@@ -174,7 +179,7 @@ pub fn note(ws: &mut Worksheet, r: u32, s: &str, widths: &[f64], f: &Format) -> 
         ws.merge_range(r, 0, r, last, cell_text(s).as_ref(), f)?;
     }
     // Wrapped text fills about 90% of a line's width on average.
-    let width = widths.iter().sum::<f64>() * 0.9;
+    let width = widths.iter().sum::<f64>() * 0.95;
     ws.set_row_height(r, crate::xlsx::wrapped_height(s, width))?;
     Ok(())
 }

@@ -72,6 +72,6 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
     for (c, w) in widths.iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
-    print_setup(ws, review, "Trends", true, Some(top))?;
+    print_setup(ws, review, "Trends", false, Some(top))?;
     Ok(())
 }
