@@ -856,3 +856,43 @@ fn text_longer_than_a_cell_never_fails_the_report() {
         &name[name.len() - 60..]
     );
 }
+
+#[test]
+fn group_averages_say_their_n_and_leave_closed_partnerships_out() {
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = run(dir.path(), &sample_history(), "", None);
+    let t = truth(dir.path());
+    let reg = register();
+    // Averages of fewer than 3 partnerships carry the mark.
+    let styles = zip_text(&xlsx, "xl/styles.xml").unwrap();
+    assert!(styles.contains("0.0&quot; †&quot;"), "the small-n format");
+    for r in table(&rows(&xlsx, "By Assistant Director"), "Assistant Director") {
+        let ad = r["Assistant Director"].to_string();
+        let mine: Vec<&ptk::register::Partnership> = reg
+            .partnerships
+            .iter()
+            .filter(|p| p.assistant_director == ad && p.status.as_str() != "closed")
+            .collect();
+        assert_eq!(num(&r["Partnerships"]), mine.len() as f64, "{ad}");
+        assert_eq!(
+            num(&r["Forms received"]) + num(&r["Outstanding"]),
+            num(&r["Partnerships"]),
+            "{ad}"
+        );
+        let scored: Vec<f64> = mine
+            .iter()
+            .filter_map(|p| t.now.get(&p.id).copied())
+            .collect();
+        assert_eq!(num(&r["Scored 2026 (n)"]), scored.len() as f64, "{ad}");
+        let avg = scored.iter().sum::<f64>() / scored.len() as f64;
+        assert!(
+            (num(&r["Average overall % 2026"]) - avg).abs() < 1e-9,
+            "{ad}"
+        );
+        let both = mine
+            .iter()
+            .filter(|p| t.now.contains_key(&p.id) && t.by_year[&p.id].contains_key(&2025))
+            .count();
+        assert_eq!(num(&r["Scored both years (n)"]), both as f64, "{ad}");
+    }
+}

@@ -10,7 +10,7 @@ use crate::xlsx::fit_row;
 pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("Findings")?;
     ws.set_default_row_height(crate::xlsx::ROW_HEIGHT);
-    let widths = [26.0, 10.0, 12.0, 7.0, 10.0, 9.0, 16.0, 58.0];
+    let widths = [26.0, 12.0, 12.0, 7.0, 10.0, 9.0, 16.0, 56.0];
     super::styles::title(ws, st, review, "Validation findings", "Every problem found in the files ingested for this year. Errors reject a return; warnings do not. 'Question' is the number printed on the form (1.2 = section 1, question 2). Codes are explained in the ptk documentation (docs/findings.md).", &widths)?;
     let headers: Vec<String> = [
         "File",

@@ -19,7 +19,7 @@ pub fn sheet(
     ws.set_name(name)?;
     let (y, py) = (review.year, review.year - 1);
     let widths = [
-        26.0, 12.0, 9.0, 11.0, 9.0, 9.0, 9.0, 12.0, 12.0, 9.0, 9.0, 9.0, 9.0, 7.0,
+        32.0, 12.0, 9.0, 11.0, 9.0, 9.0, 9.0, 12.0, 12.0, 9.0, 9.0, 9.0, 9.0, 7.0,
     ];
     let sub = format!(
         "Partnerships that owe a form this year (closed ones are left out), their forms, and their overall scores. Every average says how many partnerships it covers (n); the change on {py} is like for like, over the partnerships scored in both years. Improved or declined means by {STEADY_POINTS:.0} point or more. {}",
