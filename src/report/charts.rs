@@ -3,8 +3,8 @@
 //! in the table beside it.
 
 use rust_xlsxwriter::{
-    Chart, ChartFont, ChartFormat, ChartLine, ChartLineDashType, ChartSolidFill, ChartType, Color,
-    Worksheet,
+    Chart, ChartFont, ChartFormat, ChartLegendPosition, ChartLine, ChartLineDashType,
+    ChartSolidFill, ChartType, Color, Worksheet,
 };
 
 use super::figures::sections;
@@ -13,6 +13,13 @@ use super::styles::{opt_pct, print_setup, table, text, Styles, LAST_YEAR, THIS_Y
 
 /// Most partnerships shown as bars in the per-partnership chart.
 const CHART_LIMIT: usize = 40;
+
+/// Chart sizes in pixels, and the rows (19 px each) they cover.
+const CHART_WIDTH: u32 = 1000;
+const CHART_HEIGHT: u32 = 520;
+const CHART_ROWS: u32 = 28;
+const SECTION_CHART_HEIGHT: u32 = 360;
+const SECTION_CHART_ROWS: u32 = 20;
 
 /// The band thresholds above the lowest band, highest first: (label, min).
 fn thresholds(review: &Review) -> Vec<(String, f64)> {
@@ -38,7 +45,11 @@ fn chart(
 ) -> Chart {
     let (first, last) = rows;
     let mut chart = Chart::new(kind);
-    chart.title().set_name(title);
+    chart
+        .title()
+        .set_name(title)
+        .set_font(ChartFont::new().set_size(13).set_bold());
+    chart.legend().set_position(ChartLegendPosition::Bottom);
     for (i, (name, colour)) in [(names.0, THIS_YEAR), (names.1, LAST_YEAR)]
         .iter()
         .enumerate()
@@ -105,10 +116,11 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         String::new()
     };
     note.push_str(&format!(
-        "This year is dark blue, {py} light blue; the dashed and dotted lines are the band thresholds. Partnerships with no {y} return are labelled so: they have only a {py} bar, which is not a fall. The data behind each chart is in the table beside it."
+        "This year is dark blue, {py} light blue; the dashed and dotted lines are the band thresholds. Partnerships with no {y} return are labelled so: they have only a {py} bar, which is not a fall. The data behind each chart is in the table below it."
     ));
     super::styles::title(ws, st, review, "Charts", &note, &[46.0, 9.0, 9.0, 9.0, 9.0])?;
-    let top = 3;
+    // Each chart full width across the page, its table under it.
+    let top = 3 + CHART_ROWS;
     let mut headers = vec!["Partnership".to_string(), y.to_string(), py.to_string()];
     headers.extend(lines.iter().map(|(l, m)| format!("{l} from {m:.0}")));
     table(ws, st, top, &headers, scored.len(), "ChartOverall")?;
@@ -136,20 +148,20 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         &lines,
     );
     c.set_alt_text(format!(
-        "Overall score of {} partnerships, {y} dark and {py} light, 0-100, lines at the band thresholds {}. {missing} have no {y} return (labelled) and show only a {py} bar. Data in the table to the left.",
+        "Overall score of {} partnerships, {y} dark and {py} light, 0-100, lines at the band thresholds {}. {missing} have no {y} return (labelled) and show only a {py} bar. Data in the table below.",
         scored.len(),
         lines.iter().map(|(l, m)| format!("{l} {m:.0}")).collect::<Vec<_>>().join(" and ")
     ));
     c.x_axis()
         .set_name("Partnership")
         .set_font(ChartFont::new().set_rotation(-45).set_size(8));
-    c.set_width(680).set_height(560);
-    ws.insert_chart(top, 1 + headers.len() as u16, &c)?;
+    c.set_width(CHART_WIDTH).set_height(CHART_HEIGHT);
+    ws.insert_chart(3, 0, &c)?;
 
-    // The second chart sits under the first (about 22 rows tall), or under the table if longer.
     let figures = sections(&review.rows, &review.scored);
     let n = figures.first().map_or(0, |f| f.same.n);
-    let top2 = (top + 31).max(last + 2);
+    let chart2 = last + 2;
+    let top2 = chart2 + SECTION_CHART_ROWS;
     let (now_name, before_name) = (format!("{y} (same {n})"), format!("{py} (same {n})"));
     let mut headers2 = vec!["Section".to_string(), now_name.clone(), before_name.clone()];
     headers2.extend(lines.iter().map(|(l, m)| format!("{l} from {m:.0}")));
@@ -172,11 +184,13 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         &lines,
     );
     c.set_alt_text(format!(
-        "Average % of the {} sections in table order, like for like: the {n} partnerships scored in both {py} (light) and {y} (dark), 0-100, lines at the band thresholds. Data in the table to the left.",
+        "Average % of the {} sections in table order, like for like: the {n} partnerships scored in both {py} (light) and {y} (dark), 0-100, lines at the band thresholds. Data in the table below.",
         figures.len()
     ));
-    c.set_width(680).set_height(340);
-    ws.insert_chart(top2, 1 + headers2.len() as u16, &c)?;
+    c.set_width(CHART_WIDTH).set_height(SECTION_CHART_HEIGHT);
+    ws.insert_chart(chart2, 0, &c)?;
+    // Page 1: the chart; then its table; then the section chart and its table.
+    ws.set_page_breaks(&[top, chart2])?;
     ws.set_column_width(0, 46)?;
     for col in 1..headers.len().max(headers2.len()) as u16 {
         ws.set_column_width(col, 9)?;

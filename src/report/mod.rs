@@ -49,6 +49,8 @@ pub fn write(review: &Review, out: &std::path::Path) -> anyhow::Result<std::path
 pub fn workbook(review: &Review) -> anyhow::Result<Workbook> {
     let st = styles::Styles::default();
     let mut wb = Workbook::new();
+    // Arial 11 in Excel on Windows: rows 19 px, columns 72 px (8 px per digit).
+    wb.set_default_format(&styles::base(), 19, 72)?;
     let created = review
         .generated_at
         .as_deref()

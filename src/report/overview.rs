@@ -6,10 +6,14 @@ use rust_xlsxwriter::Worksheet;
 use super::figures::{headline, STEADY_POINTS};
 use super::gather::Review;
 use super::styles::{print_setup, table, text, Styles};
-use crate::xlsx::{fit, fit_row};
+use crate::xlsx::fit;
 
 /// Column widths (characters): label, number, notes. Portrait A4 at full size.
 const WIDTHS: [f64; 3] = [36.0, 12.0, 50.0];
+
+/// The most content (points) that fits on one portrait A4 page (756 pt inside the
+/// margins) with 11 pt text scaled to no less than 8 pt.
+const ONE_PAGE: f64 = 756.0 * 11.0 / 8.0;
 
 pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("Overview")?;
@@ -103,6 +107,8 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             ),
         ),
     ]);
+    // The rows' heights so far (title, note, blank row), for the one-page decision.
+    let mut height = 24.0 + 15.0 + 15.0 + 2.0 * 15.0;
     let top = 3;
     table(
         ws,
@@ -113,12 +119,19 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         "Headline",
     )?;
     ws.set_row_height(top, 18)?;
+    height += 18.0;
+    let number = st
+        .number
+        .clone()
+        .set_align(rust_xlsxwriter::FormatAlign::Center);
     for (i, (label, n, note)) in lines.iter().enumerate() {
         let r = top + 1 + i as u32;
         text(ws, r, 0, label, &st.label)?;
-        ws.write_number_with_format(r, 1, *n as f64, &st.number)?;
+        ws.write_number_with_format(r, 1, *n as f64, &number)?;
         text(ws, r, 2, note, &st.wrap)?;
-        fit_row(ws, r, &[(note, WIDTHS[2])])?;
+        let h = fit(&[(note, WIDTHS[2])]);
+        ws.set_row_height(r, h)?;
+        height += h;
     }
 
     // For decision.
@@ -133,7 +146,9 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
     r += 1;
     let rules = rules_text(review);
     super::styles::note(ws, r, &rules, &WIDTHS, &st.note)?;
+    height += 20.0 + 18.0 + 32.0 + crate::xlsx::wrapped_height(&rules, WIDTHS.iter().sum());
     r += 1;
+    let list_top = r;
     table(
         ws,
         st,
@@ -165,7 +180,9 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         text(ws, r, 0, &name, &st.wrap)?;
         text(ws, r, 1, &score, &st.text)?;
         text(ws, r, 2, &why, &st.wrap)?;
-        ws.set_row_height(r, fit(&[(&name, WIDTHS[0]), (&why, WIDTHS[2])]))?;
+        let h = fit(&[(&name, WIDTHS[0]), (&why, WIDTHS[2])]);
+        ws.set_row_height(r, h)?;
+        height += h;
     }
     if review.decisions.is_empty() {
         ws.write_with_format(r + 1, 0, "No partnership meets a decision rule.", &st.note)?;
@@ -174,8 +191,13 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         ws.set_column_width(c as u16, *w)?;
     }
     print_setup(ws, review, "Overview", false, None)?;
-    // One page: the headline and the list belong together in a board pack.
-    ws.set_print_fit_to_pages(1, 1);
+    // One page: the headline and the list belong together in a board pack; but a list
+    // too long for one page at 8 pt flows onto the next, its header row repeated.
+    if height <= ONE_PAGE {
+        ws.set_print_fit_to_pages(1, 1);
+    } else {
+        ws.set_repeat_rows(list_top, list_top)?;
+    }
     Ok(())
 }
 

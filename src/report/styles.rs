@@ -39,23 +39,34 @@ pub struct Styles {
     pub section: Format,
 }
 
+/// The workbook's font: Arial, which Windows has and for which LibreOffice uses the
+/// metric-compatible Liberation Sans, so the printed layout is the same in Excel and in
+/// LibreOffice (Calibri falls back to a wider font where it is missing).
+pub const FONT: &str = "Arial";
+pub const FONT_SIZE: u32 = 11;
+
+/// The base format every other one starts from (and the workbook's default).
+pub fn base() -> Format {
+    Format::new().set_font_name(FONT).set_font_size(FONT_SIZE)
+}
+
 impl Default for Styles {
     fn default() -> Self {
-        let cell = Format::new()
+        let cell = base()
             .set_align(FormatAlign::Top)
             .set_border(FormatBorder::Thin)
             .set_border_color(Color::RGB(0xBFBFBF));
         let change = cell.clone().set_align(FormatAlign::Right);
         Styles {
-            title: Format::new()
+            title: base()
                 .set_bold()
                 .set_font_size(16)
                 .set_font_color(Color::RGB(NAVY)),
-            subtitle: Format::new()
+            subtitle: base()
                 .set_text_wrap()
                 .set_align(FormatAlign::Top)
                 .set_font_color(Color::RGB(MID_GREY)),
-            header: Format::new()
+            header: base()
                 .set_bold()
                 .set_text_wrap()
                 .set_align(FormatAlign::Top)
@@ -83,12 +94,12 @@ impl Default for Styles {
                 .set_num_format("\"▲ +\"0.0;\"▼ −\"0.0;0.0")
                 .set_font_color(Color::RGB(RED_TEXT)),
             flat: change.set_num_format("\"● +\"0.0;\"● −\"0.0;\"● \"0.0"),
-            note: Format::new()
+            note: base()
                 .set_text_wrap()
                 .set_align(FormatAlign::Top)
                 .set_font_color(Color::RGB(MID_GREY)),
-            label: Format::new().set_bold().set_align(FormatAlign::Top),
-            section: Format::new()
+            label: base().set_bold().set_align(FormatAlign::Top),
+            section: base()
                 .set_bold()
                 .set_font_size(12)
                 .set_font_color(Color::RGB(NAVY)),

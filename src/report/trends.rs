@@ -13,7 +13,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
     ws.set_default_row_height(crate::xlsx::ROW_HEIGHT);
     let y = review.year;
     let n = review.years.len() as u16;
-    let mut widths: Vec<f64> = vec![7.0, 32.0];
+    let mut widths: Vec<f64> = vec![7.0, 30.0];
     widths.extend(review.years.iter().map(|_| 8.0));
     widths.extend([12.0, 12.0, 16.0]);
     super::styles::title(ws, st, review, "Overall score by year", &format!(

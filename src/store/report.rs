@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use rusqlite::params;
 
-use super::queries::MERGED_HISTORY;
+use super::queries::{stored_finding, MERGED_HISTORY};
 use super::*;
 
 impl Store {
@@ -67,21 +67,7 @@ impl Store {
              FROM findings x JOIN files f ON f.sha256 = x.sha256 JOIN runs r ON r.id = f.run_id
              WHERE r.year = ?1 ORDER BY f.path, x.seq",
         )?;
-        let rows = stmt.query_map([year], |r| {
-            Ok((
-                StoredFinding {
-                    path: r.get(0)?,
-                    partnership_id: r.get(1)?,
-                    severity: r.get(2)?,
-                    code: r.get(3)?,
-                    sheet: r.get(4)?,
-                    cell: r.get(5)?,
-                    question_id: r.get(6)?,
-                    message: r.get(7)?,
-                },
-                r.get(8)?,
-            ))
-        })?;
+        let rows = stmt.query_map([year], |r| Ok((stored_finding(r)?, r.get(8)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 }
