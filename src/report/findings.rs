@@ -38,7 +38,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             r,
             &[
                 (&file, widths[0]),
-                (&f.message, widths[7]),
+                (&f.message, widths[7] * 1.1),
                 (&f.code, widths[6]),
             ],
         )?;

@@ -51,7 +51,12 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         fit_row(
             ws,
             r,
-            &[(&p.name, widths[1]), (form, widths[2]), (&why, widths[6])],
+            // Prose: Arial fits about 10% more letters than digits in a line.
+            &[
+                (&p.name, widths[1]),
+                (form, widths[2]),
+                (&why, widths[6] * 1.1),
+            ],
         )?;
         for (c, v) in [
             p.id.as_str(),

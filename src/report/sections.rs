@@ -11,7 +11,7 @@ use crate::xlsx::{fit, fit_row};
 pub fn sections_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("Sections")?;
     let (y, py) = (review.year, review.year - 1);
-    let widths = [30.0, 10.0, 12.0, 11.0, 12.0, 12.0, 11.0];
+    let widths = [33.0, 10.0, 12.0, 11.0, 12.0, 12.0, 10.0];
     let figures = sections(&review.rows, &review.scored);
     let same_n = figures.first().map_or(0, |f| f.same.n);
     let sub = format!(

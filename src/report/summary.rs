@@ -42,7 +42,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         .iter()
         .filter(|s| s.is_scored())
         .collect();
-    let mut widths: Vec<f64> = vec![6.0, 23.0, 13.0, 12.0, 10.0, 13.0, 8.0, 7.0, 9.0];
+    let mut widths: Vec<f64> = vec![6.0, 23.0, 13.0, 12.0, 9.0, 13.0, 8.0, 7.0, 9.0];
     // Wide enough for the longest word of the section's name, so headers wrap between words.
     widths.extend(sections.iter().map(|s| {
         let word = s
@@ -53,7 +53,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             .unwrap_or(0);
         (word as f64 + 1.0).clamp(9.0, 16.0)
     }));
-    widths.extend([10.0, 7.0]);
+    widths.extend([10.0, 8.0]);
     super::styles::title(ws, st, review, "Partnership self-assessment scores", &format!(
         "Every partnership in the register. Overall % is filled with its band's colour and the band is named beside it; change is in points against {} (▲ up, ▼ down, ● under 1 point either way); 'new' means no earlier score.",
         review.year - 1
