@@ -846,7 +846,7 @@ fn the_workbook_is_accessible() {
             assert_eq!(cells, 1, "{name}: merged cells {r} cover data");
         }
         // Header rows are marked: a table (or, for the block sheets, none to mark).
-        let has_table = zip_names(&xlsx).iter().any(|_| xml.contains("<tableParts"));
+        let has_table = xml.contains("<tableParts");
         if !["Exits", "New partnerships", "About"].contains(&name.as_str()) {
             assert!(has_table, "{name}: header row not marked as a table");
         }
@@ -938,4 +938,40 @@ fn a_long_decision_list_flows_onto_more_pages_rather_than_shrinking() {
     assert_eq!(name, "Overview");
     let (scale, why) = printed_scale(&xlsx, &part);
     assert!(default_font(&xlsx).1 * scale >= 8.0, "{why}");
+}
+
+#[test]
+fn trend_sparklines_share_one_0_to_100_axis_and_three_year_change() {
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = run(dir.path(), &sample_history(), "", None);
+    let (_, part) = sheets(&xlsx)
+        .into_iter()
+        .find(|(n, _)| n == "Trends")
+        .unwrap();
+    let xml = zip_text(&xlsx, &part).unwrap();
+    let doc = roxmltree::Document::parse(&xml).unwrap();
+    let group = doc
+        .descendants()
+        .find(|n| n.has_tag_name("sparklineGroup"))
+        .expect("sparklines");
+    assert_eq!(group.attribute("minAxisType"), Some("custom"));
+    assert_eq!(group.attribute("maxAxisType"), Some("custom"));
+    assert_eq!(group.attribute("manualMin"), Some("0"));
+    assert_eq!(group.attribute("manualMax"), Some("100"));
+    // SEP04 slid 60.4 → 55.3 over three years: the change shows it.
+    let t = truth(dir.path());
+    let trends = table(&rows(&xlsx, "Trends"), "ID");
+    for r in &trends {
+        let id = r["ID"].to_string();
+        let y = &t.by_year[&id];
+        match (y.get(&2026), y.get(&2023)) {
+            (Some(now), Some(then)) => assert!(
+                (num(&r["Change vs 2023 (3 years)"]) - (now - then)).abs() < 1e-9,
+                "{id}"
+            ),
+            _ => assert_eq!(r["Change vs 2023 (3 years)"].to_string(), "", "{id}"),
+        }
+    }
+    let sep = trends.iter().find(|r| r["ID"] == "SEP04").unwrap();
+    assert!((num(&sep["Change vs 2023 (3 years)"]) + 5.1).abs() < 0.051);
 }

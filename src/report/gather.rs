@@ -114,6 +114,8 @@ pub struct QuestionStats {
     pub question_id: String,
     pub text: String,
     pub average: Option<f64>,
+    /// How many partnerships the average is over (answers that score).
+    pub answered: usize,
     pub max_points: f64,
     /// Option label → count, in option order.
     pub distribution: Vec<(String, usize)>,
@@ -277,22 +279,25 @@ pub fn gather<'a>(
                 continue;
             }
             let now = stats_now.get(&q.id);
+            let count = |label: &str| now.and_then(|(_, d)| d.get(label)).copied().unwrap_or(0);
             let distribution = q
                 .options
                 .iter()
-                .map(|o| {
-                    (
-                        o.label.clone(),
-                        now.and_then(|(_, d)| d.get(&o.label)).copied().unwrap_or(0),
-                    )
-                })
+                .map(|o| (o.label.clone(), count(&o.label)))
                 .collect();
+            let answered = q
+                .options
+                .iter()
+                .filter(|o| o.points.is_some())
+                .map(|o| count(&o.label))
+                .sum();
             questions.push(QuestionStats {
                 section: s.title.clone(),
                 number: format!("{}.{}", si + 1, qi + 1),
                 question_id: q.id.clone(),
                 text: q.text.clone(),
                 average: now.and_then(|(a, _)| *a),
+                answered,
                 max_points: q.max_points().unwrap_or(0.0),
                 distribution,
                 last_year_average: stats_before.get(&q.id).and_then(|(a, _)| *a),

@@ -65,7 +65,7 @@ pub fn workbook(review: &Review) -> anyhow::Result<Workbook> {
     );
     // Sheets with a row per partnership (or finding) stream their rows to disk as they
     // are written, so memory stays flat however many partnerships there are.
-    overview::sheet(wb.add_worksheet(), &st, review)?;
+    overview::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     summary::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     trends::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     sections::sections_sheet(wb.add_worksheet(), &st, review)?;

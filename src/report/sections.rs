@@ -79,13 +79,14 @@ pub fn statements_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> any
         .questions
         .iter()
         .any(|q| q.last_year_average.is_some());
-    let mut widths: Vec<f64> = vec![6.0, 16.0, 46.0, 10.0, 7.0];
+    let mut widths: Vec<f64> = vec![6.0, 16.0, 44.0, 10.0, 7.0, 10.0];
     if last_year {
         widths.push(10.0);
     }
     widths.extend(options.iter().map(|_| 10.0));
     let sub = format!(
-        "Every scored statement: average points in {y} over the partnerships that answered it with a score, and how many partnerships gave each answer.{}",
+        "Every scored statement: average points in {y} over the partnerships that answered it with a score (n), and how many partnerships gave each answer. {}{}",
+        small_note(),
         if last_year {
             ""
         } else {
@@ -99,6 +100,7 @@ pub fn statements_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> any
         "Statement".into(),
         format!("Average points {y}"),
         "Out of".into(),
+        "Scored answers (n)".into(),
     ];
     if last_year {
         headers.push(format!("Average points {}", y - 1));
@@ -108,17 +110,22 @@ pub fn statements_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> any
     table(ws, st, top, &headers, review.questions.len(), "Statements")?;
     ws.set_row_height(top, 75)?;
     let dec = st.pct.clone().set_num_format("0.00");
-    let first_option = 5 + u16::from(last_year);
+    let first_option = 6 + u16::from(last_year);
+    let small = dec
+        .clone()
+        .set_num_format(format!("0.00\" {}\"", super::styles::SMALL_MARK));
     for (i, q) in review.questions.iter().enumerate() {
         let r = top + 1 + i as u32;
         text(ws, r, 0, &q.number, &st.text)?;
         text(ws, r, 1, &q.section, &st.wrap)?;
         text(ws, r, 2, &q.text, &st.wrap)?;
         ws.set_row_height(r, fit(&[(&q.text, widths[2]), (&q.section, widths[1])]))?;
-        super::styles::opt_pct(ws, r, 3, q.average, &dec)?;
+        let few = q.answered > 0 && q.answered < super::figures::SMALL_N;
+        super::styles::opt_pct(ws, r, 3, q.average, if few { &small } else { &dec })?;
         ws.write_number_with_format(r, 4, q.max_points, &st.number)?;
+        ws.write_number_with_format(r, 5, q.answered as f64, &st.number)?;
         if last_year {
-            super::styles::opt_pct(ws, r, 5, q.last_year_average, &dec)?;
+            super::styles::opt_pct(ws, r, 6, q.last_year_average, &dec)?;
         }
         for (j, o) in options.iter().enumerate() {
             let c = first_option + j as u16;
