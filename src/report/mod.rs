@@ -20,6 +20,7 @@ mod groups;
 mod outstanding;
 mod overview;
 mod sections;
+mod statements;
 mod styles;
 mod summary;
 mod trends;
@@ -68,8 +69,8 @@ pub fn workbook(review: &Review) -> anyhow::Result<Workbook> {
     overview::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     summary::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     trends::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
-    sections::sections_sheet(wb.add_worksheet(), &st, review)?;
-    sections::statements_sheet(wb.add_worksheet(), &st, review)?;
+    sections::sheet(wb.add_worksheet(), &st, review)?;
+    statements::sheet(wb.add_worksheet(), &st, review)?;
     groups::sheet(
         wb.add_worksheet(),
         &st,
