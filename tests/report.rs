@@ -142,6 +142,11 @@ fn the_summary_matches_the_store_and_the_history() {
         "exiting on 31 Mar 2027"
     );
     assert_eq!(by_id["TRN18"]["Form this year"].to_string(), "no form due");
+    // A proposal's form is "received", never "accepted" (which read as approved).
+    assert_eq!(
+        by_id["MGT16"]["Form this year"].to_string(),
+        "New Partnership Questions: received"
+    );
     assert_eq!(
         by_id["LSP01"]["Life-cycle stage"].to_string(),
         "Functioning"
@@ -249,6 +254,29 @@ fn outstanding_exits_new_partnerships_trends_and_findings_sheets() {
     let about = sheet(&xlsx, "About");
     let templates = about.iter().find(|r| is(&r[0], "Templates")).unwrap();
     assert!(templates[1].to_string().contains("self-assessment v1"));
+    // "Data as of" reads as a date, not a raw timestamp.
+    let as_of = about.iter().find(|r| is(&r[0], "Data as of")).unwrap()[1].to_string();
+    assert!(
+        as_of.ends_with(" UTC") && !as_of.contains('-') && as_of.contains(", "),
+        "{as_of}"
+    );
+
+    // Statements: every option column headed (Not applicable too), and no column of
+    // last year's averages when the store has none at question level.
+    let statements = sheet(&xlsx, "Statements");
+    let header: Vec<String> = statements
+        .iter()
+        .find(|r| is(&r[0], "No."))
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        header.contains(&"Answered 'Not applicable'".to_string()),
+        "{header:?}"
+    );
+    assert!(!header.iter().any(|h| h.contains("2025")), "{header:?}");
+    assert!(header.iter().all(|h| !h.is_empty()), "{header:?}");
 }
 
 #[test]
