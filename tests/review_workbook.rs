@@ -975,3 +975,65 @@ fn trend_sparklines_share_one_0_to_100_axis_and_three_year_change() {
     let sep = trends.iter().find(|r| r["ID"] == "SEP04").unwrap();
     assert!((num(&sep["Change vs 2023 (3 years)"]) + 5.1).abs() < 0.051);
 }
+
+/// Words of a PDF page with their boxes: (text, x0, x1).
+fn pdf_words(pdf: &Path, page: u32) -> Vec<(String, f64, f64)> {
+    let out = std::process::Command::new("pdftotext")
+        .args(["-f", &page.to_string(), "-l", &page.to_string(), "-bbox"])
+        .arg(pdf)
+        .arg("-")
+        .output()
+        .expect("pdftotext runs");
+    let html = text(&out.stdout);
+    html.lines()
+        .filter_map(|l| {
+            let l = l.trim();
+            let attr = |k: &str| -> Option<f64> {
+                let i = l.find(&format!("{k}=\""))? + k.len() + 2;
+                l[i..].split('"').next()?.parse().ok()
+            };
+            let word = l.split('>').nth(1)?.split('<').next()?.to_string();
+            Some((word, attr("xMin")?, attr("xMax")?))
+        })
+        .collect()
+}
+
+#[test]
+fn libreoffice_prints_the_overview_on_one_page_and_the_summary_at_8_points_or_more() {
+    let Some(soffice) = soffice("libreoffice_prints_the_overview_on_one_page") else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let xlsx = run(dir.path(), &sample_history(), "", None);
+    let profile = format!("-env:UserInstallation=file://{}/lo", dir.path().display());
+    let out = std::process::Command::new(soffice)
+        .args([
+            profile.as_str(),
+            "--headless",
+            "--convert-to",
+            "pdf",
+            "--outdir",
+        ])
+        .arg(dir.path())
+        .arg(&xlsx)
+        .output()
+        .unwrap();
+    let pdf = dir.path().join("review-2026.pdf");
+    assert!(pdf.exists(), "{}", text(&out.stderr));
+    // Page 2 is the Summary: the Overview took one page.
+    let page2 = pdf_words(&pdf, 2);
+    assert!(
+        page2.iter().any(|w| w.0 == "Partnership")
+            && page2.iter().any(|w| w.0 == "self-assessment"),
+        "page 2 is not the Summary"
+    );
+    // The Summary's note starts "Every": 28.1 pt wide in 11 pt Arial (Liberation
+    // Sans); at 8 pt or more it is at least 8/11 of that.
+    let every = page2.iter().find(|w| w.0 == "Every").expect("the note");
+    let width = every.2 - every.1;
+    assert!(
+        width >= 28.1 * 8.0 / 11.0,
+        "Summary printed at {:.0}%",
+        width / 28.1 * 100.0
+    );
+}
