@@ -28,6 +28,9 @@ pub struct Config {
     pub sender: Option<String>,
     /// Name of an environment variable holding the sheet-protection password.
     pub password_env: Option<String>,
+    /// The `[decision]` table: which partnerships the review lists for decision.
+    #[serde(default)]
+    pub decision: crate::report::DecisionRules,
 }
 
 impl Config {

@@ -116,7 +116,7 @@ fn the_summary_matches_the_store_and_the_history() {
             );
         }
         assert_eq!(row["Band"].to_string(), ret.band.clone().unwrap());
-        assert_eq!(row["Return"].to_string(), "accepted");
+        assert_eq!(row["Form this year"].to_string(), "received");
         match last_year.get(pid) {
             Some(before) => {
                 let change = num(&row["Change vs 2025"]).unwrap();
@@ -127,10 +127,26 @@ fn the_summary_matches_the_store_and_the_history() {
     }
     // YTH13 has no earlier score: new. CAB08 did not return; HOU07 was rejected; ENV14 exited.
     assert_eq!(by_id["YTH13"]["Change vs 2025"].to_string(), "new");
-    assert_eq!(by_id["CAB08"]["Return"].to_string(), "not returned");
-    assert_eq!(by_id["HOU07"]["Return"].to_string(), "rejected");
-    assert_eq!(by_id["ENV14"]["Return"].to_string(), "exited");
-    assert_eq!(by_id["TRN18"]["Return"].to_string(), "not expected");
+    assert_eq!(by_id["CAB08"]["Form this year"].to_string(), "not returned");
+    assert_eq!(
+        by_id["HOU07"]["Form this year"].to_string(),
+        "received, needs correcting"
+    );
+    assert_eq!(
+        by_id["ENV14"]["Form this year"].to_string(),
+        "Partnership Exit Document: exit document received"
+    );
+    // Its exit date (31 March 2027) is after the data date: exiting, not exited.
+    assert_eq!(
+        by_id["ENV14"]["Register status"].to_string(),
+        "exiting on 31 Mar 2027"
+    );
+    assert_eq!(by_id["TRN18"]["Form this year"].to_string(), "no form due");
+    // A proposal's form is "received", never "accepted" (which read as approved).
+    assert_eq!(
+        by_id["MGT16"]["Form this year"].to_string(),
+        "New Partnership Questions: received"
+    );
     assert_eq!(
         by_id["LSP01"]["Life-cycle stage"].to_string(),
         "Functioning"
@@ -184,6 +200,26 @@ fn outstanding_exits_new_partnerships_trends_and_findings_sheets() {
         })
         .unwrap();
     assert_eq!(reason[1].to_string(), "Objectives have been met");
+    // Money and dates are numbers and dates, not text.
+    let answer = |q: &str| {
+        exits
+            .iter()
+            .find(|r| r[0].to_string().starts_with(q))
+            .unwrap_or_else(|| panic!("{q}"))[1]
+            .clone()
+    };
+    assert_eq!(
+        answer("Estimated value of outstanding liabilities"),
+        Data::Float(0.0)
+    );
+    assert!(
+        matches!(
+            answer("Date the council's involvement ends"),
+            Data::DateTime(_)
+        ),
+        "{:?}",
+        answer("Date the council's involvement ends")
+    );
     assert!(
         !flat.iter().any(|c| c.starts_with("DIG15")),
         "a rejected exit document is not listed as received"
@@ -211,13 +247,36 @@ fn outstanding_exits_new_partnerships_trends_and_findings_sheets() {
     let store = Store::open(&dir.path().join("ptk.db")).unwrap();
     let findings = table(&sheet(&xlsx, "Findings"), "File");
     assert_eq!(findings.len(), store.findings_for_year(2026).unwrap().len());
-    assert!(findings
-        .iter()
-        .any(|f| is(&f["Code"], "not-an-option") && is(&f["Cell"], "C10")));
+    assert!(findings.iter().any(|f| is(&f["Code"], "not-an-option")
+        && is(&f["Cell"], "C10")
+        && is(&f["Question"], "1.2")));
 
     let about = sheet(&xlsx, "About");
     let templates = about.iter().find(|r| is(&r[0], "Templates")).unwrap();
     assert!(templates[1].to_string().contains("self-assessment v1"));
+    // "Data as of" reads as a date, not a raw timestamp.
+    let as_of = about.iter().find(|r| is(&r[0], "Data as of")).unwrap()[1].to_string();
+    assert!(
+        as_of.ends_with(" UTC") && !as_of.contains('-') && as_of.contains(", "),
+        "{as_of}"
+    );
+
+    // Statements: every option column headed (Not applicable too), and no column of
+    // last year's averages when the store has none at question level.
+    let statements = sheet(&xlsx, "Statements");
+    let header: Vec<String> = statements
+        .iter()
+        .find(|r| is(&r[0], "No."))
+        .unwrap()
+        .iter()
+        .map(|c| c.to_string())
+        .collect();
+    assert!(
+        header.contains(&"Answered 'Not applicable'".to_string()),
+        "{header:?}"
+    );
+    assert!(!header.iter().any(|h| h.contains("2025")), "{header:?}");
+    assert!(header.iter().all(|h| !h.is_empty()), "{header:?}");
 }
 
 #[test]

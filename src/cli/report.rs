@@ -13,9 +13,11 @@ Examples:
   ptk report --year 2026
   ptk report --year 2026 --store reviews.db --out review-2026.xlsx
 
-Writes the review workbook (Summary, Trends, Sections, By Assistant Director, By priority,
-Charts, Outstanding, Exits, New partnerships, Findings, About) and scores-<year>.csv beside it.
-The same store always gives the same workbook.
+Writes the review workbook (Overview with the partnerships for decision, Summary, Trends,
+Sections, Statements, By Assistant Director, By priority, Charts, Outstanding, Exits,
+New partnerships, Findings, About) and scores-<year>.csv beside it. The decision rules are
+set in ptk.toml under [decision] (see docs/review.md). The same store always gives the
+same workbook.
 
 ",
     super::exit_codes!()
@@ -164,6 +166,7 @@ impl Sources {
             args.year,
             config.council(),
             "self-assessment",
+            &config.decision,
         )
     }
 }

@@ -10,6 +10,7 @@
 
 mod history;
 mod queries;
+mod report;
 mod run;
 mod schema;
 

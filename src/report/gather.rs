@@ -1,0 +1,452 @@
+//! Gathering the review: the store, register and templates turned into a plain
+//! [`Review`] that the sheets only lay out. Nothing here writes a workbook.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use anyhow::Context as _;
+use chrono::NaiveDate;
+
+use super::decision::{self, Decision, DecisionRules};
+use crate::register::{Partnership, Register, Status};
+use crate::store::{ReturnRow, Store, StoredFinding};
+use crate::template::Template;
+
+/// Where a partnership's form for the year stands. Every variant is shown through
+/// [`ReturnState::label`], so a new state is one variant and one label.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReturnState {
+    /// The form it owes was received and accepted.
+    Accepted,
+    /// Its exit document was received and accepted.
+    Exited,
+    /// Rejected: the problems to correct, summarised.
+    Rejected(String),
+    NotReturned,
+    /// A file named for the partnership came in but could not be opened (damaged,
+    /// cut short, encrypted): ask for it again, saved afresh. Holds the file's name.
+    Unreadable(String),
+    /// No form is expected (e.g. a closed partnership).
+    NotExpected,
+}
+
+impl ReturnState {
+    /// The words shown in the workbook ("received", never "accepted": next to a
+    /// proposed partnership that read as if the proposal were approved).
+    pub fn label(&self) -> &'static str {
+        match self {
+            ReturnState::Accepted => "received",
+            ReturnState::Exited => "exit document received",
+            ReturnState::Rejected(_) => "received, needs correcting",
+            ReturnState::NotReturned => "not returned",
+            ReturnState::Unreadable(_) => "received, unreadable",
+            ReturnState::NotExpected => "no form due",
+        }
+    }
+
+    pub fn is_outstanding(&self) -> bool {
+        matches!(
+            self,
+            ReturnState::Rejected(_) | ReturnState::NotReturned | ReturnState::Unreadable(_)
+        )
+    }
+
+    pub fn is_received(&self) -> bool {
+        matches!(self, ReturnState::Accepted | ReturnState::Exited)
+    }
+}
+
+/// Whether a file's name starts with a partnership id as its own word (`ICT12_…`,
+/// `ICT12 return.xlsx`), as issued file names and most renamed ones do: how a file
+/// that cannot be opened, so cannot say whose it is, is still put to its partnership.
+pub fn names_partnership(path: &str, id: &str) -> bool {
+    let name = file_name_of(path);
+    name.len() > id.len()
+        && name.is_char_boundary(id.len())
+        && name[..id.len()].eq_ignore_ascii_case(id)
+        && !name[id.len()..].starts_with(|c: char| c.is_ascii_alphanumeric())
+}
+
+pub fn file_name_of(path: &str) -> String {
+    std::path::Path::new(path)
+        .file_name()
+        .map_or_else(|| path.to_string(), |n| n.to_string_lossy().into_owned())
+}
+
+/// One partnership's line in the review.
+#[derive(Debug, Clone)]
+pub struct Row<'a> {
+    /// Borrowed from the register: a review of thousands holds no copies.
+    pub partnership: &'a Partnership,
+    /// The form expected from it this year (by register status).
+    pub expected: Option<String>,
+    pub state: ReturnState,
+    pub overall: Option<f64>,
+    pub band: Option<String>,
+    /// (section id, percent) for the sections scored this year, by id.
+    pub sections: Vec<(String, f64)>,
+    /// (section id, percent) for last year, by id.
+    pub sections_before: Vec<(String, f64)>,
+    pub previous: Option<f64>,
+    pub stage: Option<String>,
+    pub first_year: Option<i32>,
+    /// Overall % by year, every year the store knows.
+    pub by_year: BTreeMap<i32, f64>,
+    /// The exit date on its latest exit document, if any.
+    pub exit_date: Option<NaiveDate>,
+}
+
+impl Row<'_> {
+    /// The percent of one section this year, if scored.
+    pub fn section(&self, id: &str) -> Option<f64> {
+        self.sections.iter().find(|(s, _)| s == id).map(|(_, v)| *v)
+    }
+
+    /// The percent of one section last year, if scored.
+    pub fn section_before(&self, id: &str) -> Option<f64> {
+        self.sections_before
+            .iter()
+            .find(|(s, _)| s == id)
+            .map(|(_, v)| *v)
+    }
+
+    pub fn change(&self) -> Option<f64> {
+        crate::score::change(self.overall, self.previous)
+    }
+
+    /// A scored partnership with no earlier score is new to the review.
+    pub fn is_new(&self) -> bool {
+        self.overall.is_some()
+            && self.previous.is_none()
+            && self.by_year.keys().all(|y| *y >= self.year())
+    }
+
+    fn year(&self) -> i32 {
+        self.by_year.keys().copied().max().unwrap_or(0)
+    }
+
+    /// Whether it is part of this year's review (it owes a form).
+    pub fn in_review(&self) -> bool {
+        self.expected.is_some()
+    }
+}
+
+/// Per-question statistics for the Sections sheet.
+#[derive(Debug, Clone)]
+pub struct QuestionStats {
+    pub section: String,
+    pub number: String,
+    pub question_id: String,
+    pub text: String,
+    pub average: Option<f64>,
+    /// How many partnerships the average is over (answers that score).
+    pub answered: usize,
+    pub max_points: f64,
+    /// Option label → count, in option order.
+    pub distribution: Vec<(String, usize)>,
+    pub last_year_average: Option<f64>,
+}
+
+/// A finding with the question number as the form shows it ("1.2").
+#[derive(Debug, Clone)]
+pub struct Finding {
+    pub finding: StoredFinding,
+    pub number: String,
+}
+
+/// Everything the review shows, gathered once.
+#[derive(Debug, Clone)]
+pub struct Review<'a> {
+    pub year: i32,
+    pub council: String,
+    pub scored: Template,
+    pub templates: Vec<Template>,
+    pub rows: Vec<Row<'a>>,
+    pub years: Vec<i32>,
+    pub questions: Vec<QuestionStats>,
+    pub exits: Vec<(Partnership, ReturnRow)>,
+    pub new_partnerships: Vec<(Partnership, ReturnRow)>,
+    pub findings: Vec<Finding>,
+    pub store_path: String,
+    pub runs: i64,
+    pub files_read: i64,
+    pub generated_at: Option<String>,
+    /// The date of the latest ingest run: what "now" means in the decision rules.
+    pub as_of: Option<NaiveDate>,
+    pub rules: DecisionRules,
+    /// Partnerships meeting a decision rule, weakest first.
+    pub decisions: Vec<Decision>,
+}
+
+impl Review<'_> {
+    /// The lowest band: (label, the score it is below), e.g. ("Red", 50).
+    pub fn lowest_band(&self) -> Option<(&str, f64)> {
+        let mut bands: Vec<&crate::template::Band> = self.scored.bands.iter().collect();
+        bands.sort_by(|a, b| a.min.total_cmp(&b.min));
+        match bands.as_slice() {
+            [low, next, ..] => Some((low.label.as_str(), next.min)),
+            _ => None,
+        }
+    }
+
+    /// The form number of a question ("1.2": section, then question, as printed). Risk
+    /// tables number their rows, not their questions: none there.
+    pub fn form_number(template: &Template, question_id: &str) -> Option<String> {
+        template.sections.iter().enumerate().find_map(|(si, s)| {
+            if matches!(s.layout, crate::template::Layout::Risks { .. }) {
+                return None;
+            }
+            s.questions
+                .iter()
+                .position(|q| q.id == question_id)
+                .map(|qi| format!("{}.{}", si + 1, qi + 1))
+        })
+    }
+
+    /// A template's title by id.
+    pub fn form_title(&self, id: &str) -> Option<&str> {
+        self.templates
+            .iter()
+            .find(|t| t.id == id)
+            .map(|t| t.title.as_str())
+    }
+}
+
+/// Gathers the review of `year`. `scored_id` names the scored template (the self-assessment).
+pub fn gather<'a>(
+    store: &Store,
+    register: &'a Register,
+    templates: &[Template],
+    year: i32,
+    council: &str,
+    scored_id: &str,
+    rules: &DecisionRules,
+) -> anyhow::Result<Review<'a>> {
+    let scored = templates
+        .iter()
+        .find(|t| t.id == scored_id)
+        .with_context(|| format!("there is no template '{scored_id}' in the templates folder"))?
+        .clone();
+    let mut by_year = store.overall_by_year(&scored.id)?;
+    let years: Vec<i32> = by_year
+        .values()
+        .flat_map(|m| m.keys().copied())
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    // Every answer is loaded only for the unscored forms (shown in full); for the
+    // scored one, just the scores and the life-cycle stage, moved into the rows.
+    let mut scored_returns = store.scored_returns(year, &scored.id, "stage")?;
+    let mut sections_before = store.section_scores(&scored.id, year - 1)?;
+    let returns: BTreeMap<String, BTreeMap<String, ReturnRow>> = templates
+        .iter()
+        .filter(|t| t.id != scored.id)
+        .map(|t| Ok((t.id.clone(), store.current_returns(year, &t.id)?)))
+        .collect::<anyhow::Result<_>>()?;
+    let exit_dates = store.latest_answers("exit", "exit_date", year)?;
+    let stats_now = store.question_stats(year, &scored.id)?;
+    let stats_before = store.question_stats(year - 1, &scored.id)?;
+    let rejected = store.rejected_files(year)?;
+
+    let unreadable = store.unreadable_files(year)?;
+    let mut rows = Vec::with_capacity(register.partnerships.len());
+    for p in &register.partnerships {
+        let expected = templates
+            .iter()
+            .find(|t| t.issue_to.contains(&p.status))
+            .map(|t| t.id.clone());
+        let own = scored_returns.remove(&p.id);
+        let got = match &expected {
+            None => false,
+            Some(t) if *t == scored.id => own.is_some(),
+            Some(t) => returns.get(t).is_some_and(|m| m.contains_key(&p.id)),
+        };
+        let own = own.unwrap_or_default();
+        let state = match (&expected, got) {
+            (None, _) => ReturnState::NotExpected,
+            (Some(_), true) if p.status == Status::Exiting => ReturnState::Exited,
+            (Some(_), true) => ReturnState::Accepted,
+            (Some(t), false) => match rejected.iter().find(|(_, f)| {
+                f.partnership_id.as_deref() == Some(&p.id) && f.template_id.as_deref() == Some(t)
+            }) {
+                Some((sha, f)) => {
+                    ReturnState::Rejected(summarise_findings(&store.findings_for(sha)?, &f.message))
+                }
+                None => match unreadable
+                    .iter()
+                    .find(|(_, f)| names_partnership(&f.path, &p.id))
+                {
+                    Some((_, f)) => ReturnState::Unreadable(file_name_of(&f.path)),
+                    None => ReturnState::NotReturned,
+                },
+            },
+        };
+        let history = by_year.remove(&p.id).unwrap_or_default();
+        rows.push(Row {
+            expected,
+            state,
+            overall: own.overall,
+            band: own.band,
+            sections: own.sections,
+            sections_before: sections_before.remove(&p.id).unwrap_or_default(),
+            previous: history.get(&(year - 1)).copied(),
+            stage: own.stage,
+            first_year: history.keys().next().copied(),
+            by_year: history,
+            exit_date: exit_dates
+                .get(&p.id)
+                .and_then(|d| crate::register::parse_date(d)),
+            partnership: p,
+        });
+    }
+
+    // Question statistics for the scored template.
+    let mut questions = Vec::new();
+    for (si, s) in scored.sections.iter().enumerate() {
+        if !s.is_scored() {
+            continue;
+        }
+        for (qi, q) in s.questions.iter().enumerate() {
+            if !q.is_scored() {
+                continue;
+            }
+            let now = stats_now.get(&q.id);
+            let count = |label: &str| now.and_then(|(_, d)| d.get(label)).copied().unwrap_or(0);
+            let distribution = q
+                .options
+                .iter()
+                .map(|o| (o.label.clone(), count(&o.label)))
+                .collect();
+            let answered = q
+                .options
+                .iter()
+                .filter(|o| o.points.is_some())
+                .map(|o| count(&o.label))
+                .sum();
+            questions.push(QuestionStats {
+                section: s.title.clone(),
+                number: format!("{}.{}", si + 1, qi + 1),
+                question_id: q.id.clone(),
+                text: q.text.clone(),
+                average: now.and_then(|(a, _)| *a),
+                answered,
+                max_points: q.max_points().unwrap_or(0.0),
+                distribution,
+                last_year_average: stats_before.get(&q.id).and_then(|(a, _)| *a),
+            });
+        }
+    }
+
+    let pick = |template: &str| -> Vec<(Partnership, ReturnRow)> {
+        returns
+            .get(template)
+            .map(|m| {
+                m.values()
+                    .filter_map(|r| {
+                        register
+                            .get(&r.partnership_id)
+                            .map(|p| (p.clone(), r.clone()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let findings = store
+        .findings_with_template(year)?
+        .into_iter()
+        .map(|(f, t)| {
+            let number = t
+                .and_then(|t| templates.iter().find(|x| x.id == t))
+                .and_then(|t| Review::form_number(t, &f.question_id))
+                .unwrap_or_default();
+            Finding { finding: f, number }
+        })
+        .collect();
+    let (runs, files_read, generated_at) = store.runs_for_year(year)?;
+    let as_of = generated_at
+        .as_deref()
+        .and_then(|s| s.get(..10))
+        .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let mut review = Review {
+        year,
+        council: council.to_string(),
+        exits: pick("exit"),
+        new_partnerships: pick("new-partnership"),
+        findings,
+        scored,
+        templates: templates.to_vec(),
+        rows,
+        years,
+        questions,
+        store_path: store.path.display().to_string(),
+        runs,
+        files_read,
+        generated_at,
+        as_of,
+        rules: rules.clone(),
+        decisions: Vec::new(),
+    };
+    let cx = decision::Context {
+        year,
+        scored_id,
+        lowest_band: review.lowest_band(),
+        as_of,
+    };
+    review.decisions = decision::decide(&review.rows, rules, &cx);
+    Ok(review)
+}
+
+/// "2 problems: C22 question 2.3 has no answer; …" from a rejected file's findings.
+pub(super) fn summarise_findings(findings: &[StoredFinding], fallback: &str) -> String {
+    let errors: Vec<&StoredFinding> = findings.iter().filter(|f| f.severity == "error").collect();
+    if errors.is_empty() {
+        return fallback.to_string();
+    }
+    let parts: Vec<String> = errors
+        .iter()
+        .map(|f| {
+            if f.cell.is_empty() {
+                f.message.clone()
+            } else {
+                format!("{}!{}: {}", f.sheet, f.cell, f.message)
+            }
+        })
+        .collect();
+    format!(
+        "{} problem{} to correct: {}",
+        errors.len(),
+        if errors.len() == 1 { "" } else { "s" },
+        parts.join(" | ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn findings_summary_lists_errors_with_cells() {
+        let f = |sev: &str, cell: &str, msg: &str| StoredFinding {
+            path: "x".into(),
+            partnership_id: "P".into(),
+            severity: sev.into(),
+            code: "c".into(),
+            sheet: "Assessment".into(),
+            cell: cell.into(),
+            question_id: "q".into(),
+            message: msg.into(),
+        };
+        let s = summarise_findings(
+            &[
+                f("error", "C22", "no answer"),
+                f("warning", "", "old"),
+                f("error", "", "bad date"),
+            ],
+            "fallback",
+        );
+        assert_eq!(
+            s,
+            "2 problems to correct: Assessment!C22: no answer | bad date"
+        );
+        assert_eq!(summarise_findings(&[], "fallback"), "fallback");
+    }
+}
