@@ -22,7 +22,7 @@ pub struct PriorScore {
 /// The scope name used for the overall score in stores and CSVs.
 pub const OVERALL: &str = "overall";
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SectionScore {
     pub section_id: String,
     pub points: f64,
@@ -33,7 +33,7 @@ pub struct SectionScore {
     pub percent: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Score {
     pub sections: Vec<SectionScore>,
     pub overall: Option<f64>,

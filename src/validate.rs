@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use std::fmt;
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 use crate::contract::CellRef;
 use crate::read::{format_number, CellValue};
 use crate::register::{parse_date, valid_email};
 use crate::template::{normalise_label, Layout, Question, QuestionType, Template};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Severity {
     /// The return is rejected: not scored, not stored.
     Error,
@@ -30,7 +31,7 @@ impl Severity {
 }
 
 /// The stable finding codes. Their text never changes once released.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Code {
     Unreadable,
     Encrypted,
@@ -52,10 +53,11 @@ pub enum Code {
     CellError,
     IncompleteRisk,
     DuplicateReturn,
+    ReaderFailed,
 }
 
 impl Code {
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 21] = [
         Code::Unreadable,
         Code::Encrypted,
         Code::TooLarge,
@@ -76,6 +78,7 @@ impl Code {
         Code::CellError,
         Code::IncompleteRisk,
         Code::DuplicateReturn,
+        Code::ReaderFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,6 +103,7 @@ impl Code {
             Code::CellError => "cell-error",
             Code::IncompleteRisk => "incomplete-risk",
             Code::DuplicateReturn => "duplicate-return",
+            Code::ReaderFailed => "reader-failed",
         }
     }
 
@@ -123,7 +127,7 @@ impl fmt::Display for Code {
 }
 
 /// One problem found in one file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub severity: Severity,
     pub code: Code,

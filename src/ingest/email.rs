@@ -13,7 +13,7 @@ use super::inputs::{Input, WORKBOOK_EXTENSIONS};
 use crate::read::Limits;
 
 /// Where an attachment came from.
-#[derive(Debug, Clone, PartialEq, Default)]
+#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Envelope {
     pub from: String,
     pub date: String,

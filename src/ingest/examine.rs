@@ -24,6 +24,9 @@ pub fn process(input: &Input, ctx: &Context<'_>) -> Outcome {
         {
             panic!("PTK_TEST_PANIC_ON: simulated reader failure");
         }
+        if cfg!(debug_assertions) {
+            test_hooks(input);
+        }
         process_input(input, ctx)
     };
     let mut o = std::panic::catch_unwind(std::panic::AssertUnwindSafe(guarded)).unwrap_or_else(|_| {
@@ -34,6 +37,30 @@ pub fn process(input: &Input, ctx: &Context<'_>) -> Outcome {
     });
     o.envelope = input.envelope.clone();
     o
+}
+
+/// Debug builds only: make a worker abort, hang or exhaust its memory on a named file,
+/// to test that the run survives what `catch_unwind` cannot catch.
+fn test_hooks(input: &Input) {
+    let on = |var: &str| {
+        std::env::var_os(var).is_some_and(|n| input.path.file_name() == Some(n.as_os_str()))
+    };
+    if on("PTK_TEST_ABORT_ON") {
+        std::process::abort();
+    }
+    if on("PTK_TEST_HANG_ON") {
+        loop {
+            std::thread::sleep(std::time::Duration::from_secs(1));
+        }
+    }
+    if on("PTK_TEST_OOM_ON") {
+        // Like a reader that believes a forged count: allocate and touch until refused.
+        let mut hoard: Vec<Vec<u8>> = Vec::new();
+        loop {
+            hoard.push(vec![1u8; 64 << 20]);
+            std::hint::black_box(&hoard);
+        }
+    }
 }
 
 fn process_input(input: &Input, ctx: &Context<'_>) -> Outcome {
@@ -68,22 +95,9 @@ fn process_input(input: &Input, ctx: &Context<'_>) -> Outcome {
     out.modified = std::fs::metadata(&input.path)
         .and_then(|m| m.modified())
         .ok();
-    if let Some(seen) = ctx.seen.get(&out.sha256) {
+    if ctx.seen.contains(&out.sha256) {
+        // Described by the run, which has the store's record of it.
         out.status = Status::Unchanged;
-        out.partnership_id = seen.partnership_id.clone();
-        out.template_id = seen.template_id.clone();
-        out.template_version = seen.template_version;
-        out.year = seen.year;
-        out.previous = Some(seen.status.clone());
-        out.message = format!(
-            "already ingested (as {}{}); not read again",
-            seen.status,
-            if seen.path != input.path.display().to_string() {
-                format!(", from {}", seen.path)
-            } else {
-                String::new()
-            }
-        );
         return out;
     }
     examine(out, &bytes, ctx)
@@ -176,11 +190,11 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
         Ok(id) => id,
         Err(why) => return out.reject(Finding::file(Code::NotPtk, format!("this file cannot be identified as a ptk return: {why}. Ask for the answers on the issued form"))),
     };
-    out.partnership_id = Some(id.partnership_id.clone());
-    out.template_id = Some(id.template_id.clone());
-    out.template_version = Some(id.version);
-    out.year = Some(id.year);
-    out.issued_at = Some(id.issued_at.clone());
+    out.identity.partnership_id = Some(id.partnership_id.clone());
+    out.identity.template_id = Some(id.template_id.clone());
+    out.identity.template_version = Some(id.version);
+    out.identity.year = Some(id.year);
+    out.identity.issued_at = Some(id.issued_at.clone());
 
     let Some(template) = ctx.templates.iter().find(|t| t.id == id.template_id) else {
         return out.reject(Finding::file(

@@ -5,22 +5,25 @@
 //!
 //! - [`inputs`]: finding the inputs in folders; [`email`]: unpacking saved emails.
 //! - [`examine`]: examining one file (bytes in, outcome out: read, identify, validate, score).
+//! - [`pool`]: the worker processes that examine files under memory and time limits.
 //! - [`run`]: the run: outcomes streamed into one store transaction and the report
 //!   spool ([`spool`]), then the summary.
 
-use std::collections::HashMap;
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
 
 use crate::read::Limits;
 use crate::register::Register;
 use crate::score::Score;
-use crate::store::SeenFile;
 use crate::template::Template;
 use crate::validate::{Finding, Severity};
 
 pub mod email;
 mod examine;
 mod inputs;
+pub mod pool;
 mod run;
 mod spool;
 
@@ -31,7 +34,7 @@ pub use run::{run, FileReport, PendingReports, RunOutput};
 pub use spool::Tally;
 
 /// The outcome of one input file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Status {
     Accepted,
     AcceptedWithWarnings,
@@ -84,21 +87,30 @@ pub struct Context<'a> {
     pub register: &'a Register,
     pub year: i32,
     pub limits: Limits,
-    /// Files already in the store, by content hash.
-    pub seen: &'a HashMap<String, SeenFile>,
+    /// Content hashes of the files already in the store (not read again).
+    pub seen: &'a HashSet<String>,
 }
 
-/// Everything learned from one file.
-#[derive(Debug, Clone)]
-pub struct Outcome {
-    pub path: PathBuf,
-    pub sha256: String,
-    pub status: Status,
+/// Which return a file is, from its hidden identification sheet (or, for an unchanged
+/// file, from the store). Carried whole through the worker protocol, so a new key is one
+/// field here.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
     pub partnership_id: Option<String>,
     pub template_id: Option<String>,
     pub template_version: Option<u32>,
     pub year: Option<i32>,
     pub issued_at: Option<String>,
+}
+
+/// Everything learned from one file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Outcome {
+    pub path: PathBuf,
+    pub sha256: String,
+    pub status: Status,
+    /// Which return it is, as far as it could be identified.
+    pub identity: Identity,
     pub findings: Vec<Finding>,
     pub message: String,
     /// Validated answers and evidence, for accepted returns.
@@ -118,11 +130,7 @@ impl Outcome {
             path: path.to_path_buf(),
             sha256: String::new(),
             status,
-            partnership_id: None,
-            template_id: None,
-            template_version: None,
-            year: None,
-            issued_at: None,
+            identity: Identity::default(),
             findings: Vec::new(),
             message: message.into(),
             answers: Vec::new(),

@@ -3,14 +3,17 @@
 
 use std::path::{Path, PathBuf};
 
-use rayon::prelude::*;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use super::email::Envelope;
-use super::examine::process;
+use super::pool::{PoolOptions, Slot};
 use super::spool::{self, Tally};
-use super::{Context, Input, Outcome, Status};
+use super::{Input, Outcome, Status};
 use crate::score;
+use crate::store::SeenFile;
 use crate::store::{AcceptedReturn, FileRecord, RunChanges, Store};
+use crate::validate::{Code, Finding};
 
 /// What the reports say about one input file; it goes to the run's report spool as soon
 /// as the files before it are done (see `spool`).
@@ -34,7 +37,7 @@ pub struct FileReport {
 impl FileReport {
     pub(super) fn new(o: &Outcome, stored: Option<Vec<crate::store::StoredFinding>>) -> Self {
         let path = o.path.display().to_string();
-        let pid = o.partnership_id.clone().unwrap_or_default();
+        let pid = o.identity.partnership_id.clone().unwrap_or_default();
         let findings = match stored {
             Some(f) => f
                 .into_iter()
@@ -73,12 +76,13 @@ impl FileReport {
             status: o.status,
             previous: o.previous.clone(),
             partnership_id: pid,
-            template_id: o.template_id.clone().unwrap_or_default(),
+            template_id: o.identity.template_id.clone().unwrap_or_default(),
             template_version: o
+                .identity
                 .template_version
                 .map(|v| v.to_string())
                 .unwrap_or_default(),
-            year: o.year.map(|v| v.to_string()).unwrap_or_default(),
+            year: o.identity.year.map(|v| v.to_string()).unwrap_or_default(),
             message: o.message.clone(),
             email: o
                 .envelope
@@ -133,11 +137,11 @@ fn record(o: Outcome) -> FileRecord {
         sha256: o.sha256,
         path: o.path.display().to_string(),
         status: o.status.as_str().to_string(),
-        partnership_id: o.partnership_id,
-        template_id: o.template_id,
-        template_version: o.template_version,
-        year: o.year,
-        issued_at: o.issued_at,
+        partnership_id: o.identity.partnership_id,
+        template_id: o.identity.template_id,
+        template_version: o.identity.template_version,
+        year: o.identity.year,
+        issued_at: o.identity.issued_at,
         message: o.message,
         findings: o.findings,
         accepted,
@@ -170,19 +174,19 @@ impl PendingReports {
     }
 }
 
-/// Files processed together by one worker before their outcomes go to the writer.
-const BATCH: usize = 16;
-
-/// Runs an ingest: reads, validates and scores the inputs in parallel and streams the
-/// outcomes, as they are ready, into one store transaction and the run's report spool,
-/// so memory does not grow with the number of files; then settles duplicates and
-/// commits. The reports (`ingest-report.csv`, `findings.csv`, for `report_dir`) are
-/// written afterwards with [`PendingReports::write`], so an error there can never be
-/// mistaken for a run that was not saved. `progress` is called after each file.
+/// Runs an ingest: reads, validates and scores the inputs in worker processes (see
+/// [`pool`](super::pool)) and streams the outcomes, as they are ready, into one store
+/// transaction and the run's report spool, so memory does not grow with the number of
+/// files; then settles duplicates and commits. The reports (`ingest-report.csv`,
+/// `findings.csv`, for `report_dir`) are written afterwards with
+/// [`PendingReports::write`], so an error there can never be mistaken for a run that
+/// was not saved. `seen` is the store's record of files already ingested (their hashes
+/// went to the workers in `pool.setup`). `progress` is called after each file.
 #[allow(clippy::too_many_arguments)]
 pub fn run(
     inputs: &[Input],
-    ctx: &Context<'_>,
+    pool: &PoolOptions,
+    seen: &HashMap<String, SeenFile>,
     store: &mut Store,
     started_at: &str,
     partnerships: &[crate::register::Partnership],
@@ -191,46 +195,86 @@ pub fn run(
     report_dir: &Path,
 ) -> anyhow::Result<RunOutput> {
     let mut spool = spool::Spool::new(report_dir)?;
-    let mut writer = store.begin_run(ctx.year, started_at, partnerships, fail_after)?;
-    // Outcomes travel to the writer in small batches: one channel hand-over (and thread
-    // wake-up) per batch rather than per file. The channel is bounded, so parsing never
-    // runs far ahead of the store; batches are handed out in input order (par_bridge),
-    // so the spool's reorder buffer stays a few batches long.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Outcome)>>(8);
+    let mut writer = store.begin_run(pool.setup.year, started_at, partnerships, fail_after)?;
+    // Each pool slot takes the next input in order, so outcomes arrive nearly in order
+    // and the spool's reorder buffer stays short. The channel is bounded: reading never
+    // runs far ahead of the store.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Outcome)>(64);
+    let next = AtomicUsize::new(0);
+    // Content hash → the first file with it in this run: a byte-identical copy is a
+    // duplicate of that one, not a second return.
+    let mut first_with: HashMap<String, String> = HashMap::new();
     std::thread::scope(|scope| -> anyhow::Result<()> {
-        scope.spawn(move || {
-            // Stops early if the writer gives up (the channel closes).
-            let _ = inputs
-                .chunks(BATCH)
-                .enumerate()
-                .par_bridge()
-                .try_for_each_with(tx, |tx, (b, chunk)| {
-                    let batch = chunk
-                        .iter()
-                        .enumerate()
-                        .map(|(j, input)| {
-                            let o = process(input, ctx);
-                            progress();
-                            (b * BATCH + j, o)
-                        })
-                        .collect();
-                    tx.send(batch).map_err(|_| ())
-                });
-        });
-        for (i, o) in rx.into_iter().flatten() {
-            let stored = if o.status == Status::Unchanged {
-                Some(writer.findings_for(&o.sha256)?)
-            } else {
-                None
-            };
-            spool.push(i, FileReport::new(&o, stored))?;
-            let modified = o
-                .modified
-                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                .and_then(|d| i64::try_from(d.as_nanos()).ok());
-            writer.write(&record(o), modified)?;
+        let mut slots = Vec::new();
+        for _ in 0..pool.workers.max(1) {
+            let tx = tx.clone();
+            let next = &next;
+            slots.push(scope.spawn(move || -> anyhow::Result<()> {
+                let mut slot = Slot::new(pool);
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(input) = inputs.get(i) else {
+                        return Ok(());
+                    };
+                    let o = match &input.skip {
+                        Some(why) => {
+                            let mut o = Outcome::new(&input.path, Status::Skipped, why.clone());
+                            o.envelope = input.envelope.clone();
+                            o
+                        }
+                        None => slot.examine(input)?,
+                    };
+                    progress();
+                    if tx.send((i, o)).is_err() {
+                        // The writer gave up; its error is the run's.
+                        return Ok(());
+                    }
+                }
+            }));
         }
-        Ok(())
+        drop(tx);
+        let written = (|| -> anyhow::Result<()> {
+            for (i, mut o) in rx.iter() {
+                if o.status == Status::Unchanged {
+                    if let Some(s) = seen.get(&o.sha256) {
+                        describe_unchanged(&mut o, s);
+                    }
+                }
+                let stored = if o.status == Status::Unchanged {
+                    Some(writer.findings_for(&o.sha256)?)
+                } else {
+                    None
+                };
+                let copy = examined(&o)
+                    .then(|| match first_with.get(&o.sha256) {
+                        Some(first) => Some(first.clone()),
+                        None => {
+                            first_with.insert(o.sha256.clone(), o.path.display().to_string());
+                            None
+                        }
+                    })
+                    .flatten();
+                if let Some(first) = copy {
+                    // Stored once already (same content): reported, not written again.
+                    let o = identical_copy(o, &first);
+                    spool.push(i, FileReport::new(&o, None))?;
+                    continue;
+                }
+                spool.push(i, FileReport::new(&o, stored))?;
+                let modified = o
+                    .modified
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .and_then(|d| i64::try_from(d.as_nanos()).ok());
+                writer.write(&record(o), modified)?;
+            }
+            Ok(())
+        })();
+        // On a writer error the slots stop at their next send; then their workers end.
+        drop(rx);
+        for s in slots {
+            s.join().expect("a pool slot panicked")?;
+        }
+        written
     })?;
     let (changes, duplicates) = writer.settle()?;
     let tally = spool.tally(&duplicates);
@@ -240,7 +284,7 @@ pub fn run(
         tally.files(),
         inputs.len()
     );
-    let summary = tally.summary();
+    let summary = tally.summary_naming(&spool.failed);
     writer.commit(inputs.len(), &summary)?;
     Ok(RunOutput {
         changes,
@@ -252,4 +296,39 @@ pub fn run(
             duplicates,
         },
     })
+}
+
+/// Whether a file was read and recorded in this run (so a copy of it is a duplicate).
+fn examined(o: &Outcome) -> bool {
+    !o.sha256.is_empty() && !matches!(o.status, Status::Skipped | Status::Unchanged)
+}
+
+/// A byte-identical copy of a file read earlier in the same run.
+fn identical_copy(mut o: Outcome, first: &str) -> Outcome {
+    let message = format!("identical to {first} (the same file twice); counted once");
+    o.status = Status::Duplicate;
+    o.findings = vec![Finding::file(Code::DuplicateReturn, message.clone())];
+    o.message = message;
+    o.answers.clear();
+    o.score = None;
+    o
+}
+
+/// Completes an unchanged file's outcome from the store's record of it.
+fn describe_unchanged(o: &mut Outcome, seen: &SeenFile) {
+    o.identity.partnership_id = seen.partnership_id.clone();
+    o.identity.template_id = seen.template_id.clone();
+    o.identity.template_version = seen.template_version;
+    o.identity.year = seen.year;
+    o.previous = Some(seen.status.clone());
+    let path = o.path.display().to_string();
+    o.message = format!(
+        "already ingested (as {}{}); not read again",
+        seen.status,
+        if seen.path != path {
+            format!(", from {}", seen.path)
+        } else {
+            String::new()
+        }
+    );
 }
