@@ -6,10 +6,10 @@ use std::path::{Path, PathBuf};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use super::email::Envelope;
 use super::pool::{PoolOptions, Slot};
 use super::spool::{self, Tally};
 use super::{Input, Outcome, Status};
+use crate::output::printable_text;
 use crate::score;
 use crate::store::SeenFile;
 use crate::store::{AcceptedReturn, FileRecord, RunChanges, Store};
@@ -35,22 +35,25 @@ pub struct FileReport {
 }
 
 impl FileReport {
+    /// Every text is made safe on the way in (control characters shown, not acted on):
+    /// names, ids and messages all come from files a sender controls.
     pub(super) fn new(o: &Outcome, stored: Option<Vec<crate::store::StoredFinding>>) -> Self {
-        let path = o.path.display().to_string();
-        let pid = o.identity.partnership_id.clone().unwrap_or_default();
+        let t = |s: &str| printable_text(s).into_owned();
+        let path = t(&o.path.display().to_string());
+        let pid = t(o.identity.partnership_id.as_deref().unwrap_or_default());
         let findings = match stored {
             Some(f) => f
                 .into_iter()
                 .map(|f| {
                     [
                         path.clone(),
-                        f.partnership_id,
-                        f.sheet,
-                        f.cell,
-                        f.question_id,
+                        t(&f.partnership_id),
+                        t(&f.sheet),
+                        t(&f.cell),
+                        t(&f.question_id),
                         f.severity,
                         f.code,
-                        f.message,
+                        t(&f.message),
                     ]
                 })
                 .collect(),
@@ -61,12 +64,12 @@ impl FileReport {
                     [
                         path.clone(),
                         pid.clone(),
-                        f.sheet.clone(),
-                        f.cell.clone(),
-                        f.question_id.clone(),
+                        t(&f.sheet),
+                        t(&f.cell),
+                        t(&f.question_id),
                         f.severity.as_str().into(),
                         f.code.as_str().into(),
-                        f.message.clone(),
+                        t(&f.message),
                     ]
                 })
                 .collect(),
@@ -76,18 +79,18 @@ impl FileReport {
             status: o.status,
             previous: o.previous.clone(),
             partnership_id: pid,
-            template_id: o.identity.template_id.clone().unwrap_or_default(),
+            template_id: t(o.identity.template_id.as_deref().unwrap_or_default()),
             template_version: o
                 .identity
                 .template_version
                 .map(|v| v.to_string())
                 .unwrap_or_default(),
             year: o.identity.year.map(|v| v.to_string()).unwrap_or_default(),
-            message: o.message.clone(),
+            message: t(&o.message),
             email: o
                 .envelope
                 .as_ref()
-                .map(Envelope::describe)
+                .map(|e| t(&e.describe()))
                 .unwrap_or_default(),
             findings,
             path,
