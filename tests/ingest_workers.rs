@@ -314,3 +314,90 @@ fn an_attachment_named_with_escape_sequences_is_shown_not_acted_on() {
         );
     }
 }
+
+/// The `.xls` sample with every sheet's DIMENSIONS record claiming 2^32 rows.
+fn xls_claiming_huge_dimensions(to: &Path) {
+    let mut b = std::fs::read(samples().join("SEP04_self-assessment_2026.xls")).unwrap();
+    let mut patched = 0;
+    let mut i = 0;
+    // BIFF8 DIMENSIONS: type 0x0200, length 14: first row, last row + 1 (u32 each), ...
+    while let Some(at) = b[i..]
+        .windows(4)
+        .position(|w| w == [0x00, 0x02, 0x0e, 0x00])
+    {
+        let at = i + at;
+        b[at + 8..at + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+        patched += 1;
+        i = at + 4;
+    }
+    assert!(patched > 0);
+    std::fs::write(to, b).unwrap();
+}
+
+/// The `.xls` sample with its workbook stream's sector chain looping back on itself.
+fn xls_with_a_looping_sector_chain(to: &Path) {
+    let mut b = std::fs::read(samples().join("SEP04_self-assessment_2026.xls")).unwrap();
+    let u16_at = |b: &[u8], i: usize| u16::from_le_bytes([b[i], b[i + 1]]) as usize;
+    let u32_at = |b: &[u8], i: usize| u32::from_le_bytes(b[i..i + 4].try_into().unwrap()) as usize;
+    let sector = 1usize << u16_at(&b, 0x1e);
+    let dir = (u32_at(&b, 0x30) + 1) * sector;
+    let fat_entry = |b: &[u8], sid: usize| {
+        let fat_sector = u32_at(b, 0x4c + 4 * (sid / (sector / 4)));
+        (fat_sector + 1) * sector + (sid % (sector / 4)) * 4
+    };
+    let start = (0..sector / 128)
+        .map(|e| dir + e * 128)
+        .find(|&off| {
+            let name: Vec<u8> = "Workbook"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes)
+                .collect();
+            b[off..off + name.len()] == name[..]
+        })
+        .map(|off| u32_at(&b, off + 116))
+        .expect("a Workbook stream");
+    let second = u32_at(&b, fat_entry(&b, start));
+    let at = fat_entry(&b, second);
+    b[at..at + 4].copy_from_slice(&(start as u32).to_le_bytes());
+    std::fs::write(to, b).unwrap();
+}
+
+#[test]
+fn forged_xls_files_are_rejected_and_the_batch_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::copy(
+        samples().join("CSP02_self-assessment_2026.xlsx"),
+        inbox.join("CSP02.xlsx"),
+    )
+    .unwrap();
+    xls_claiming_huge_dimensions(&inbox.join("dimensions.xls"));
+    xls_with_a_looping_sector_chain(&inbox.join("loop.xls"));
+    let out = ingest(dir.path(), &[&inbox], &["--max-memory-mb", "256"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    let got = report(dir.path());
+    assert_eq!(got["CSP02.xlsx"].0, "accepted");
+    assert_eq!(got["dimensions.xls"].0, "rejected");
+    assert_eq!(got["loop.xls"].0, "rejected");
+    let c = codes(dir.path());
+    // reader-failed (memory) in a worker; `too-large` once the reader checks the claim.
+    assert!(
+        c["dimensions.xls"] == ["reader-failed"] || c["dimensions.xls"] == ["too-large"],
+        "{c:?}"
+    );
+    // The chain check of the compound-file reader catches this loop before calamine.
+    assert!(
+        c["loop.xls"] == ["unreadable"] || c["loop.xls"] == ["reader-failed"],
+        "{c:?}"
+    );
+    assert_eq!(
+        count(dir.path(), "SELECT COUNT(*) FROM returns WHERE current = 1"),
+        1
+    );
+}

@@ -93,6 +93,8 @@ struct Worker {
     replies: Receiver<std::io::Result<Vec<u8>>>,
     /// The end of what the worker wrote to stderr (an allocation failure says so there).
     stderr: Arc<Mutex<Vec<u8>>>,
+    /// The thread collecting it; done once the worker has exited.
+    stderr_listener: Option<std::thread::JoinHandle<()>>,
 }
 
 /// How much of a worker's stderr is kept.
@@ -123,7 +125,7 @@ impl Worker {
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let mut err_pipe = child.stderr.take().expect("piped");
         let tail = Arc::clone(&stderr);
-        std::thread::spawn(move || {
+        let stderr_listener = std::thread::spawn(move || {
             let mut buf = [0u8; 1024];
             while let Ok(n) = err_pipe.read(&mut buf) {
                 if n == 0 {
@@ -140,6 +142,7 @@ impl Worker {
             child,
             replies,
             stderr,
+            stderr_listener: Some(stderr_listener),
         };
         let stdin = w.stdin.as_mut().expect("piped");
         protocol::send(stdin, &opts.setup).context("cannot start a reader process")?;
@@ -201,10 +204,15 @@ impl Worker {
             }
             None => self.child.wait().ok(),
         };
-        // The stderr listener may still be draining the last lines.
-        std::thread::sleep(Duration::from_millis(20));
+        // The worker has exited, so its stderr is closed: wait for the last lines.
+        if let Some(t) = self.stderr_listener.take() {
+            let _ = t.join();
+        }
         let said = self.stderr_text();
-        let memory = said.contains("memory allocation of") || said.contains("out of memory");
+        // Rust's allocation-failure message, and mimalloc's.
+        let memory = said.contains("memory allocation of")
+            || said.contains("unable to allocate")
+            || said.contains("out of memory");
         let how = why.unwrap_or_else(|| match status {
             Some(s) => describe_exit(s),
             None => "it stopped".into(),
