@@ -234,6 +234,10 @@ fn a_byte_identical_copy_in_the_same_run_is_a_duplicate() {
     let good = samples().join("CSP02_self-assessment_2026.xlsx");
     std::fs::copy(&good, inbox.join("a.xlsx")).unwrap();
     std::fs::copy(&good, inbox.join("b copy.xlsx")).unwrap();
+    // More copies, so an order that depended on which reader finished first would show.
+    for c in ["c", "d", "e", "f"] {
+        std::fs::copy(&good, inbox.join(format!("{c}.xlsx"))).unwrap();
+    }
     let out = ingest(dir.path(), &[&inbox], &[], &[]);
     assert_eq!(
         out.status.code(),
@@ -251,9 +255,17 @@ fn a_byte_identical_copy_in_the_same_run_is_a_duplicate() {
         "{message}"
     );
     assert_eq!(codes(dir.path())["b copy.xlsx"], ["duplicate-return"]);
+    for c in ["c", "d", "e", "f"] {
+        let (status, _, message) = &got[&format!("{c}.xlsx")];
+        assert_eq!(status, "duplicate");
+        assert!(
+            message.contains("identical to") && message.contains("a.xlsx"),
+            "{message}"
+        );
+    }
     let stdout = text(&out.stdout);
     assert!(
-        stdout.contains("2 files: 1 accepted, 1 duplicate."),
+        stdout.contains("6 files: 1 accepted, 5 duplicate."),
         "{stdout}"
     );
     // The counts match what was stored: one return, one file record.

@@ -3,8 +3,8 @@
 
 use std::path::{Path, PathBuf};
 
-use std::collections::HashMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::AtomicUsize;
 
 use super::pool::{PoolOptions, Slot};
 use super::spool::{self, Tally};
@@ -177,6 +177,9 @@ impl PendingReports {
     }
 }
 
+/// Outcomes handed to the writer together.
+const BATCH: usize = 8;
+
 /// Runs an ingest: reads, validates and scores the inputs in worker processes (see
 /// [`pool`](super::pool)) and streams the outcomes, as they are ready, into one store
 /// transaction and the run's report spool, so memory does not grow with the number of
@@ -202,7 +205,7 @@ pub fn run(
     // Each pool slot takes the next input in order, so outcomes arrive nearly in order
     // and the spool's reorder buffer stays short. The channel is bounded: reading never
     // runs far ahead of the store.
-    let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, Outcome)>(64);
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Vec<(usize, Outcome)>>(8);
     let next = AtomicUsize::new(0);
     // Content hash → the first file with it in this run: a byte-identical copy is a
     // duplicate of that one, not a second return.
@@ -213,62 +216,73 @@ pub fn run(
             let tx = tx.clone();
             let next = &next;
             slots.push(scope.spawn(move || -> anyhow::Result<()> {
-                let mut slot = Slot::new(pool);
-                loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(input) = inputs.get(i) else {
-                        return Ok(());
-                    };
-                    let o = match &input.skip {
-                        Some(why) => {
-                            let mut o = Outcome::new(&input.path, Status::Skipped, why.clone());
-                            o.envelope = input.envelope.clone();
-                            o
-                        }
-                        None => slot.examine(input)?,
-                    };
+                // Outcomes go to the writer a few at a time: one channel hand-over
+                // (and thread wake-up) per batch rather than per file.
+                let mut batch = Vec::with_capacity(BATCH);
+                let mut open = true;
+                Slot::new(pool).run(inputs, next, &mut |i, o| {
                     progress();
-                    if tx.send((i, o)).is_err() {
-                        // The writer gave up; its error is the run's.
-                        return Ok(());
+                    batch.push((i, o));
+                    if batch.len() == BATCH {
+                        open = tx.send(std::mem::take(&mut batch)).is_ok();
                     }
+                    // Stops early if the writer gave up (its error is the run's).
+                    open
+                })?;
+                if open && !batch.is_empty() {
+                    let _ = tx.send(batch);
                 }
+                Ok(())
             }));
         }
         drop(tx);
-        let written = (|| -> anyhow::Result<()> {
-            for (i, mut o) in rx.iter() {
-                if o.status == Status::Unchanged {
-                    if let Some(s) = seen.get(&o.sha256) {
-                        describe_unchanged(&mut o, s);
+        // Outcomes are taken in input order (held briefly when one arrives early), so
+        // which of two identical files is "the first" never depends on timing. Slots
+        // take inputs in order, so few wait: at most those read while a slow file is
+        // being read (bounded by the time limit).
+        let mut early: BTreeMap<usize, Outcome> = BTreeMap::new();
+        let mut next_in_order = 0;
+        let mut take = |i: usize, mut o: Outcome| -> anyhow::Result<()> {
+            if o.status == Status::Unchanged {
+                if let Some(s) = seen.get(&o.sha256) {
+                    describe_unchanged(&mut o, s);
+                }
+            }
+            let stored = if o.status == Status::Unchanged {
+                Some(writer.findings_for(&o.sha256)?)
+            } else {
+                None
+            };
+            let copy = examined(&o)
+                .then(|| match first_with.get(&o.sha256) {
+                    Some(first) => Some(first.clone()),
+                    None => {
+                        first_with.insert(o.sha256.clone(), o.path.display().to_string());
+                        None
                     }
+                })
+                .flatten();
+            if let Some(first) = copy {
+                // Stored once already (same content): reported, not written again.
+                let o = identical_copy(o, &first);
+                spool.push(i, FileReport::new(&o, None))?;
+                return Ok(());
+            }
+            spool.push(i, FileReport::new(&o, stored))?;
+            let modified = o
+                .modified
+                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                .and_then(|d| i64::try_from(d.as_nanos()).ok());
+            writer.write(&record(o), modified)?;
+            Ok(())
+        };
+        let written = (|| -> anyhow::Result<()> {
+            for (i, o) in rx.iter().flatten() {
+                early.insert(i, o);
+                while let Some(o) = early.remove(&next_in_order) {
+                    take(next_in_order, o)?;
+                    next_in_order += 1;
                 }
-                let stored = if o.status == Status::Unchanged {
-                    Some(writer.findings_for(&o.sha256)?)
-                } else {
-                    None
-                };
-                let copy = examined(&o)
-                    .then(|| match first_with.get(&o.sha256) {
-                        Some(first) => Some(first.clone()),
-                        None => {
-                            first_with.insert(o.sha256.clone(), o.path.display().to_string());
-                            None
-                        }
-                    })
-                    .flatten();
-                if let Some(first) = copy {
-                    // Stored once already (same content): reported, not written again.
-                    let o = identical_copy(o, &first);
-                    spool.push(i, FileReport::new(&o, None))?;
-                    continue;
-                }
-                spool.push(i, FileReport::new(&o, stored))?;
-                let modified = o
-                    .modified
-                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
-                    .and_then(|d| i64::try_from(d.as_nanos()).ok());
-                writer.write(&record(o), modified)?;
             }
             Ok(())
         })();

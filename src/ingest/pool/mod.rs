@@ -8,12 +8,13 @@
 //! with `reader-failed`, naming the limit it hit.
 
 use std::borrow::Cow;
+use std::collections::VecDeque;
 use std::io::{BufReader, Read};
 use std::path::PathBuf;
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
@@ -86,11 +87,19 @@ fn reader_failed(input: &Input, failure: &Failure, cap_mb: Option<u64>) -> Outco
     ))
 }
 
-/// One worker process and the threads that listen to it.
+/// One worker process, the thread that keeps its stderr, and the watchdog that
+/// enforces the time limit.
 struct Worker {
-    child: Child,
+    child: Arc<Mutex<Child>>,
     stdin: Option<ChildStdin>,
-    replies: Receiver<std::io::Result<Vec<u8>>>,
+    stdout: BufReader<ChildStdout>,
+    /// When the worker started on the file it is reading (ms since `epoch`; 0: idle).
+    busy_since: Arc<AtomicU64>,
+    /// Set by the watchdog when it stopped the worker for overrunning.
+    timed_out: Arc<AtomicBool>,
+    /// Tells the watchdog to finish.
+    retired: Arc<AtomicBool>,
+    epoch: Instant,
     /// The end of what the worker wrote to stderr (an allocation failure says so there).
     stderr: Arc<Mutex<Vec<u8>>>,
     /// The thread collecting it; done once the worker has exited.
@@ -99,6 +108,15 @@ struct Worker {
 
 /// How much of a worker's stderr is kept.
 const STDERR_TAIL: usize = 4096;
+
+/// Files sent to a worker ahead of its replies: the next file is waiting in the pipe
+/// when it finishes one, so it never sleeps between files. Only the first unanswered
+/// file can be the one a dead worker was reading; the other is sent again.
+const IN_FLIGHT: usize = 2;
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
 
 impl Worker {
     fn start(opts: &PoolOptions) -> anyhow::Result<Self> {
@@ -111,17 +129,7 @@ impl Worker {
             .with_context(|| {
                 format!("cannot start a reader process ({})", opts.program.display())
             })?;
-        let mut stdout = BufReader::new(child.stdout.take().expect("piped"));
-        let (tx, replies) = std::sync::mpsc::channel();
-        std::thread::spawn(move || loop {
-            let frame = protocol::receive_frame(&mut stdout).and_then(|f| {
-                f.ok_or_else(|| std::io::Error::from(std::io::ErrorKind::UnexpectedEof))
-            });
-            let end = frame.is_err();
-            if tx.send(frame).is_err() || end {
-                break;
-            }
-        });
+        let stdout = BufReader::with_capacity(64 * 1024, child.stdout.take().expect("piped"));
         let stderr = Arc::new(Mutex::new(Vec::new()));
         let mut err_pipe = child.stderr.take().expect("piped");
         let tail = Arc::clone(&stderr);
@@ -131,7 +139,7 @@ impl Worker {
                 if n == 0 {
                     break;
                 }
-                let mut t = tail.lock().unwrap_or_else(|e| e.into_inner());
+                let mut t = lock(&tail);
                 t.extend_from_slice(&buf[..n]);
                 let excess = t.len().saturating_sub(STDERR_TAIL);
                 t.drain(..excess);
@@ -139,31 +147,75 @@ impl Worker {
         });
         let mut w = Worker {
             stdin: child.stdin.take(),
-            child,
-            replies,
+            child: Arc::new(Mutex::new(child)),
+            stdout,
+            busy_since: Arc::new(AtomicU64::new(0)),
+            timed_out: Arc::new(AtomicBool::new(false)),
+            retired: Arc::new(AtomicBool::new(false)),
+            epoch: Instant::now(),
             stderr,
             stderr_listener: Some(stderr_listener),
         };
+        w.watch(opts.file_timeout);
         let stdin = w.stdin.as_mut().expect("piped");
         protocol::send(stdin, &opts.setup).context("cannot start a reader process")?;
-        let ready = match w.replies.recv_timeout(Duration::from_secs(60)) {
-            Ok(Ok(frame)) => protocol::decode::<protocol::Ready>(&frame)?,
+        // Loading the templates is timed like a file.
+        w.busy();
+        let ready = match protocol::receive_frame(&mut w.stdout) {
+            Ok(Some(frame)) => protocol::decode::<protocol::Ready>(&frame)?,
             _ => Err(format!(
                 "it stopped before it was ready: {}",
                 w.stderr_text().trim()
             )),
         };
+        w.idle();
         ready.map_err(|e| anyhow::anyhow!("a reader process could not start: {e}"))?;
         Ok(w)
     }
 
-    fn stderr_text(&self) -> String {
-        let t = self.stderr.lock().unwrap_or_else(|e| e.into_inner());
-        String::from_utf8_lossy(&t).into_owned()
+    /// The watchdog: a thread that looks a few times a second whether the current file
+    /// has run past `timeout`, and stops the worker if so. Polling, rather than a timer
+    /// per file, costs nothing per file.
+    fn watch(&self, timeout: Duration) {
+        let (busy, timed_out, retired, child) = (
+            Arc::clone(&self.busy_since),
+            Arc::clone(&self.timed_out),
+            Arc::clone(&self.retired),
+            Arc::clone(&self.child),
+        );
+        let epoch = self.epoch;
+        let tick = (timeout / 8).clamp(Duration::from_millis(20), Duration::from_millis(250));
+        let limit = timeout.as_millis() as u64;
+        std::thread::spawn(move || {
+            while !retired.load(Ordering::Acquire) {
+                std::thread::sleep(tick);
+                let since = busy.load(Ordering::Acquire);
+                let now = epoch.elapsed().as_millis() as u64 + 1;
+                if since != 0 && now.saturating_sub(since) > limit {
+                    timed_out.store(true, Ordering::Release);
+                    let _ = lock(&child).kill();
+                    return;
+                }
+            }
+        });
     }
 
-    /// Sends one file and waits for its outcome, at most `timeout`.
-    fn ask(&mut self, input: &Input, timeout: Duration) -> Result<Outcome, Failure> {
+    /// The worker starts on a file now.
+    fn busy(&self) {
+        let now = self.epoch.elapsed().as_millis() as u64 + 1;
+        self.busy_since.store(now, Ordering::Release);
+    }
+
+    fn idle(&self) {
+        self.busy_since.store(0, Ordering::Release);
+    }
+
+    fn stderr_text(&self) -> String {
+        String::from_utf8_lossy(&lock(&self.stderr)).into_owned()
+    }
+
+    /// Sends one file. A failure shows when its reply is awaited.
+    fn send(&mut self, input: &Input) {
         let job = protocol::Job {
             path: Cow::Borrowed(input.path.as_path()),
             attachment: input
@@ -171,39 +223,38 @@ impl Worker {
                 .as_deref()
                 .map(|b| Cow::Borrowed(b.as_slice())),
         };
-        let sent = match self.stdin.as_mut() {
-            Some(stdin) => protocol::send(stdin, &job).is_ok(),
-            None => false,
-        };
-        let reply = if sent {
-            self.replies.recv_timeout(timeout)
-        } else {
-            Err(RecvTimeoutError::Disconnected)
-        };
-        match reply {
-            Ok(Ok(frame)) => match protocol::decode::<Outcome>(&frame) {
+        if let Some(stdin) = self.stdin.as_mut() {
+            if protocol::send(stdin, &job).is_err() {
+                self.stdin = None;
+            }
+        }
+    }
+
+    /// Waits for the outcome of the oldest file sent.
+    fn receive(&mut self) -> Result<Outcome, Failure> {
+        match protocol::receive_frame(&mut self.stdout) {
+            Ok(Some(frame)) => match protocol::decode::<Outcome>(&frame) {
                 Ok(o) => Ok(o),
                 Err(e) => Err(self.died(Some(format!("it sent a broken message: {e}")))),
             },
-            Err(RecvTimeoutError::Timeout) => {
-                self.stop();
-                Err(Failure::TimedOut(timeout))
-            }
-            Ok(Err(_)) | Err(RecvTimeoutError::Disconnected) => Err(self.died(None)),
+            Ok(None) | Err(_) => Err(self.died(None)),
         }
     }
 
     /// Ends the worker and says how it ended.
     fn died(&mut self, why: Option<String>) -> Failure {
         self.stdin = None;
-        // It has usually exited already; if not (a broken message), stop it.
-        let status = match why {
-            Some(_) => {
-                self.stop();
-                None
+        self.retired.store(true, Ordering::Release);
+        let status = {
+            let mut child = lock(&self.child);
+            if why.is_some() {
+                let _ = child.kill();
             }
-            None => self.child.wait().ok(),
+            child.wait().ok()
         };
+        if self.timed_out.load(Ordering::Acquire) {
+            return Failure::TimedOut(Duration::ZERO);
+        }
         // The worker has exited, so its stderr is closed: wait for the last lines.
         if let Some(t) = self.stderr_listener.take() {
             let _ = t.join();
@@ -219,22 +270,18 @@ impl Worker {
         });
         Failure::Died { memory, how }
     }
-
-    fn stop(&mut self) {
-        self.stdin = None;
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 impl Drop for Worker {
     fn drop(&mut self) {
         // Closing stdin ends an idle worker; one still busy is stopped.
         self.stdin = None;
-        if !matches!(self.child.try_wait(), Ok(Some(_))) {
-            let _ = self.child.kill();
+        self.retired.store(true, Ordering::Release);
+        let mut child = lock(&self.child);
+        if !matches!(child.try_wait(), Ok(Some(_))) {
+            let _ = child.kill();
         }
-        let _ = self.child.wait();
+        let _ = child.wait();
     }
 }
 
@@ -271,32 +318,109 @@ impl<'a> Slot<'a> {
         Self { opts, worker: None }
     }
 
-    /// Examines one file in a worker: a failure is retried once in a fresh worker,
-    /// then becomes the file's `reader-failed` finding. Errors only if no worker can
-    /// be started at all.
-    pub fn examine(&mut self, input: &Input) -> anyhow::Result<Outcome> {
-        let mut failure = None;
-        for _ in 0..2 {
-            let w = match &mut self.worker {
-                Some(w) => w,
-                None => self.worker.insert(Worker::start(self.opts)?),
-            };
-            match w.ask(input, self.opts.file_timeout) {
-                Ok(mut o) => {
+    fn worker(&mut self) -> anyhow::Result<&mut Worker> {
+        if self.worker.is_none() {
+            self.worker = Some(Worker::start(self.opts)?);
+        }
+        Ok(self.worker.as_mut().expect("just started"))
+    }
+
+    /// Examines files in this slot's worker until `next` runs past the inputs, passing
+    /// each outcome (with its input index) to `deliver`; stops early if `deliver`
+    /// returns false. A file whose worker dies or overruns is tried once more alone in
+    /// a fresh worker, then gets its `reader-failed` outcome; files sent behind it are
+    /// sent again, unblamed. Errors only if no worker can be started at all.
+    pub fn run(
+        &mut self,
+        inputs: &[Input],
+        next: &AtomicUsize,
+        deliver: &mut dyn FnMut(usize, Outcome) -> bool,
+    ) -> anyhow::Result<()> {
+        let mut sent: VecDeque<usize> = VecDeque::with_capacity(IN_FLIGHT);
+        let mut again: VecDeque<usize> = VecDeque::new();
+        loop {
+            while sent.len() < IN_FLIGHT {
+                let i = match again.pop_front() {
+                    Some(i) => i,
+                    None => next.fetch_add(1, Ordering::Relaxed),
+                };
+                let Some(input) = inputs.get(i) else { break };
+                if let Some(why) = &input.skip {
+                    let mut o = Outcome::new(&input.path, Status::Skipped, why.clone());
                     o.envelope = input.envelope.clone();
-                    return Ok(o);
+                    if !deliver(i, o) {
+                        return Ok(());
+                    }
+                    continue;
                 }
-                Err(f) => {
+                let w = self.worker()?;
+                if sent.is_empty() {
+                    w.busy();
+                }
+                w.send(input);
+                sent.push_back(i);
+            }
+            let Some(&i) = sent.front() else {
+                return Ok(());
+            };
+            let w = self.worker.as_mut().expect("files were sent to it");
+            let outcome = match w.receive() {
+                Ok(o) => {
+                    sent.pop_front();
+                    if sent.is_empty() {
+                        w.idle();
+                    } else {
+                        w.busy();
+                    }
+                    if w.timed_out.load(Ordering::Acquire) {
+                        // Stopped just as it answered: the answer stands; the rest go again.
+                        self.worker = None;
+                        again.extend(sent.drain(..));
+                    }
+                    o
+                }
+                Err(first) => {
                     self.worker = None;
-                    failure = Some(f);
+                    sent.pop_front();
+                    again.extend(sent.drain(..));
+                    self.alone(&inputs[i], first)?
                 }
+            };
+            let mut o = outcome;
+            o.envelope = inputs[i].envelope.clone();
+            if !deliver(i, o) {
+                return Ok(());
             }
         }
-        let failure = failure.expect("two attempts failed");
-        let cap_mb = self.opts.setup.memory_cap_bytes.map(|b| b >> 20);
-        let mut o = reader_failed(input, &failure, cap_mb);
-        o.envelope = input.envelope.clone();
-        Ok(o)
+    }
+
+    /// The second try of a file that failed once: alone, in a fresh worker.
+    fn alone(&mut self, input: &Input, first: Failure) -> anyhow::Result<Outcome> {
+        let w = self.worker()?;
+        w.busy();
+        w.send(input);
+        match w.receive() {
+            Ok(o) => {
+                w.idle();
+                if w.timed_out.load(Ordering::Acquire) {
+                    self.worker = None;
+                }
+                Ok(o)
+            }
+            Err(second) => {
+                self.worker = None;
+                // A time-out is reported with the limit (the watchdog does not know it).
+                let failure = match (second, first) {
+                    (Failure::TimedOut(_), _) => Failure::TimedOut(self.opts.file_timeout),
+                    (Failure::Died { memory: false, .. }, Failure::Died { memory: true, how }) => {
+                        Failure::Died { memory: true, how }
+                    }
+                    (f, _) => f,
+                };
+                let cap_mb = self.opts.setup.memory_cap_bytes.map(|b| b >> 20);
+                Ok(reader_failed(input, &failure, cap_mb))
+            }
+        }
     }
 }
 
