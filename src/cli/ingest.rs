@@ -18,8 +18,9 @@ Examples:
   ptk ingest samples/returns --year 2026
   ptk ingest inbox/ late-returns/HWB03.xlsx --year 2026 --store reviews.db --report-dir reports/
 
-Reads .xlsx, .xlsm, .xls and .ods files (folders are searched recursively) in separate reader
-processes, each under a memory and time limit, so one damaged file cannot stop the run; identifies each
+Reads .xlsx, .xlsm, .xls and .ods files (folders are searched recursively) in separate
+reader processes, each under a memory and time limit (--max-memory-mb, --file-timeout), so
+one damaged file cannot stop the run: it is rejected as reader-failed. Identifies each
 return from its hidden _ptk sheet, validates every answer and scores it. Files already
 accepted are recognised by their content and not read again; rejected files are read again
 each run (fixing the register or --year may be all they need); a corrected return replaces
