@@ -413,3 +413,77 @@ fn forged_xls_files_are_rejected_and_the_batch_goes_on() {
         1
     );
 }
+
+/// A copy of a return with its partnership id replaced by `id` (so its outcome is as
+/// long as the id) and ~100 KB of incompressible padding (so its job is big too).
+fn big_return(id: &str) -> Vec<u8> {
+    use std::io::{Read, Write};
+    let from = samples().join("CSP02_self-assessment_2026.xlsx");
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(from).unwrap()).unwrap();
+    let mut zout = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let opts = zip::write::SimpleFileOptions::default();
+    for i in 0..zin.len() {
+        let mut f = zin.by_index(i).unwrap();
+        let name = f.name().unwrap().to_string();
+        let mut bytes = Vec::new();
+        f.read_to_end(&mut bytes).unwrap();
+        if name == "xl/sharedStrings.xml" {
+            bytes = String::from_utf8(bytes)
+                .unwrap()
+                .replace("CSP02", id)
+                .into_bytes();
+        }
+        zout.start_file(name, opts).unwrap();
+        zout.write_all(&bytes).unwrap();
+    }
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    let padding: Vec<u8> = (0..100_000)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect();
+    zout.start_file("padding.bin", opts).unwrap();
+    zout.write_all(&padding).unwrap();
+    zout.finish().unwrap().into_inner()
+}
+
+#[test]
+fn big_attachments_with_big_outcomes_do_not_stall_the_readers() {
+    // Each outcome (a 40,000-character partnership id, in the identity and the message)
+    // and each job (an attachment over 100 KB) is bigger than a pipe holds: a reader
+    // writing one while the main process writes the other must not wait for ever.
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let mut eml = String::from(
+        "From: s@example.org\r\nSubject: returns\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n",
+    );
+    for n in 0..6 {
+        let id = format!("{n}{}", "X".repeat(40_000));
+        eml.push_str(&format!(
+            "--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"r{n}.xlsx\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n",
+            base64(&big_return(&id))
+        ));
+    }
+    eml.push_str("--b--\r\n");
+    std::fs::write(inbox.join("m.eml"), eml).unwrap();
+    let out = ingest(dir.path(), &[&inbox], &["--file-timeout", "10"], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    let got = report(dir.path());
+    assert_eq!(got.len(), 6);
+    for n in 0..6 {
+        let (status, pid, _) = &got[&format!("r{n}.xlsx")];
+        assert_eq!(status, "rejected");
+        assert_eq!(pid.len(), 40_001);
+    }
+    let c = codes(dir.path());
+    assert!(c.values().all(|v| v == &["unknown-partnership"]), "{c:?}");
+}

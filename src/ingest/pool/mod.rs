@@ -114,6 +114,10 @@ const STDERR_TAIL: usize = 4096;
 /// file can be the one a dead worker was reading; the other is sent again.
 const IN_FLIGHT: usize = 2;
 
+/// A job this small always fits in the pipe's buffer (64 KiB on Linux, 4 KiB at the
+/// least elsewhere), so sending it ahead can never block.
+const SMALL_JOB: usize = 2048;
+
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
@@ -352,6 +356,14 @@ impl<'a> Slot<'a> {
                         return Ok(());
                     }
                     continue;
+                }
+                let size =
+                    input.path.as_os_str().len() + input.attachment.as_ref().map_or(0, |b| b.len());
+                if !sent.is_empty() && size > SMALL_JOB {
+                    // A big job could fill the pipe while the worker is blocked writing a
+                    // big reply: send it only to an idle worker.
+                    again.push_front(i);
+                    break;
                 }
                 let w = self.worker()?;
                 if sent.is_empty() {
