@@ -1,4 +1,4 @@
-//! Email: the forms going out and the returns coming back.
+//! Email: the forms going out.
 //!
 //! Sending is planned first (pure: who, what, which attachment, and a key that names
 //! the message), then each message is built with lettre and handed to a transport:
@@ -6,8 +6,7 @@
 //! before sending), or SMTP. Each attempt is recorded in the store as it happens, so
 //! a re-run never sends a message twice and a failure part-way leaves an exact record.
 //!
-//! Receiving: [`extract`] pulls workbook attachments out of `.eml` files, mbox files
-//! and maildir folders for `ptk ingest`.
+//! Returns coming back by email are read by `ptk ingest` ([`crate::ingest::email`]).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};

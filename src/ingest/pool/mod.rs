@@ -3,9 +3,11 @@
 //! allocate without end costs that file alone, not the batch.
 //!
 //! Each worker reads one file at a time under a memory cap (set in the worker, see
-//! [`worker`]) and a time limit (kept here). A worker that dies or runs out of time is
-//! killed and replaced; its file is tried once more in a fresh worker, then rejected
-//! with `reader-failed`, naming the limit it hit.
+//! [`worker`]) and a time limit (kept here by a watchdog thread), with the next file
+//! already waiting in its pipe. A worker that dies or runs out of time is killed and
+//! replaced; the file it was reading is tried once more alone in a fresh worker, then
+//! rejected with `reader-failed`, naming the limit it hit; the file queued behind it is
+//! simply sent again. Protocol: [`protocol`].
 
 use std::borrow::Cow;
 use std::collections::VecDeque;

@@ -2,12 +2,15 @@
 //! worker's stdin and stdout.
 //!
 //! Each message is one frame: its length as 4 bytes (little-endian), then the message
-//! encoded with postcard (compact, serde-based; the outcome of one file is a few
-//! kilobytes at most). The conversation:
+//! encoded with postcard (compact, serde-based; the outcome of a return is a few
+//! kilobytes). The conversation:
 //!
 //! 1. main → worker: one [`Setup`]; worker → main: one [`Ready`].
-//! 2. main → worker: a [`Job`]; worker → main: its [`Outcome`]. Repeated, one file at a
-//!    time, so a worker that dies or runs out of time can only have been reading one file.
+//! 2. main → worker: [`Job`]s; worker → main: one [`Outcome`](crate::ingest::Outcome)
+//!    per job, in the order sent. The worker reads one file at a time, so one that dies
+//!    or runs out of time was reading the oldest unanswered job. The main process sends
+//!    at most one job ahead, and only a small one (a path), so neither side can block
+//!    the other by filling a pipe.
 //! 3. main closes the worker's stdin; the worker exits.
 //!
 //! Both ends are the same binary, so the encoding needs no versioning.
