@@ -3,7 +3,7 @@
 //!
 //! To read another message format (e.g. Outlook `.msg`), add its file ending to
 //! [`MAIL_EXTENSIONS`](super::MAIL_EXTENSIONS), a parser that gives a [`Received`], and a
-//! branch in [`expand`].
+//! branch in `expand`.
 
 use std::path::{Path, PathBuf};
 

@@ -3,11 +3,11 @@
 //! Every input file ends with exactly one status: accepted, accepted-with-warnings,
 //! rejected, duplicate, unchanged or skipped. The stages, one file each:
 //!
-//! - [`inputs`]: finding the inputs in folders; [`email`]: unpacking saved emails.
-//! - [`examine`]: examining one file (bytes in, outcome out: read, identify, validate, score).
+//! - `inputs`: finding the inputs in folders; [`email`]: unpacking saved emails.
+//! - `examine`: examining one file (bytes in, outcome out: read, identify, validate, score).
 //! - [`pool`]: the worker processes that examine files under memory and time limits.
 //! - [`run`]: the run: outcomes streamed into one store transaction and the report
-//!   spool ([`spool`]), then the summary.
+//!   spool (`spool`), then the summary.
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
