@@ -487,3 +487,17 @@ fn big_attachments_with_big_outcomes_do_not_stall_the_readers() {
     let c = codes(dir.path());
     assert!(c.values().all(|v| v == &["unknown-partnership"]), "{c:?}");
 }
+
+#[test]
+fn a_reader_library_that_prints_does_not_disturb_the_workers() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = samples().join(VICTIM);
+    let out = ingest(dir.path(), &[&file], &[], &[("PTK_TEST_PRINT_ON", VICTIM)]);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::OK),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(report(dir.path())[VICTIM].0, "accepted");
+}

@@ -2,8 +2,8 @@
 //! message unpacked into one input per workbook attachment.
 //!
 //! To read another message format (e.g. Outlook `.msg`), add its file ending to
-//! [`MAIL_EXTENSIONS`](super::MAIL_EXTENSIONS), a parser that gives a [`Received`], and a
-//! branch in `expand`.
+//! [`MAIL_EXTENSIONS`](super::MAIL_EXTENSIONS), a parser that gives an
+//! `Option<Received>`, and a branch in `expand` that hands it to `from_received`.
 
 use std::path::{Path, PathBuf};
 
@@ -120,7 +120,13 @@ pub fn maildir_messages(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 /// Turns one email into inputs: one per workbook attachment, or one skipped entry that
 /// names the message when it has no workbook (so no message is silently dropped).
 fn from_message(label: &str, raw: &[u8], limits: &Limits) -> Vec<Input> {
-    let Some(received) = parse_message(raw) else {
+    from_received(label, parse_message(raw), limits)
+}
+
+/// Turns one parsed message (of any format: `None` if it could not be parsed) into
+/// inputs, as [`from_message`] does for MIME messages.
+fn from_received(label: &str, received: Option<Received>, limits: &Limits) -> Vec<Input> {
+    let Some(received) = received else {
         return vec![Input {
             path: PathBuf::from(label),
             skip: Some("cannot be read as an email message".into()),

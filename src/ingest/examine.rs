@@ -39,12 +39,16 @@ pub fn process(input: &Input, ctx: &Context<'_>) -> Outcome {
     o
 }
 
-/// Debug builds only: make a worker abort, hang or exhaust its memory on a named file,
+/// Debug builds only: make a worker print, abort, hang or exhaust its memory on a named file,
 /// to test that the run survives what `catch_unwind` cannot catch.
 fn test_hooks(input: &Input) {
     let on = |var: &str| {
         std::env::var_os(var).is_some_and(|n| input.path.file_name() == Some(n.as_os_str()))
     };
+    if on("PTK_TEST_PRINT_ON") {
+        // A library that prints: the worker's protocol must not be disturbed.
+        println!("stray output from a reader library");
+    }
     if on("PTK_TEST_ABORT_ON") {
         std::process::abort();
     }

@@ -14,7 +14,7 @@ use crate::ingest::{process, Context, Input};
 pub fn serve() -> anyhow::Result<()> {
     die_with_parent();
     let mut input = BufReader::new(std::io::stdin().lock());
-    let mut output = BufWriter::new(std::io::stdout().lock());
+    let mut output = BufWriter::new(protocol_output());
     let Some(setup) = protocol::receive::<Setup>(&mut input)? else {
         return Ok(());
     };
@@ -53,6 +53,25 @@ pub fn serve() -> anyhow::Result<()> {
         protocol::send(&mut output, &process(&input, &ctx))?;
     }
     Ok(())
+}
+
+/// The pipe to the main process. On Unix, the original stdout is kept for the protocol
+/// alone and stdout itself is pointed at stderr, so a stray print in any library cannot
+/// corrupt a message.
+fn protocol_output() -> Box<dyn std::io::Write> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::FromRawFd;
+        // SAFETY: dup and dup2 act on this process's own descriptors 1 and 2; the
+        // duplicate is owned by the File alone.
+        unsafe {
+            let fd = libc::dup(1);
+            if fd >= 0 && libc::dup2(2, 1) >= 0 {
+                return Box::new(std::fs::File::from_raw_fd(fd));
+            }
+        }
+    }
+    Box::new(std::io::stdout())
 }
 
 /// Caps this process's address space, so a reader that believes a forged size fails
