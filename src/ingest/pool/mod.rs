@@ -243,7 +243,10 @@ impl Worker {
                 Ok(o) => Ok(o),
                 Err(e) => Err(self.died(Some(format!("it sent a broken message: {e}")))),
             },
-            Ok(None) | Err(_) => Err(self.died(None)),
+            // Gone, before or while answering: it died (or was stopped).
+            Ok(None) => Err(self.died(None)),
+            Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Err(self.died(None)),
+            Err(e) => Err(self.died(Some(format!("it sent a broken message: {e}")))),
         }
     }
 
