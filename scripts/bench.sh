@@ -5,6 +5,12 @@
 #
 #   scripts/bench.sh                 # N = 1000 and 10000, 3 runs each
 #   N_LIST="1000" RUNS=5 scripts/bench.sh
+#   MODE=ingest N_LIST=2000 RUNS=5 RAYON_NUM_THREADS=2 scripts/bench.sh
+#                                    # floor and ingest only, run alternately (fairer on a
+#                                    # shared machine), each pair printed, then medians
+#
+# Seconds are wall clock; "CPU s" is user + system time of the process and the reader
+# processes it waited for (ingest reads in worker processes); ratios are of CPU time.
 #
 # Prints a Markdown table (the one in docs/performance.md). Needs GNU time
 # (/usr/bin/time; installed with apt-get if missing). Data goes in bench/ (ignored by git).
@@ -23,65 +29,94 @@ PTK=target/release/ptk
 FLOOR=target/release/examples/floor
 TEMPLATES=templates
 
-# measure SETUP CMD...: runs SETUP then CMD, RUNS times; prints "median_seconds median_peak_kb".
-measure() {
-  local setup=$1; shift
-  local times=() rss=()
-  for _ in $(seq "$RUNS"); do
-    eval "$setup"
-    # GNU time appends its line to the command's stderr; ptk exits 1 when returns are
-    # rejected (the data has some on purpose), which is not a failure here.
-    /usr/bin/time -f "__T %e %M" "$@" >/dev/null 2>/tmp/ptk-bench-err || true
-    local out
-    out=$(grep '^__T' /tmp/ptk-bench-err | tail -1)
-    times+=("$(echo "$out" | awk '{print $2}')")
-    rss+=("$(echo "$out" | awk '{print $3}')")
-  done
-  local mt mr
-  mt=$(printf '%s\n' "${times[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  mr=$(printf '%s\n' "${rss[@]}" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}')
-  echo "$mt $mr"
+median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+
+# once CMD...: runs CMD once; prints "seconds peak_kb cpu_seconds".
+once() {
+  # GNU time appends its line to the command's stderr; ptk exits 1 when returns are
+  # rejected (the data has some on purpose), which is not a failure here.
+  /usr/bin/time -f "__T %e %M %U %S" "$@" >/dev/null 2>/tmp/ptk-bench-err || true
+  grep '^__T' /tmp/ptk-bench-err | tail -1 | awk '{printf "%s %s %.2f\n", $2, $3, $4 + $5}'
 }
 
-row() { # N step seconds rss_kb floor_seconds files
-  awk -v n="$1" -v step="$2" -v s="$3" -v kb="$4" -v f="$5" -v files="$6" 'BEGIN {
-    ratio = (f > 0) ? sprintf("%.2f", s / f) : "";
-    printf "| %s | %s | %.2f | %.0f | %.0f | %s |\n", n, step, s, (s > 0 ? files / s : 0), kb / 1024, ratio }'
+# measure SETUP CMD...: runs SETUP then CMD, RUNS times; prints medians
+# "seconds peak_kb cpu_seconds".
+measure() {
+  local setup=$1; shift
+  local times=() rss=() cpu=()
+  for _ in $(seq "$RUNS"); do
+    eval "$setup"
+    read -r t m c < <(once "$@")
+    times+=("$t"); rss+=("$m"); cpu+=("$c")
+  done
+  echo "$(printf '%s\n' "${times[@]}" | median) $(printf '%s\n' "${rss[@]}" | median) $(printf '%s\n' "${cpu[@]}" | median)"
+}
+
+row() { # N step seconds rss_kb cpu_seconds floor_cpu_seconds files
+  awk -v n="$1" -v step="$2" -v s="$3" -v kb="$4" -v c="$5" -v f="$6" -v files="$7" 'BEGIN {
+    ratio = (f > 0) ? sprintf("%.2f", c / f) : "";
+    printf "| %s | %s | %.2f | %.2f | %.0f | %.0f | %s |\n", n, step, s, c, (s > 0 ? files / s : 0), kb / 1024, ratio }'
 }
 
 echo "Machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -m); rayon threads: ${RAYON_NUM_THREADS:-all cores}; runs per step: $RUNS (medians)"
 echo
-echo "| N | step | seconds | files/s | peak RSS MB | ratio |"
-echo "|---|---|---|---|---|---|"
-for N in $N_LIST; do
-  D=bench/n$N
-  if [ ! -f "$D/register.csv" ]; then
-    echo "generating $N returns in $D" >&2
-    target/release/examples/bench_data --n "$N" --out "$D" >/dev/null
+gen() {
+  if [ ! -f "bench/n$1/register.csv" ]; then
+    echo "generating $1 returns in bench/n$1" >&2
+    target/release/examples/bench_data --n "$1" --out "bench/n$1" >/dev/null
   fi
+}
+
+if [ "${MODE:-all}" = ingest ]; then
+  for N in $N_LIST; do
+    gen "$N"
+    D=bench/n$N W=bench/work-$N
+    fc=() ic=() iw=() ik=()
+    echo "| N | pair | floor CPU s | ingest CPU s | ratio | ingest wall s | ingest peak RSS MB |"
+    echo "|---|---|---|---|---|---|---|"
+    for i in $(seq "$RUNS"); do
+      read -r _ _ f < <(once $FLOOR read "$D/returns")
+      rm -rf "$W"
+      read -r s kb c < <(once $PTK ingest "$D/returns" --year 2026 --register "$D/register.csv" --templates $TEMPLATES --store "$W/s.db" --quiet)
+      fc+=("$f"); ic+=("$c"); iw+=("$s"); ik+=("$kb")
+      awk -v n="$N" -v i="$i" -v f="$f" -v c="$c" -v s="$s" -v kb="$kb" 'BEGIN {
+        printf "| %s | %s | %.2f | %.2f | %.2f | %.2f | %.0f |\n", n, i, f, c, c / f, s, kb / 1024 }'
+    done
+    awk -v n="$N" -v f="$(printf '%s\n' "${fc[@]}" | median)" -v c="$(printf '%s\n' "${ic[@]}" | median)" \
+        -v s="$(printf '%s\n' "${iw[@]}" | median)" -v kb="$(printf '%s\n' "${ik[@]}" | median)" 'BEGIN {
+      printf "| %s | **median** | %.2f | %.2f | **%.2f** | %.2f | %.0f |\n", n, f, c, c / f, s, kb / 1024 }'
+  done
+  exit 0
+fi
+
+echo "| N | step | seconds | CPU s | files/s | peak RSS MB | ratio (CPU) |"
+echo "|---|---|---|---|---|---|---|"
+for N in $N_LIST; do
+  gen "$N"
+  D=bench/n$N
   W=bench/work-$N
   REG=$D/register.csv
   COMMON="--year 2026 --register $REG --templates $TEMPLATES"
 
-  read -r floor_s floor_kb < <(measure ":" $FLOOR read "$D/returns")
-  row "$N" "floor: calamine reads identity + answers" "$floor_s" "$floor_kb" 0 "$N"
+  read -r floor_s floor_kb floor_c < <(measure ":" $FLOOR read "$D/returns")
+  row "$N" "floor: calamine reads identity + answers" "$floor_s" "$floor_kb" "$floor_c" 0 "$N"
 
-  read -r s kb < <(measure "rm -rf $W" $PTK ingest "$D/returns" $COMMON --store "$W/s.db" --quiet)
-  row "$N" "ptk ingest (fresh store) / floor" "$s" "$kb" "$floor_s" "$N"
-  ingest_s=$s
+  read -r s kb c < <(measure "rm -rf $W" $PTK ingest "$D/returns" $COMMON --store "$W/s.db" --quiet)
+  row "$N" "ptk ingest (fresh store) / floor" "$s" "$kb" "$c" "$floor_c" "$N"
+  ingest_c=$c
 
-  read -r s kb < <(measure ":" $PTK ingest "$D/returns" $COMMON --store "$W/s.db" --quiet)
-  row "$N" "ptk ingest again: unchanged skipped, rejected re-read / first ingest" "$s" "$kb" "$ingest_s" "$N"
+  read -r s kb c < <(measure ":" $PTK ingest "$D/returns" $COMMON --store "$W/s.db" --quiet)
+  row "$N" "ptk ingest again: unchanged skipped, rejected re-read / first ingest" "$s" "$kb" "$c" "$ingest_c" "$N"
 
-  read -r report_s kb < <(measure ":" $PTK report $COMMON --store "$W/s.db" --out "$W/review.xlsx")
-  row "$N" "ptk report" "$report_s" "$kb" 0 "$N"
+  read -r report_s kb report_c < <(measure ":" $PTK report $COMMON --store "$W/s.db" --out "$W/review.xlsx")
+  row "$N" "ptk report" "$report_s" "$kb" "$report_c" 0 "$N"
 
-  read -r s kb < <(measure "rm -rf $W-review" $PTK review "$D/returns" $COMMON --history "$D/history.csv" --store "$W-review/s.db" --quiet)
-  row "$N" "ptk review (history + ingest + report) / (2 x floor + report)" "$s" "$kb" "$(awk -v a="$floor_s" -v b="$report_s" 'BEGIN {print 2 * a + b}')" "$N"
+  read -r s kb c < <(measure "rm -rf $W-review" $PTK review "$D/returns" $COMMON --history "$D/history.csv" --store "$W-review/s.db" --quiet)
+  row "$N" "ptk review (history + ingest + report) / (2 x floor + report)" "$s" "$kb" "$c" "$(awk -v a="$floor_c" -v b="$report_c" 'BEGIN {print 2 * a + b}')" "$N"
 
-  read -r fw_s fw_kb < <(measure "rm -rf $W-floor-out" $FLOOR write "$REG" "$W-floor-out")
-  row "$N" "floor: rust_xlsxwriter writes the same forms" "$fw_s" "$fw_kb" 0 "$N"
+  read -r fw_s fw_kb fw_c < <(measure "rm -rf $W-floor-out" $FLOOR write "$REG" "$W-floor-out")
+  row "$N" "floor: rust_xlsxwriter writes the same forms" "$fw_s" "$fw_kb" "$fw_c" 0 "$N"
 
-  read -r s kb < <(measure "rm -rf $W-outbox" $PTK issue --template self-assessment $COMMON --out "$W-outbox" --issued-on 2026-11-23 --return-address p@example.gov.uk --store "$W-none.db")
-  row "$N" "ptk issue / floor write" "$s" "$kb" "$fw_s" "$N"
+  read -r s kb c < <(measure "rm -rf $W-outbox" $PTK issue --template self-assessment $COMMON --out "$W-outbox" --issued-on 2026-11-23 --return-address p@example.gov.uk --store "$W-none.db")
+  row "$N" "ptk issue / floor write" "$s" "$kb" "$c" "$fw_c" "$N"
 done

@@ -1,4 +1,4 @@
-//! Email: the forms going out and the returns coming back.
+//! Email: the forms going out.
 //!
 //! Sending is planned first (pure: who, what, which attachment, and a key that names
 //! the message), then each message is built with lettre and handed to a transport:
@@ -6,8 +6,7 @@
 //! before sending), or SMTP. Each attempt is recorded in the store as it happens, so
 //! a re-run never sends a message twice and a failure part-way leaves an exact record.
 //!
-//! Receiving: [`extract`] pulls workbook attachments out of `.eml` files, mbox files
-//! and maildir folders for `ptk ingest`.
+//! Returns coming back by email are read by `ptk ingest` ([`crate::ingest::email`]).
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -833,115 +832,6 @@ pub fn deliver(
     }
     Ok(s)
 }
-
-// ---------------------------------------------------------------------------
-// Receiving
-
-/// Where an attachment came from.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct Envelope {
-    pub from: String,
-    pub date: String,
-    pub subject: String,
-}
-
-impl Envelope {
-    pub fn describe(&self) -> String {
-        format!(
-            "From: {}; Date: {}; Subject: {}",
-            self.from, self.date, self.subject
-        )
-    }
-}
-
-/// What one message held: its workbook attachments (name, bytes).
-#[derive(Debug, Clone)]
-pub struct Received {
-    pub envelope: Envelope,
-    pub workbooks: Vec<(String, Vec<u8>)>,
-}
-
-/// Parses one message and keeps its workbook attachments (by file ending).
-pub fn parse_message(raw: &[u8]) -> Option<Received> {
-    use mail_parser::MimeHeaders;
-    let msg = mail_parser::MessageParser::default().parse(raw)?;
-    let from = msg
-        .from()
-        .and_then(|a| a.first())
-        .map(|a| match (a.name(), a.address()) {
-            (Some(n), Some(e)) => format!("{n} <{e}>"),
-            (None, Some(e)) => e.to_string(),
-            (Some(n), None) => n.to_string(),
-            (None, None) => String::new(),
-        })
-        .unwrap_or_default();
-    let envelope = Envelope {
-        from,
-        date: msg.date().map(|d| d.to_rfc3339()).unwrap_or_default(),
-        subject: msg.subject().unwrap_or("").to_string(),
-    };
-    let workbooks = msg
-        .attachments()
-        .filter_map(|a| {
-            let name = a.attachment_name()?.to_string();
-            let ext = name.rsplit('.').next()?.to_ascii_lowercase();
-            crate::ingest::WORKBOOK_EXTENSIONS
-                .contains(&ext.as_str())
-                .then(|| (name, a.contents().to_vec()))
-        })
-        .collect();
-    Some(Received {
-        envelope,
-        workbooks,
-    })
-}
-
-/// The messages of an mbox file, in order.
-pub fn mbox_messages(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
-    let f = std::fs::File::open(path)
-        .with_context(|| format!("cannot open the mailbox {}", path.display()))?;
-    let it = mail_parser::mailbox::mbox::MessageIterator::new(std::io::BufReader::new(f));
-    let mut out = Vec::new();
-    for m in it {
-        out.push(
-            m.map_err(|_| {
-                anyhow::anyhow!(
-                    "the mailbox {} is damaged and cannot be read to the end",
-                    path.display()
-                )
-            })?
-            .unwrap_contents(),
-        );
-    }
-    Ok(out)
-}
-
-/// Whether a folder is a maildir (has `cur` and `new`).
-pub fn is_maildir(dir: &Path) -> bool {
-    dir.join("cur").is_dir() && dir.join("new").is_dir()
-}
-
-/// The message files of a maildir, sorted by name.
-pub fn maildir_messages(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
-    let mut files = Vec::new();
-    for sub in ["new", "cur"] {
-        for e in std::fs::read_dir(dir.join(sub))
-            .with_context(|| format!("cannot read {}", dir.join(sub).display()))?
-        {
-            let p = e?.path();
-            if p.is_file()
-                && !p
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            {
-                files.push(p);
-            }
-        }
-    }
-    files.sort();
-    Ok(files)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

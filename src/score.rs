@@ -26,7 +26,7 @@ pub const OVERALL: &str = "overall";
 /// stage (Forming, Frustration, Functioning, Flying, Failing).
 pub const STAGE_QUESTION: &str = "stage";
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct SectionScore {
     pub section_id: String,
     pub points: f64,
@@ -37,7 +37,7 @@ pub struct SectionScore {
     pub percent: Option<f64>,
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Score {
     pub sections: Vec<SectionScore>,
     pub overall: Option<f64>,

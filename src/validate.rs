@@ -6,13 +6,14 @@ use std::collections::HashMap;
 use std::fmt;
 
 use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
 
 use crate::contract::CellRef;
 use crate::read::{format_number, CellValue};
 use crate::register::{parse_date, valid_email};
 use crate::template::{normalise_label, Layout, Question, QuestionType, Template};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Severity {
     /// The return is rejected: not scored, not stored.
     Error,
@@ -30,7 +31,7 @@ impl Severity {
 }
 
 /// The stable finding codes. Their text never changes once released.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Code {
     Unreadable,
     Encrypted,
@@ -52,10 +53,12 @@ pub enum Code {
     CellError,
     IncompleteRisk,
     DuplicateReturn,
+    ReaderFailed,
+    UnknownRespondent,
 }
 
 impl Code {
-    pub const ALL: [Code; 20] = [
+    pub const ALL: [Code; 22] = [
         Code::Unreadable,
         Code::Encrypted,
         Code::TooLarge,
@@ -76,6 +79,8 @@ impl Code {
         Code::CellError,
         Code::IncompleteRisk,
         Code::DuplicateReturn,
+        Code::ReaderFailed,
+        Code::UnknownRespondent,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -100,13 +105,18 @@ impl Code {
             Code::CellError => "cell-error",
             Code::IncompleteRisk => "incomplete-risk",
             Code::DuplicateReturn => "duplicate-return",
+            Code::ReaderFailed => "reader-failed",
+            Code::UnknownRespondent => "unknown-respondent",
         }
     }
 
     /// Whether a finding with this code rejects the return.
     pub fn severity(self) -> Severity {
         match self {
-            Code::OlderVersion | Code::StatusMismatch | Code::DuplicateReturn => Severity::Warning,
+            Code::OlderVersion
+            | Code::StatusMismatch
+            | Code::DuplicateReturn
+            | Code::UnknownRespondent => Severity::Warning,
             _ => Severity::Error,
         }
     }
@@ -123,7 +133,7 @@ impl fmt::Display for Code {
 }
 
 /// One problem found in one file.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Finding {
     pub severity: Severity,
     pub code: Code,

@@ -59,7 +59,7 @@ impl SmtpServer {
     }
 
     fn received(&self) -> Vec<Vec<u8>> {
-        ptk::mail::maildir_messages(&self.maildir)
+        ptk::ingest::email::maildir_messages(&self.maildir)
             .unwrap()
             .iter()
             .map(|p| std::fs::read(p).unwrap())

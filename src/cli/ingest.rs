@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use anyhow::Context as _;
 use clap::Args;
 use ptk::config::Config;
-use ptk::ingest::{self, Context, Status};
+use ptk::ingest::pool::{self, PoolOptions};
+use ptk::ingest::{self, Status};
+use ptk::output::printable;
 use ptk::read::Limits;
 use ptk::store::Store;
 use ptk::{register, template};
@@ -16,7 +18,9 @@ Examples:
   ptk ingest samples/returns --year 2026
   ptk ingest inbox/ late-returns/HWB03.xlsx --year 2026 --store reviews.db --report-dir reports/
 
-Reads .xlsx, .xlsm, .xls and .ods files (folders are searched recursively), identifies each
+Reads .xlsx, .xlsm, .xls and .ods files (folders are searched recursively) in separate
+reader processes, each under a memory and time limit (--max-memory-mb, --file-timeout), so
+one damaged file cannot stop the run: it is rejected as reader-failed. Identifies each
 return from its hidden _ptk sheet, validates every answer and scores it. Files already
 accepted are recognised by their content and not read again; rejected files are read again
 each run (fixing the register or --year may be all they need); a corrected return replaces
@@ -56,6 +60,14 @@ pub struct IngestArgs {
     /// Largest file accepted, in megabytes.
     #[arg(long, default_value_t = 20)]
     pub max_file_mb: u64,
+    /// Memory each reader process may use, in megabytes (default: 16 x --max-file-mb + 128,
+    /// at least 256). A file that needs more is rejected as reader-failed.
+    #[arg(long, value_name = "MB", value_parser = clap::value_parser!(u64).range(64..))]
+    pub max_memory_mb: Option<u64>,
+    /// Longest one file may take to read, in seconds. A file that takes longer is
+    /// rejected as reader-failed.
+    #[arg(long, value_name = "SECONDS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    pub file_timeout: u64,
 }
 
 pub fn run(args: IngestArgs, config: &Config) -> anyhow::Result<i32> {
@@ -65,6 +77,8 @@ pub fn run(args: IngestArgs, config: &Config) -> anyhow::Result<i32> {
 /// Runs the ingest; returns the exit code and the store path (for `ptk review`).
 pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf)> {
     let templates_dir = config.templates_dir(args.templates.as_deref());
+    // Checked here so a problem stops the run with its message; the reader processes
+    // load the same folder.
     let templates = template::load_checked(&templates_dir)?;
     let register_path = config.register_path(args.register.as_deref());
     let (register, problems) = register::load(&register_path)?;
@@ -85,12 +99,24 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     };
     let inputs = ingest::collect_inputs(&args.paths, &limits)?;
     let seen = store.settled_files()?;
-    let ctx = Context {
-        templates: &templates,
-        register: &register,
-        year: args.year,
-        limits,
-        seen: &seen,
+    let memory_mb = args
+        .max_memory_mb
+        .unwrap_or_else(|| pool::default_memory_cap_mb(args.max_file_mb));
+    let pool = PoolOptions {
+        program: std::env::current_exe()
+            .context("cannot find the ptk program to start its reader processes")?,
+        workers: rayon::current_num_threads(),
+        file_timeout: std::time::Duration::from_secs(args.file_timeout),
+        setup: pool::Setup {
+            templates: std::path::absolute(&templates_dir)?,
+            register: std::path::absolute(&register_path)?,
+            year: args.year,
+            max_file_bytes: limits.max_file_bytes,
+            max_cells: limits.max_cells,
+            max_id_rows: limits.max_id_rows,
+            memory_cap_bytes: Some(memory_mb.saturating_mul(1024 * 1024)),
+            seen: seen.keys().cloned().collect(),
+        },
     };
 
     let bar = (!args.quiet && std::io::stderr().is_terminal()).then(|| {
@@ -121,15 +147,22 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
             Status::Rejected | Status::Duplicate | Status::AcceptedWithWarnings
         );
         if (!interactive && !quiet) || attention {
-            eprintln!("{:<22} {path}  {message}", status.as_str());
+            eprintln!(
+                "{:<22} {}  {}",
+                status.as_str(),
+                printable(path),
+                printable(message)
+            );
         }
     };
     let out = ingest::run(
         &inputs,
-        &ctx,
+        &pool,
+        &seen,
         &mut store,
         &started,
         &register.partnerships,
+        &templates,
         fail_after,
         &|| {
             if let Some(b) = &bar {
@@ -161,7 +194,7 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
         )
     })?;
 
-    println!("{summary}");
+    println!("{}", printable(&summary));
     for (p, t, y) in &changes.replaced {
         println!("A corrected {t} return for {p} ({y}) replaced the earlier one.");
     }

@@ -84,6 +84,9 @@ enum Command {
     /// Import or export earlier years' scores.
     #[command(subcommand)]
     History(history::HistoryCommand),
+    /// Internal: a reader process of `ptk ingest` (talks over stdin/stdout).
+    #[command(name = ptk::ingest::pool::WORKER_COMMAND, hide = true)]
+    IngestWorker,
 }
 
 /// Parses the command line, runs it and returns the process exit code.
@@ -106,7 +109,11 @@ pub fn run() -> i32 {
     };
     if matches!(
         cli.command,
-        Command::Ingest(_) | Command::Review(_) | Command::Report(_) | Command::Status(_)
+        Command::Ingest(_)
+            | Command::Review(_)
+            | Command::Report(_)
+            | Command::Status(_)
+            | Command::IngestWorker
     ) {
         crate::prompt_purge();
     }
@@ -119,6 +126,7 @@ pub fn run() -> i32 {
         Command::Mail(cmd) => mail::run(cmd, &config),
         Command::Review(args) => review::run(args, &config),
         Command::Status(args) => status::run(args, &config),
+        Command::IngestWorker => ptk::ingest::pool::worker::serve().map(|()| ptk::exit::OK),
     };
     match result {
         Ok(code) => code,

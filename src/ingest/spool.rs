@@ -111,6 +111,21 @@ impl Tally {
     }
 }
 
+impl Tally {
+    /// The summary, naming the files no reader could read safely (so they can be
+    /// found without searching the findings).
+    pub fn summary_naming(&self, failed: &[String]) -> String {
+        let mut s = self.summary();
+        if !failed.is_empty() {
+            s.push_str(&format!(
+                " Could not be read safely (reader-failed, ask the senders to save them again as .xlsx): {}.",
+                failed.join(", ")
+            ));
+        }
+        s
+    }
+}
+
 /// Report rows spooled in input order (see the module documentation).
 pub struct Spool {
     report: csv::Writer<BufWriter<File>>,
@@ -119,6 +134,8 @@ pub struct Spool {
     waiting: BTreeMap<usize, FileReport>,
     next: usize,
     tally: Tally,
+    /// Files no reader could read safely (`reader-failed`), for the run's summary.
+    pub failed: Vec<String>,
 }
 
 /// An unnamed temporary file, gone when closed (or if the process dies).
@@ -140,6 +157,7 @@ impl Spool {
             waiting: BTreeMap::new(),
             next: 0,
             tally: Tally::default(),
+            failed: Vec::new(),
         })
     }
 
@@ -170,6 +188,12 @@ impl Spool {
             &f.message,
             &f.email,
         ])?;
+        if f.findings
+            .iter()
+            .any(|x| x[6] == Code::ReaderFailed.as_str())
+        {
+            self.failed.push(f.path.clone());
+        }
         for x in &f.findings {
             self.findings
                 .write_record(std::iter::once(i.as_str()).chain(x.iter().map(String::as_str)))?;

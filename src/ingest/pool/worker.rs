@@ -1,0 +1,107 @@
+//! The worker side: `ptk` started by the pool in its hidden worker mode. It reads one
+//! [`Setup`], puts itself under the memory cap, then examines files one by one as
+//! [`Job`]s arrive and sends back each [`Outcome`](crate::ingest::Outcome).
+
+use std::collections::HashSet;
+use std::io::{BufReader, BufWriter};
+use std::sync::Arc;
+
+use super::protocol::{self, Job, Ready, Setup};
+use crate::ingest::{process, Context, Input};
+
+/// Serves jobs on stdin/stdout until stdin closes. Errors are the pipe's (the main
+/// process went away); a file's problems are in its outcome.
+pub fn serve() -> anyhow::Result<()> {
+    die_with_parent();
+    let mut input = BufReader::new(std::io::stdin().lock());
+    let mut output = BufWriter::new(protocol_output());
+    let Some(setup) = protocol::receive::<Setup>(&mut input)? else {
+        return Ok(());
+    };
+    if let Some(cap) = setup.memory_cap_bytes {
+        cap_memory(cap);
+    }
+    let loaded = (|| -> anyhow::Result<_> {
+        let templates = crate::template::load_checked(&setup.templates)?;
+        let (register, _problems) = crate::register::load(&setup.register)?;
+        Ok((templates, register))
+    })();
+    let (templates, register) = match loaded {
+        Ok(x) => x,
+        Err(e) => {
+            let ready: Ready = Err(format!("{e:#}"));
+            protocol::send(&mut output, &ready)?;
+            return Ok(());
+        }
+    };
+    protocol::send(&mut output, &Ready::Ok(()))?;
+    let seen: HashSet<String> = setup.seen.iter().cloned().collect();
+    let ctx = Context {
+        templates: &templates,
+        register: &register,
+        year: setup.year,
+        limits: setup.limits(),
+        seen: &seen,
+    };
+    while let Some(job) = protocol::receive::<Job<'static>>(&mut input)? {
+        let input = Input {
+            path: job.path.into_owned(),
+            skip: None,
+            attachment: job.attachment.map(|b| Arc::new(b.into_owned())),
+            envelope: None,
+        };
+        protocol::send(&mut output, &process(&input, &ctx))?;
+    }
+    Ok(())
+}
+
+/// The pipe to the main process. On Unix, the original stdout is kept for the protocol
+/// alone and stdout itself is pointed at stderr, so a stray print in any library cannot
+/// corrupt a message.
+fn protocol_output() -> Box<dyn std::io::Write> {
+    #[cfg(unix)]
+    {
+        use std::os::fd::FromRawFd;
+        // SAFETY: dup and dup2 act on this process's own descriptors 1 and 2; the
+        // duplicate is owned by the File alone.
+        unsafe {
+            let fd = libc::dup(1);
+            if fd >= 0 && libc::dup2(2, 1) >= 0 {
+                return Box::new(std::fs::File::from_raw_fd(fd));
+            }
+        }
+    }
+    Box::new(std::io::stdout())
+}
+
+/// Caps this process's address space, so a reader that believes a forged size fails
+/// its allocation (and the worker aborts) instead of exhausting the machine. The
+/// allocator's reservations count too: the default cap leaves room for them (tested
+/// in tests/ingest_workers.rs). Windows has no per-process limit here: there the time
+/// limit and isolation still hold (docs/findings.md).
+fn cap_memory(bytes: u64) {
+    #[cfg(unix)]
+    {
+        let limit = libc::rlimit {
+            rlim_cur: bytes as libc::rlim_t,
+            rlim_max: bytes as libc::rlim_t,
+        };
+        // SAFETY: setrlimit only reads the struct passed; failure leaves no cap, which
+        // the time limit and the process boundary still contain.
+        unsafe {
+            libc::setrlimit(libc::RLIMIT_AS, &limit);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = bytes;
+}
+
+/// A worker outlives nothing: if the main process dies (killed, Ctrl-C), so does it,
+/// even in the middle of a file that would never finish.
+fn die_with_parent() {
+    #[cfg(target_os = "linux")]
+    // SAFETY: prctl(PR_SET_PDEATHSIG) only sets a flag on this process.
+    unsafe {
+        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL, 0, 0, 0);
+    }
+}
