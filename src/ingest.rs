@@ -83,17 +83,33 @@ pub struct Input {
 }
 
 /// File endings read as saved emails or mailboxes.
-pub const MAIL_EXTENSIONS: [&str; 2] = ["eml", "mbox"];
+pub const MAIL_EXTENSIONS: [&str; 3] = ["eml", "mbox", "msg"];
 
 /// Turns one email into inputs: one per workbook attachment, or one skipped entry that
 /// names the message when it has no workbook (so no message is silently dropped).
 fn from_message(label: &str, raw: &[u8], limits: &Limits) -> Vec<Input> {
-    let Some(received) = mail::parse_message(raw) else {
-        return vec![Input {
-            path: PathBuf::from(label),
-            skip: Some("cannot be read as an email message".into()),
-            ..Input::default()
-        }];
+    from_received(
+        label,
+        mail::parse_message(raw).ok_or_else(|| "cannot be read as an email message".into()),
+        limits,
+    )
+}
+
+/// Inputs from a message already parsed (an .eml/mbox message, or an Outlook .msg).
+fn from_received(
+    label: &str,
+    received: Result<mail::Received, String>,
+    limits: &Limits,
+) -> Vec<Input> {
+    let received = match received {
+        Ok(r) => r,
+        Err(why) => {
+            return vec![Input {
+                path: PathBuf::from(label),
+                skip: Some(why),
+                ..Input::default()
+            }]
+        }
     };
     let env = received.envelope;
     if received.workbooks.is_empty() {
@@ -159,6 +175,12 @@ fn expand_mail(path: &Path, limits: &Limits) -> Vec<Input> {
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    if ext == "msg" {
+        return match std::fs::read(path) {
+            Ok(raw) => from_received(&label, crate::msg::parse(&raw), limits),
+            Err(e) => fail(e.into()),
+        };
+    }
     if ext == "mbox" {
         return match mail::mbox_messages(path) {
             Ok(messages) => messages
@@ -176,7 +198,7 @@ fn expand_mail(path: &Path, limits: &Limits) -> Vec<Input> {
 }
 
 /// File endings read as workbooks.
-pub const WORKBOOK_EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
+pub const WORKBOOK_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
 
 /// Expands folders (recursively, in name order) into the files to ingest. Hidden
 /// folders are not entered (reported as one skipped entry); nothing is dropped silently.
@@ -267,7 +289,7 @@ fn classify_file(path: &Path) -> Input {
         Some("a hidden file, not a return".to_string())
     } else if !WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
         Some(format!(
-            "not a workbook (ptk reads {}, and emails saved as .eml, .mbox or a maildir folder): if it is a return, save it as .xlsx",
+            "not a workbook (ptk reads {}, and emails saved as .eml, .msg, .mbox or a maildir folder): if it is a return, save it as .xlsx",
             WORKBOOK_EXTENSIONS.map(|e| format!(".{e}")).join(", ")
         ))
     } else {

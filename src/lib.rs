@@ -17,6 +17,7 @@ pub mod ingest;
 pub mod issue;
 pub mod letter;
 pub mod mail;
+pub mod msg;
 pub mod output;
 pub mod read;
 pub mod register;
