@@ -552,6 +552,35 @@ mod tests {
 
     /// An ODS whose two cells sit a million rows and a thousand columns apart: calamine
     /// would allocate the whole grid between them, so it must be refused first.
+    /// calamine's test workbook saved by Excel as .xlsb and as .xlsx (tests/fixtures/foreign):
+    /// the binary format gives the same cells, through the same bounded path.
+    #[test]
+    fn xlsb_reads_the_same_cells_as_its_xlsx_twin() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/foreign");
+        let xlsb = std::fs::read(dir.join("issues.xlsb")).unwrap();
+        let xlsx = std::fs::read(dir.join("issues.xlsx")).unwrap();
+        assert_eq!(sniff(&xlsb), Some(Format::Xlsb));
+        let mut b = Workbook::open(&xlsb, Limits::default()).unwrap();
+        let mut x = Workbook::open(&xlsx, Limits::default()).unwrap();
+        let sorted = |w: &Workbook<'_>| {
+            let mut v = w.sheet_names().to_vec();
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(&b), sorted(&x));
+        let grid: Vec<(u32, u32)> = (0..100)
+            .flat_map(|r| (0..20).map(move |c| (r, c)))
+            .collect();
+        let mut compared = 0;
+        for sheet in b.sheet_names().to_vec() {
+            let cb = b.cells(&sheet, &grid).unwrap().unwrap();
+            let cx = x.cells(&sheet, &grid).unwrap().unwrap();
+            assert_eq!(cb, cx, "sheet {sheet}");
+            compared += cb.len();
+        }
+        assert!(compared > 20, "only {compared} cells compared");
+    }
+
     #[test]
     fn numbers_display_plainly() {
         assert_eq!(format_number(3.0), "3");
