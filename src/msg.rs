@@ -49,9 +49,9 @@ fn read_stream(file: &mut File<'_>, path: &Path) -> Option<Vec<u8>> {
     Some(out)
 }
 
-/// A string property of the object at `dir`: Unicode (`001F`) or 8-bit (`001E`, read as
-/// Windows-1252's ASCII-compatible subset; anything else is replaced).
-fn string(file: &mut File<'_>, dir: &Path, id: u16) -> Option<String> {
+/// A string property of the object at `dir`: Unicode (`001F`) or 8-bit (`001E`, in the
+/// message's code page `enc`).
+fn string(file: &mut File<'_>, dir: &Path, id: u16, enc: Enc) -> Option<String> {
     if let Some(b) = read_stream(file, &dir.join(format!("__substg1.0_{id:04X}001F"))) {
         let units: Vec<u16> = b
             .chunks_exact(2)
@@ -61,11 +61,23 @@ fn string(file: &mut File<'_>, dir: &Path, id: u16) -> Option<String> {
         return Some(s.trim_end_matches('\0').to_string());
     }
     let b = read_stream(file, &dir.join(format!("__substg1.0_{id:04X}001E")))?;
-    Some(
-        String::from_utf8_lossy(&b)
-            .trim_end_matches('\0')
-            .to_string(),
-    )
+    Some(enc.decode(&b).0.trim_end_matches('\0').to_string())
+}
+
+type Enc = &'static encoding_rs::Encoding;
+
+/// The code page of a message's 8-bit strings: PidTagMessageCodepage, else
+/// PidTagInternetCodepage, else Windows-1252 (what Outlook uses in Western Europe).
+fn code_page(props: &[(u16, u16, [u8; 8])]) -> Enc {
+    [0x3FFDu16, 0x3FDE]
+        .iter()
+        .find_map(|id| {
+            let (_, _, v) = props
+                .iter()
+                .find(|(p, kind, _)| p == id && *kind == 0x0003)?;
+            codepage::to_encoding(u16::try_from(u32::from_le_bytes([v[0], v[1], v[2], v[3]])).ok()?)
+        })
+        .unwrap_or(encoding_rs::WINDOWS_1252)
 }
 
 /// The fixed-size properties of the object at `dir` (its `__properties_version1.0`
@@ -88,13 +100,15 @@ fn fixed(file: &mut File<'_>, dir: &Path, header: usize) -> Vec<(u16, u16, [u8; 
 
 /// From, date and subject, as the .eml reader gives them.
 fn envelope(file: &mut File<'_>, dir: &Path, header: usize) -> Envelope {
-    let name = string(file, dir, 0x0C1A) // PidTagSenderName
-        .or_else(|| string(file, dir, 0x0042)) // PidTagSentRepresentingName
+    let props = fixed(file, dir, header);
+    let enc = code_page(&props);
+    let name = string(file, dir, 0x0C1A, enc) // PidTagSenderName
+        .or_else(|| string(file, dir, 0x0042, enc)) // PidTagSentRepresentingName
         .unwrap_or_default();
-    let address = string(file, dir, 0x5D01) // PidTagSenderSmtpAddress
-        .or_else(|| string(file, dir, 0x5D02)) // PidTagSentRepresentingSmtpAddress
-        .or_else(|| string(file, dir, 0x0C1F).filter(|a| a.contains('@'))) // PidTagSenderEmailAddress
-        .or_else(|| string(file, dir, 0x0065).filter(|a| a.contains('@'))) // PidTagSentRepresentingEmailAddress
+    let address = string(file, dir, 0x5D01, enc) // PidTagSenderSmtpAddress
+        .or_else(|| string(file, dir, 0x5D02, enc)) // PidTagSentRepresentingSmtpAddress
+        .or_else(|| string(file, dir, 0x0C1F, enc).filter(|a| is_smtp(a))) // PidTagSenderEmailAddress
+        .or_else(|| string(file, dir, 0x0065, enc).filter(|a| is_smtp(a))) // PidTagSentRepresentingEmailAddress
         .unwrap_or_default();
     let from = match (name.trim(), address.trim()) {
         (n, a) if !n.is_empty() && !a.is_empty() && n != a => format!("{n} <{a}>"),
@@ -102,7 +116,6 @@ fn envelope(file: &mut File<'_>, dir: &Path, header: usize) -> Envelope {
         (n, _) => n.to_string(),
     };
     // When it was sent, else when it arrived, else the Date: of its internet headers.
-    let props = fixed(file, dir, header);
     let time = [0x0039u16, 0x0E06]
         .iter()
         .find_map(|id| {
@@ -113,7 +126,7 @@ fn envelope(file: &mut File<'_>, dir: &Path, header: usize) -> Envelope {
         })
         .map(|d| d.to_rfc3339())
         .or_else(|| {
-            let headers = string(file, dir, 0x007D)?; // PidTagTransportMessageHeaders
+            let headers = string(file, dir, 0x007D, enc)?; // PidTagTransportMessageHeaders
             mail_parser::MessageParser::default()
                 .parse_headers(headers.as_bytes())?
                 .date()
@@ -123,8 +136,13 @@ fn envelope(file: &mut File<'_>, dir: &Path, header: usize) -> Envelope {
     Envelope {
         from,
         date: time,
-        subject: string(file, dir, 0x0037).unwrap_or_default(), // PidTagSubject
+        subject: string(file, dir, 0x0037, enc).unwrap_or_default(), // PidTagSubject
     }
+}
+
+/// An SMTP address, not an Exchange one (`/O=ORG/OU=.../CN=...`).
+fn is_smtp(a: &str) -> bool {
+    a.contains('@') && !a.starts_with('/')
 }
 
 /// A FILETIME (100 ns since 1601) as a UTC time; `None` for 0 or out of range.
@@ -143,6 +161,8 @@ fn filetime(t: u64) -> Option<DateTime<Utc>> {
 /// Collects the workbook attachments of the message at `dir`, and of the messages
 /// attached to it, in order.
 fn attachments(file: &mut File<'_>, dir: &Path, depth: usize, out: &mut Vec<(String, Vec<u8>)>) {
+    // An attached message has a 24-byte properties header; the message itself 32.
+    let enc = code_page(&fixed(file, dir, if depth == 0 { 32 } else { 24 }));
     let mut storages: Vec<PathBuf> = match file.read_storage(dir) {
         Ok(entries) => entries
             .filter(|e| e.is_storage() && e.name().starts_with("__attach_version1.0_#"))
@@ -159,9 +179,9 @@ fn attachments(file: &mut File<'_>, dir: &Path, depth: usize, out: &mut Vec<(Str
             }
             continue;
         }
-        let Some(name) = string(file, &att, 0x3707) // PidTagAttachLongFilename
-            .or_else(|| string(file, &att, 0x3704)) // PidTagAttachFilename
-            .or_else(|| string(file, &att, 0x3001))
+        let Some(name) = string(file, &att, 0x3707, enc) // PidTagAttachLongFilename
+            .or_else(|| string(file, &att, 0x3704, enc)) // PidTagAttachFilename
+            .or_else(|| string(file, &att, 0x3001, enc))
         // PidTagDisplayName
         else {
             continue;
@@ -299,6 +319,35 @@ mod tests {
         f.flush().unwrap();
         let xls = f.into_inner().into_inner();
         assert!(parse(&xls).unwrap_err().contains("not an Outlook message"));
+    }
+
+    /// 8-bit strings are read in the message's code page (here Cyrillic, 1251).
+    #[test]
+    fn eight_bit_strings_use_the_message_code_page() {
+        let mut f = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        let mut p = vec![0u8; 32];
+        p.extend(((0x3FFDu32 << 16) | 0x0003).to_le_bytes());
+        p.extend(6u32.to_le_bytes());
+        p.extend(1251u64.to_le_bytes());
+        f.create_stream("/__properties_version1.0")
+            .unwrap()
+            .write_all(&p)
+            .unwrap();
+        f.create_stream("/__substg1.0_0037001E")
+            .unwrap()
+            .write_all(b"\xcf\xf0\xe8\xe2\xe5\xf2\0")
+            .unwrap();
+        f.create_stream("/__substg1.0_0C1F001E")
+            .unwrap()
+            .write_all(b"/O=COUNCIL/OU=EXCHANGE/CN=RECIPIENTS/CN=JSMITH")
+            .unwrap();
+        f.flush().unwrap();
+        let m = parse(&f.into_inner().into_inner()).unwrap();
+        assert_eq!(m.envelope.subject, "Привет");
+        assert_eq!(
+            m.envelope.from, "",
+            "an Exchange address is not shown as one"
+        );
     }
 
     #[test]
