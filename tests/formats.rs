@@ -221,13 +221,27 @@ fn password_protected_xls_ods_and_xlsb_are_reported_encrypted() {
 #[test]
 fn xlsb_files_are_read_not_skipped() {
     // A foreign .xlsb (Excel's binary format) is opened and its sheets looked at: it is
-    // rejected for having no _ptk sheet, not skipped as "not a workbook".
+    // rejected for having no _ptk sheet, not skipped as "not a workbook". Apache POI's
+    // Simple.xlsb made calamine panic (found in the corpus run): it is refused first,
+    // saying what is wrong rather than that the reader failed.
     let dir = tempfile::tempdir().unwrap();
-    let out = ingest(dir.path(), &[&foreign("issues.xlsb")], None);
+    let out = ingest(
+        dir.path(),
+        &[&foreign("issues.xlsb"), &foreign("Simple.xlsb")],
+        None,
+    );
     assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
     let rows = report(dir.path());
+    let codes = findings(dir.path());
     assert_eq!(rows["issues.xlsb"].status, "rejected");
-    assert_eq!(findings(dir.path())["issues.xlsb"].0, "not-ptk");
+    assert_eq!(codes["issues.xlsb"].0, "not-ptk");
+    assert_eq!(rows["Simple.xlsb"].status, "rejected");
+    assert_eq!(codes["Simple.xlsb"].0, "unreadable");
+    assert!(
+        codes["Simple.xlsb"].1.contains("list of sheets is damaged"),
+        "{}",
+        codes["Simple.xlsb"].1
+    );
 }
 
 #[test]

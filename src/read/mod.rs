@@ -29,6 +29,7 @@ use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
 pub(crate) mod compound;
 mod extent;
 mod unpack;
+mod xlsb;
 
 use chrono::NaiveDate;
 use extent::{check_ods_extent, check_xls_extent};
@@ -328,10 +329,13 @@ impl<'a> Workbook<'a> {
                 Xlsx::new(Cursor::new(unpack_bounded(bytes, &limits, format)?))
                     .map_err(|e| corrupt(&e))?,
             )),
-            Format::Xlsb => Inner::Xlsb(Box::new(
-                Xlsb::new(Cursor::new(unpack_bounded(bytes, &limits, format)?))
-                    .map_err(|e| corrupt(&e))?,
-            )),
+            Format::Xlsb => {
+                let unpacked = unpack_bounded(bytes, &limits, format)?;
+                xlsb::check_sheet_list(&unpacked)?;
+                Inner::Xlsb(Box::new(
+                    Xlsb::new(Cursor::new(unpacked)).map_err(|e| corrupt(&e))?,
+                ))
+            }
             Format::Ods => {
                 let unpacked = unpack_bounded(bytes, &limits, format)?;
                 if unpack::ods_is_encrypted(&unpacked) {
