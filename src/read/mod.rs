@@ -127,7 +127,7 @@ impl ReadError {
                 *limit as f64 / 1e6
             ),
             ReadError::ClaimsTooMuch(what) => format!(
-                "the file is not read: {what}, far more than a return holds or than the file itself could contain, so it is damaged or deliberately malformed. Ask for the issued form to be filled in, saved from Excel as .xlsx and sent again"
+                "the file is not read: {what}, far more than any return holds (a return is a few hundred cells), and reading it would take more memory than a return may; it is not the issued form, or it is damaged or deliberately malformed. Ask for the issued form to be filled in, saved from Excel as .xlsx and sent again"
             ),
             ReadError::Encrypted => "the file is password-protected (encrypted), so it cannot be read. Ask the sender to remove the password (File > Info > Protect Workbook in Excel) and send it again".into(),
             ReadError::Corrupt(why) if why.contains("Zip") || why.contains("zip") => format!(
