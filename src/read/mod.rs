@@ -233,7 +233,6 @@ fn iso_date(s: &str) -> CellValue {
 pub fn sniff(bytes: &[u8]) -> Option<Format> {
     const ZIP: &[u8] = b"PK\x03\x04";
     const CFB: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
-    const ODS: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
     if bytes.starts_with(CFB) {
         return Some(Format::Xls);
     }
@@ -242,19 +241,12 @@ pub fn sniff(bytes: &[u8]) -> Option<Format> {
     }
     // ODS stores its mimetype uncompressed as the first entry.
     let head = &bytes[..bytes.len().min(200)];
-    if memchr::memmem::find(head, ODS).is_some() {
+    if memchr::memmem::find(head, b"application/vnd.oasis.opendocument.spreadsheet").is_some() {
         return Some(Format::Ods);
     }
-    let Ok(zip) = zip::ZipArchive::new(Cursor::new(bytes)) else {
-        return Some(Format::Xlsx); // the xlsx reader names the damage
-    };
-    let has = |name: &str| zip.index_for_name(name).is_some();
-    Some(if has("xl/workbook.bin") {
-        Format::Xlsb
-    } else if !has("[Content_Types].xml") && (has("content.xml") || has("META-INF/manifest.xml")) {
-        Format::Ods
-    } else {
-        Format::Xlsx
+    Some(match zip::ZipArchive::new(Cursor::new(bytes)) {
+        Ok(zip) => unpack::zip_format(&zip),
+        Err(_) => Format::Xlsx, // the xlsx reader names the damage
     })
 }
 
@@ -314,8 +306,16 @@ impl<'a> Workbook<'a> {
                 limit: limits.max_file_bytes,
             });
         }
-        let format = sniff(bytes)
-            .ok_or_else(|| ReadError::Corrupt("it is not an Excel or OpenDocument file".into()))?;
+        // A zip's format is told from its parts while it is unpacked (one reading of
+        // its directory); a compound file is an .xls.
+        let (format, unpacked) = if bytes.starts_with(b"PK\x03\x04") {
+            unpack_bounded(bytes, &limits)?
+        } else {
+            let format = sniff(bytes).ok_or_else(|| {
+                ReadError::Corrupt("it is not an Excel or OpenDocument file".into())
+            })?;
+            (format, Vec::new())
+        };
         let corrupt = |e: &dyn std::fmt::Display| {
             let msg = e.to_string();
             if msg.to_lowercase().contains("password") {
@@ -326,18 +326,15 @@ impl<'a> Workbook<'a> {
         };
         let inner = match format {
             Format::Xlsx => Inner::Xlsx(Box::new(
-                Xlsx::new(Cursor::new(unpack_bounded(bytes, &limits, format)?))
-                    .map_err(|e| corrupt(&e))?,
+                Xlsx::new(Cursor::new(unpacked)).map_err(|e| corrupt(&e))?,
             )),
             Format::Xlsb => {
-                let unpacked = unpack_bounded(bytes, &limits, format)?;
                 xlsb::check_sheet_list(&unpacked)?;
                 Inner::Xlsb(Box::new(
                     Xlsb::new(Cursor::new(unpacked)).map_err(|e| corrupt(&e))?,
                 ))
             }
             Format::Ods => {
-                let unpacked = unpack_bounded(bytes, &limits, format)?;
                 if unpack::ods_is_encrypted(&unpacked) {
                     return Err(ReadError::Encrypted);
                 }

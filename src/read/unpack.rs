@@ -19,10 +19,10 @@ use super::{Format, Limits, ReadError};
 pub(super) fn unpack_bounded(
     bytes: &[u8],
     limits: &Limits,
-    format: Format,
-) -> Result<Vec<u8>, ReadError> {
+) -> Result<(Format, Vec<u8>), ReadError> {
     let zip_err = |e: &dyn std::fmt::Display| ReadError::Corrupt(format!("Zip: {e}"));
     let mut zin = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| zip_err(&e))?;
+    let format = zip_format(&zin);
     let cap = limits.max_unpacked_bytes();
     let mut out = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(bytes.len() * 4)));
     let stored =
@@ -70,7 +70,23 @@ pub(super) fn unpack_bounded(
         }
         total += copied;
     }
-    Ok(out.finish().map_err(|e| zip_err(&e))?.into_inner())
+    Ok((format, out.finish().map_err(|e| zip_err(&e))?.into_inner()))
+}
+
+/// Which workbook a zip holds, from its part names: `xl/workbook.bin` is an xlsb;
+/// a `mimetype` or `content.xml` without `[Content_Types].xml` is an ods (also when
+/// the mimetype entry is missing, which LibreOffice still opens); else xlsx/xlsm.
+pub(super) fn zip_format<R: Read + std::io::Seek>(zip: &zip::ZipArchive<R>) -> Format {
+    let has = |name: &str| zip.index_for_name(name).is_some();
+    if has("xl/workbook.bin") {
+        Format::Xlsb
+    } else if !has("[Content_Types].xml")
+        && (has("mimetype") || has("content.xml") || has("META-INF/manifest.xml"))
+    {
+        Format::Ods
+    } else {
+        Format::Xlsx
+    }
 }
 
 const ODS_MIMETYPE: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
@@ -196,7 +212,7 @@ mod tests {
             max_file_bytes: 1 << 20,
             ..Limits::default()
         };
-        let e = unpack_bounded(&bytes, &limits, Format::Xlsx).expect_err("refused");
+        let e = unpack_bounded(&bytes, &limits).expect_err("refused");
         assert_eq!(e, ReadError::UnpacksTooLarge { limit: 4 << 20 });
         assert_eq!(e.code(), "too-large");
         assert!(
@@ -209,7 +225,7 @@ mod tests {
             max_file_bytes: 2 << 20,
             ..Limits::default()
         };
-        let unpacked = unpack_bounded(&bytes, &roomy, Format::Xlsx).unwrap();
+        let (_, unpacked) = unpack_bounded(&bytes, &roomy).unwrap();
         let mut back = zip::ZipArchive::new(Cursor::new(unpacked)).unwrap();
         let part = back.by_name("xl/sharedStrings.xml").unwrap();
         assert_eq!(part.compression(), zip::CompressionMethod::Stored);
