@@ -278,4 +278,60 @@ mod tests {
         let near = xls_with_cells(&[(0, 0), (40, 5), (3, 2)]);
         assert!(check_xls_extent(&Compound::open(&near).unwrap(), &limits).is_ok());
     }
+
+    /// An .xls whose globals hold `globals` records and whose one sheet holds `sheet`.
+    fn xls_with_records(globals: &[Vec<u8>], sheet: &[Vec<u8>]) -> Vec<u8> {
+        use std::io::Write;
+        let mut stream = record(0x0809, &[0; 16]);
+        globals.iter().for_each(|r| stream.extend(r));
+        stream.extend(record(0x000A, &[]));
+        stream.extend(record(0x0809, &[0; 16]));
+        sheet.iter().for_each(|r| stream.extend(r));
+        stream.extend(record(0x000A, &[]));
+        let mut cfb = cfb::CompoundFile::create(Cursor::new(Vec::new())).unwrap();
+        cfb.create_stream("/Workbook")
+            .unwrap()
+            .write_all(&stream)
+            .unwrap();
+        cfb.flush().unwrap();
+        cfb.into_inner().into_inner()
+    }
+
+    /// BIFF8 DIMENSIONS: first row, last row + 1, first column, last column + 1.
+    fn dimensions(r0: u32, r1: u32, c0: u16, c1: u16) -> Vec<u8> {
+        let mut b = r0.to_le_bytes().to_vec();
+        b.extend(r1.to_le_bytes());
+        b.extend(c0.to_le_bytes());
+        b.extend(c1.to_le_bytes());
+        b.extend([0, 0]);
+        record(0x0200, &b)
+    }
+
+    #[test]
+    fn stated_dimensions_beyond_a_return_are_refused() {
+        let limits = Limits::default();
+        let check = |file: &[u8]| check_xls_extent(&Compound::open(file).unwrap(), &limits);
+        // An ordinary sheet: 40 rows, 6 columns.
+        assert!(check(&xls_with_records(&[], &[dimensions(0, 40, 0, 6)])).is_ok());
+        // 2^32 rows.
+        let e = check(&xls_with_records(&[], &[dimensions(0, u32::MAX, 0, 4)])).unwrap_err();
+        assert_eq!(e.code(), "too-large");
+        // A first row after the last: calamine's subtraction would wrap round.
+        let e = check(&xls_with_records(&[], &[dimensions(10, 5, 0, 4)])).unwrap_err();
+        assert!(matches!(e, ReadError::ClaimsTooMuch(_)), "{e:?}");
+    }
+
+    #[test]
+    fn a_filepass_record_means_encrypted_whatever_the_method() {
+        let limits = Limits::default();
+        for method in [0u16, 1] {
+            // XOR (0) or RC4 (1); the cells after it are encrypted garbage.
+            let file = xls_with_records(
+                &[record(0x002F, &[method as u8, 0, 1, 0, 0xAA, 0xBB])],
+                &[dimensions(0, 65_536, 0, 256)],
+            );
+            let e = check_xls_extent(&Compound::open(&file).unwrap(), &limits).unwrap_err();
+            assert_eq!(e, ReadError::Encrypted, "method {method}");
+        }
+    }
 }

@@ -232,6 +232,51 @@ mod tests {
         assert_eq!(part.size(), (5 << 20) + 27);
     }
 
+    /// An .xlsb goes through the same cap: a binary sheet part of 5 MB of zeros (a few
+    /// kilobytes compressed) is refused under a 1 MB file limit, and recognised as xlsb.
+    #[test]
+    fn xlsb_parts_are_bounded_too() {
+        let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let deflate = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("[Content_Types].xml", deflate).unwrap();
+        z.write_all(b"<Types/>").unwrap();
+        z.start_file("xl/workbook.bin", deflate).unwrap();
+        z.write_all(&[0x83, 0x01, 0x00]).unwrap();
+        z.start_file("xl/worksheets/sheet1.bin", deflate).unwrap();
+        z.write_all(&vec![0u8; 5 << 20]).unwrap();
+        let bytes = z.finish().unwrap().into_inner();
+        assert!(bytes.len() < 100_000);
+        assert_eq!(crate::read::sniff(&bytes), Some(Format::Xlsb));
+        let limits = Limits {
+            max_file_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let e = crate::read::Workbook::open(&bytes, limits)
+            .err()
+            .expect("refused");
+        assert_eq!(e, ReadError::UnpacksTooLarge { limit: 4 << 20 });
+    }
+
+    #[test]
+    fn shared_string_counts_are_checked_against_the_part() {
+        let sst = |attrs: &str, items: usize| {
+            let mut x = format!("<?xml version=\"1.0\"?><x:sst xmlns:x=\"s\" {attrs}>");
+            x.push_str(&"<x:si><x:t>a</x:t></x:si>".repeat(items));
+            x.push_str("</x:sst>");
+            x.into_bytes()
+        };
+        assert!(check_string_count(&sst(r#"count="3" uniqueCount="3""#, 3)).is_ok());
+        assert!(check_string_count(&sst("", 3)).is_ok());
+        // A little more than the part holds is still possible in 5-byte entries...
+        assert!(check_string_count(&sst(r#"uniqueCount="20""#, 3)).is_ok());
+        // ...a hundred trillion is not.
+        let e = check_string_count(&sst(r#"uniqueCount="100000000000000""#, 3)).unwrap_err();
+        assert_eq!(e.code(), "too-large");
+        // Other parts are not looked at.
+        assert!(check_string_count(b"<styleSheet uniqueCount=\"99999999999\"/>").is_ok());
+    }
+
     /// Reads a few bytes at a time, so that tags straddle reads.
     struct Trickle<'a>(&'a [u8]);
     impl Read for Trickle<'_> {
