@@ -447,51 +447,14 @@ impl<'a> Workbook<'a> {
         let corrupt =
             |e: &dyn std::fmt::Display| ReadError::Corrupt(format!("sheet '{sheet}': {e}"));
         match &mut self.inner {
+            // Rows are stored in order, so nothing wanted lies beyond max_row.
             Inner::Xlsx(w) => {
                 let mut reader = w.worksheet_cells_reader(sheet).map_err(|e| corrupt(&e))?;
-                let mut seen: u64 = 0;
-                while let Some(cell) = reader.next_cell().map_err(|e| corrupt(&e))? {
-                    let (r, c) = cell.get_position();
-                    // Rows are written in order, so nothing wanted lies beyond max_row.
-                    if r > max_row {
-                        break;
-                    }
-                    seen += 1;
-                    if seen > self.limits.max_cells {
-                        return Err(ReadError::Corrupt(format!(
-                            "sheet '{sheet}' has more than {} cells",
-                            self.limits.max_cells
-                        )));
-                    }
-                    let v = cell.get_value();
-                    if !matches!(v, DataRef::Empty) {
-                        f(r, c, from_ref(v));
-                    }
-                }
-                Ok(())
+                visit_stream(|| reader.next_cell(), sheet, max_row, &self.limits, f)
             }
             Inner::Xlsb(w) => {
                 let mut reader = w.worksheet_cells_reader(sheet).map_err(|e| corrupt(&e))?;
-                let mut seen: u64 = 0;
-                while let Some(cell) = reader.next_cell().map_err(|e| corrupt(&e))? {
-                    let (r, c) = cell.get_position();
-                    // Rows are stored in order, as in xlsx.
-                    if r > max_row {
-                        break;
-                    }
-                    seen += 1;
-                    if seen > self.limits.max_cells {
-                        return Err(ReadError::Corrupt(format!(
-                            "sheet '{sheet}' has more than {} cells",
-                            self.limits.max_cells
-                        )));
-                    }
-                    let v = cell.get_value();
-                    if !matches!(v, DataRef::Empty) {
-                        f(r, c, from_ref(v));
-                    }
-                }
-                Ok(())
+                visit_stream(|| reader.next_cell(), sheet, max_row, &self.limits, f)
             }
             Inner::Ods(w) => visit_range(
                 w.worksheet_range(sheet).map_err(|e| corrupt(&e))?,
@@ -505,6 +468,38 @@ impl<'a> Workbook<'a> {
             ),
         }
     }
+}
+
+/// Streams an xlsx/xlsb sheet's cells (in row order) up to `max_row`, refusing a sheet
+/// of more than [`Limits::max_cells`] cells.
+fn visit_stream<'a, E: std::fmt::Display>(
+    mut next: impl FnMut() -> Result<Option<calamine::Cell<DataRef<'a>>>, E>,
+    sheet: &str,
+    max_row: u32,
+    limits: &Limits,
+    f: &mut dyn FnMut(u32, u32, CellValue),
+) -> Result<(), ReadError> {
+    let mut seen: u64 = 0;
+    while let Some(cell) =
+        next().map_err(|e| ReadError::Corrupt(format!("sheet '{sheet}': {e}")))?
+    {
+        let (r, c) = cell.get_position();
+        if r > max_row {
+            break;
+        }
+        seen += 1;
+        if seen > limits.max_cells {
+            return Err(ReadError::Corrupt(format!(
+                "sheet '{sheet}' has more than {} cells",
+                limits.max_cells
+            )));
+        }
+        let v = cell.get_value();
+        if !matches!(v, DataRef::Empty) {
+            f(r, c, from_ref(v));
+        }
+    }
+    Ok(())
 }
 
 fn visit_range(
