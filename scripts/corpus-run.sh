@@ -7,6 +7,7 @@
 #   scripts/corpus-run.sh /work/corpus                 # release build of this checkout
 #   PTK=target/debug/ptk scripts/corpus-run.sh DIR     # another binary
 #   MEM_MB=600 TIMEOUT=3600 scripts/corpus-run.sh DIR  # limits for the whole run
+#   EXTRA_ARGS="--max-file-mb 5" scripts/corpus-run.sh DIR  # more ingest options
 #
 # The files are foreign, so every one ends rejected (no _ptk sheet) or skipped; what
 # matters is that the run finishes, writes its reports and names every file. Exit 0 when
@@ -38,7 +39,7 @@ limit=()
 set +e
 /usr/bin/time -v -o "$WORK/time.txt" timeout "$TIMEOUT" "${limit[@]}" "$PTK" ingest "$DIR" \
   --year 2026 --quiet --templates templates --register samples/register.csv \
-  --store "$WORK/ptk.db" --report-dir "$WORK" >"$WORK/stdout.txt" 2>"$WORK/stderr.txt"
+  --store "$WORK/ptk.db" --report-dir "$WORK" ${EXTRA_ARGS:-} >"$WORK/stdout.txt" 2>"$WORK/stderr.txt"
 status=$?
 set -e
 

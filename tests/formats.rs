@@ -258,6 +258,24 @@ fn an_ods_without_its_mimetype_entry_is_read_as_ods() {
     assert!(out.status.success(), "{:?} {}", rows, text(&out.stderr));
     assert_eq!(rows["no-mimetype.ods"].status, "accepted");
     assert_eq!(rows["no-mimetype.ods"].partnership, "WST05");
+
+    // Without its content either, the message is about an OpenDocument file, not an
+    // xlsx's missing parts.
+    let dir = tempfile::tempdir().unwrap();
+    let ods = rezip(
+        &repo().join("tests/fixtures/savers/libreoffice.ods"),
+        |name, data| (name != "mimetype" && name != "content.xml").then_some(data),
+    );
+    let path = dir.path().join("no-content.ods");
+    std::fs::write(&path, ods).unwrap();
+    ingest(dir.path(), &[&path], None);
+    let (code, message) = &findings(dir.path())["no-content.ods"];
+    assert_eq!(code, "unreadable");
+    assert!(
+        message.contains("OpenDocument file without its content part")
+            && !message.contains("_rels"),
+        "{message}"
+    );
 }
 
 /// Writes Outlook .msg files with aspose-email-foss (from email.message objects, as

@@ -127,9 +127,12 @@ pub(super) fn check_ods_extent(bytes: &[u8], limits: &Limits) -> Result<(), Read
     use quick_xml::events::Event;
     let mut zip =
         zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| ReadError::Corrupt(e.to_string()))?;
-    let content = zip
-        .by_name("content.xml")
-        .map_err(|e| ReadError::Corrupt(format!("content.xml: {e}")))?;
+    let content = zip.by_name("content.xml").map_err(|e| match e {
+        zip::result::ZipError::FileNotFound => ReadError::Corrupt(
+            "it is an OpenDocument file without its content part (content.xml)".into(),
+        ),
+        e => ReadError::Corrupt(format!("content.xml: {e}")),
+    })?;
     // `bytes` is the copy from `unpack_bounded`: content.xml is already within its cap.
     let mut reader = quick_xml::Reader::from_reader(std::io::BufReader::new(content));
     let mut buf = Vec::new();
