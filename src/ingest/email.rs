@@ -120,18 +120,26 @@ pub fn maildir_messages(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
 /// Turns one email into inputs: one per workbook attachment, or one skipped entry that
 /// names the message when it has no workbook (so no message is silently dropped).
 fn from_message(label: &str, raw: &[u8], limits: &Limits) -> Vec<Input> {
-    from_received(label, parse_message(raw), limits)
+    from_received(
+        label,
+        parse_message(raw).ok_or_else(|| "cannot be read as an email message".to_string()),
+        limits,
+    )
 }
 
-/// Turns one parsed message (of any format: `None` if it could not be parsed) into
-/// inputs, as [`from_message`] does for MIME messages.
-fn from_received(label: &str, received: Option<Received>, limits: &Limits) -> Vec<Input> {
-    let Some(received) = received else {
-        return vec![Input {
-            path: PathBuf::from(label),
-            skip: Some("cannot be read as an email message".into()),
-            ..Input::default()
-        }];
+/// Turns one parsed message (of any format: an .eml/mbox message, or an Outlook .msg;
+/// `Err` says why it could not be parsed) into inputs, as [`from_message`] does for
+/// MIME messages.
+fn from_received(label: &str, received: Result<Received, String>, limits: &Limits) -> Vec<Input> {
+    let received = match received {
+        Ok(r) => r,
+        Err(why) => {
+            return vec![Input {
+                path: PathBuf::from(label),
+                skip: Some(why),
+                ..Input::default()
+            }]
+        }
     };
     let env = received.envelope;
     if received.workbooks.is_empty() {
@@ -167,7 +175,8 @@ fn from_received(label: &str, received: Option<Received>, limits: &Limits) -> Ve
         .collect()
 }
 
-/// Expands an `.eml` file, an mbox file or a maildir folder into inputs.
+/// Expands an `.eml` file, an Outlook `.msg` file, an mbox file or a maildir folder into
+/// inputs.
 pub(super) fn expand(path: &Path, limits: &Limits) -> Vec<Input> {
     let label = path.display().to_string();
     let fail = |e: anyhow::Error| {
@@ -197,6 +206,12 @@ pub(super) fn expand(path: &Path, limits: &Limits) -> Vec<Input> {
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
+    if ext == "msg" {
+        return match std::fs::read(path) {
+            Ok(raw) => from_received(&label, super::msg::parse(&raw), limits),
+            Err(e) => fail(e.into()),
+        };
+    }
     if ext == "mbox" {
         return match mbox_messages(path) {
             Ok(messages) => messages

@@ -18,10 +18,10 @@ pub struct Input {
 }
 
 /// File endings read as saved emails or mailboxes.
-pub const MAIL_EXTENSIONS: [&str; 2] = ["eml", "mbox"];
+pub const MAIL_EXTENSIONS: [&str; 3] = ["eml", "mbox", "msg"];
 
 /// File endings read as workbooks.
-pub const WORKBOOK_EXTENSIONS: [&str; 4] = ["xlsx", "xlsm", "xls", "ods"];
+pub const WORKBOOK_EXTENSIONS: [&str; 5] = ["xlsx", "xlsm", "xlsb", "xls", "ods"];
 
 /// Expands folders (recursively, in name order) into the files to ingest. Hidden
 /// folders are not entered (reported as one skipped entry); nothing is dropped silently.
@@ -112,7 +112,7 @@ fn classify_file(path: &Path) -> Input {
         Some("a hidden file, not a return".to_string())
     } else if !WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
         Some(format!(
-            "not a workbook (ptk reads {}, and emails saved as .eml, .mbox or a maildir folder): if it is a return, save it as .xlsx",
+            "not a workbook (ptk reads {}, and emails saved as .eml, .msg, .mbox or a maildir folder): if it is a return, save it as .xlsx",
             WORKBOOK_EXTENSIONS.map(|e| format!(".{e}")).join(", ")
         ))
     } else {

@@ -23,6 +23,7 @@ use crate::validate::{Finding, Severity};
 pub mod email;
 mod examine;
 mod inputs;
+pub mod msg;
 pub mod pool;
 mod run;
 mod spool;

@@ -1,0 +1,593 @@
+//! Reading a returned workbook: whatever Excel, LibreOffice or a script saved
+//! (xlsx, xlsm, xlsb, xls, ods), recognised by its content rather than its file name.
+//!
+//! A returned file is untrusted input, so reading is bounded, and no size or count the
+//! file states is trusted before it is checked against the bytes really there:
+//! - the file must be at most [`Limits::max_file_bytes`] (checked on the bytes read,
+//!   never on a size the file claims);
+//! - an xlsx/xlsm/xlsb/ods is unpacked once, through a cap on the bytes actually
+//!   inflated ([`Limits::max_unpacked_bytes`]), before calamine reads it; on the way a
+//!   shared-strings count larger than its part can hold is refused ([`unpack`]);
+//! - an .xls's compound-file sector chains are walked first, so a chain that loops is
+//!   refused ([`compound`]); a FILEPASS record means it is encrypted;
+//! - xlsx/xlsm/xlsb sheets are streamed cell by cell and only the wanted cells are kept,
+//!   stopping after the last wanted row;
+//! - an ODS or XLS sheet's real extent (and an XLS sheet's stated DIMENSIONS) is
+//!   measured by a pre-scan before calamine builds its grid, and refused if the grid
+//!   would exceed [`Limits::max_cells`] ([`extent`]);
+//! - the identification sheet is read up to [`Limits::max_id_rows`] rows.
+//!
+//! These guards turn the attacks known so far into clean findings quickly; they cannot
+//! cover a reader bug nobody has found yet, which is what running each file in a
+//! worker process with memory and time limits is for (issue #10, part A).
+
+use std::collections::HashMap;
+use std::io::{Cursor, Read};
+
+use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
+
+pub(crate) mod compound;
+mod extent;
+mod unpack;
+mod xlsb;
+
+use chrono::NaiveDate;
+use extent::{check_ods_extent, check_xls_extent};
+use unpack::unpack_bounded;
+
+use crate::contract;
+
+/// Bounds on what one file may cost.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub max_file_bytes: u64,
+    /// Most cells a sheet grid may have (rows × columns of its used extent).
+    pub max_cells: u64,
+    /// Most rows read from the identification sheet.
+    pub max_id_rows: u32,
+}
+
+impl Limits {
+    /// Most bytes an xlsx's parts may unpack to in total: four times the file limit
+    /// (a real return unpacks to well under a megabyte).
+    pub fn max_unpacked_bytes(&self) -> u64 {
+        self.max_file_bytes.saturating_mul(4)
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_file_bytes: 20 * 1024 * 1024,
+            max_cells: 2_000_000,
+            max_id_rows: 5_000,
+        }
+    }
+}
+
+/// The container a file really is, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Xlsx,
+    /// Excel's binary workbook (a zip like xlsx, with binary parts).
+    Xlsb,
+    Ods,
+    Xls,
+}
+
+impl Format {
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Xlsx => "xlsx",
+            Format::Xlsb => "xlsb",
+            Format::Ods => "ods",
+            Format::Xls => "xls",
+        }
+    }
+}
+
+/// Why a file could not be read, in terms an officer can act on.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReadError {
+    TooLarge {
+        bytes: u64,
+        limit: u64,
+    },
+    /// A zip whose parts unpack to more than the limit (a "zip bomb", or not a return).
+    UnpacksTooLarge {
+        limit: u64,
+    },
+    /// The file states sizes it cannot really hold (a sheet of billions of cells, a
+    /// hundred trillion shared strings) that a reader would reserve memory for.
+    ClaimsTooMuch(String),
+    Encrypted,
+    Corrupt(String),
+}
+
+impl ReadError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReadError::TooLarge { .. }
+            | ReadError::UnpacksTooLarge { .. }
+            | ReadError::ClaimsTooMuch(_) => "too-large",
+            ReadError::Encrypted => "encrypted",
+            ReadError::Corrupt(_) => "unreadable",
+        }
+    }
+
+    pub fn message(&self) -> String {
+        match self {
+            ReadError::TooLarge { bytes, limit } => format!(
+                "the file is {:.1} MB, more than the {:.0} MB a return may be; it is probably not the issued form. Ask for the form to be sent again without extra content",
+                *bytes as f64 / 1e6,
+                *limit as f64 / 1e6
+            ),
+            ReadError::UnpacksTooLarge { limit } => format!(
+                "the file unpacks to more than {:.0} MB (a workbook is a compressed archive, and this one holds far more than any return), so it is not read; it may be deliberately malformed. Ask for the issued form to be filled in and sent again",
+                *limit as f64 / 1e6
+            ),
+            ReadError::ClaimsTooMuch(what) => format!(
+                "the file is not read: {what}, far more than any return holds (a return is a few hundred cells), and reading it would take more memory than a return may; it is not the issued form, or it is damaged or deliberately malformed. Ask for the issued form to be filled in, saved from Excel as .xlsx and sent again"
+            ),
+            ReadError::Encrypted => "the file is password-protected (encrypted), so it cannot be read. Ask the sender to remove the password (File > Info > Protect Workbook in Excel) and send it again".into(),
+            ReadError::Corrupt(why) if why.contains("Zip") || why.contains("zip") => format!(
+                "the file is damaged or incomplete (it may have been cut short when it was sent) and cannot be opened; ask the sender to save it again from Excel or LibreOffice and resend it (detail: {why})"
+            ),
+            ReadError::Corrupt(why) => format!(
+                "the file cannot be opened as a spreadsheet ({why}). It may be damaged or not really a workbook; ask the sender to save it again from Excel or LibreOffice and resend it"
+            ),
+        }
+    }
+}
+
+/// A cell's value, owned and small: only the answer cells are ever turned into these.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum CellValue {
+    #[default]
+    Empty,
+    Text(String),
+    Number(f64),
+    Bool(bool),
+    Date(NaiveDate),
+    /// A spreadsheet error such as #N/A or #REF!.
+    Error(String),
+}
+
+impl CellValue {
+    pub fn is_blank(&self) -> bool {
+        match self {
+            CellValue::Empty => true,
+            CellValue::Text(s) => s.trim().is_empty(),
+            _ => false,
+        }
+    }
+
+    /// The value as text, as a person would read it.
+    pub fn display(&self) -> String {
+        match self {
+            CellValue::Empty => String::new(),
+            CellValue::Text(s) => s.clone(),
+            CellValue::Number(n) => format_number(*n),
+            CellValue::Bool(b) => if *b { "TRUE" } else { "FALSE" }.into(),
+            CellValue::Date(d) => d.format("%Y-%m-%d").to_string(),
+            CellValue::Error(e) => e.clone(),
+        }
+    }
+}
+
+/// "3" rather than "3.0"; full precision otherwise.
+pub fn format_number(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+fn from_ref(d: &DataRef<'_>) -> CellValue {
+    match d {
+        DataRef::Empty => CellValue::Empty,
+        DataRef::String(s) => CellValue::Text(s.clone()),
+        DataRef::SharedString(s) => CellValue::Text((*s).to_string()),
+        DataRef::Int(i) => CellValue::Number(*i as f64),
+        DataRef::Float(f) => CellValue::Number(*f),
+        DataRef::Bool(b) => CellValue::Bool(*b),
+        DataRef::DateTime(dt) => dt
+            .as_datetime()
+            .map_or(CellValue::Number(dt.as_f64()), |d| {
+                CellValue::Date(d.date())
+            }),
+        DataRef::DateTimeIso(s) => iso_date(s),
+        DataRef::DurationIso(s) => CellValue::Text(s.clone()),
+        DataRef::Error(e) => CellValue::Error(e.to_string()),
+    }
+}
+
+fn from_data(d: &Data) -> CellValue {
+    match d {
+        Data::Empty => CellValue::Empty,
+        Data::String(s) => CellValue::Text(s.clone()),
+        Data::Int(i) => CellValue::Number(*i as f64),
+        Data::Float(f) => CellValue::Number(*f),
+        Data::Bool(b) => CellValue::Bool(*b),
+        Data::DateTime(dt) => dt
+            .as_datetime()
+            .map_or(CellValue::Number(dt.as_f64()), |d| {
+                CellValue::Date(d.date())
+            }),
+        Data::DateTimeIso(s) => iso_date(s),
+        Data::DurationIso(s) => CellValue::Text(s.clone()),
+        Data::Error(e) => CellValue::Error(e.to_string()),
+    }
+}
+
+fn iso_date(s: &str) -> CellValue {
+    let day = s.get(..10).unwrap_or(s);
+    NaiveDate::parse_from_str(day, "%Y-%m-%d")
+        .map_or(CellValue::Text(s.to_string()), CellValue::Date)
+}
+
+/// Recognises the format from the content, never the file name: a compound file is
+/// an .xls; a zip is told apart by its parts (`xl/workbook.bin` for xlsb; `content.xml`
+/// or an OpenDocument mimetype for ods, also when the mimetype entry is missing).
+pub fn sniff(bytes: &[u8]) -> Option<Format> {
+    const ZIP: &[u8] = b"PK\x03\x04";
+    const CFB: &[u8] = &[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1];
+    if bytes.starts_with(CFB) {
+        return Some(Format::Xls);
+    }
+    if !bytes.starts_with(ZIP) {
+        return None;
+    }
+    // ODS stores its mimetype uncompressed as the first entry.
+    let head = &bytes[..bytes.len().min(200)];
+    if memchr::memmem::find(head, b"application/vnd.oasis.opendocument.spreadsheet").is_some() {
+        return Some(Format::Ods);
+    }
+    Some(match zip::ZipArchive::new(Cursor::new(bytes)) {
+        Ok(zip) => unpack::zip_format(&zip),
+        Err(_) => Format::Xlsx, // the xlsx reader names the damage
+    })
+}
+
+/// Cell values by zero-based (row, column).
+pub type Cells = HashMap<(u32, u32), CellValue>;
+
+/// An open returned workbook.
+pub struct Workbook<'a> {
+    pub format: Format,
+    inner: Inner<'a>,
+    names: Vec<(String, String)>,
+    sheets: Vec<String>,
+    limits: Limits,
+}
+
+enum Inner<'a> {
+    /// Reads the bounded, unpacked copy made by [`unpack_bounded`].
+    Xlsx(Box<Xlsx<Cursor<Vec<u8>>>>),
+    /// Reads the bounded, unpacked copy made by [`unpack_bounded`].
+    Ods(Box<Ods<Cursor<Vec<u8>>>>),
+    /// Reads the bounded, unpacked copy made by [`unpack_bounded`].
+    Xlsb(Box<Xlsb<Cursor<Vec<u8>>>>),
+    Xls(Box<Xls<Cursor<&'a [u8]>>>),
+}
+
+/// Reads a file into memory, refusing one larger than the limit without reading it all.
+pub fn read_bounded(
+    path: &std::path::Path,
+    limits: &Limits,
+) -> std::io::Result<Result<Vec<u8>, ReadError>> {
+    let f = std::fs::File::open(path)?;
+    // The file system's size (capped by the limit) sizes the buffer: one allocation and
+    // one read for an ordinary file. It is only a hint; `take` still bounds the read.
+    let hint = f
+        .metadata()
+        .map_or(0, |m| m.len())
+        .min(limits.max_file_bytes)
+        + 1;
+    let mut buf = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
+    f.take(limits.max_file_bytes + 1).read_to_end(&mut buf)?;
+    if buf.len() as u64 > limits.max_file_bytes {
+        let bytes = std::fs::metadata(path).map_or(buf.len() as u64, |m| m.len());
+        return Ok(Err(ReadError::TooLarge {
+            bytes,
+            limit: limits.max_file_bytes,
+        }));
+    }
+    Ok(Ok(buf))
+}
+
+impl<'a> Workbook<'a> {
+    /// Opens workbook bytes of any supported format.
+    pub fn open(bytes: &'a [u8], limits: Limits) -> Result<Self, ReadError> {
+        if bytes.len() as u64 > limits.max_file_bytes {
+            return Err(ReadError::TooLarge {
+                bytes: bytes.len() as u64,
+                limit: limits.max_file_bytes,
+            });
+        }
+        // A zip's format is told from its parts while it is unpacked (one reading of
+        // its directory); a compound file is an .xls.
+        let (format, unpacked) = if bytes.starts_with(b"PK\x03\x04") {
+            unpack_bounded(bytes, &limits)?
+        } else {
+            let format = sniff(bytes).ok_or_else(|| {
+                ReadError::Corrupt("it is not an Excel or OpenDocument file".into())
+            })?;
+            (format, Vec::new())
+        };
+        let corrupt = |e: &dyn std::fmt::Display| {
+            let msg = e.to_string();
+            if msg.to_lowercase().contains("password") {
+                ReadError::Encrypted
+            } else {
+                ReadError::Corrupt(msg)
+            }
+        };
+        let inner = match format {
+            Format::Xlsx => Inner::Xlsx(Box::new(
+                Xlsx::new(Cursor::new(unpacked)).map_err(|e| corrupt(&e))?,
+            )),
+            Format::Xlsb => {
+                xlsb::check_sheet_list(&unpacked)?;
+                Inner::Xlsb(Box::new(
+                    Xlsb::new(Cursor::new(unpacked)).map_err(|e| corrupt(&e))?,
+                ))
+            }
+            Format::Ods => {
+                if unpack::ods_is_encrypted(&unpacked) {
+                    return Err(ReadError::Encrypted);
+                }
+                check_ods_extent(&unpacked, &limits)?;
+                Inner::Ods(Box::new(
+                    Ods::new(Cursor::new(unpacked)).map_err(|e| corrupt(&e))?,
+                ))
+            }
+            Format::Xls => {
+                let file = compound::Compound::open(bytes).map_err(|why| {
+                    ReadError::Corrupt(format!(
+                        "it is not a readable Excel 97-2003 workbook: {why}"
+                    ))
+                })?;
+                // An encrypted xlsx is a compound file holding the encrypted package.
+                if file.entries.iter().any(|e| e.name == "EncryptedPackage") {
+                    return Err(ReadError::Encrypted);
+                }
+                check_xls_extent(&file, &limits)?;
+                Inner::Xls(Box::new(
+                    Xls::new(Cursor::new(bytes)).map_err(|e| corrupt(&e))?,
+                ))
+            }
+        };
+        let (names, sheets) = match &inner {
+            Inner::Xlsx(w) => (w.defined_names().to_vec(), w.sheet_names()),
+            Inner::Ods(w) => (w.defined_names().to_vec(), w.sheet_names()),
+            Inner::Xls(w) => (w.defined_names().to_vec(), w.sheet_names()),
+            Inner::Xlsb(w) => (w.defined_names().to_vec(), w.sheet_names()),
+        };
+        Ok(Self {
+            format,
+            inner,
+            names,
+            sheets,
+            limits,
+        })
+    }
+
+    /// Workbook-scoped defined names and what they refer to.
+    pub fn defined_names(&self) -> &[(String, String)] {
+        &self.names
+    }
+
+    pub fn sheet_names(&self) -> &[String] {
+        &self.sheets
+    }
+
+    pub fn has_sheet(&self, name: &str) -> bool {
+        self.sheets.iter().any(|s| s == name)
+    }
+
+    /// Reads the key/value rows of the identification sheet, or `None` if it has none.
+    pub fn identification(&mut self) -> Result<Option<Vec<(String, String)>>, ReadError> {
+        if !self.has_sheet(contract::ID_SHEET) {
+            return Ok(None);
+        }
+        let max_row = self.limits.max_id_rows;
+        let mut rows: HashMap<u32, (String, String)> = HashMap::new();
+        self.visit(contract::ID_SHEET, max_row, &mut |r, c, v| {
+            if c <= 1 {
+                let e = rows.entry(r).or_default();
+                if c == 0 {
+                    e.0 = v.display()
+                } else {
+                    e.1 = v.display()
+                }
+            }
+        })?;
+        let mut out: Vec<(u32, (String, String))> = rows
+            .into_iter()
+            .filter(|(_, (k, _))| !k.trim().is_empty())
+            .collect();
+        out.sort_by_key(|(r, _)| *r);
+        Ok(Some(
+            out.into_iter()
+                .map(|(_, (k, v))| (k.trim().to_string(), v.trim().to_string()))
+                .collect(),
+        ))
+    }
+
+    /// Reads the wanted cells (zero-based row, col) of one sheet. Cells not present
+    /// come back empty; a missing sheet is `Ok(None)`.
+    pub fn cells(
+        &mut self,
+        sheet: &str,
+        wanted: &[(u32, u32)],
+    ) -> Result<Option<Cells>, ReadError> {
+        if !self.has_sheet(sheet) {
+            return Ok(None);
+        }
+        let max_row = wanted.iter().map(|(r, _)| *r).max().unwrap_or(0);
+        let want: std::collections::HashSet<(u32, u32)> = wanted.iter().copied().collect();
+        let mut found = HashMap::with_capacity(wanted.len());
+        self.visit(sheet, max_row, &mut |r, c, v| {
+            if want.contains(&(r, c)) {
+                found.insert((r, c), v);
+            }
+        })?;
+        Ok(Some(found))
+    }
+
+    /// Calls `f` for the cells of `sheet` in rows `0..=max_row` (at least).
+    fn visit(
+        &mut self,
+        sheet: &str,
+        max_row: u32,
+        f: &mut dyn FnMut(u32, u32, CellValue),
+    ) -> Result<(), ReadError> {
+        let corrupt =
+            |e: &dyn std::fmt::Display| ReadError::Corrupt(format!("sheet '{sheet}': {e}"));
+        match &mut self.inner {
+            // Rows are stored in order, so nothing wanted lies beyond max_row.
+            Inner::Xlsx(w) => {
+                let mut reader = w.worksheet_cells_reader(sheet).map_err(|e| corrupt(&e))?;
+                visit_stream(|| reader.next_cell(), sheet, max_row, &self.limits, f)
+            }
+            Inner::Xlsb(w) => {
+                let mut reader = w.worksheet_cells_reader(sheet).map_err(|e| corrupt(&e))?;
+                visit_stream(|| reader.next_cell(), sheet, max_row, &self.limits, f)
+            }
+            Inner::Ods(w) => visit_range(
+                w.worksheet_range(sheet).map_err(|e| corrupt(&e))?,
+                max_row,
+                f,
+            ),
+            Inner::Xls(w) => visit_range(
+                w.worksheet_range(sheet).map_err(|e| corrupt(&e))?,
+                max_row,
+                f,
+            ),
+        }
+    }
+}
+
+/// Streams an xlsx/xlsb sheet's cells (in row order) up to `max_row`, refusing a sheet
+/// of more than [`Limits::max_cells`] cells.
+fn visit_stream<'a, E: std::fmt::Display>(
+    mut next: impl FnMut() -> Result<Option<calamine::Cell<DataRef<'a>>>, E>,
+    sheet: &str,
+    max_row: u32,
+    limits: &Limits,
+    f: &mut dyn FnMut(u32, u32, CellValue),
+) -> Result<(), ReadError> {
+    let mut seen: u64 = 0;
+    while let Some(cell) =
+        next().map_err(|e| ReadError::Corrupt(format!("sheet '{sheet}': {e}")))?
+    {
+        let (r, c) = cell.get_position();
+        if r > max_row {
+            break;
+        }
+        seen += 1;
+        if seen > limits.max_cells {
+            return Err(ReadError::Corrupt(format!(
+                "sheet '{sheet}' has more than {} cells",
+                limits.max_cells
+            )));
+        }
+        let v = cell.get_value();
+        if !matches!(v, DataRef::Empty) {
+            f(r, c, from_ref(v));
+        }
+    }
+    Ok(())
+}
+
+fn visit_range(
+    range: calamine::Range<Data>,
+    max_row: u32,
+    f: &mut dyn FnMut(u32, u32, CellValue),
+) -> Result<(), ReadError> {
+    for (r, c, v) in range.used_cells() {
+        let (r, c) = (
+            r as u32 + range.start().map_or(0, |s| s.0),
+            c as u32 + range.start().map_or(0, |s| s.1),
+        );
+        if r <= max_row {
+            f(r, c, from_data(v));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sniffs_containers() {
+        assert_eq!(sniff(b"PK\x03\x04rest"), Some(Format::Xlsx));
+        assert_eq!(sniff(b"PK\x03\x04\x14\x00\x00\x00\x00\x00mimetypeapplication/vnd.oasis.opendocument.spreadsheet"), Some(Format::Ods));
+        assert_eq!(
+            sniff(&[0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1, 0]),
+            Some(Format::Xls)
+        );
+        assert_eq!(sniff(b"%PDF-1.4"), None);
+    }
+
+    #[test]
+    fn garbage_is_corrupt_not_a_panic() {
+        let e = Workbook::open(b"PK\x03\x04 this is not a zip", Limits::default())
+            .err()
+            .unwrap();
+        assert_eq!(e.code(), "unreadable");
+        let e = Workbook::open(b"hello", Limits::default()).err().unwrap();
+        assert_eq!(e.code(), "unreadable");
+    }
+
+    #[test]
+    fn size_limit_is_enforced_on_bytes() {
+        let limits = Limits {
+            max_file_bytes: 10,
+            ..Limits::default()
+        };
+        let e = Workbook::open(&[0u8; 11], limits).err().unwrap();
+        assert_eq!(e.code(), "too-large");
+    }
+
+    /// An ODS whose two cells sit a million rows and a thousand columns apart: calamine
+    /// would allocate the whole grid between them, so it must be refused first.
+    /// calamine's test workbook saved by Excel as .xlsb and as .xlsx (tests/fixtures/foreign):
+    /// the binary format gives the same cells, through the same bounded path.
+    #[test]
+    fn xlsb_reads_the_same_cells_as_its_xlsx_twin() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/foreign");
+        let xlsb = std::fs::read(dir.join("issues.xlsb")).unwrap();
+        let xlsx = std::fs::read(dir.join("issues.xlsx")).unwrap();
+        assert_eq!(sniff(&xlsb), Some(Format::Xlsb));
+        let mut b = Workbook::open(&xlsb, Limits::default()).unwrap();
+        let mut x = Workbook::open(&xlsx, Limits::default()).unwrap();
+        let sorted = |w: &Workbook<'_>| {
+            let mut v = w.sheet_names().to_vec();
+            v.sort();
+            v
+        };
+        assert_eq!(sorted(&b), sorted(&x));
+        let grid: Vec<(u32, u32)> = (0..100)
+            .flat_map(|r| (0..20).map(move |c| (r, c)))
+            .collect();
+        let mut compared = 0;
+        for sheet in b.sheet_names().to_vec() {
+            let cb = b.cells(&sheet, &grid).unwrap().unwrap();
+            let cx = x.cells(&sheet, &grid).unwrap().unwrap();
+            assert_eq!(cb, cx, "sheet {sheet}");
+            compared += cb.len();
+        }
+        assert!(compared > 20, "only {compared} cells compared");
+    }
+
+    #[test]
+    fn numbers_display_plainly() {
+        assert_eq!(format_number(3.0), "3");
+        assert_eq!(format_number(2.5), "2.5");
+    }
+}

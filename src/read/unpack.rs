@@ -1,0 +1,315 @@
+//! The bounded unpacked copy of a zip-based workbook (xlsx, xlsm, xlsb, ods) that calamine reads.
+
+use std::io::{Cursor, Read, Write};
+
+use super::{Format, Limits, ReadError};
+
+/// Unpacks an xlsx/xlsm or ods (a zip archive) into a new archive whose parts are stored
+/// uncompressed, reading every part through a cap on the total unpacked size. calamine
+/// then reads the stored copy. Without this, a file of a megabyte or two whose parts
+/// inflate to gigabytes (a "zip bomb") made calamine allocate all of it (measured: a
+/// 1.5 MB file, 4.6 GB and 17 s). The one inflation happens here instead of in
+/// calamine, so a real return costs about the same. Sizes the archive claims are never
+/// trusted: only the bytes actually unpacked count.
+///
+/// Two more claims are checked on the way: a shared-strings table's count of strings,
+/// which calamine reserves memory for, against the size of the part (see
+/// [`check_string_count`]); and an ods without its `mimetype` entry (which LibreOffice
+/// still opens) gets one in the copy, so that it is read as the ods it is.
+pub(super) fn unpack_bounded(
+    bytes: &[u8],
+    limits: &Limits,
+) -> Result<(Format, Vec<u8>), ReadError> {
+    let zip_err = |e: &dyn std::fmt::Display| ReadError::Corrupt(format!("Zip: {e}"));
+    let mut zin = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| zip_err(&e))?;
+    let format = zip_format(&zin);
+    let cap = limits.max_unpacked_bytes();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(bytes.len() * 4)));
+    let stored =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let mut total: u64 = 0;
+    if format == Format::Ods && zin.index_for_name("mimetype").is_none() {
+        out.start_file("mimetype", stored)
+            .and_then(|()| Ok(out.write_all(ODS_MIMETYPE)?))
+            .map_err(|e| zip_err(&e))?;
+    }
+    for i in 0..zin.len() {
+        // Parts calamine never reads are copied as they are, still compressed.
+        let raw = zin.by_index_raw(i).map_err(|e| zip_err(&e))?;
+        if raw.is_dir() {
+            continue;
+        }
+        let name = raw.name().map_err(|e| zip_err(&e))?.into_owned();
+        if name.starts_with("docProps/") || name == "[Content_Types].xml" {
+            out.raw_copy_file(raw).map_err(|e| zip_err(&e))?;
+            continue;
+        }
+        drop(raw);
+        let mut part = zin.by_index(i).map_err(|e| zip_err(&e))?;
+        // ptk reads only a worksheet's cells, so its copy stops after the cell data:
+        // what follows (data validations, conditional formats, page setup) is neither
+        // inflated nor kept.
+        let cells_only = name.starts_with("xl/worksheets/") && name.ends_with(".xml");
+        out.start_file(name, stored).map_err(|e| zip_err(&e))?;
+        // At most one byte more than what is left under the cap, whatever the part claims.
+        let left = cap - total;
+        let mut limited = (&mut part).take(left + 1);
+        let copied = if cells_only {
+            copy_cells_only(&mut limited, &mut out).map_err(|e| zip_err(&e))?
+        } else {
+            let mut data = Vec::new();
+            limited.read_to_end(&mut data).map_err(|e| zip_err(&e))?;
+            if data.len() as u64 <= left {
+                check_string_count(&data)?;
+            }
+            out.write_all(&data).map_err(|e| zip_err(&e))?;
+            data.len() as u64
+        };
+        if copied > left {
+            return Err(ReadError::UnpacksTooLarge { limit: cap });
+        }
+        total += copied;
+    }
+    Ok((format, out.finish().map_err(|e| zip_err(&e))?.into_inner()))
+}
+
+/// Which workbook a zip holds, from its part names: `xl/workbook.bin` is an xlsb;
+/// a `mimetype` or `content.xml` without `[Content_Types].xml` is an ods (also when
+/// the mimetype entry is missing, which LibreOffice still opens); else xlsx/xlsm.
+pub(super) fn zip_format<R: Read + std::io::Seek>(zip: &zip::ZipArchive<R>) -> Format {
+    let has = |name: &str| zip.index_for_name(name).is_some();
+    if has("xl/workbook.bin") {
+        Format::Xlsb
+    } else if !has("[Content_Types].xml")
+        && (has("mimetype") || has("content.xml") || has("META-INF/manifest.xml"))
+    {
+        Format::Ods
+    } else {
+        Format::Xlsx
+    }
+}
+
+const ODS_MIMETYPE: &[u8] = b"application/vnd.oasis.opendocument.spreadsheet";
+
+/// The fewest bytes one shared string can take (`<si/>`).
+const MIN_STRING_BYTES: u64 = 5;
+
+/// A shared-strings table (`<sst uniqueCount="N">`) must be able to hold the strings it
+/// claims: calamine reserves room for N strings before reading one, so a 14 KB file
+/// claiming 100,000,000,000,000 aborted the process. A claim of more strings than the
+/// part has room for (at 5 bytes a string) is refused.
+fn check_string_count(part: &[u8]) -> Result<(), ReadError> {
+    let Some(root) = root_element(part) else {
+        return Ok(());
+    };
+    if root.rsplit(|b| *b == b':').next() != Some(&b"sst"[..]) {
+        return Ok(());
+    }
+    let tag_start = memchr::memmem::find(part, root).unwrap_or(0);
+    let tag_end = memchr::memchr(b'>', &part[tag_start..]).map_or(part.len(), |e| tag_start + e);
+    let tag = &part[tag_start..tag_end];
+    let Some(at) = memchr::memmem::find(tag, b"uniqueCount=") else {
+        return Ok(());
+    };
+    let digits = tag[at + 12..]
+        .iter()
+        .skip(1) // the opening quote
+        .take_while(|b| b.is_ascii_digit());
+    let claimed = digits.fold(0u64, |n, d| {
+        n.saturating_mul(10).saturating_add(u64::from(d - b'0'))
+    });
+    if claimed > part.len() as u64 / MIN_STRING_BYTES {
+        return Err(ReadError::ClaimsTooMuch(format!(
+            "its shared-strings table says it holds {claimed} different texts in {} bytes",
+            part.len()
+        )));
+    }
+    Ok(())
+}
+
+/// Whether an ods's manifest lists encryption data (a password-protected file: its
+/// content is encrypted, so reading it as XML fails).
+pub(super) fn ods_is_encrypted(unpacked: &[u8]) -> bool {
+    let Ok(mut zip) = zip::ZipArchive::new(Cursor::new(unpacked)) else {
+        return false;
+    };
+    let Ok(manifest) = zip.by_name("META-INF/manifest.xml") else {
+        return false;
+    };
+    let mut text = Vec::new();
+    // The copy is already bounded; the manifest of a real file is a few kilobytes.
+    if manifest.take(1 << 20).read_to_end(&mut text).is_err() {
+        return false;
+    }
+    memchr::memmem::find(&text, b"encryption-data").is_some()
+}
+
+/// Copies a worksheet part up to the end of its cell data (`</sheetData>`) and closes
+/// its root element; copies it whole if it has no such end. Returns the bytes read.
+fn copy_cells_only(from: &mut impl Read, to: &mut impl std::io::Write) -> std::io::Result<u64> {
+    const END: &[u8] = b"</sheetData>";
+    let mut data = Vec::new();
+    let mut chunk = [0u8; 16 * 1024];
+    loop {
+        let n = from.read(&mut chunk)?;
+        if n == 0 {
+            to.write_all(&data)?;
+            return Ok(data.len() as u64);
+        }
+        // The tag may straddle two reads: search from just before the new bytes.
+        let start = data.len().saturating_sub(END.len() - 1);
+        data.extend_from_slice(&chunk[..n]);
+        let Some(at) = memchr::memmem::find(&data[start..], END) else {
+            continue;
+        };
+        let Some(root) = root_element(&data).map(<[u8]>::to_vec) else {
+            continue; // not a worksheet as expected: keep it whole
+        };
+        let read = data.len() as u64;
+        data.truncate(start + at + END.len());
+        data.extend_from_slice(b"</");
+        data.extend_from_slice(&root);
+        data.push(b'>');
+        to.write_all(&data)?;
+        return Ok(read);
+    }
+}
+
+/// The name of an XML document's root element (after any declaration, comments or
+/// processing instructions), e.g. `worksheet` or `x:worksheet`.
+fn root_element(xml: &[u8]) -> Option<&[u8]> {
+    let mut rest = xml;
+    loop {
+        rest = &rest[memchr::memchr(b'<', rest)? + 1..];
+        if !matches!(rest.first()?, b'?' | b'!') {
+            let end = rest
+                .iter()
+                .position(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'))?;
+            return (end > 0).then(|| &rest[..end]);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn xlsx_parts_that_unpack_past_the_cap_are_refused() {
+        use std::io::Write;
+        let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let deflate = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("[Content_Types].xml", deflate).unwrap();
+        z.write_all(b"<Types/>").unwrap();
+        z.start_file("xl/sharedStrings.xml", deflate).unwrap();
+        z.write_all(b"<sst><si><t>").unwrap();
+        z.write_all(&vec![b'a'; 5 << 20]).unwrap();
+        z.write_all(b"</t></si></sst>").unwrap();
+        let bytes = z.finish().unwrap().into_inner();
+        assert!(bytes.len() < 100_000, "compressed to {} bytes", bytes.len());
+        let limits = Limits {
+            max_file_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let e = unpack_bounded(&bytes, &limits).expect_err("refused");
+        assert_eq!(e, ReadError::UnpacksTooLarge { limit: 4 << 20 });
+        assert_eq!(e.code(), "too-large");
+        assert!(
+            e.message().contains("unpacks to more than 4 MB"),
+            "{}",
+            e.message()
+        );
+        // Under a larger cap the same parts unpack, stored, with the same content.
+        let roomy = Limits {
+            max_file_bytes: 2 << 20,
+            ..Limits::default()
+        };
+        let (_, unpacked) = unpack_bounded(&bytes, &roomy).unwrap();
+        let mut back = zip::ZipArchive::new(Cursor::new(unpacked)).unwrap();
+        let part = back.by_name("xl/sharedStrings.xml").unwrap();
+        assert_eq!(part.compression(), zip::CompressionMethod::Stored);
+        assert_eq!(part.size(), (5 << 20) + 27);
+    }
+
+    /// An .xlsb goes through the same cap: a binary sheet part of 5 MB of zeros (a few
+    /// kilobytes compressed) is refused under a 1 MB file limit, and recognised as xlsb.
+    #[test]
+    fn xlsb_parts_are_bounded_too() {
+        let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let deflate = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("[Content_Types].xml", deflate).unwrap();
+        z.write_all(b"<Types/>").unwrap();
+        z.start_file("xl/workbook.bin", deflate).unwrap();
+        z.write_all(&[0x83, 0x01, 0x00]).unwrap();
+        z.start_file("xl/worksheets/sheet1.bin", deflate).unwrap();
+        z.write_all(&vec![0u8; 5 << 20]).unwrap();
+        let bytes = z.finish().unwrap().into_inner();
+        assert!(bytes.len() < 100_000);
+        assert_eq!(crate::read::sniff(&bytes), Some(Format::Xlsb));
+        let limits = Limits {
+            max_file_bytes: 1 << 20,
+            ..Limits::default()
+        };
+        let e = crate::read::Workbook::open(&bytes, limits)
+            .err()
+            .expect("refused");
+        assert_eq!(e, ReadError::UnpacksTooLarge { limit: 4 << 20 });
+    }
+
+    #[test]
+    fn shared_string_counts_are_checked_against_the_part() {
+        let sst = |attrs: &str, items: usize| {
+            let mut x = format!("<?xml version=\"1.0\"?><x:sst xmlns:x=\"s\" {attrs}>");
+            x.push_str(&"<x:si><x:t>a</x:t></x:si>".repeat(items));
+            x.push_str("</x:sst>");
+            x.into_bytes()
+        };
+        assert!(check_string_count(&sst(r#"count="3" uniqueCount="3""#, 3)).is_ok());
+        assert!(check_string_count(&sst("", 3)).is_ok());
+        // A little more than the part holds is still possible in 5-byte entries...
+        assert!(check_string_count(&sst(r#"uniqueCount="20""#, 3)).is_ok());
+        // ...a hundred trillion is not.
+        let e = check_string_count(&sst(r#"uniqueCount="100000000000000""#, 3)).unwrap_err();
+        assert_eq!(e.code(), "too-large");
+        // Other parts are not looked at.
+        assert!(check_string_count(b"<styleSheet uniqueCount=\"99999999999\"/>").is_ok());
+    }
+
+    /// Reads a few bytes at a time, so that tags straddle reads.
+    struct Trickle<'a>(&'a [u8]);
+    impl Read for Trickle<'_> {
+        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+            let n = self.0.len().min(buf.len()).min(5);
+            buf[..n].copy_from_slice(&self.0[..n]);
+            self.0 = &self.0[n..];
+            Ok(n)
+        }
+    }
+
+    #[test]
+    fn worksheet_copies_stop_after_the_cell_data() {
+        let sheet = br#"<?xml version="1.0"?><!-- c --><x:worksheet xmlns:x="s"><x:sheetData><row r="1"/></x:sheetData></x:worksheet>"#;
+        let mut out = Vec::new();
+        // No unprefixed end tag: copied whole.
+        assert_eq!(
+            copy_cells_only(&mut Trickle(sheet), &mut out).unwrap(),
+            sheet.len() as u64
+        );
+        assert_eq!(out, sheet);
+        let sheet = br#"<?xml version="1.0"?><worksheet xmlns="s"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData><dataValidations count="1"/></worksheet>"#;
+        let mut out = Vec::new();
+        let read = copy_cells_only(&mut Trickle(sheet), &mut out).unwrap();
+        assert!(read < sheet.len() as u64, "stopped reading early");
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            r#"<?xml version="1.0"?><worksheet xmlns="s"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>"#
+        );
+        assert_eq!(
+            root_element(b"<?xml?><!-- x --><a:b c='d'>"),
+            Some(&b"a:b"[..])
+        );
+        assert_eq!(root_element(b"no tags"), None);
+    }
+}

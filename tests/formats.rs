@@ -1,0 +1,387 @@
+//! `ptk ingest` on every container a return can come in, and on hostile ones: files
+//! built here from real returns with one claim forged, real encrypted files from other
+//! projects' test suites (tests/fixtures/foreign), and Outlook .msg files written by an
+//! independent writer (aspose-email-foss).
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::io::{Cursor, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use common::*;
+
+fn foreign(name: &str) -> PathBuf {
+    repo().join("tests/fixtures/foreign").join(name)
+}
+
+fn sample(name: &str) -> PathBuf {
+    repo().join("samples/returns").join(name)
+}
+
+/// Runs `ptk ingest` on `inputs` with the shipped templates and register. Under
+/// `prlimit --as` when `mem_mb` is given: a file that makes a reader reserve gigabytes
+/// then aborts the process, so the run only succeeds if the guards stop it first.
+fn ingest(dir: &Path, inputs: &[&Path], mem_mb: Option<u64>) -> std::process::Output {
+    let mut cmd = match mem_mb {
+        Some(mb) => {
+            let mut c = std::process::Command::new("prlimit");
+            c.arg(format!("--as={}", mb * 1024 * 1024))
+                .arg("--")
+                .arg(env!("CARGO_BIN_EXE_ptk"));
+            c
+        }
+        None => std::process::Command::new(env!("CARGO_BIN_EXE_ptk")),
+    };
+    cmd.arg("ingest")
+        .args(inputs)
+        .args(["--year", "2026", "--quiet", "--templates"])
+        .arg(repo().join("templates"))
+        .arg("--register")
+        .arg(repo().join("samples/register.csv"))
+        .arg("--store")
+        .arg(dir.join("ptk.db"))
+        .current_dir(dir)
+        .output()
+        .expect("ptk runs")
+}
+
+/// One row of ingest-report.csv.
+#[derive(Debug)]
+struct Row {
+    status: String,
+    partnership: String,
+    message: String,
+    email: String,
+}
+
+/// ingest-report.csv by the path's last component (an attachment: after the last '/').
+fn report(dir: &Path) -> BTreeMap<String, Row> {
+    let mut r = csv::Reader::from_path(dir.join("ingest-report.csv")).unwrap();
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            let name = rec[0].rsplit('/').next().unwrap().to_string();
+            let row = Row {
+                status: rec[2].to_string(),
+                partnership: rec[3].to_string(),
+                message: rec[9].to_string(),
+                email: rec.get(10).unwrap_or("").to_string(),
+            };
+            (name, row)
+        })
+        .collect()
+}
+
+/// findings.csv as file name → (code, message) of its first finding.
+fn findings(dir: &Path) -> BTreeMap<String, (String, String)> {
+    let mut out = BTreeMap::new();
+    let mut r = csv::Reader::from_path(dir.join("findings.csv")).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let name = rec[0].rsplit('/').next().unwrap().to_string();
+        out.entry(name)
+            .or_insert((rec[6].to_string(), rec[7].to_string()));
+    }
+    out
+}
+
+/// A copy of a zip with each part passed through `edit` (name, bytes) → Some(new bytes),
+/// or None to leave the part out.
+fn rezip(src: &Path, edit: impl Fn(&str, Vec<u8>) -> Option<Vec<u8>>) -> Vec<u8> {
+    let mut zin = zip::ZipArchive::new(std::fs::File::open(src).unwrap()).unwrap();
+    let mut out = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    for i in 0..zin.len() {
+        let mut part = zin.by_index(i).unwrap();
+        let name = part.name().unwrap().into_owned();
+        let mut data = Vec::new();
+        part.read_to_end(&mut data).unwrap();
+        let method = part.compression();
+        if let Some(data) = edit(&name, data) {
+            let opts = zip::write::SimpleFileOptions::default().compression_method(method);
+            out.start_file(name, opts).unwrap();
+            out.write_all(&data).unwrap();
+        }
+    }
+    out.finish().unwrap().into_inner()
+}
+
+fn u32_at(b: &[u8], i: usize) -> usize {
+    u32::from_le_bytes(b[i..i + 4].try_into().unwrap()) as usize
+}
+
+/// Sets entry `id` of a compound file's allocation table (its first FAT sector).
+fn set_fat(file: &mut [u8], id: usize, next: u32) {
+    let sector = 1usize << file[30];
+    let at = (u32_at(file, 76) + 1) * sector + 4 * id;
+    file[at..at + 4].copy_from_slice(&next.to_le_bytes());
+}
+
+/// The three shapes issue #10 found, each built from a real return with one claim forged.
+fn hostile_files(dir: &Path) {
+    // A shared-strings table claiming a hundred trillion strings.
+    let sst = rezip(&sample("CSP02_self-assessment_2026.xlsx"), |name, data| {
+        if name != "xl/sharedStrings.xml" {
+            return Some(data);
+        }
+        let text = String::from_utf8(data).unwrap();
+        let at = text.find("uniqueCount=\"").expect("uniqueCount") + 13;
+        let end = at + text[at..].find('"').unwrap();
+        Some(format!("{}100000000000000{}", &text[..at], &text[end..]).into_bytes())
+    });
+    std::fs::write(dir.join("claims-strings.xlsx"), sst).unwrap();
+
+    // An .xls whose first sheet's DIMENSIONS record says its last row is 2^32 - 1.
+    let mut xls = std::fs::read(repo().join("tests/fixtures/savers/libreoffice.xls")).unwrap();
+    let dims = xls
+        .windows(4)
+        .position(|w| w == [0x00, 0x02, 0x0E, 0x00])
+        .expect("a DIMENSIONS record");
+    xls[dims + 8..dims + 12].copy_from_slice(&u32::MAX.to_le_bytes());
+    std::fs::write(dir.join("claims-rows.xls"), xls).unwrap();
+
+    // An .xls whose directory's sector chain points back to itself.
+    let mut xls = std::fs::read(repo().join("tests/fixtures/savers/libreoffice.xls")).unwrap();
+    let dir_start = u32_at(&xls, 48);
+    set_fat(&mut xls, dir_start, dir_start as u32);
+    std::fs::write(dir.join("looping-chain.xls"), xls).unwrap();
+}
+
+#[test]
+fn forged_claims_and_looping_chains_end_as_findings_within_bounded_memory() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    hostile_files(&inbox);
+    for good in [
+        "CSP02_self-assessment_2026.xlsx",
+        "SEP04_self-assessment_2026.xls",
+    ] {
+        std::fs::copy(sample(good), inbox.join(good)).unwrap();
+    }
+    let started = Instant::now();
+    // 1 GB of address space: each forged file made calamine ask for far more.
+    let out = ingest(dir.path(), &[&inbox], Some(1024));
+    let took = started.elapsed();
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(took < Duration::from_secs(30), "took {took:?}");
+    let rows = report(dir.path());
+    let codes = findings(dir.path());
+    assert_eq!(rows.len(), 5, "{rows:?}");
+    for good in [
+        "CSP02_self-assessment_2026.xlsx",
+        "SEP04_self-assessment_2026.xls",
+    ] {
+        assert_eq!(rows[good].status, "accepted", "{good}: {:?}", rows[good]);
+    }
+    for (file, code, says) in [
+        (
+            "claims-strings.xlsx",
+            "too-large",
+            "100000000000000 different texts",
+        ),
+        ("claims-rows.xls", "too-large", "a sheet says it holds"),
+        ("looping-chain.xls", "unreadable", "loop back on themselves"),
+    ] {
+        assert_eq!(rows[file].status, "rejected", "{file}");
+        assert_eq!(codes[file].0, code, "{file}: {:?}", codes[file]);
+        assert!(codes[file].1.contains(says), "{file}: {}", codes[file].1);
+    }
+}
+
+#[test]
+fn password_protected_xls_ods_and_xlsb_are_reported_encrypted() {
+    // XOR and RC4 .xls (Apache POI's test files), an .ods and an .xlsb with a password
+    // (calamine's test files).
+    let dir = tempfile::tempdir().unwrap();
+    let files = [
+        "xor-encryption-abc.xls",
+        "password.xls",
+        "pass_protected.ods",
+        "pass_protected.xlsb",
+    ];
+    let paths: Vec<PathBuf> = files.iter().map(|f| foreign(f)).collect();
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let out = ingest(dir.path(), &refs, None);
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    let codes = findings(dir.path());
+    for f in files {
+        assert_eq!(codes[f].0, "encrypted", "{f}: {:?}", codes[f]);
+        assert!(codes[f].1.contains("password-protected"), "{f}");
+    }
+}
+
+#[test]
+fn xlsb_files_are_read_not_skipped() {
+    // A foreign .xlsb (Excel's binary format) is opened and its sheets looked at: it is
+    // rejected for having no _ptk sheet, not skipped as "not a workbook". Apache POI's
+    // Simple.xlsb made calamine panic (found in the corpus run): it is refused first,
+    // saying what is wrong rather than that the reader failed.
+    let dir = tempfile::tempdir().unwrap();
+    let out = ingest(
+        dir.path(),
+        &[&foreign("issues.xlsb"), &foreign("Simple.xlsb")],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    let rows = report(dir.path());
+    let codes = findings(dir.path());
+    assert_eq!(rows["issues.xlsb"].status, "rejected");
+    assert_eq!(codes["issues.xlsb"].0, "not-ptk");
+    assert_eq!(rows["Simple.xlsb"].status, "rejected");
+    assert_eq!(codes["Simple.xlsb"].0, "unreadable");
+    assert!(
+        codes["Simple.xlsb"].1.contains("list of sheets is damaged"),
+        "{}",
+        codes["Simple.xlsb"].1
+    );
+}
+
+#[test]
+fn an_ods_without_its_mimetype_entry_is_read_as_ods() {
+    let dir = tempfile::tempdir().unwrap();
+    let ods = rezip(
+        &repo().join("tests/fixtures/savers/libreoffice.ods"),
+        |name, data| (name != "mimetype").then_some(data),
+    );
+    let path = dir.path().join("no-mimetype.ods");
+    std::fs::write(&path, ods).unwrap();
+    let out = ingest(dir.path(), &[&path], None);
+    let rows = report(dir.path());
+    assert!(out.status.success(), "{:?} {}", rows, text(&out.stderr));
+    assert_eq!(rows["no-mimetype.ods"].status, "accepted");
+    assert_eq!(rows["no-mimetype.ods"].partnership, "WST05");
+
+    // Without its content either, the message is about an OpenDocument file, not an
+    // xlsx's missing parts.
+    let dir = tempfile::tempdir().unwrap();
+    let ods = rezip(
+        &repo().join("tests/fixtures/savers/libreoffice.ods"),
+        |name, data| (name != "mimetype" && name != "content.xml").then_some(data),
+    );
+    let path = dir.path().join("no-content.ods");
+    std::fs::write(&path, ods).unwrap();
+    ingest(dir.path(), &[&path], None);
+    let (code, message) = &findings(dir.path())["no-content.ods"];
+    assert_eq!(code, "unreadable");
+    assert!(
+        message.contains("OpenDocument file without its content part")
+            && !message.contains("_rels"),
+        "{message}"
+    );
+}
+
+/// Writes Outlook .msg files with aspose-email-foss (from email.message objects, as
+/// Outlook would store a received reply), then checks them with extract-msg.
+const WRITE_MSG: &str = r#"
+import sys
+from email.message import EmailMessage
+from aspose.email_foss.msg import MapiMessage
+import extract_msg
+
+out, wst05, csp02 = sys.argv[1], sys.argv[2], sys.argv[3]
+XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+def reply(sender, subject, date, name, path):
+    m = EmailMessage()
+    m["From"], m["To"] = sender, "partnerships@rochford.gov.uk"
+    m["Subject"], m["Date"] = subject, date
+    m.set_content("Please find our return attached.")
+    m.add_attachment(open(path, "rb").read(), maintype=XLSX[0], subtype=XLSX[1], filename=name)
+    return m
+
+# A reply with the return attached, dragged out of the inbox.
+r = reply("Sarah Bentley <sarah.bentley@rochford.gov.uk>", "RE: WST05 self-assessment",
+          "Fri, 04 Dec 2026 09:30:00 +0000", "WST05 return.xlsx", wst05)
+MapiMessage.from_email_message(r).save(out + "/reply.msg")
+
+# A colleague forwards a partnership's reply: the return is inside the attached message.
+inner = reply("Amy Price <amy.price@castlepoint.gov.uk>", "RE: CSP02 self-assessment",
+              "Mon, 07 Dec 2026 14:00:00 +0000", "CSP02 return.xlsx", csp02)
+fwd = EmailMessage()
+fwd["From"], fwd["To"] = "Tom Fletcher <tom.fletcher@rochford.gov.uk>", "partnerships@rochford.gov.uk"
+fwd["Subject"], fwd["Date"] = "FW: CSP02 self-assessment", "Tue, 08 Dec 2026 08:15:00 +0000"
+fwd.set_content("Forwarding the CSP02 return, sent to me by mistake.")
+fwd.add_attachment(inner)
+fwd.add_attachment(b"not a workbook", maintype="text", subtype="plain", filename="notes.txt")
+MapiMessage.from_email_message(fwd).save(out + "/forwarded.msg")
+
+# The independent reader sees what ptk should see.
+m = extract_msg.openMsg(out + "/reply.msg")
+assert m.subject == "RE: WST05 self-assessment", m.subject
+assert [a.longFilename for a in m.attachments] == ["WST05 return.xlsx"]
+assert m.attachments[0].data == open(wst05, "rb").read()
+f = extract_msg.openMsg(out + "/forwarded.msg")
+emb = [a for a in f.attachments if a.type == extract_msg.enums.AttachmentType.MSG]
+assert len(emb) == 1, f.attachments
+inner = emb[0].data
+assert inner.subject == "RE: CSP02 self-assessment", inner.subject
+assert [a.longFilename for a in inner.attachments] == ["CSP02 return.xlsx"]
+print("ok")
+"#;
+
+#[test]
+fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let said = run_python(
+        dir.path(),
+        WRITE_MSG,
+        &[
+            inbox.to_str().unwrap(),
+            sample("WST05 return.xlsx").to_str().unwrap(),
+            sample("CSP02_self-assessment_2026.xlsx").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(said.trim(), "ok");
+    // A damaged .msg (its directory chain loops) is named and skipped; the run goes on.
+    let mut bad = std::fs::read(inbox.join("reply.msg")).unwrap();
+    let dir_start = u32_at(&bad, 48);
+    set_fat(&mut bad, dir_start, dir_start as u32);
+    std::fs::write(inbox.join("damaged.msg"), bad).unwrap();
+
+    let out = ingest(dir.path(), &[&inbox], Some(1024));
+    let rows = report(dir.path());
+    assert!(out.status.success(), "{rows:?} {}", text(&out.stderr));
+    assert_eq!(rows.len(), 3, "{rows:?}");
+    let wst = &rows["WST05 return.xlsx"];
+    assert_eq!(
+        (wst.status.as_str(), wst.partnership.as_str()),
+        ("accepted", "WST05")
+    );
+    assert!(
+        wst.email
+            .contains("From: Sarah Bentley <sarah.bentley@rochford.gov.uk>")
+            && wst.email.contains("Date: 2026-12-04T09:30:00")
+            && wst.email.contains("Subject: RE: WST05 self-assessment"),
+        "{}",
+        wst.email
+    );
+    let csp = &rows["CSP02 return.xlsx"];
+    assert_eq!(
+        (csp.status.as_str(), csp.partnership.as_str()),
+        ("accepted", "CSP02")
+    );
+    // Named by the message it arrived in: the forward, as the officer filed it.
+    assert!(
+        csp.email.contains("Subject: FW: CSP02 self-assessment")
+            && csp.email.contains("Tom Fletcher"),
+        "{}",
+        csp.email
+    );
+    let damaged = &rows["damaged.msg"];
+    assert_eq!(damaged.status, "skipped");
+    assert!(
+        damaged.message.contains("not a readable Outlook message"),
+        "{}",
+        damaged.message
+    );
+}
