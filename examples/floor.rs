@@ -94,6 +94,7 @@ fn write(register: &Path, out: &Path) {
             &t,
             p,
             &ptk::respondents::Respondent::lead(p, &settings.council),
+            1,
             &settings,
             &[],
         )

@@ -147,6 +147,13 @@ fn each_respondent_gets_a_workbook_in_their_name_and_a_mailmerge_row() {
             text.contains(&format!("Your name\n{name}")),
             "{file}: {text}"
         );
+        let people = if pid == "LSP01" { 3 } else { 2 };
+        assert!(
+            text.contains(&format!(
+                "This form goes to {people} people involved in the partnership"
+            )),
+            "{file}: {text}"
+        );
         assert!(
             text.contains(&format!("Your organisation\n{org}")),
             "{file}: {text}"
@@ -198,8 +205,9 @@ fn forms_for_the_lead_stay_one_per_partnership() {
         .filter(|n| n.ends_with(".xlsx"))
         .collect();
     assert_eq!(files, ["LSP01_exit_2026.xlsx"]);
-    let (ptk, _) = identity(&dir.path().join("out/LSP01_exit_2026.xlsx"));
+    let (ptk, text) = identity(&dir.path().join("out/LSP01_exit_2026.xlsx"));
     assert_eq!(ptk["respondent_id"], "lead");
+    assert!(!text.contains("This form goes to"), "{text}");
 }
 
 #[test]
@@ -309,8 +317,9 @@ fn letters(dir: &Path) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Fills an issued self-assessment with openpyxl, as the lead officer would.
-fn fill(path: &Path) {
+/// Fills an issued self-assessment with openpyxl, as its respondent would, and saves it
+/// beside it as `returned.xlsx`; `completed_on` as typed (a bad date is rejected).
+fn fill_as(path: &Path, completed_on: &str) {
     run_python(
         path.parent().unwrap(),
         r#"
@@ -325,16 +334,116 @@ for q in ids:
     cell(q).value = "3 - In place"
 cell("stage").value = "Functioning"
 cell("achievements").value = "Delivered the action plan."
-cell("completed_by").value = "Helen Marsh, lead officer"
-cell("completed_email").value = "helen.marsh@rochford.gov.uk"
-cell("completed_on").value = datetime.datetime(2026, 12, 4)
+cell("completed_by").value = "Partnership officer"
+cell("completed_email").value = "officer@rochford.gov.uk"
+on = sys.argv[3]
+cell("completed_on").value = datetime.datetime(2026, 12, 4) if on == "date" else on
 wb.save(sys.argv[2])
 "#,
         &[
             path.to_str().unwrap(),
             path.with_file_name("returned.xlsx").to_str().unwrap(),
+            completed_on,
         ],
     );
+}
+
+fn fill(path: &Path) {
+    fill_as(path, "date");
+}
+
+/// Ingests the files in `inbox` into `dir`'s store.
+fn ingest(dir: &Path, inbox: &Path) -> std::process::Output {
+    ptk(
+        dir,
+        &[
+            "ingest",
+            inbox.to_str().unwrap(),
+            "--year",
+            "2026",
+            "--quiet",
+            "--store",
+            dir.join("ptk.db").to_str().unwrap(),
+            "--register",
+            repo().join("samples/register.csv").to_str().unwrap(),
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
+        ],
+    )
+}
+
+#[test]
+fn corrections_go_to_the_respondent_whose_file_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let resp = respondents_csv();
+    let out = issue(
+        d,
+        "self-assessment",
+        &["--respondents", &resp, "--partnership", "LSP01"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Essex Police's return has a date that is not a date: rejected.
+    let police = d.join("out/LSP01_self-assessment_2026_essex-police.xlsx");
+    fill_as(&police, "last Tuesday");
+    let inbox = d.join("inbox1");
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::rename(d.join("out/returned.xlsx"), inbox.join("LSP01 police.xlsx")).unwrap();
+    assert_eq!(ingest(d, &inbox).status.code(), Some(ptk::exit::REJECTED));
+    {
+        // Whose file it was, as the ingest of respondent ids records it (wired
+        // separately; until then every file is recorded as the lead's).
+        let conn = rusqlite::Connection::open(d.join("ptk.db")).unwrap();
+        let n = conn
+            .execute(
+                "UPDATE files SET respondent_id = 'essex-police' WHERE path LIKE '%LSP01 police.xlsx' AND status = 'rejected'",
+                [],
+            )
+            .unwrap();
+        assert_eq!(n, 1);
+    }
+    // Then the lead's return is accepted: it does not settle the partner's file.
+    fill(&d.join("out/LSP01_self-assessment_2026.xlsx"));
+    let inbox = d.join("inbox2");
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::rename(d.join("out/returned.xlsx"), inbox.join("LSP01 lead.xlsx")).unwrap();
+    let out = ingest(d, &inbox);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::OK),
+        "{}",
+        text(&out.stdout)
+    );
+
+    let sent = d.join("corrections");
+    let out = mail(
+        d,
+        &["corrections"],
+        &["--outbox", "out", "--eml-dir", sent.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(
+        letters(&sent),
+        [(
+            "kate.lowe@essex.police.uk".to_string(),
+            "LSP01 police.xlsx".to_string()
+        )],
+        "one letter, to Essex Police, with their own file: {}",
+        text(&out.stdout)
+    );
+    let raw = std::fs::read(
+        std::fs::read_dir(&sent)
+            .unwrap()
+            .next()
+            .unwrap()
+            .unwrap()
+            .path(),
+    )
+    .unwrap();
+    let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+    let body = m.body_text(0).unwrap();
+    assert!(body.starts_with("Dear Sergeant Kate Lowe,"), "{body}");
+    assert!(body.contains("'last Tuesday' is not a date"), "{body}");
 }
 
 #[test]

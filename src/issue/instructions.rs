@@ -19,6 +19,7 @@ pub(super) fn write_instructions(
     template: &Template,
     p: &Partnership,
     who: &Respondent,
+    respondents: usize,
     settings: &IssueSettings,
     prior: &[PriorScore],
 ) -> anyhow::Result<()> {
@@ -114,8 +115,8 @@ pub(super) fn write_instructions(
         steps.push(format!("Add evidence or comments in the '{EVIDENCE_HEADER}' column, where a question asks for them: short, specific examples help the review."));
     }
     steps.push("A row grows as you type (Alt+Enter starts a new line in a cell). You can also make rows taller and columns wider: everything you type is kept and read, even where it does not show.".into());
-    if template.respondents == crate::template::Recipients::All {
-        steps.push("Everyone involved in the partnership is sent a copy of this form of their own: please answer from your own point of view. The review averages the answers and lists the statements where views differ, for the partnership to discuss.".into());
+    if respondents > 1 {
+        steps.push(format!("This form goes to {respondents} people involved in the partnership, each with a copy of their own: please answer from your own point of view. The review averages the answers and lists the statements where views differ, for the partnership to discuss."));
     }
     steps.extend(template.instructions.iter().cloned());
     steps.push("Please do not rename or delete sheets, or insert or delete rows or columns: your answers are read automatically.".into());

@@ -106,26 +106,25 @@ pub fn issue_all(
 ) -> anyhow::Result<Vec<Issued>> {
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the output folder {}", out_dir.display()))?;
-    let jobs: Vec<(&Partnership, Respondent)> = partnerships
+    let jobs: Vec<(&Partnership, Respondent, usize)> = partnerships
         .iter()
         .flat_map(|p| {
-            recipients_for(template, p, respondents, &settings.council)
-                .into_iter()
-                .map(move |r| (*p, r))
+            let all = recipients_for(template, p, respondents, &settings.council);
+            let n = all.len();
+            all.into_iter().map(move |r| (*p, r, n))
         })
         .collect();
     let issued: Vec<Issued> = jobs
         .into_par_iter()
-        .map(|(p, r)| {
+        .map(|(p, r, n)| {
             let none = Vec::new();
-            let bytes =
-                build_workbook(template, p, &r, settings, prior.get(&p.id).unwrap_or(&none))
-                    .with_context(|| {
-                        format!(
-                            "cannot build the workbook for partnership {}, respondent {}",
-                            p.id, r.id
-                        )
-                    })?;
+            let prior = prior.get(&p.id).unwrap_or(&none);
+            let bytes = build_workbook(template, p, &r, n, settings, prior).with_context(|| {
+                format!(
+                    "cannot build the workbook for partnership {}, respondent {}",
+                    p.id, r.id
+                )
+            })?;
             let path = out_dir.join(respondent_file_name(
                 &p.id,
                 &template.id,

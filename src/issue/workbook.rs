@@ -12,11 +12,13 @@ use crate::respondents::Respondent;
 use crate::score::PriorScore;
 use crate::template::{Section, Template};
 
-/// Builds the complete workbook for one respondent of a partnership, as xlsx bytes.
+/// Builds the complete workbook for one respondent of a partnership, as xlsx bytes;
+/// `respondents` is how many people are sent this form for the partnership.
 pub fn build_workbook(
     template: &Template,
     p: &Partnership,
     who: &Respondent,
+    respondents: usize,
     settings: &IssueSettings,
     prior: &[PriorScore],
 ) -> anyhow::Result<Vec<u8>> {
@@ -39,7 +41,7 @@ pub fn build_workbook(
     {
         let ws = wb.add_worksheet();
         ws.set_name("Instructions")?;
-        write_instructions(ws, &st, template, p, who, settings, prior)?;
+        write_instructions(ws, &st, template, p, who, respondents, settings, prior)?;
     }
     for sheet in template.sheets() {
         let ws = wb.add_worksheet();
