@@ -98,7 +98,7 @@ pub struct Common {
     /// The sender's address (default: `sender` in ptk.toml).
     #[arg(long)]
     from: Option<String>,
-    /// Copy each message to the partnership's Assistant Director.
+    /// Copy each message to the lead officer to the partnership's Assistant Director.
     #[arg(long)]
     cc_ad: bool,
     /// Send through this SMTP server instead of writing .eml files.
