@@ -24,7 +24,9 @@ by default, --smtp-security tls for port 465; plain SMTP only to a loopback addr
 with --smtp-insecure. The SMTP password is read from the PTK_SMTP_PASSWORD environment
 variable or --smtp-password-file, never from the command line. Every message is recorded
 in the store: running again sends only what has not gone yet (--resend sends again).
-Texts are in templates/email/.
+Texts are in templates/email/. With a respondents file (--respondents, or respondents in
+ptk.toml) each message goes to the respondent whose form or file it is: a reminder only to
+those who have not returned their own.
 
 ",
             super::exit_codes!()

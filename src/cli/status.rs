@@ -1,5 +1,5 @@
 //! `ptk status`: in the terminal, who has returned, who is outstanding, who must correct;
-//! with --csv, one row per partnership, form and recipient with its state.
+//! with --csv, one row per partnership, form and respondent with its state.
 
 use std::path::PathBuf;
 
@@ -19,8 +19,9 @@ Examples:
   ptk status --year 2026 --csv status-2026.csv
 
 Lists every partnership in the register by where its return stands, from the history store,
-and whether its form was issued, drafted as an .eml or sent. --csv writes the same as one row
-per partnership, form and recipient, with its state (accepted, exited, rejected,
+and whether its form was issued, drafted as an .eml or sent. With a respondents file, a form
+sent to all respondents has a line for each. --csv writes the same as one row per
+partnership, form and respondent, with its state (accepted, exited, rejected,
 received-unreadable, sent, drafted, issued, not-issued, not-expected), for mail merges,
 Excel or Power BI.
 
