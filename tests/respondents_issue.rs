@@ -53,6 +53,17 @@ for r in wb.worksheets[1].iter_rows(min_row=1, max_row=4, values_only=True):
     (ptk, text.join("\n"))
 }
 
+/// Issues `template` for `partnership` with the sample respondents file; must succeed.
+fn issue_with_respondents(dir: &Path, template: &str, partnership: &str) {
+    let resp = respondents_csv();
+    let out = issue(
+        dir,
+        template,
+        &["--respondents", &resp, "--partnership", partnership],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
 fn mailmerge(dir: &Path) -> Vec<csv::StringRecord> {
     let bytes = std::fs::read(dir.join("out/mailmerge.csv")).unwrap();
     let bytes = bytes
@@ -192,13 +203,7 @@ fn each_respondent_gets_a_workbook_in_their_name_and_a_mailmerge_row() {
 #[test]
 fn forms_for_the_lead_stay_one_per_partnership() {
     let dir = tempfile::tempdir().unwrap();
-    let resp = respondents_csv();
-    let out = issue(
-        dir.path(),
-        "exit",
-        &["--respondents", &resp, "--partnership", "LSP01"],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    issue_with_respondents(dir.path(), "exit", "LSP01");
     let files: Vec<String> = std::fs::read_dir(dir.path().join("out"))
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
@@ -256,11 +261,55 @@ fn a_respondents_file_with_bad_rows_stops_the_issue_with_each_line() {
         .path()
         .join("out/LSP01_self-assessment_2026_ok.xlsx")
         .exists());
+    // Nor is anything sent with it: a letter to the wrong person cannot be taken back.
+    let out = mail_with(
+        dir.path(),
+        bad.to_str().unwrap(),
+        &["issue", "out", "--template", "self-assessment"],
+        &["--partnership", "LSP01"],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("respondents.csv:4: email 'not-an-email'"),
+        "{err}"
+    );
+    assert!(err.contains("fix them before sending"), "{err}");
+    assert!(!dir.path().join("mail-outbox").exists(), "nothing drafted");
+    // ptk status stops too: a list that leaves people out looks like good news.
+    let store = dir.path().join("ptk.db");
+    drop(ptk::store::Store::open(&store).unwrap());
+    let out = ptk(
+        dir.path(),
+        &[
+            "status",
+            "--year",
+            "2026",
+            "--store",
+            store.to_str().unwrap(),
+            "--register",
+            repo().join("samples/register.csv").to_str().unwrap(),
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
+            "--respondents",
+            bad.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("respondents.csv:3: partnership 'NOPE9'"),
+        "{}",
+        text(&out.stderr)
+    );
 }
 
 fn mail(dir: &Path, what: &[&str], extra: &[&str]) -> std::process::Output {
+    mail_with(dir, &respondents_csv(), what, extra)
+}
+
+/// `ptk mail` with the respondents file `resp`.
+fn mail_with(dir: &Path, resp: &str, what: &[&str], extra: &[&str]) -> std::process::Output {
     let store = dir.join("ptk.db");
-    let resp = respondents_csv();
     let mut args: Vec<String> = vec!["mail".into()];
     args.extend(what.iter().map(|s| s.to_string()));
     for a in [
@@ -279,7 +328,7 @@ fn mail(dir: &Path, what: &[&str], extra: &[&str]) -> std::process::Output {
         "--templates",
         repo().join("templates").to_str().unwrap(),
         "--respondents",
-        &resp,
+        resp,
     ] {
         args.push(a.into());
     }
@@ -376,13 +425,7 @@ fn ingest(dir: &Path, inbox: &Path) -> std::process::Output {
 fn corrections_go_to_the_respondent_whose_file_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let resp = respondents_csv();
-    let out = issue(
-        d,
-        "self-assessment",
-        &["--respondents", &resp, "--partnership", "LSP01"],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    issue_with_respondents(d, "self-assessment", "LSP01");
     // Essex Police's return has a date that is not a date: rejected.
     let police = d.join("out/LSP01_self-assessment_2026_essex-police.xlsx");
     fill_as(&police, "last Tuesday");
@@ -450,12 +493,7 @@ fn corrections_go_to_the_respondent_whose_file_it_was() {
 fn mail_issue_addresses_each_respondent_and_chase_reminds_only_the_missing() {
     let dir = tempfile::tempdir().unwrap();
     let resp = respondents_csv();
-    let out = issue(
-        dir.path(),
-        "self-assessment",
-        &["--respondents", &resp, "--partnership", "LSP01"],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    issue_with_respondents(dir.path(), "self-assessment", "LSP01");
 
     // ptk mail issue: one message per respondent, with their own workbook.
     let issued = dir.path().join("issued");
