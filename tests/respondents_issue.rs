@@ -487,6 +487,56 @@ fn corrections_go_to_the_respondent_whose_file_it_was() {
     let body = m.body_text(0).unwrap();
     assert!(body.starts_with("Dear Sergeant Kate Lowe,"), "{body}");
     assert!(body.contains("'last Tuesday' is not a date"), "{body}");
+
+    // The reminders: to Essex Police, whose return could not be accepted, and to Castle
+    // Point, who sent nothing; none to the lead, whose return was accepted.
+    let chased = d.join("chased");
+    let out = mail(
+        d,
+        &["chase"],
+        &["--outbox", "out", "--eml-dir", chased.to_str().unwrap()],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut bodies: Vec<(String, String)> = std::fs::read_dir(&chased)
+        .unwrap()
+        .map(|e| {
+            let raw = std::fs::read(e.unwrap().path()).unwrap();
+            let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            let to = m
+                .to()
+                .unwrap()
+                .first()
+                .unwrap()
+                .address()
+                .unwrap()
+                .to_string();
+            (to, m.body_text(0).unwrap().to_string())
+        })
+        .filter(|(_, b)| b.contains("Joint Castle Point"))
+        .collect();
+    bodies.sort();
+    let who: Vec<&str> = bodies.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(
+        who,
+        [
+            "kate.lowe@essex.police.uk",
+            "mark.jennings@castlepoint.gov.uk"
+        ],
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(
+        bodies[0].1.contains("could not be accepted yet"),
+        "{}",
+        bodies[0].1
+    );
+    assert!(
+        bodies[1]
+            .1
+            .contains("We have not yet received your completed form"),
+        "{}",
+        bodies[1].1
+    );
 }
 
 #[test]
