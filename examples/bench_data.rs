@@ -114,7 +114,15 @@ fn main() -> anyhow::Result<()> {
     let who: Vec<&Partnership> = reg.partnerships.iter().collect();
     let letter = ptk::letter::load_named(&root.join("templates"), "issue")?;
     let issued_dir = out.join("issued");
-    let issued = issue::issue_all(&t, &who, &settings, &BTreeMap::new(), &letter, &issued_dir)?;
+    let issued = issue::issue_all(
+        &t,
+        &who,
+        &Default::default(),
+        &settings,
+        &BTreeMap::new(),
+        &letter,
+        &issued_dir,
+    )?;
 
     // Fill every form.
     let cells = answer_cells(&issued[0].path, &t)?;

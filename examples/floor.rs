@@ -90,7 +90,15 @@ fn write(register: &Path, out: &Path) {
     std::fs::create_dir_all(out).unwrap();
     let start = Instant::now();
     reg.partnerships.par_iter().for_each(|p| {
-        let bytes = ptk::issue::build_workbook(&t, p, &settings, &[]).unwrap();
+        let bytes = ptk::issue::build_workbook(
+            &t,
+            p,
+            &ptk::respondents::Respondent::lead(p, &settings.council),
+            1,
+            &settings,
+            &[],
+        )
+        .unwrap();
         std::fs::write(out.join(format!("{}.xlsx", p.id)), bytes).unwrap();
     });
     let s = start.elapsed().as_secs_f64();

@@ -15,8 +15,22 @@ pub struct LetterContext {
     pub return_address: String,
 }
 
-/// The placeholders every email template may use for a partnership.
+/// The placeholders every email template may use for a partnership, in a letter to its
+/// lead officer.
 pub fn fields(
+    template: &crate::template::Template,
+    p: &crate::register::Partnership,
+    ctx: &LetterContext,
+) -> BTreeMap<&'static str, String> {
+    respondent_fields(
+        template,
+        p,
+        &crate::respondents::Respondent::lead(p, &ctx.council),
+        ctx,
+    )
+}
+
+fn partnership_fields(
     template: &crate::template::Template,
     p: &crate::register::Partnership,
     ctx: &LetterContext,
@@ -32,6 +46,22 @@ pub fn fields(
         ("deadline", crate::dates::long_date(ctx.deadline)),
         ("return_address", ctx.return_address.clone()),
     ])
+}
+
+/// The placeholders for a letter to one respondent of a partnership: as [`fields`],
+/// but `{officer}` is the respondent's name, with `{organisation}` and `{lead_officer}`
+/// besides (a partner's letter can say who leads the partnership for the council).
+pub fn respondent_fields(
+    template: &crate::template::Template,
+    p: &crate::register::Partnership,
+    r: &crate::respondents::Respondent,
+    ctx: &LetterContext,
+) -> BTreeMap<&'static str, String> {
+    let mut f = partnership_fields(template, p, ctx);
+    f.insert("officer", r.name.clone());
+    f.insert("organisation", r.organisation.clone());
+    f.insert("lead_officer", p.lead_officer.clone());
+    f
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -8,6 +8,7 @@
 //!
 //! Returns coming back by email are read by `ptk ingest` ([`crate::ingest::email`]).
 
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -20,9 +21,11 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{Message, SmtpTransport, Transport as _};
 use sha2::{Digest, Sha256};
 
+use crate::issue::{recipients_for, respondent_file_name};
 use crate::letter::{Letter, LetterContext, LetterTemplate};
 use crate::register::Partnership;
 use crate::report::{ReturnState, Review};
+use crate::respondents::{Respondent, Respondents, LEAD};
 use crate::store::{SendRecord, Store};
 use crate::template::Template;
 
@@ -59,6 +62,8 @@ pub struct FileAttachment {
 pub struct Outgoing {
     pub kind: Kind,
     pub partnership_id: String,
+    /// Whose form the message is about, and to whom it goes (`lead` for the lead officer).
+    pub respondent_id: String,
     pub template_id: String,
     pub year: i32,
     pub to: (String, String),
@@ -71,11 +76,13 @@ pub struct Outgoing {
 }
 
 impl Outgoing {
-    /// A message about form `t` to the partnership's lead officer, copied to its
-    /// Assistant Director if `cc_ad`; no attachment or key yet.
+    /// A message about respondent `r`'s form `t`, to them; the lead officer's is copied
+    /// to the partnership's Assistant Director if `cc_ad` (the partners' are between
+    /// them and the council's officer). No attachment or key yet.
     fn addressed(
         kind: Kind,
         p: &Partnership,
+        r: &Respondent,
         t: &Template,
         year: i32,
         cc_ad: bool,
@@ -84,15 +91,40 @@ impl Outgoing {
         Self {
             kind,
             partnership_id: p.id.clone(),
+            respondent_id: r.id.clone(),
             template_id: t.id.clone(),
             year,
-            to: (p.lead_officer.clone(), p.email.clone()),
-            cc: cc_ad.then(|| p.assistant_director_email.clone()).flatten(),
+            to: (r.name.clone(), r.email.clone()),
+            cc: (cc_ad && r.is_lead())
+                .then(|| p.assistant_director_email.clone())
+                .flatten(),
             letter,
             attachment: None,
             file_sha256: String::new(),
             key: String::new(),
         }
+    }
+}
+
+/// The key naming a message: `<kind>/<template>/<year>/<partnership>/<tail>` for the
+/// lead officer (as before respondents existed, so nothing already sent is sent again),
+/// `<kind>/<template>/<year>/<partnership>/<respondent>/<tail>` for anyone else. Ids
+/// never contain `/`.
+fn message_key(kind: Kind, t: &str, year: i32, pid: &str, rid: &str, tail: &str) -> String {
+    if rid.eq_ignore_ascii_case(LEAD) {
+        format!("{}/{t}/{year}/{pid}/{tail}", kind.as_str())
+    } else {
+        format!("{}/{t}/{year}/{pid}/{rid}/{tail}", kind.as_str())
+    }
+}
+
+/// Whose message a key names (see [`message_key`]): the respondent id, or `lead`.
+pub fn key_respondent(key: &str) -> &str {
+    let parts: Vec<&str> = key.split('/').collect();
+    if parts.len() == 6 {
+        parts[4]
+    } else {
+        LEAD
     }
 }
 
@@ -128,10 +160,13 @@ fn read_attachment(path: &Path) -> anyhow::Result<FileAttachment> {
     Ok(FileAttachment { name, bytes })
 }
 
-/// Plans the issue emails: one per partnership, its workbook from the outbox attached.
+/// Plans the issue emails: one per respondent's workbook (see
+/// [`crate::issue::recipients_for`]), each to that respondent with their own workbook
+/// from the outbox attached.
 pub fn plan_issue(
     template: &Template,
     partnerships: &[&Partnership],
+    respondents: &Respondents,
     ctx: &LetterContext,
     letter: &LetterTemplate,
     outbox: &Path,
@@ -140,20 +175,29 @@ pub fn plan_issue(
     let mut missing = Vec::new();
     let mut out = Vec::new();
     for p in partnerships {
-        let path = outbox.join(crate::issue::file_name(&p.id, &template.id, ctx.year));
-        if !path.exists() {
-            missing.push(path.display().to_string());
-            continue;
+        for r in recipients_for(template, p, respondents, &ctx.council) {
+            let path = outbox.join(respondent_file_name(&p.id, &template.id, ctx.year, &r.id));
+            if !path.exists() {
+                missing.push(path.display().to_string());
+                continue;
+            }
+            let att = read_attachment(&path)?;
+            let sha = sha256_hex(&att.bytes);
+            let text = letter.render(&crate::letter::respondent_fields(template, p, &r, ctx))?;
+            out.push(Outgoing {
+                key: message_key(
+                    Kind::Issue,
+                    &template.id,
+                    ctx.year,
+                    &p.id,
+                    &r.id,
+                    &sha[..16],
+                ),
+                file_sha256: sha,
+                attachment: Some(att),
+                ..Outgoing::addressed(Kind::Issue, p, &r, template, ctx.year, cc_ad, text)
+            });
         }
-        let att = read_attachment(&path)?;
-        let sha = sha256_hex(&att.bytes);
-        let text = letter.render(&crate::letter::fields(template, p, ctx))?;
-        out.push(Outgoing {
-            key: format!("issue/{}/{}/{}/{}", template.id, ctx.year, p.id, &sha[..16]),
-            file_sha256: sha,
-            attachment: Some(att),
-            ..Outgoing::addressed(Kind::Issue, p, template, ctx.year, cc_ad, text)
-        });
     }
     if !missing.is_empty() {
         anyhow::bail!(
@@ -186,14 +230,16 @@ pub struct ChaseOptions {
     pub today: String,
 }
 
-/// Plans reminders for every partnership with no accepted return for the form it owes,
-/// and that was issued that form: its workbook is in the outbox (attached again), or an
-/// issue email for it was drafted or sent (then the form is no longer in the outbox:
-/// the letter says so instead of "attached"). `only` keeps the listed partnerships.
-/// One reminder a day at most.
+/// Plans reminders for every respondent with no accepted return for the form their
+/// partnership owes, who was issued that form: their workbook is in the outbox (attached
+/// again), or an issue email for it was drafted or sent (then the form is no longer in
+/// the outbox: the letter says so instead of "attached"). A partnership whose lead
+/// returned but a partner did not gets a reminder to that partner only. `only` keeps the
+/// listed partnerships. One reminder a day at most.
 pub fn plan_chase(
     review: &Review,
     store: &Store,
+    respondents: &Respondents,
     ctx: &LetterContext,
     letter: &LetterTemplate,
     opts: &ChaseOptions,
@@ -205,14 +251,37 @@ pub fn plan_chase(
         today,
     } = opts;
     let (outbox, cc_ad) = (outbox.as_path(), *cc_ad);
-    let mailed: std::collections::HashSet<(String, String)> = store
+    let lower = |s: &str| s.to_ascii_lowercase();
+    // (partnership, template, respondent), lower-case.
+    let mailed: HashSet<(String, String, String)> = store
         .sends_for_year(ctx.year)?
         .into_iter()
         .filter(|s| s.kind == Kind::Issue.as_str() && s.state != "failed")
-        .map(|s| (s.partnership_id, s.template_id))
+        .map(|s| {
+            (
+                lower(&s.partnership_id),
+                s.template_id.clone(),
+                lower(key_respondent(&s.key)),
+            )
+        })
         .collect();
+    let rejected: HashSet<(String, String, String)> = store
+        .rejected_respondent_files(ctx.year)?
+        .into_iter()
+        .map(|f| {
+            (
+                lower(&f.partnership_id),
+                f.template_id,
+                lower(&f.respondent_id),
+            )
+        })
+        .collect();
+    let mut returned: HashMap<String, HashSet<(String, String)>> = HashMap::new();
     let mut plan = ChasePlan::default();
-    for row in review.rows.iter().filter(|r| r.state.is_outstanding()) {
+    for row in &review.rows {
+        if matches!(row.state, ReturnState::Exited | ReturnState::NotExpected) {
+            continue;
+        }
         let p = &row.partnership;
         if !only.is_empty() && !only.iter().any(|o| o.eq_ignore_ascii_case(&p.id)) {
             continue;
@@ -224,42 +293,78 @@ pub fn plan_chase(
         else {
             continue;
         };
-        let path = outbox.join(crate::issue::file_name(&p.id, &t.id, ctx.year));
-        let attachment = if path.exists() {
-            Some(read_attachment(&path)?)
-        } else if mailed.contains(&(p.id.clone(), t.id.clone())) {
-            plan.notes.push(format!(
-                "{}: the issued form {} is not in the outbox, so the reminder goes without it",
-                p.id,
-                path.display()
-            ));
-            None
-        } else {
-            plan.notes.push(format!(
-                "{}: not reminded: no '{}' form was issued to it for {} (none in {} and no issue email); run `ptk issue --template {} --year {}` and `ptk mail issue` first",
-                p.id, t.id, ctx.year, outbox.display(), t.id, ctx.year
-            ));
-            continue;
-        };
-        let mut fields = crate::letter::fields(t, p, ctx);
-        fields.insert("situation", chase_situation(&row.state).into());
-        fields.insert(
-            "form_note",
-            if attachment.is_some() {
-                "If you need the form again, it is attached.".into()
+        if !returned.contains_key(&t.id) {
+            let back = store
+                .returned_respondents(ctx.year, &t.id)?
+                .into_iter()
+                .flat_map(|(pid, rids)| rids.into_iter().map(move |r| (lower(&pid), lower(&r))))
+                .collect();
+            returned.insert(t.id.clone(), back);
+        }
+        let back = &returned[&t.id];
+        for r in recipients_for(t, p, respondents, &ctx.council) {
+            let who = (lower(&p.id), lower(&r.id));
+            if back.contains(&who) {
+                continue;
+            }
+            let path = outbox.join(respondent_file_name(&p.id, &t.id, ctx.year, &r.id));
+            let attachment = if path.exists() {
+                Some(read_attachment(&path)?)
+            } else if mailed.contains(&(who.0.clone(), t.id.clone(), who.1.clone())) {
+                plan.notes.push(format!(
+                    "{}: the issued form {} is not in the outbox, so the reminder to {} goes without it",
+                    p.id,
+                    path.display(),
+                    r.name
+                ));
+                None
             } else {
-                "If you need the form again, reply to this email and we will send it.".into()
-            },
-        );
-        plan.messages.push(Outgoing {
-            file_sha256: attachment
-                .as_ref()
-                .map(|a| sha256_hex(&a.bytes))
-                .unwrap_or_default(),
-            attachment,
-            key: format!("chase/{}/{}/{}/{today}", t.id, ctx.year, p.id),
-            ..Outgoing::addressed(Kind::Chase, p, t, ctx.year, cc_ad, letter.render(&fields)?)
-        });
+                let whom = if r.is_lead() {
+                    "it".to_string()
+                } else {
+                    format!("{} ({})", r.name, r.id)
+                };
+                plan.notes.push(format!(
+                    "{}: not reminded: no '{}' form was issued to {whom} for {} (none in {} and no issue email); run `ptk issue --template {} --year {}` and `ptk mail issue` first",
+                    p.id, t.id, ctx.year, outbox.display(), t.id, ctx.year
+                ));
+                continue;
+            };
+            let situation = if rejected.contains(&(who.0.clone(), t.id.clone(), who.1.clone())) {
+                chase_situation(&ReturnState::Rejected(String::new()))
+            } else if r.is_lead() && matches!(row.state, ReturnState::Unreadable(_)) {
+                chase_situation(&row.state)
+            } else {
+                chase_situation(&ReturnState::NotReturned)
+            };
+            let mut fields = crate::letter::respondent_fields(t, p, &r, ctx);
+            fields.insert("situation", situation.into());
+            fields.insert(
+                "form_note",
+                if attachment.is_some() {
+                    "If you need the form again, it is attached.".into()
+                } else {
+                    "If you need the form again, reply to this email and we will send it.".into()
+                },
+            );
+            plan.messages.push(Outgoing {
+                file_sha256: attachment
+                    .as_ref()
+                    .map(|a| sha256_hex(&a.bytes))
+                    .unwrap_or_default(),
+                attachment,
+                key: message_key(Kind::Chase, &t.id, ctx.year, &p.id, &r.id, today),
+                ..Outgoing::addressed(
+                    Kind::Chase,
+                    p,
+                    &r,
+                    t,
+                    ctx.year,
+                    cc_ad,
+                    letter.render(&fields)?,
+                )
+            });
+        }
     }
     Ok(plan)
 }
@@ -295,18 +400,21 @@ pub struct CorrectionsPlan {
 /// year's, an outdated or foreign form) gets a letter saying why and asking for it again,
 /// with the current form from the outbox where a new form is needed. Every finding is
 /// worded for the partnership by [`crate::letter::advice`]; the officer's advice goes
-/// into the notes.
+/// into the notes. Each letter goes to the respondent whose file it was (the lead
+/// officer for a file without `respondent_id`, or for someone no longer in the
+/// respondents file).
 pub fn plan_corrections(
     review: &Review,
     store: &Store,
+    respondents: &Respondents,
     ctx: &LetterContext,
     letters: &CorrectionLetters,
     outbox: &Path,
     cc_ad: bool,
 ) -> anyhow::Result<CorrectionsPlan> {
-    use crate::letter::Remedy;
     let mut plan = CorrectionsPlan::default();
     let unreadable = store.unreadable_files(ctx.year)?;
+    let rejected = store.rejected_respondent_files(ctx.year)?;
     for row in review.rows.iter() {
         let Some(t) = row
             .expected
@@ -316,26 +424,72 @@ pub fn plan_corrections(
             continue;
         };
         let p = &row.partnership;
-        let (path, sha) = match &row.state {
-            ReturnState::Rejected(_) => match store.rejected_file(&p.id, &t.id, ctx.year)? {
-                Some(x) => x,
-                None => continue,
-            },
-            ReturnState::Unreadable(_) => match unreadable
+        // Whose files wait for a correction: each respondent's newest rejected file
+        // (whatever the partnership's state: a partner's rejected file still needs
+        // correcting when the lead's return was accepted), and a file that could not
+        // be opened, which says nothing of whose it is, to the lead.
+        let mut files: Vec<(String, String, Respondent)> = rejected
+            .iter()
+            .filter(|f| f.partnership_id.eq_ignore_ascii_case(&p.id) && f.template_id == t.id)
+            .map(|f| {
+                let r = respondents
+                    .get(p, &f.respondent_id, &ctx.council)
+                    .unwrap_or_else(|| {
+                        plan.notes.push(format!(
+                            "{}: {} is from respondent '{}', who is not in the respondents file, so the letter goes to the lead officer",
+                            p.id,
+                            crate::report::file_name_of(&f.path),
+                            f.respondent_id
+                        ));
+                        Respondent::lead(p, &ctx.council)
+                    });
+                (f.path.clone(), f.sha256.clone(), r)
+            })
+            .collect();
+        if let ReturnState::Unreadable(_) = &row.state {
+            if let Some((sha, f)) = unreadable
                 .iter()
                 .find(|(_, f)| crate::report::names_partnership(&f.path, &p.id))
             {
-                Some((sha, f)) => (f.path.clone(), sha.clone()),
-                None => continue,
-            },
-            _ => continue,
-        };
-        let file_name = crate::report::file_name_of(&path);
+                files.push((
+                    f.path.clone(),
+                    sha.clone(),
+                    Respondent::lead(p, &ctx.council),
+                ));
+            }
+        }
+        for (path, sha, r) in files {
+            plan_correction(
+                &mut plan, store, ctx, letters, outbox, cc_ad, t, p, &r, &path, &sha,
+            )?;
+        }
+    }
+    Ok(plan)
+}
+
+/// One corrections letter: to respondent `r` of `p`, about their file `path` (`sha`).
+#[allow(clippy::too_many_arguments)]
+fn plan_correction(
+    plan: &mut CorrectionsPlan,
+    store: &Store,
+    ctx: &LetterContext,
+    letters: &CorrectionLetters,
+    outbox: &Path,
+    cc_ad: bool,
+    t: &Template,
+    p: &Partnership,
+    r: &Respondent,
+    path: &str,
+    sha: &str,
+) -> anyhow::Result<()> {
+    use crate::letter::Remedy;
+    {
+        let file_name = crate::report::file_name_of(path);
         let mut to_correct = Vec::new();
         let mut reasons: Vec<&'static str> = Vec::new();
         let mut needs_form = false;
         for f in store
-            .findings_for(&sha)?
+            .findings_for(sha)?
             .iter()
             .filter(|f| f.severity == "error")
         {
@@ -358,10 +512,10 @@ pub fn plan_corrections(
                     .push(format!("{}: {file_name}: {} ({officer})", p.id, f.message)),
             }
         }
-        let mut fields = crate::letter::fields(t, p, ctx);
+        let mut fields = crate::letter::respondent_fields(t, p, r, ctx);
         fields.insert("file", file_name.clone());
         let (letter, attachment) = if !reasons.is_empty() {
-            let form = outbox.join(crate::issue::file_name(&p.id, &t.id, ctx.year));
+            let form = outbox.join(respondent_file_name(&p.id, &t.id, ctx.year, &r.id));
             let attachment = if needs_form && form.exists() {
                 Some(read_attachment(&form)?)
             } else {
@@ -394,32 +548,33 @@ pub fn plan_corrections(
             (letters.resend.render(&fields)?, attachment)
         } else if !to_correct.is_empty() {
             fields.insert("problems", to_correct.join("\n"));
-            let attachment = if Path::new(&path).exists() {
-                Some(read_attachment(Path::new(&path))?)
+            let attachment = if Path::new(path).exists() {
+                Some(read_attachment(Path::new(path))?)
             } else {
                 None
             };
             (letters.correct.render(&fields)?, attachment)
         } else {
-            continue;
+            return Ok(());
         };
         plan.messages.push(Outgoing {
-            key: format!(
-                "corrections/{}/{}/{}/{}",
-                t.id,
+            key: message_key(
+                Kind::Corrections,
+                &t.id,
                 ctx.year,
-                p.id,
-                &sha[..16.min(sha.len())]
+                &p.id,
+                &r.id,
+                &sha[..16.min(sha.len())],
             ),
             file_sha256: attachment
                 .as_ref()
                 .map(|a| sha256_hex(&a.bytes))
                 .unwrap_or_default(),
             attachment,
-            ..Outgoing::addressed(Kind::Corrections, p, t, ctx.year, cc_ad, letter)
+            ..Outgoing::addressed(Kind::Corrections, p, r, t, ctx.year, cc_ad, letter)
         });
     }
-    Ok(plan)
+    Ok(())
 }
 
 /// A stable Message-ID derived from the message's key, so a message can be traced
@@ -903,11 +1058,43 @@ mod tests {
     }
 
     #[test]
+    fn a_key_names_its_respondent_and_the_leads_keys_are_unchanged() {
+        let lead = message_key(
+            Kind::Issue,
+            "self-assessment",
+            2026,
+            "LSP01",
+            "lead",
+            "ab12",
+        );
+        assert_eq!(lead, "issue/self-assessment/2026/LSP01/ab12");
+        assert_eq!(key_respondent(&lead), "lead");
+        let other = message_key(
+            Kind::Chase,
+            "self-assessment",
+            2026,
+            "LSP01",
+            "essex-police",
+            "2026-12-01",
+        );
+        assert_eq!(
+            other,
+            "chase/self-assessment/2026/LSP01/essex-police/2026-12-01"
+        );
+        assert_eq!(key_respondent(&other), "essex-police");
+        assert_eq!(
+            key_respondent("corrections/exit/2026/P1/0123456789abcdef"),
+            "lead"
+        );
+    }
+
+    #[test]
     fn line_breaks_in_a_name_never_reach_a_header_or_panic() {
         let from: Mailbox = "partnerships@rochford.gov.uk".parse().unwrap();
         let mut o = Outgoing {
             kind: Kind::Issue,
             partnership_id: "P1".into(),
+            respondent_id: "lead".into(),
             template_id: "exit".into(),
             year: 2026,
             to: ("Ann\r\nBcc: all@x.gov.uk".into(), "ann@x.gov.uk".into()),

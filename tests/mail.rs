@@ -916,6 +916,7 @@ fn an_address_the_mail_library_refuses_skips_that_message_and_names_the_partners
     let one = |pid: &str, to: &str| ptk::mail::Outgoing {
         kind: ptk::mail::Kind::Issue,
         partnership_id: pid.into(),
+        respondent_id: "lead".into(),
         template_id: "exit".into(),
         year: 2026,
         to: ("Ann".into(), to.into()),

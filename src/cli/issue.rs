@@ -19,6 +19,8 @@ Examples:
 Who receives it: by default the partnerships whose register status the template names
 (self-assessment: active; exit: exiting; new-partnership: proposed); --partnership picks them
 by id instead. Writes <partnership_id>_<template>_<year>.xlsx per partnership and mailmerge.csv.
+A template for all respondents (self-assessment) also writes one form for each person in the
+respondents file, <partnership_id>_<template>_<year>_<respondent_id>.xlsx, each in their name.
 The self-assessment shows each partnership's earlier scores from the history store: import
 them first (`ptk history import`), or the forms say \"no earlier scores\".
 
@@ -38,6 +40,9 @@ pub struct IssueArgs {
     /// The partnership register CSV (default: `register` in ptk.toml).
     #[arg(long)]
     register: Option<PathBuf>,
+    /// The respondents CSV: the people beyond each lead officer who complete a form sent to all respondents (default: `respondents` in ptk.toml; none: leads only).
+    #[arg(long)]
+    respondents: Option<PathBuf>,
     /// The templates folder (default: `templates` in ptk.toml, else ./templates).
     #[arg(long)]
     templates: Option<PathBuf>,
@@ -77,8 +82,14 @@ pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
     let templates_dir = config.templates_dir(args.templates.as_deref());
     let template = template::find(&templates_dir, &args.template)?;
     let register_path = config.register_path(args.register.as_deref());
-    let (register, problems) = register::load(&register_path)?;
+    let (register, mut problems) = register::load(&register_path)?;
+    let respondents_path = config.respondents_path(args.respondents.as_deref());
+    let (respondents, respondent_problems) =
+        ptk::respondents::load_optional(respondents_path.as_deref(), &register)?;
     for p in &problems {
+        eprintln!("{p}");
+    }
+    for p in &respondent_problems {
         eprintln!("{p}");
     }
     if !problems.is_empty() && !args.skip_bad_rows {
@@ -88,6 +99,15 @@ pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
         );
         return Ok(ptk::exit::CANNOT_RUN);
     }
+    if !respondent_problems.is_empty() && !args.skip_bad_rows {
+        eprintln!(
+            "ptk: nothing was issued because {} row(s) of the respondents file {} have problems. Fix them, or run again with --skip-bad-rows to issue to the good rows only.",
+            respondent_problems.len(),
+            respondents_path.as_deref().map(|p| p.display().to_string()).unwrap_or_default()
+        );
+        return Ok(ptk::exit::CANNOT_RUN);
+    }
+    problems.extend(respondent_problems);
 
     let issued_on = match &args.issued_on {
         Some(s) => date_arg("--issued-on", s)?,
@@ -148,11 +168,20 @@ pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
             store_path.display()
         );
     }
-    let issued = issue::issue_all(&template, &recipients, &settings, &prior, &letter, &out)?;
+    let issued = issue::issue_all(
+        &template,
+        &recipients,
+        &respondents,
+        &settings,
+        &prior,
+        &letter,
+        &out,
+    )?;
     println!(
-        "Issued {} '{}' workbook(s) for {} into {} (return by {}), with mailmerge.csv for sending.",
+        "Issued {} '{}' workbook(s) for {} partnership(s) for {} into {} (return by {}), with mailmerge.csv for sending.",
         issued.len(),
         template.id,
+        recipients.len(),
         args.year,
         out.display(),
         issue::long_date(deadline)

@@ -9,6 +9,7 @@ use ptk::letter::{self, LetterContext};
 use ptk::mail::{
     self, DeliverOptions, EmlFolder, Outgoing, Security, Smtp, SmtpSettings, Transport,
 };
+use ptk::respondents::Respondents;
 use ptk::store::Store;
 use ptk::{issue, register, template};
 
@@ -23,7 +24,9 @@ by default, --smtp-security tls for port 465; plain SMTP only to a loopback addr
 with --smtp-insecure. The SMTP password is read from the PTK_SMTP_PASSWORD environment
 variable or --smtp-password-file, never from the command line. Every message is recorded
 in the store: running again sends only what has not gone yet (--resend sends again).
-Texts are in templates/email/.
+Texts are in templates/email/. With a respondents file (--respondents, or respondents in
+ptk.toml) each message goes to the respondent whose form or file it is: a reminder only to
+those who have not returned their own.
 
 ",
             super::exit_codes!()
@@ -97,7 +100,7 @@ pub struct Common {
     /// The sender's address (default: `sender` in ptk.toml).
     #[arg(long)]
     from: Option<String>,
-    /// Copy each message to the partnership's Assistant Director.
+    /// Copy each message to the lead officer to the partnership's Assistant Director.
     #[arg(long)]
     cc_ad: bool,
     /// Send through this SMTP server instead of writing .eml files.
@@ -142,6 +145,9 @@ pub struct Common {
     /// The partnership register CSV (default: `register` in ptk.toml, else ./register.csv).
     #[arg(long)]
     register: Option<PathBuf>,
+    /// The respondents CSV: who beyond each lead officer was sent a form of their own (default: `respondents` in ptk.toml; none: leads only).
+    #[arg(long)]
+    respondents: Option<PathBuf>,
     /// The templates folder, with the email texts in email/ (default: `templates` in ptk.toml, else ./templates).
     #[arg(long)]
     templates: Option<PathBuf>,
@@ -244,6 +250,28 @@ fn transport(c: &Common, store: &std::path::Path) -> anyhow::Result<Box<dyn Tran
     })?))
 }
 
+/// The respondents file for `common` (none: leads only), checked against `reg`. A file
+/// with bad rows stops the run, as a bad register does: a letter to the wrong person,
+/// or none to the right one, cannot be taken back.
+fn respondents(
+    common: &Common,
+    config: &Config,
+    reg: &register::Register,
+) -> anyhow::Result<Respondents> {
+    let path = config.respondents_path(common.respondents.as_deref());
+    let (respondents, problems) = ptk::respondents::load_optional(path.as_deref(), reg)?;
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        anyhow::bail!(
+            "{} row(s) of the respondents file have problems (above); fix them before sending",
+            problems.len()
+        );
+    }
+    Ok(respondents)
+}
+
 pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
     let (common, kind) = match &cmd {
         MailCommand::Issue(a) => (&a.common, "issue"),
@@ -281,8 +309,17 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
                     problems.len()
                 );
             }
+            let respondents = respondents(common, config, &reg)?;
             let who = issue::select_partnerships(&reg, &t, &a.partnerships)?;
-            mail::plan_issue(&t, &who, &ctx, &letter, &a.outbox, common.cc_ad)?
+            mail::plan_issue(
+                &t,
+                &who,
+                &respondents,
+                &ctx,
+                &letter,
+                &a.outbox,
+                common.cc_ad,
+            )?
         }
         MailCommand::Chase(_) | MailCommand::Corrections(_) if !store_path.exists() => {
             anyhow::bail!(
@@ -299,6 +336,10 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
                 out: None,
             };
             let sources = super::report::load_strict(&args, config, &store_path)?;
+            // The register again, to check the respondents file against (load_strict
+            // has already stopped on a register with problems).
+            let (reg, _) = register::load(&config.register_path(common.register.as_deref()))?;
+            let respondents = respondents(common, config, &reg)?;
             let review = sources.review(&args, config)?;
             let store = sources.store();
             let outbox = config.outbox_dir(a.outbox.as_deref());
@@ -307,6 +348,7 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
                 let plan = mail::plan_chase(
                     &review,
                     store,
+                    &respondents,
                     &ctx,
                     &letter,
                     &mail::ChaseOptions {
@@ -325,8 +367,15 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
                     correct: letter,
                     resend: letter::load_named(&templates_dir, "resend")?,
                 };
-                let mut plan =
-                    mail::plan_corrections(&review, store, &ctx, &letters, &outbox, common.cc_ad)?;
+                let mut plan = mail::plan_corrections(
+                    &review,
+                    store,
+                    &respondents,
+                    &ctx,
+                    &letters,
+                    &outbox,
+                    common.cc_ad,
+                )?;
                 let wanted = |id: &str| {
                     a.partnerships.is_empty()
                         || a.partnerships.iter().any(|p| p.eq_ignore_ascii_case(id))

@@ -1,17 +1,16 @@
 //! `ptk status`: in the terminal, who has returned, who is outstanding, who must correct;
-//! with --csv, one row per partnership, form and recipient with its state.
+//! with --csv, one row per partnership, form and respondent with its state.
 
 use std::path::PathBuf;
 
 use clap::Args;
 use ptk::config::Config;
-use ptk::report::ReturnState;
-use ptk::status::StatusRow;
+use ptk::status::{RespondentReturns, StatusRow};
 
 use super::report::ReportArgs;
 
 /// Whether a return state belongs to a group of the listing.
-type InGroup = fn(&ReturnState) -> bool;
+type InGroup = fn(&str) -> bool;
 
 const EXAMPLES: &str = concat!(
     "\
@@ -20,8 +19,9 @@ Examples:
   ptk status --year 2026 --csv status-2026.csv
 
 Lists every partnership in the register by where its return stands, from the history store,
-and whether its form was issued, drafted as an .eml or sent. --csv writes the same as one row
-per partnership, form and recipient, with its state (accepted, exited, rejected,
+and whether its form was issued, drafted as an .eml or sent. With a respondents file, a form
+sent to all respondents has a line for each. --csv writes the same as one row per
+partnership, form and respondent, with its state (accepted, exited, rejected,
 received-unreadable, sent, drafted, issued, not-issued, not-expected), for mail merges,
 Excel or Power BI.
 
@@ -44,6 +44,9 @@ pub struct StatusArgs {
     /// The templates folder (default: `templates` in ptk.toml, else ./templates).
     #[arg(long)]
     pub templates: Option<PathBuf>,
+    /// The respondents CSV: a form sent to all respondents gets a row per respondent (default: `respondents` in ptk.toml; none: leads only).
+    #[arg(long)]
+    pub respondents: Option<PathBuf>,
     /// The folder with the issued workbooks, to tell issued forms from forms never issued (default: `outbox` in ptk.toml, else ./outbox).
     #[arg(long)]
     pub outbox: Option<PathBuf>,
@@ -71,27 +74,43 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
     let review = sources.review(&report_args, config)?;
     let outbox = config.outbox_dir(args.outbox.as_deref());
     super::report::warn_if_year_is_empty(sources.store(), args.year, &outbox)?;
-    let sends = sources.store().sends_for_year(args.year)?;
-    let rows = ptk::status::rows(&review, &sends, &|p, t| {
-        outbox.join(ptk::issue::file_name(p, t, args.year)).exists()
+    let store = sources.store();
+    let sends = store.sends_for_year(args.year)?;
+    // The register again, to check the respondents file against (load_strict has
+    // already stopped on a register with problems).
+    let (reg, _) = ptk::register::load(&config.register_path(args.register.as_deref()))?;
+    let respondents_path = config.respondents_path(args.respondents.as_deref());
+    let (respondents, problems) =
+        ptk::respondents::load_optional(respondents_path.as_deref(), &reg)?;
+    if !problems.is_empty() {
+        for p in &problems {
+            eprintln!("{p}");
+        }
+        eprintln!(
+            "ptk: {} row(s) of the respondents file have problems (above); fix them first: a status that leaves people out looks like good news.",
+            problems.len()
+        );
+        return Ok(ptk::exit::CANNOT_RUN);
+    }
+    let mut returned = Vec::new();
+    for t in &review.templates {
+        returned.push((t.id.clone(), store.returned_respondents(args.year, &t.id)?));
+    }
+    let returns = RespondentReturns::new(returned, &store.rejected_respondent_files(args.year)?);
+    let rows = ptk::status::rows(&review, &respondents, &returns, &sends, &|p, t, r| {
+        outbox
+            .join(ptk::issue::respondent_file_name(p, t, args.year, r))
+            .exists()
     });
     let groups: [(&str, InGroup); 5] = [
-        ("Must correct a rejected return", |s| {
-            matches!(s, ReturnState::Rejected(_))
-        }),
+        ("Must correct a rejected return", |s| s == "rejected"),
         (
             "Received but unreadable: ask for the file to be saved again and resent",
-            |s| matches!(s, ReturnState::Unreadable(_)),
+            |s| s == "received-unreadable",
         ),
-        ("Not returned yet", |s| {
-            matches!(s, ReturnState::NotReturned)
-        }),
-        ("Returned", |s| {
-            matches!(s, ReturnState::Accepted | ReturnState::Exited)
-        }),
-        ("No form expected", |s| {
-            matches!(s, ReturnState::NotExpected)
-        }),
+        ("Not returned yet", |s| s == "not-returned"),
+        ("Returned", |s| s == "accepted" || s == "exited"),
+        ("No form expected", |s| s == "not-expected"),
     ];
     println!(
         "Partnership returns for {} ({})",
@@ -99,20 +118,15 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
         store_path.display()
     );
     for (title, test) in groups {
-        let members: Vec<(&ptk::report::Row, &StatusRow)> = review
-            .rows
-            .iter()
-            .zip(&rows)
-            .filter(|(r, _)| test(&r.state))
-            .collect();
+        let members: Vec<&StatusRow> = rows.iter().filter(|s| test(s.return_state)).collect();
         println!("\n{title} ({})", members.len());
-        for (r, s) in members {
-            let detail = match &r.state {
-                ReturnState::Rejected(why) => truncate(why, 140),
-                ReturnState::Unreadable(_) => s.detail.clone(),
-                ReturnState::NotReturned => format!(
+        for s in members {
+            let detail = match s.return_state {
+                "rejected" => truncate(&s.detail, 140),
+                "received-unreadable" => s.detail.clone(),
+                "not-returned" => format!(
                     "{} <{}>; {}{}",
-                    s.officer,
+                    s.respondent,
                     s.recipient,
                     form_words(s.form_state, &s.emailed_at),
                     if s.reminded_at.is_empty() {
@@ -121,10 +135,18 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
                         format!("; reminded{}", date(&s.reminded_at))
                     }
                 ),
-                _ => r
+                _ => s
                     .overall
-                    .map(|o| format!("{o:.1}% {}", r.band.clone().unwrap_or_default()))
+                    .map(|o| format!("{o:.1}% {}", s.band.clone().unwrap_or_default()))
                     .unwrap_or_default(),
+            };
+            // A partner's row says whose it is.
+            let detail = if s.respondent_id == ptk::respondents::LEAD {
+                detail
+            } else if s.return_state == "not-returned" {
+                format!("({}) {detail}", s.respondent_id)
+            } else {
+                format!("({}: {}) {detail}", s.respondent_id, s.respondent)
             };
             println!(
                 "  {:<7} {:<16} {:<52} {}",
@@ -138,7 +160,7 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
     if let Some(path) = &args.csv {
         ptk::output::write_atomic(path, &ptk::status::csv(&rows)?)?;
         println!(
-            "\nWrote the status of {} partnership(s) to {}.",
+            "\nWrote the status of {} form(s) (one row per partnership, form and respondent) to {}.",
             rows.len(),
             path.display()
         );

@@ -14,6 +14,7 @@ use super::workbook::protect;
 use super::{long_date, IssueSettings};
 use crate::contract;
 use crate::register::Partnership;
+use crate::respondents::Respondent;
 use crate::template::{Layout, Question, QuestionType, Section, Template};
 use crate::xlsx::{header_text, wrapped_height};
 
@@ -100,6 +101,7 @@ pub(super) fn write_form_sheet(
     st: &Styles,
     template: &Template,
     p: &Partnership,
+    who: &Respondent,
     settings: &IssueSettings,
     sheet: &str,
     sections: &[&Section],
@@ -142,12 +144,22 @@ pub(super) fn write_form_sheet(
     r += 1;
     ws.write_with_format(r, 0, format!("{} ({})", p.name, p.id), &st.subtitle)?;
     r += 1;
-    let details = format!(
-        "Lead officer: {}   ·   Assistant Director: {}   ·   Business Plan priority: {}",
-        p.lead_officer,
-        p.assistant_director,
-        p.priority.label()
-    );
+    // Who completes this copy: a partner's form names them as well as the lead officer.
+    let details = if who.is_lead() {
+        format!(
+            "Lead officer: {}   ·   Assistant Director: {}   ·   Business Plan priority: {}",
+            p.lead_officer,
+            p.assistant_director,
+            p.priority.label()
+        )
+    } else {
+        format!(
+            "Completed by: {}   ·   Lead officer: {}   ·   Business Plan priority: {}",
+            who.label(),
+            p.lead_officer,
+            p.priority.label()
+        )
+    };
     ws.write_with_format(r, 0, details.as_str(), &st.line)?;
     r += 1;
     ws.write_with_format(

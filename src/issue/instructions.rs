@@ -7,15 +7,19 @@ use super::styles::Styles;
 use super::workbook::protect;
 use super::{long_date, IssueSettings};
 use crate::register::Partnership;
+use crate::respondents::Respondent;
 use crate::score::PriorScore;
 use crate::template::{Layout, QuestionType, Template};
 use crate::xlsx::{header_text, wrapped_height};
 
+#[allow(clippy::too_many_arguments)]
 pub(super) fn write_instructions(
     ws: &mut Worksheet,
     st: &Styles,
     template: &Template,
     p: &Partnership,
+    who: &Respondent,
+    respondents: usize,
     settings: &IssueSettings,
     prior: &[PriorScore],
 ) -> anyhow::Result<()> {
@@ -47,6 +51,18 @@ pub(super) fn write_instructions(
         *r += 1;
         Ok(())
     };
+    // Whose copy this is: each respondent answers separately, and their answers are
+    // compared with their partners' in the review.
+    ws.write_with_format(r, 0, "This form is for", &st.heading)?;
+    r += 1;
+    pair(ws, &mut r, "Your name", &who.name)?;
+    if !who.organisation.is_empty() {
+        pair(ws, &mut r, "Your organisation", &who.organisation)?;
+    }
+    if !who.role.is_empty() {
+        pair(ws, &mut r, "Your role", &who.role)?;
+    }
+    r += 1;
     ws.write_with_format(r, 0, "Your partnership", &st.heading)?;
     r += 1;
     pair(ws, &mut r, "Partnership ID", &p.id)?;
@@ -99,6 +115,9 @@ pub(super) fn write_instructions(
         steps.push(format!("Add evidence or comments in the '{EVIDENCE_HEADER}' column, where a question asks for them: short, specific examples help the review."));
     }
     steps.push("A row grows as you type (Alt+Enter starts a new line in a cell). You can also make rows taller and columns wider: everything you type is kept and read, even where it does not show.".into());
+    if respondents > 1 {
+        steps.push(format!("This form goes to {respondents} people involved in the partnership, each with a copy of their own: please answer from your own point of view. The review averages the answers and lists the statements where views differ, for the partnership to discuss."));
+    }
     steps.extend(template.instructions.iter().cloned());
     steps.push("Please do not rename or delete sheets, or insert or delete rows or columns: your answers are read automatically.".into());
     steps.push(format!(

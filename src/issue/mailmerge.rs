@@ -1,4 +1,5 @@
-//! `mailmerge.csv`: one row per issued workbook, for Outlook's mail merge or `ptk mail`.
+//! `mailmerge.csv`: one row per issued workbook, addressed to the respondent whose form
+//! it is, for Outlook's mail merge or `ptk mail`.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -41,7 +42,7 @@ pub(super) fn write_mailmerge(
     // written, so thousands of letters are never all in memory at once.
     enum Source<'a> {
         Kept(Vec<String>),
-        New(&'a Partnership),
+        New(&'a Partnership, &'a Issued),
     }
     let mut rows: BTreeMap<String, Source<'_>> = BTreeMap::new();
     if let Ok(f) = std::fs::File::open(&path) {
@@ -59,13 +60,18 @@ pub(super) fn write_mailmerge(
             }
         }
     }
-    for (p, i) in partnerships.iter().zip(issued) {
+    let by_id: std::collections::HashMap<&str, &Partnership> =
+        partnerships.iter().map(|p| (p.id.as_str(), *p)).collect();
+    for i in issued {
+        let Some(&p) = by_id.get(i.partnership_id.as_str()) else {
+            continue;
+        };
         let attachment = i
             .path
             .file_name()
             .map(|f| f.to_string_lossy().into_owned())
             .unwrap_or_default();
-        rows.insert(attachment, Source::New(p));
+        rows.insert(attachment, Source::New(p, i));
     }
     let context = settings.letter_context();
     crate::output::write_atomic_with(&path, |file| {
@@ -74,12 +80,21 @@ pub(super) fn write_mailmerge(
         for (attachment, source) in &rows {
             match source {
                 Source::Kept(r) => csv.row(r)?,
-                Source::New(p) => {
-                    let l = letter.render(&crate::letter::fields(template, p, &context))?;
+                Source::New(p, i) => {
+                    let r = &i.respondent;
+                    let l = letter
+                        .render(&crate::letter::respondent_fields(template, p, r, &context))?;
+                    // The Assistant Director is copied on the lead officer's form only:
+                    // the partners' forms are between them and the council's officer.
+                    let cc = if r.is_lead() {
+                        p.assistant_director_email.as_deref().unwrap_or_default()
+                    } else {
+                        ""
+                    };
                     csv.row([
-                        p.email.as_str(),
-                        p.assistant_director_email.as_deref().unwrap_or_default(),
-                        &p.lead_officer,
+                        r.email.as_str(),
+                        cc,
+                        &r.name,
                         &p.id,
                         &p.name,
                         &l.subject,

@@ -1,4 +1,6 @@
-//! Issuing: one protected Excel workbook per partnership, from a template.
+//! Issuing: one protected Excel workbook per partnership and respondent, from a
+//! template. A template for `all` respondents (the self-assessment) gives each of a
+//! partnership's respondents a form of their own; the others go to the lead officer only.
 //!
 //! Layout of an issued workbook (see `docs/templates.md`):
 //! 1. `Instructions` — purpose, how to fill it in, deadline and return address, the
@@ -33,12 +35,13 @@ use mailmerge::write_mailmerge;
 use crate::letter::LetterTemplate;
 use crate::output::write_atomic;
 use crate::register::{Partnership, Register};
+use crate::respondents::{Respondent, Respondents};
 use crate::score::PriorScore;
-use crate::template::Template;
+use crate::template::{Recipients, Template};
 
 pub use crate::dates::long_date;
 pub use mailmerge::MAILMERGE;
-pub use names::file_name;
+pub use names::{file_name, respondent_file_name};
 pub use workbook::build_workbook;
 
 /// Everything about an issue run that is the same for every partnership.
@@ -71,14 +74,31 @@ impl IssueSettings {
 #[derive(Debug, Clone)]
 pub struct Issued {
     pub partnership_id: String,
+    /// Whose form it is (the lead officer's has id `lead`).
+    pub respondent: Respondent,
     pub path: PathBuf,
 }
 
-/// Writes one workbook per partnership into `out_dir`, in parallel, then the
-/// `mailmerge.csv` beside them. `prior` gives earlier scores by partnership id.
+/// Who completes `template` for partnership `p`: every respondent (the lead first) for
+/// a template sent to `all`, else the lead officer alone.
+pub fn recipients_for(
+    template: &Template,
+    p: &Partnership,
+    respondents: &Respondents,
+    council: &str,
+) -> Vec<Respondent> {
+    match template.respondents {
+        Recipients::All => respondents.for_partnership(p, council),
+        Recipients::Lead => vec![Respondent::lead(p, council)],
+    }
+}
+
+/// Writes one workbook per partnership and respondent into `out_dir`, in parallel, then
+/// the `mailmerge.csv` beside them. `prior` gives earlier scores by partnership id.
 pub fn issue_all(
     template: &Template,
     partnerships: &[&Partnership],
+    respondents: &Respondents,
     settings: &IssueSettings,
     prior: &BTreeMap<String, Vec<PriorScore>>,
     letter: &LetterTemplate,
@@ -86,16 +106,35 @@ pub fn issue_all(
 ) -> anyhow::Result<Vec<Issued>> {
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the output folder {}", out_dir.display()))?;
-    let issued: Vec<Issued> = partnerships
-        .par_iter()
-        .map(|p| {
+    let jobs: Vec<(&Partnership, Respondent, usize)> = partnerships
+        .iter()
+        .flat_map(|p| {
+            let all = recipients_for(template, p, respondents, &settings.council);
+            let n = all.len();
+            all.into_iter().map(move |r| (*p, r, n))
+        })
+        .collect();
+    let issued: Vec<Issued> = jobs
+        .into_par_iter()
+        .map(|(p, r, n)| {
             let none = Vec::new();
-            let bytes = build_workbook(template, p, settings, prior.get(&p.id).unwrap_or(&none))
-                .with_context(|| format!("cannot build the workbook for partnership {}", p.id))?;
-            let path = out_dir.join(file_name(&p.id, &template.id, settings.year));
+            let prior = prior.get(&p.id).unwrap_or(&none);
+            let bytes = build_workbook(template, p, &r, n, settings, prior).with_context(|| {
+                format!(
+                    "cannot build the workbook for partnership {}, respondent {}",
+                    p.id, r.id
+                )
+            })?;
+            let path = out_dir.join(respondent_file_name(
+                &p.id,
+                &template.id,
+                settings.year,
+                &r.id,
+            ));
             write_atomic(&path, &bytes)?;
             Ok(Issued {
                 partnership_id: p.id.clone(),
+                respondent: r,
                 path,
             })
         })

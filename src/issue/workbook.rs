@@ -1,4 +1,4 @@
-//! The whole workbook for one partnership, and its hidden `_ptk` sheet.
+//! The whole workbook for one partnership's respondent, and its hidden `_ptk` sheet.
 
 use rust_xlsxwriter::{DocProperties, ProtectionOptions, Workbook, Worksheet};
 
@@ -8,13 +8,17 @@ use super::styles::Styles;
 use super::IssueSettings;
 use crate::contract;
 use crate::register::Partnership;
+use crate::respondents::Respondent;
 use crate::score::PriorScore;
 use crate::template::{Section, Template};
 
-/// Builds the complete workbook for one partnership, as xlsx bytes.
+/// Builds the complete workbook for one respondent of a partnership, as xlsx bytes;
+/// `respondents` is how many people are sent this form for the partnership.
 pub fn build_workbook(
     template: &Template,
     p: &Partnership,
+    who: &Respondent,
+    respondents: usize,
     settings: &IssueSettings,
     prior: &[PriorScore],
 ) -> anyhow::Result<Vec<u8>> {
@@ -23,7 +27,10 @@ pub fn build_workbook(
     let created = crate::xlsx::excel_date(settings.issued_on)?;
     wb.set_properties(
         &DocProperties::new()
-            .set_title(format!("{} {} – {}", template.title, settings.year, p.name))
+            .set_title(format!(
+                "{} {} – {} – {}",
+                template.title, settings.year, p.name, who.name
+            ))
             .set_author(&settings.council)
             .set_company(&settings.council)
             .set_subject(format!("{} ({})", template.title, template.id))
@@ -34,7 +41,7 @@ pub fn build_workbook(
     {
         let ws = wb.add_worksheet();
         ws.set_name("Instructions")?;
-        write_instructions(ws, &st, template, p, settings, prior)?;
+        write_instructions(ws, &st, template, p, who, respondents, settings, prior)?;
     }
     for sheet in template.sheets() {
         let ws = wb.add_worksheet();
@@ -49,6 +56,7 @@ pub fn build_workbook(
             &st,
             template,
             p,
+            who,
             settings,
             sheet,
             &sections,
@@ -58,7 +66,7 @@ pub fn build_workbook(
     {
         let ws = wb.add_worksheet();
         ws.set_name(contract::ID_SHEET)?;
-        write_id_sheet(ws, template, p, settings, &cell_map)?;
+        write_id_sheet(ws, template, p, who, settings, &cell_map)?;
     }
     for (name, reference) in &cell_map {
         wb.define_name(name, &format!("={reference}"))?;
@@ -116,6 +124,7 @@ fn write_id_sheet(
     ws: &mut Worksheet,
     template: &Template,
     p: &Partnership,
+    who: &Respondent,
     settings: &IssueSettings,
     cell_map: &[(String, String)],
 ) -> anyhow::Result<()> {
@@ -132,6 +141,8 @@ fn write_id_sheet(
             contract::KEY_ISSUED_AT,
             settings.issued_on.format("%Y-%m-%d").to_string(),
         ),
+        (contract::KEY_RESPONDENT_ID, who.id.clone()),
+        (contract::KEY_RESPONDENT_NAME, who.name.clone()),
         (contract::KEY_PARTNERSHIP_NAME, p.name.clone()),
         (contract::KEY_TEMPLATE_TITLE, template.title.clone()),
     ];

@@ -11,10 +11,12 @@
 mod history;
 mod queries;
 mod report;
+mod respondents;
 mod run;
 mod schema;
 
 pub use history::{history_csv, parse_history_csv};
+pub use respondents::RejectedFile;
 pub use run::{newest, Candidate, Duplicate, RunWriter};
 
 use std::collections::BTreeMap;
