@@ -153,6 +153,8 @@ fn a_short_year_is_refused_everywhere_it_is_asked_for() {
     for args in [
         &["issue", "--template", "self-assessment", "--year", "26"][..],
         &["report", "--year", "26"],
+        &["ingest", "returns", "--year", "26"],
+        &["review", "returns", "--year", "0"],
         &["status", "--year", "0"],
         &["mail", "chase", "--year", "26"],
         &["mail", "corrections", "--year", "2101"],

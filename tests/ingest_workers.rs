@@ -302,14 +302,14 @@ fn an_attachment_named_with_escape_sequences_is_shown_not_acted_on() {
     let dir = tempfile::tempdir().unwrap();
     let inbox = dir.path().join("inbox");
     std::fs::create_dir(&inbox).unwrap();
-    // Rejected (last year's form), so it is listed on the console even with --quiet.
+    // Rejected (last year's form); without --quiet every file is listed on the console.
     let bytes = std::fs::read(samples().join("TOU11_self-assessment_2025.xlsx")).unwrap();
     let eml = format!(
         "From: Sender <s@example.org>\r\nTo: r@example.gov.uk\r\nSubject: \x1b]0;pwned\x07return\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b\"\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nattached\r\n--b\r\nContent-Type: application/octet-stream\r\nContent-Disposition: attachment; filename=\"\x1b[2J\x1b[31mred.xlsx\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}\r\n--b--\r\n",
         base64(&bytes)
     );
     std::fs::write(inbox.join("m.eml"), eml).unwrap();
-    let out = ingest(dir.path(), &[&inbox], &["--quiet"], &[]);
+    let out = ingest(dir.path(), &[&inbox], &[], &[]);
     let console = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(ptk::exit::REJECTED), "{console}");
     assert!(console.contains("\\u{1b}[31mred.xlsx"), "{console}");

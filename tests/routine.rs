@@ -380,12 +380,20 @@ fn a_run_that_cannot_start_leaves_no_store_behind() {
         "--return-address",
         "a@rochford.gov.uk",
     ];
+    let history = repo().join("samples/history.csv");
     let mut cmds: Vec<Vec<&str>> = vec![
         vec!["status", "--year", "2026"],
         vec!["report", "--year", "2026"],
         vec!["history", "export", "--store", "ptk.db"],
         [&["mail", "chase"][..], &mail_args].concat(),
         [&["mail", "corrections"][..], &mail_args].concat(),
+        // A mistyped returns folder.
+        vec!["ingest", "no-such-folder", "--year", "2026"],
+        [
+            &["review", "no-such-folder", "--year", "2026", "--history"][..],
+            &[history.to_str().unwrap()],
+        ]
+        .concat(),
         // No workbooks in the outbox: nothing to send.
         [
             &["mail", "issue", "out", "--template", "exit"][..],
@@ -407,6 +415,39 @@ fn a_run_that_cannot_start_leaves_no_store_behind() {
         );
         assert!(!d.join("ptk.db").exists(), "{c:?} left a store behind");
     }
+}
+
+#[test]
+fn quiet_means_the_summary_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let returns = repo().join("samples/returns");
+    let out = run(
+        dir.path(),
+        &[
+            "ingest",
+            returns.to_str().unwrap(),
+            "--year",
+            "2026",
+            "--quiet",
+        ],
+        &sources(dir.path()),
+    );
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    let (stdout, stderr) = (text(&out.stdout), text(&out.stderr));
+    assert!(stderr.trim().is_empty(), "no line per file: {stderr}");
+    assert!(
+        stdout.contains("rejected"),
+        "the summary is printed: {stdout}"
+    );
+    assert!(
+        !stdout.contains("ICT12_self-assessment_2026.xlsx"),
+        "no file is named: {stdout}"
+    );
+    let report = std::fs::read_to_string(dir.path().join("ingest-report.csv")).unwrap();
+    assert!(
+        report.contains("ICT12_self-assessment_2026.xlsx"),
+        "the report still lists it"
+    );
 }
 
 #[test]

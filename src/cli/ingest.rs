@@ -18,7 +18,8 @@ Examples:
   ptk ingest samples/returns --year 2026
   ptk ingest inbox/ late-returns/HWB03.xlsx --year 2026 --store reviews.db --report-dir reports/
 
-Reads .xlsx, .xlsm, .xls and .ods files (folders are searched recursively) in separate
+Reads .xlsx, .xlsm, .xlsb, .xls and .ods files, and the workbooks attached to emails
+saved as .eml, .msg (Outlook), .mbox or a maildir folder (folders are searched recursively), in separate
 reader processes, each under a memory and time limit (--max-memory-mb, --file-timeout), so
 one damaged file cannot stop the run: it is rejected as reader-failed. Identifies each
 return from its hidden _ptk sheet, validates every answer and scores it. Files already
@@ -36,12 +37,16 @@ pub struct IngestArgs {
     /// Returned workbooks, or folders holding them.
     #[arg(required = true, value_name = "DIR|FILE")]
     pub paths: Vec<PathBuf>,
-    /// The review year the returns are for.
-    #[arg(long)]
+    /// The review year the returns are for, in full (2000–2100).
+    #[arg(long, value_parser = super::year)]
     pub year: i32,
     /// The partnership register CSV (default: `register` in ptk.toml).
     #[arg(long)]
     pub register: Option<PathBuf>,
+    /// The respondents file: who answers for each partnership besides its lead officer
+    /// (default: `respondents` in ptk.toml; without one, each lead is the only respondent).
+    #[arg(long, value_name = "FILE")]
+    pub respondents: Option<PathBuf>,
     /// The templates folder (default: `templates` in ptk.toml, else ./templates).
     #[arg(long)]
     pub templates: Option<PathBuf>,
@@ -51,7 +56,8 @@ pub struct IngestArgs {
     /// Where to write ingest-report.csv and findings.csv (default: beside the store).
     #[arg(long)]
     pub report_dir: Option<PathBuf>,
-    /// No progress bar; print only files that need attention, and the summary.
+    /// Print the summary only: no progress bar and no line per file (ingest-report.csv
+    /// and findings.csv still list every file).
     #[arg(long, short)]
     pub quiet: bool,
     /// Ingest even if some register rows are rejected (their returns are then rejected as unknown).
@@ -91,13 +97,25 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
             problems.len()
         );
     }
-    let store_path = config.store_path(args.store.as_deref());
-    let mut store = Store::open(&store_path)?;
+    let respondents_path = config.respondents_path(args.respondents.as_deref());
+    let (_, problems) = ptk::respondents::load_optional(respondents_path.as_deref(), &register)?;
+    for p in &problems {
+        eprintln!("{p}");
+    }
+    if !problems.is_empty() && !args.skip_bad_rows {
+        anyhow::bail!(
+            "{} row(s) of the respondents file have problems (above); fix them, or run again with --skip-bad-rows",
+            problems.len()
+        );
+    }
     let limits = Limits {
         max_file_bytes: args.max_file_mb.saturating_mul(1024 * 1024),
         ..Limits::default()
     };
+    // The inputs first: a run that cannot start (a mistyped folder) leaves no store behind.
     let inputs = ingest::collect_inputs(&args.paths, &limits)?;
+    let store_path = config.store_path(args.store.as_deref());
+    let mut store = Store::open(&store_path)?;
     let seen = store.settled_files()?;
     let memory_mb = args
         .max_memory_mb
@@ -110,6 +128,10 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
         setup: pool::Setup {
             templates: std::path::absolute(&templates_dir)?,
             register: std::path::absolute(&register_path)?,
+            respondents: respondents_path
+                .as_deref()
+                .map(std::path::absolute)
+                .transpose()?,
             year: args.year,
             max_file_bytes: limits.max_file_bytes,
             max_cells: limits.max_cells,
@@ -140,13 +162,14 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     let quiet = args.quiet;
     let interactive = bar.is_some();
     // One line per file, in input order, once the run is saved (the progress bar is
-    // gone by then); with a progress bar or --quiet, only the files that need attention.
+    // gone by then); with a progress bar, only the files that need attention; with
+    // --quiet, none (the summary only).
     let mut each = |status: Status, path: &str, message: &str| {
         let attention = matches!(
             status,
             Status::Rejected | Status::Duplicate | Status::AcceptedWithWarnings
         );
-        if (!interactive && !quiet) || attention {
+        if !quiet && (!interactive || attention) {
             eprintln!(
                 "{:<22} {}  {}",
                 status.as_str(),

@@ -32,6 +32,15 @@ pub struct ReviewArgs {
 }
 
 pub fn run(args: ReviewArgs, config: &Config) -> anyhow::Result<i32> {
+    // A mistyped returns folder stops the run before the history import creates a store.
+    for p in &args.ingest.paths {
+        std::fs::metadata(p).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read {}: {e}. Check the path of the returns folder or file.",
+                p.display()
+            )
+        })?;
+    }
     if let Some(h) = &args.history {
         let code = super::history::run(
             super::history::HistoryCommand::Import {

@@ -199,6 +199,29 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
     out.identity.template_version = Some(id.version);
     out.identity.year = Some(id.year);
     out.identity.issued_at = Some(id.issued_at.clone());
+    // Whose form: absent on forms issued before respondents existed (the lead's).
+    let respondent = id
+        .keys
+        .get(contract::KEY_RESPONDENT_ID)
+        .map(|r| r.trim())
+        .filter(|r| !r.is_empty());
+    if let Some(r) = respondent {
+        if !crate::respondents::valid_respondent_id(r) {
+            return out.reject(Finding::file(
+                Code::StructureChanged,
+                format!(
+                    "its identification sheet '{}' names the respondent '{}', which is not an id ptk writes; ask for the answers on a fresh copy of the form",
+                    contract::ID_SHEET,
+                    crate::output::printable(r)
+                ),
+            ));
+        }
+        out.identity.respondent_id = Some(if r.eq_ignore_ascii_case(crate::respondents::LEAD) {
+            crate::respondents::LEAD.to_string()
+        } else {
+            r.to_string()
+        });
+    }
 
     let Some(template) = ctx.templates.iter().find(|t| t.id == id.template_id) else {
         return out.reject(Finding::file(
@@ -229,6 +252,23 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
                 id.year, ctx.year, ctx.year
             ),
         ));
+    }
+    if let Some(r) = out.identity.respondent_id.as_deref() {
+        // People move on: a genuine form from someone no longer listed still counts.
+        if r != crate::respondents::LEAD && ctx.respondents.get(partnership, r, "").is_none() {
+            let name = id
+                .keys
+                .get(contract::KEY_RESPONDENT_NAME)
+                .map(|n| format!(" ({})", crate::output::printable(n.trim())))
+                .unwrap_or_default();
+            out.findings.push(Finding::file(
+                Code::UnknownRespondent,
+                format!(
+                    "this form was issued to respondent '{r}'{name} of {}, who is not in the respondents file now; the answers are accepted and count towards the partnership's score. If they still take part, add them back to the respondents file",
+                    partnership.id
+                ),
+            ));
+        }
     }
     if !template.issue_to.contains(&partnership.status) {
         out.findings.push(Finding::file(

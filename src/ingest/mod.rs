@@ -86,6 +86,8 @@ impl std::str::FromStr for Status {
 pub struct Context<'a> {
     pub templates: &'a [Template],
     pub register: &'a Register,
+    /// The respondents beyond each partnership's lead (empty without a respondents file).
+    pub respondents: &'a crate::respondents::Respondents,
     pub year: i32,
     pub limits: Limits,
     /// Content hashes of the files already in the store (not read again).

@@ -34,6 +34,8 @@ const MAX_FRAME: usize = 1 << 30;
 pub struct Setup {
     pub templates: PathBuf,
     pub register: PathBuf,
+    /// The respondents file, if the run has one.
+    pub respondents: Option<PathBuf>,
     pub year: i32,
     pub max_file_bytes: u64,
     pub max_cells: u64,

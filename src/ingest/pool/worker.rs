@@ -24,9 +24,11 @@ pub fn serve() -> anyhow::Result<()> {
     let loaded = (|| -> anyhow::Result<_> {
         let templates = crate::template::load_checked(&setup.templates)?;
         let (register, _problems) = crate::register::load(&setup.register)?;
-        Ok((templates, register))
+        let (respondents, _problems) =
+            crate::respondents::load_optional(setup.respondents.as_deref(), &register)?;
+        Ok((templates, register, respondents))
     })();
-    let (templates, register) = match loaded {
+    let (templates, register, respondents) = match loaded {
         Ok(x) => x,
         Err(e) => {
             let ready: Ready = Err(format!("{e:#}"));
@@ -39,6 +41,7 @@ pub fn serve() -> anyhow::Result<()> {
     let ctx = Context {
         templates: &templates,
         register: &register,
+        respondents: &respondents,
         year: setup.year,
         limits: setup.limits(),
         seen: &seen,
