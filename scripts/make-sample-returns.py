@@ -11,6 +11,10 @@ LibreOffice. Re-run it only to change the samples:
 
     pip install openpyxl msoffcrypto-tool      # and: apt-get install libreoffice-calc-nogui
     python3 scripts/make-sample-returns.py
+
+`--respondents-only` adds just the other respondents' returns of the Local Strategic
+Partnership (the forms already in samples/returns stay as they were issued then);
+PTK_BIN=target/debug/ptk uses a ptk already built instead of `cargo run --release`.
 """
 import datetime as dt
 import os
@@ -31,7 +35,9 @@ SCALE = ["0 - Not in place", "1 - Planned or just started", "2 - Partly in place
 
 
 def ptk(*args):
-    subprocess.run(["cargo", "run", "--release", "-q", "--", *args], cwd=ROOT, check=True)
+    # PTK_BIN runs an already built ptk instead (e.g. target/debug/ptk).
+    cmd = [os.environ["PTK_BIN"]] if os.environ.get("PTK_BIN") else ["cargo", "run", "--release", "-q", "--"]
+    subprocess.run([*cmd, *args], cwd=ROOT, check=True)
 
 
 def issue(out, template, year=2026, issued_on=ISSUED_ON, partnerships=()):
@@ -336,5 +342,57 @@ def main():
     print("wrote", sorted(os.listdir(SAMPLES)), sorted(os.listdir(FIXTURES)))
 
 
+def answers_of(path, ids):
+    """The scale answers of a filled form, by question id."""
+    wb = openpyxl.load_workbook(path)
+    return {q: cell(wb, q).value for q in ids}
+
+
+def respondent_returns():
+    """The other two respondents of the Local Strategic Partnership (samples/respondents.csv)
+    answer their own forms: close to the lead officer's return on most statements, two or
+    more points apart on some (the review's disagreement sheet), one point apart on others
+    (not a disagreement), Not applicable on a few. Adds to samples/returns without touching
+    the other files, so the earlier forms stay as partnerships returned them."""
+    work = tempfile.mkdtemp()
+    ptk("issue", "--template", "self-assessment", "--year", "2026", "--out", work,
+        "--issued-on", ISSUED_ON, "--deadline", "2027-01-29", "--register", "samples/register.csv",
+        "--respondents", "samples/respondents.csv", "--templates", "templates",
+        "--return-address", "partnerships@rochford.gov.uk", "--store", "/nonexistent.db",
+        "--partnership", "LSP01")
+    ids = [f"F{i}" for i in range(1, 9)] + [f"P{i}" for i in range(1, 7)] + \
+          [f"C{i}" for i in range(1, 6)] + [f"M{i}" for i in range(1, 7)]
+    lead = answers_of(os.path.join(SAMPLES, "Joint LSP self assessment 2026 FINAL.xlsx"), ids)
+    # (respondent id, file name as saved, {question: change in points}, Not applicable, stage, who)
+    plans = [
+        ("castle-point", "LSP01 self-assessment - Castle Point.xlsx",
+         {"F3": -2, "F6": -1, "P4": +1, "C2": -2, "M5": -1}, ("M6",), "Functioning",
+         ("Mark Jennings", "mark.jennings@castlepoint.gov.uk")),
+        ("essex-police", "LSP01_self-assessment_2026_essex-police.xlsx",
+         {"F3": -3, "P1": +2, "P5": -1, "C2": -1, "C5": -2, "M2": +1}, ("P6", "M6"), "Frustration",
+         ("Sergeant Kate Lowe", "kate.lowe@essex.police.uk")),
+    ]
+    for rid, name, changes, na, stage, (who, email) in plans:
+        wb = openpyxl.load_workbook(os.path.join(work, f"LSP01_self-assessment_2026_{rid}.xlsx"))
+        for q in ids:
+            if q in na:
+                cell(wb, q).value = "Not applicable"
+                continue
+            points = max(0, min(4, SCALE.index(lead[q]) + changes.get(q, 0)))
+            cell(wb, q).value = SCALE[points]
+        cell(wb, "stage").value = stage
+        cell(wb, "achievements").value = "Joint community safety campaign delivered with the LSP."
+        cell(wb, "support").value = "Clearer shared outcomes across the partners."
+        cell(wb, "completed_by").value = who
+        cell(wb, "completed_email").value = email
+        cell(wb, "completed_on").value = dt.datetime(2026, 12, 8)
+        wb.save(os.path.join(SAMPLES, name))
+    shutil.rmtree(work)
+
+
 if __name__ == "__main__":
-    main()
+    if "--respondents-only" in sys.argv:
+        respondent_returns()
+    else:
+        main()
+        respondent_returns()

@@ -140,6 +140,18 @@ fn every_sample_gets_its_expected_outcome() {
             &["unreadable"],
         ),
         ("Joint LSP self assessment 2026 FINAL.xlsx", "accepted", &[]),
+        // The partnership's other respondents: no respondents file is given here, so
+        // their forms are accepted with a warning that says so.
+        (
+            "LSP01 self-assessment - Castle Point.xlsx",
+            "accepted-with-warnings",
+            &["unknown-respondent"],
+        ),
+        (
+            "LSP01_self-assessment_2026_essex-police.xlsx",
+            "accepted-with-warnings",
+            &["unknown-respondent"],
+        ),
         (
             "LEI06_self-assessment_2026.xlsx",
             "rejected",
@@ -192,7 +204,7 @@ fn every_sample_gets_its_expected_outcome() {
     let store = Store::open(&dir.path().join("ptk.db")).unwrap();
     assert_eq!(
         count(&store, "SELECT COUNT(*) FROM returns WHERE current = 1"),
-        10
+        12
     );
     assert_eq!(
         count(&store, "SELECT COUNT(*) FROM returns WHERE template_id = 'self-assessment' AND overall IS NULL"),
@@ -200,7 +212,7 @@ fn every_sample_gets_its_expected_outcome() {
     );
     assert_eq!(
         count(&store, "SELECT COUNT(*) FROM files"),
-        18,
+        20,
         "every read file is recorded (not the 2 skipped)"
     );
     // The new-partnership risks are scored: likelihood × impact with a rating.
@@ -633,7 +645,7 @@ fn a_killed_run_leaves_the_store_as_it_was() {
     // And the next run completes normally.
     let out = ingest(dir.path(), &[&samples()], &[]);
     assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
-    assert_eq!(snapshot(dir.path())[1], 10);
+    assert_eq!(snapshot(dir.path())[1], 12);
 }
 
 #[test]

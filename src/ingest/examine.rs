@@ -455,11 +455,14 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
     } else {
         Status::Accepted
     };
+    // A partner's own form says whose it is; the partnership's score combines them all.
+    let whose = match out.identity.respondent_id.as_deref() {
+        Some(r) if r != crate::respondents::LEAD => format!("{} ({r})", partnership.id),
+        _ => partnership.id.clone(),
+    };
     out.message = match (&s.overall, &s.band) {
-        (Some(o), Some(b)) if template.is_scored() => {
-            format!("{} scored {o:.1}% ({b})", partnership.id)
-        }
-        _ => format!("{} {} received", partnership.id, template.title),
+        (Some(o), Some(b)) if template.is_scored() => format!("{whose} scored {o:.1}% ({b})"),
+        _ => format!("{whose} {} received", template.title),
     };
     out.score = template.is_scored().then_some(s);
     out

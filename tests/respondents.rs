@@ -1,0 +1,345 @@
+//! Several respondents per partnership, through the binary: forms issued by `ptk issue`
+//! for each respondent, filled with openpyxl as each officer would, ingested, and the
+//! partnership's score checked against a computation made here from the answers.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use common::*;
+
+/// The shipped templates, with statement M3 made optional, so a respondent may leave it
+/// blank (every scored statement of the shipped self-assessment is required).
+fn templates_with_optional_m3(dir: &Path) -> PathBuf {
+    let to = dir.join("templates");
+    std::fs::create_dir_all(to.join("email")).unwrap();
+    for entry in std::fs::read_dir(repo().join("templates")).unwrap() {
+        let p = entry.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, to.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    for entry in std::fs::read_dir(repo().join("templates/email")).unwrap() {
+        let p = entry.unwrap().path();
+        std::fs::copy(&p, to.join("email").join(p.file_name().unwrap())).unwrap();
+    }
+    let path = to.join("self-assessment.toml");
+    let text = std::fs::read_to_string(&path).unwrap();
+    let at = text.find("id = \"M3\"").expect("M3 in the template");
+    let req = at + text[at..].find("required = true").unwrap();
+    let edited = format!(
+        "{}required = false{}",
+        &text[..req],
+        &text[req + "required = true".len()..]
+    );
+    std::fs::write(&path, edited).unwrap();
+    to
+}
+
+/// Fills a form: `answers` maps question id to a scale position, `None` for Not
+/// applicable; questions not named are left blank. The other required answers are given.
+const FILL: &str = r#"
+import json, sys, datetime, openpyxl
+path, answers = sys.argv[1], json.loads(sys.argv[2])
+SCALE = ["0 - Not in place", "1 - Planned or just started", "2 - Partly in place",
+         "3 - In place", "4 - In place and reviewed"]
+wb = openpyxl.load_workbook(path)
+def cell(q):
+    sheet, coord = next(iter(wb.defined_names["ptk_" + q].destinations))
+    return wb[sheet][coord.replace("$", "")]
+for q, v in answers.items():
+    cell(q).value = "Not applicable" if v is None else SCALE[v]
+cell("stage").value = "Functioning"
+cell("completed_by").value = "Test officer"
+cell("completed_email").value = "officer@example.gov.uk"
+cell("completed_on").value = datetime.datetime(2026, 12, 4)
+wb.save(path)
+"#;
+
+type Plan = BTreeMap<String, Option<usize>>;
+
+/// Every scored statement at `level`, then the exceptions.
+fn plan(level: usize, except: &[(&str, Option<usize>)], blank: &[&str]) -> Plan {
+    let ids = (1..=8)
+        .map(|i| format!("F{i}"))
+        .chain((1..=6).map(|i| format!("P{i}")))
+        .chain((1..=5).map(|i| format!("C{i}")))
+        .chain((1..=6).map(|i| format!("M{i}")));
+    let mut p: Plan = ids.map(|q| (q, Some(level))).collect();
+    for (q, v) in except {
+        p.insert(q.to_string(), *v);
+    }
+    for q in blank {
+        p.remove(*q);
+    }
+    p
+}
+
+fn fill(path: &Path, answers: &Plan) {
+    let json = format!(
+        "{{{}}}",
+        answers
+            .iter()
+            .map(|(q, v)| format!(
+                "\"{q}\": {}",
+                v.map_or("null".to_string(), |n| n.to_string())
+            ))
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    run_python(
+        path.parent().unwrap(),
+        FILL,
+        &[path.to_str().unwrap(), &json],
+    );
+}
+
+/// The partnership's section and overall percent, computed here from the plans: per
+/// statement the mean points of those who chose a scored option; per section 100 × Σ means
+/// ÷ (4 × statements with a mean); overall the mean of the sections (all weigh 1).
+fn expected(plans: &[&Plan]) -> (BTreeMap<String, f64>, f64) {
+    let sections = [
+        ("foundations", 'F'),
+        ("partners", 'P'),
+        ("communication", 'C'),
+        ("measuring", 'M'),
+    ];
+    let mut out = BTreeMap::new();
+    for (id, letter) in sections {
+        let (mut sum, mut max) = (0.0, 0.0);
+        let questions: Vec<&String> = plans[0]
+            .keys()
+            .chain(plans.iter().flat_map(|p| p.keys()))
+            .filter(|q| q.starts_with(letter))
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for q in questions {
+            let points: Vec<f64> = plans
+                .iter()
+                .filter_map(|p| p.get(q).copied().flatten())
+                .map(|v| v as f64)
+                .collect();
+            if !points.is_empty() {
+                sum += points.iter().sum::<f64>() / points.len() as f64;
+                max += 4.0;
+            }
+        }
+        out.insert(id.to_string(), 100.0 * sum / max);
+    }
+    let overall = out.values().sum::<f64>() / out.len() as f64;
+    (out, overall)
+}
+
+#[test]
+fn the_partnership_score_is_the_mean_of_its_respondents_answers() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let templates = templates_with_optional_m3(d);
+    let template = ptk::template::load_checked(&templates)
+        .unwrap()
+        .into_iter()
+        .find(|t| t.id == "self-assessment")
+        .unwrap();
+    assert!(
+        template
+            .sections
+            .iter()
+            .filter(|s| s.is_scored())
+            .all(|s| s.weight == 1.0),
+        "the computation below weighs every section 1"
+    );
+    let respondents = repo().join("samples/respondents.csv");
+    let register = repo().join("samples/register.csv");
+    let out = ptk(
+        d,
+        &[
+            "issue",
+            "--template",
+            "self-assessment",
+            "--year",
+            "2026",
+            "--templates",
+            templates.to_str().unwrap(),
+            "--register",
+            register.to_str().unwrap(),
+            "--respondents",
+            respondents.to_str().unwrap(),
+            "--partnership",
+            "LSP01",
+            "--out",
+            "out",
+            "--store",
+            d.join("ptk.db").to_str().unwrap(),
+            "--issued-on",
+            "2026-11-23",
+            "--deadline",
+            "2027-01-29",
+            "--return-address",
+            "partnerships@rochford.gov.uk",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let form = |rid: &str| {
+        d.join("out").join(if rid == "lead" {
+            "LSP01_self-assessment_2026.xlsx".to_string()
+        } else {
+            format!("LSP01_self-assessment_2026_{rid}.xlsx")
+        })
+    };
+    // The lead and Castle Point are two points apart on F1 and one on C2; Essex Police
+    // answers P3 and P4 Not applicable; Castle Point leaves the optional M3 blank.
+    let lead = plan(3, &[("F1", Some(4)), ("C2", Some(1)), ("M3", Some(2))], &[]);
+    let castle = plan(
+        3,
+        &[("F1", Some(2)), ("C2", Some(2)), ("P3", None)],
+        &["M3"],
+    );
+    let police = plan(
+        2,
+        &[("F1", Some(3)), ("P3", None), ("P4", None), ("M3", Some(4))],
+        &[],
+    );
+    fill(&form("lead"), &lead);
+    fill(&form("castle-point"), &castle);
+    fill(&form("essex-police"), &police);
+
+    let store = d.join("ptk.db");
+    let out = ptk(
+        d,
+        &[
+            "ingest",
+            "out",
+            "--year",
+            "2026",
+            "--store",
+            store.to_str().unwrap(),
+            "--register",
+            register.to_str().unwrap(),
+            "--templates",
+            templates.to_str().unwrap(),
+            "--respondents",
+            respondents.to_str().unwrap(),
+        ],
+    );
+    let console = format!("{}{}", text(&out.stdout), text(&out.stderr));
+    assert_eq!(out.status.code(), Some(ptk::exit::OK), "{console}");
+    assert!(console.contains("3 accepted"), "{console}");
+
+    let s = ptk::store::Store::open(&store).unwrap();
+    let mut who = s.returned_respondents(2026, "self-assessment").unwrap()["LSP01"].clone();
+    who.sort();
+    assert_eq!(
+        who,
+        ["castle-point", "essex-police", "lead"],
+        "one return per respondent"
+    );
+    let got = &s.scored_returns(2026, "self-assessment", "stage").unwrap()["LSP01"];
+    assert_eq!(got.respondents, 3);
+    let (sections, overall) = expected(&[&lead, &castle, &police]);
+    for (id, want) in &sections {
+        let have = got
+            .sections
+            .iter()
+            .find(|(s, _)| s == id)
+            .map(|(_, p)| *p)
+            .unwrap_or_else(|| panic!("no {id} score"));
+        assert!((have - want).abs() < 1e-9, "{id}: {have} != {want}");
+    }
+    assert!(
+        (got.overall.unwrap() - overall).abs() < 1e-9,
+        "overall {:?} != {overall}",
+        got.overall
+    );
+    let band = template.band_for(overall).unwrap().label.clone();
+    assert_eq!(got.band.as_deref(), Some(band.as_str()));
+    assert_eq!(got.stage.as_deref(), Some("Functioning"));
+
+    // A respondent's corrected return replaces their own earlier one, not a colleague's.
+    let castle2 = plan(4, &[("P3", None)], &["M3"]);
+    fill(&form("castle-point"), &castle2);
+    let out = ptk(
+        d,
+        &[
+            "ingest",
+            "out",
+            "--year",
+            "2026",
+            "--store",
+            store.to_str().unwrap(),
+            "--register",
+            register.to_str().unwrap(),
+            "--templates",
+            templates.to_str().unwrap(),
+            "--respondents",
+            respondents.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::OK),
+        "{}",
+        text(&out.stderr)
+    );
+    let got = &s.scored_returns(2026, "self-assessment", "stage").unwrap()["LSP01"];
+    assert_eq!(got.respondents, 3);
+    let (_, overall) = expected(&[&lead, &castle2, &police]);
+    assert!((got.overall.unwrap() - overall).abs() < 1e-9);
+}
+
+#[test]
+fn a_return_from_before_respondents_is_the_leads_and_a_former_respondent_still_counts() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let store = d.join("ptk.db");
+    let returns = repo().join("samples/returns");
+    // An empty respondents file: the partners' sample forms come from people no longer
+    // listed, who are accepted with a warning.
+    let none = d.join("respondents.csv");
+    std::fs::write(&none, "partnership_id,respondent_id,name,email\n").unwrap();
+    let out = ptk(
+        d,
+        &[
+            "ingest",
+            returns.to_str().unwrap(),
+            "--year",
+            "2026",
+            "--store",
+            store.to_str().unwrap(),
+            "--register",
+            repo().join("samples/register.csv").to_str().unwrap(),
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
+            "--respondents",
+            none.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    let conn = rusqlite::Connection::open(&store).unwrap();
+    let whose: String = conn
+        .query_row(
+            "SELECT respondent_id FROM returns WHERE path LIKE '%Joint LSP self assessment 2026 FINAL.xlsx'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(whose, "lead", "a form without respondent_id is the lead's");
+    let findings = std::fs::read_to_string(d.join("findings.csv")).unwrap();
+    let former: Vec<&str> = findings
+        .lines()
+        .filter(|l| l.contains("unknown-respondent"))
+        .collect();
+    assert_eq!(former.len(), 2, "{findings}");
+    assert!(former
+        .iter()
+        .all(|l| l.contains("not in the respondents file now")));
+    let n: i64 = conn
+        .query_row(
+            "SELECT respondents FROM results WHERE partnership_id = 'LSP01' AND year = 2026",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(n, 3, "their answers still count");
+}
