@@ -93,6 +93,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_decision_table_in_ptk_toml() {
+        let c: Config = toml::from_str("[decision]\ndecline_points = 3\nstages = []\n").unwrap();
+        assert_eq!(c.decision.decline_points, 3.0);
+        assert!(c.decision.stages.is_empty());
+        assert!(c.decision.lowest_band, "unset rules keep their default");
+        let none: Config = toml::from_str("").unwrap();
+        assert_eq!(none.decision, crate::report::DecisionRules::default());
+        assert!(toml::from_str::<Config>("[decision]\ndecline = 3\n").is_err());
+    }
+
+    #[test]
     fn flag_beats_file_beats_default() {
         let c: Config = toml::from_str("register = \"file.csv\"").unwrap();
         assert_eq!(

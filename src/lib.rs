@@ -28,6 +28,7 @@ pub mod score;
 pub mod status;
 pub mod store;
 pub mod template;
+pub mod text;
 pub mod validate;
 pub mod xlsx;
 

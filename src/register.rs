@@ -37,10 +37,10 @@ impl Priority {
 
     /// Accepts the label with any case, spacing or a trailing full stop.
     pub fn parse(s: &str) -> Option<Self> {
-        let n = crate::template::normalise_label(s.trim().trim_end_matches('.'));
+        let n = crate::text::normalise_label(s.trim().trim_end_matches('.'));
         Self::ALL
             .into_iter()
-            .find(|p| crate::template::normalise_label(p.label()) == n)
+            .find(|p| crate::text::normalise_label(p.label()) == n)
     }
 }
 

@@ -532,13 +532,7 @@ fn sheet_name_problem(name: &str) -> Option<String> {
     None
 }
 
-/// Labels compared the way a returned answer is matched: case and spacing ignored.
-pub fn normalise_label(s: &str) -> String {
-    s.split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-        .to_lowercase()
-}
+pub use crate::text::normalise_label;
 
 impl Checker<'_> {
     fn problem(&mut self, span_start: usize, message: impl Into<String>) {

@@ -338,16 +338,4 @@ mod tests {
             "Down 15.0 points on 2025 (60.0 → 45.0)"
         );
     }
-
-    #[test]
-    fn the_decision_table_in_ptk_toml() {
-        let c: crate::config::Config =
-            toml::from_str("[decision]\ndecline_points = 3\nstages = []\n").unwrap();
-        assert_eq!(c.decision.decline_points, 3.0);
-        assert!(c.decision.stages.is_empty());
-        assert!(c.decision.lowest_band, "unset rules keep their default");
-        let none: crate::config::Config = toml::from_str("").unwrap();
-        assert_eq!(none.decision, DecisionRules::default());
-        assert!(toml::from_str::<crate::config::Config>("[decision]\ndecline = 3\n").is_err());
-    }
 }
