@@ -24,6 +24,7 @@ pub mod read;
 pub mod register;
 pub mod report;
 pub mod respondents;
+pub mod rows;
 pub mod score;
 pub mod status;
 pub mod store;

@@ -216,90 +216,36 @@ pub fn load(path: &Path) -> anyhow::Result<(Register, Vec<RegisterProblem>)> {
 
 /// Parses register bytes (UTF-8, with or without a byte-order mark as Excel writes it).
 pub fn parse(path: &Path, bytes: &[u8]) -> (Register, Vec<RegisterProblem>) {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    // The csv crate's own line count is one short per CRLF line before the record (as
-    // Excel saves CSV); a line is found from the record's byte offset instead.
-    let line_starts: Vec<u64> = std::iter::once(0)
-        .chain(
-            bytes
-                .iter()
-                .enumerate()
-                .filter(|(i, &b)| b == b'\n' || (b == b'\r' && bytes.get(i + 1) != Some(&b'\n')))
-                .map(|(i, _)| i as u64 + 1),
-        )
-        .collect();
-    // A record's offset can point at the line break ending the one before (CRLF):
-    // its line is the one of its first character.
-    let line_of = |pos: Option<&csv::Position>| -> u64 {
-        pos.map_or(0, |p| {
-            let mut at = p.byte() as usize;
-            while matches!(bytes.get(at), Some(b'\r' | b'\n')) {
-                at += 1;
-            }
-            line_starts.partition_point(|&s| s <= at as u64) as u64
-        })
-    };
     let mut problems = Vec::new();
     let problem = |line: u64, message: String| RegisterProblem {
         file: path.to_path_buf(),
         line,
         message,
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
-        Err(e) => {
-            problems.push(problem(1, format!("cannot read the header row: {e}")));
+    let needs = format!("the register needs {}", REQUIRED_COLUMNS.join(", "));
+    let mut rows = match crate::rows::open(bytes, &REQUIRED_COLUMNS, &needs) {
+        Ok(rows) => rows,
+        Err(message) => {
+            problems.push(problem(1, message));
             return (Register::new(path.to_path_buf(), vec![]), problems);
         }
     };
-    let missing: Vec<&str> = REQUIRED_COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| !headers.iter().any(|h| h == c))
-        .collect();
-    if !missing.is_empty() {
-        problems.push(problem(
-            1,
-            format!(
-                "the header row is missing the column(s) {}; the register needs {}",
-                missing.join(", "),
-                REQUIRED_COLUMNS.join(", ")
-            ),
-        ));
-        return (Register::new(path.to_path_buf(), vec![]), problems);
-    }
-    let col: HashMap<&str, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.as_str(), i))
-        .collect();
 
     let mut partnerships: Vec<Partnership> = Vec::new();
     let mut seen: HashMap<String, u64> = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
+    while let Some(row) = rows.next_row() {
+        let row = match row {
             Ok(r) => r,
-            Err(e) => {
-                let line = line_of(e.position());
-                problems.push(problem(
-                    line,
-                    format!("this row cannot be read as CSV: {e}"),
-                ));
+            Err((line, message)) => {
+                problems.push(problem(line, message));
                 continue;
             }
         };
-        let line = line_of(record.position());
-        if record.iter().all(|f| f.is_empty()) {
-            continue;
-        }
+        let (line, record) = (row.line, &row.record);
         // Control characters (CR/LF, escape sequences) would forge email headers and
         // terminal output; only the free-text columns may hold line breaks and tabs.
         let mut hidden = false;
-        for (h, field) in headers.iter().zip(record.iter()) {
+        for (h, field) in rows.headers.iter().zip(record.iter()) {
             let free_text = matches!(h.as_str(), "notes" | "partners" | "lead_organisation");
             if field
                 .chars()
@@ -318,12 +264,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> (Register, Vec<RegisterProblem>) {
         if hidden {
             continue;
         }
-        let get = |name: &str| -> String {
-            col.get(name)
-                .and_then(|&i| record.get(i))
-                .unwrap_or("")
-                .to_string()
-        };
+        let get = |name: &str| -> String { rows.get(&row, name).to_string() };
         let id = get("partnership_id");
         let mut row_problems = Vec::new();
         let who = if id.is_empty() {

@@ -145,25 +145,12 @@ pub fn load_optional(
     }
 }
 
-/// The line (from 1) of the record starting at byte `offset`, counting `\n` only, so a
-/// file saved with Windows line endings (CRLF) numbers its lines as Excel and Notepad
-/// show them. (The csv reader may place a record after CRLF at the `\n`; a record never
-/// starts with one, so counting it too is right either way.)
-fn line_at(bytes: &[u8], offset: u64) -> u64 {
-    let end = usize::try_from(offset)
-        .unwrap_or(usize::MAX)
-        .saturating_add(1)
-        .min(bytes.len());
-    1 + memchr::memchr_iter(b'\n', &bytes[..end]).count() as u64
-}
-
 /// Parses respondents CSV bytes (UTF-8, with or without Excel's byte-order mark).
 pub fn parse(
     path: &Path,
     bytes: &[u8],
     register: &Register,
 ) -> (Respondents, Vec<RegisterProblem>) {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut problems = Vec::new();
     let problem = |line: u64, message: String| RegisterProblem {
         file: path.to_path_buf(),
@@ -174,62 +161,29 @@ pub fn parse(
         path: Some(path.to_path_buf()),
         ..Respondents::default()
     };
-    let mut reader = csv::ReaderBuilder::new()
-        .flexible(true)
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let headers: Vec<String> = match reader.headers() {
-        Ok(h) => h.iter().map(|s| s.trim().to_ascii_lowercase()).collect(),
-        Err(e) => {
-            problems.push(problem(1, format!("cannot read the header row: {e}")));
+    let needs = format!(
+        "the respondents file needs {} (and may have organisation, role)",
+        REQUIRED_COLUMNS.join(", ")
+    );
+    let mut rows = match crate::rows::open(bytes, &REQUIRED_COLUMNS, &needs) {
+        Ok(rows) => rows,
+        Err(message) => {
+            problems.push(problem(1, message));
             return (out, problems);
         }
     };
-    let missing: Vec<&str> = REQUIRED_COLUMNS
-        .iter()
-        .copied()
-        .filter(|c| !headers.iter().any(|h| h == c))
-        .collect();
-    if !missing.is_empty() {
-        problems.push(problem(
-            1,
-            format!(
-                "the header row is missing the column(s) {}; the respondents file needs {} (and may have organisation, role)",
-                missing.join(", "),
-                REQUIRED_COLUMNS.join(", ")
-            ),
-        ));
-        return (out, problems);
-    }
-    let col: HashMap<&str, usize> = headers
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.as_str(), i))
-        .collect();
     // (partnership, respondent id) lower-case → line first used.
     let mut seen: HashMap<(String, String), u64> = HashMap::new();
-    for record in reader.records() {
-        let record = match record {
+    while let Some(row) = rows.next_row() {
+        let row = match row {
             Ok(r) => r,
-            Err(e) => {
-                let line = e.position().map_or(0, |p| line_at(bytes, p.byte()));
-                problems.push(problem(
-                    line,
-                    format!("this row cannot be read as CSV: {e}"),
-                ));
+            Err((line, message)) => {
+                problems.push(problem(line, message));
                 continue;
             }
         };
-        let line = record.position().map_or(0, |p| line_at(bytes, p.byte()));
-        if record.iter().all(str::is_empty) {
-            continue;
-        }
-        let get = |name: &str| -> String {
-            col.get(name)
-                .and_then(|&i| record.get(i))
-                .unwrap_or("")
-                .to_string()
-        };
+        let (line, record) = (row.line, &row.record);
+        let get = |name: &str| -> String { rows.get(&row, name).to_string() };
         let (pid, rid, name, email) = (
             get("partnership_id"),
             get("respondent_id"),
@@ -237,7 +191,8 @@ pub fn parse(
             get("email"),
         );
         let mut row = Vec::new();
-        if let Some(field) = headers
+        if let Some(field) = rows
+            .headers
             .iter()
             .zip(record.iter())
             .find(|(_, v)| v.chars().any(char::is_control))
