@@ -254,6 +254,7 @@ mod tests {
             first_year: by_year.keys().next().copied(),
             by_year,
             exit_date: None,
+            respondents: Vec::new(),
         }
     }
 

@@ -50,8 +50,8 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             "Forms received".into(),
             h.received,
             format!(
-                "of {} due (self-assessments, exit documents and new-partnership questions).",
-                h.in_review
+                "of {} due (a self-assessment from each respondent: the lead officer and each partner; exit documents and new-partnership questions).",
+                h.forms_due
             ),
         ),
         (
