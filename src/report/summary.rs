@@ -42,7 +42,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         .iter()
         .filter(|s| s.is_scored())
         .collect();
-    let mut widths: Vec<f64> = vec![6.0, 23.0, 13.0, 12.0, 9.0, 13.0, 11.0, 8.0, 7.0, 9.0];
+    let mut widths: Vec<f64> = vec![6.0, 17.0, 10.0, 12.0, 8.5, 12.0, 10.5, 8.0, 7.0, 9.0];
     // Wide enough for the longest word of the section's name, so headers wrap between words.
     widths.extend(sections.iter().map(|s| {
         let word = s
