@@ -31,7 +31,7 @@ fn why(state: &ReturnState, others_returned: bool) -> String {
 pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("Outstanding")?;
     ws.set_default_row_height(crate::xlsx::ROW_HEIGHT);
-    let widths = [7.0, 24.0, 16.0, 22.0, 27.0, 15.0, 46.0];
+    let widths = [7.0, 24.0, 16.0, 22.0, 29.0, 15.0, 44.0];
     super::styles::title(ws, st, review, "Outstanding returns", "Every form still owed this year, one row per respondent (the lead officer, and each partner who completes the self-assessment): not returned, or returned with problems to correct. A partner is listed even where the lead officer has returned the form.", &widths)?;
     // (row, respondent, state): every respondent who still owes the form.
     let owed: Vec<(&Row, &Respondent, &ReturnState)> = review

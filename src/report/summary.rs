@@ -42,7 +42,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         .iter()
         .filter(|s| s.is_scored())
         .collect();
-    let mut widths: Vec<f64> = vec![6.0, 17.0, 10.0, 12.0, 8.5, 12.0, 10.5, 8.0, 7.0, 9.0];
+    let mut widths: Vec<f64> = vec![6.0, 16.0, 10.0, 12.0, 8.5, 12.0, 12.0, 8.0, 7.0, 8.5];
     // Wide enough for the longest word of the section's name, so headers wrap between words.
     widths.extend(sections.iter().map(|s| {
         let word = s
@@ -93,7 +93,8 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             ws,
             r,
             &[
-                (&p.name, widths[1]),
+                // Narrow: whole words wrap early, so fewer letters fit a line.
+                (&p.name, widths[1] * 0.8),
                 (&p.assistant_director, widths[2]),
                 (p.priority.label(), widths[3]),
                 (&status, widths[4]),
