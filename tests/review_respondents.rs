@@ -388,7 +388,7 @@ fn respondents_column_disagreements_and_missing_respondents() {
     std::fs::create_dir(&strict).unwrap();
     for e in std::fs::read_dir(&templates).unwrap() {
         let e = e.unwrap();
-        if !e.path().extension().is_some_and(|x| x == "toml") {
+        if e.path().extension().is_none_or(|x| x != "toml") {
             continue;
         }
         let body = std::fs::read_to_string(e.path()).unwrap();
