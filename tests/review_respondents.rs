@@ -409,6 +409,29 @@ fn respondents_column_disagreements_and_missing_respondents() {
         .map(|c| c.to_string())
         .collect();
     assert!(flat.iter().any(|c| c.contains("3 points or more apart")));
+
+    // Essex Police's return for LSP01 comes in but is rejected: their row says why.
+    {
+        let conn = rusqlite::Connection::open(d.join("ptk.db")).unwrap();
+        conn.execute(
+            "INSERT INTO files (sha256, path, status, partnership_id, template_id, template_version, year, issued_at, message, run_id, respondent_id)
+             SELECT 'police' || sha256, 'LSP01 police.xlsx', 'rejected', partnership_id, template_id, template_version, year, issued_at, 'the date completed is not a date', run_id, 'essex-police'
+             FROM files WHERE path LIKE '%LSP01 lead.xlsx'",
+            [],
+        )
+        .unwrap();
+    }
+    let out = report(d, &templates, &resp_arg);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let outstanding = table(&rows(&xlsx, "Outstanding"), "ID");
+    let lsp: Vec<_> = outstanding.iter().filter(|r| r["ID"] == "LSP01").collect();
+    assert_eq!(lsp.len(), 1, "{lsp:?}");
+    assert_eq!(lsp[0]["Respondent"], "Sergeant Kate Lowe (Essex Police)");
+    assert_eq!(lsp[0]["Why"], "Rejected: the date completed is not a date");
+    let summary = table(&rows(&xlsx, "Summary"), "ID");
+    let lsp = summary.iter().find(|r| r["ID"] == "LSP01").unwrap();
+    assert_eq!(lsp["Respondents"], "2 of 3 ‡");
+    assert_eq!(lsp["Form this year"], "received");
 }
 
 #[test]

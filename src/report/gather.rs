@@ -555,6 +555,58 @@ mod tests {
     use super::*;
 
     #[test]
+    fn respondents_returned_of_due_and_the_partial_mark() {
+        let p = Partnership {
+            id: "P1".into(),
+            name: "P".into(),
+            category: String::new(),
+            lead_officer: "Ann".into(),
+            email: "ann@example.org".into(),
+            assistant_director: String::new(),
+            assistant_director_email: None,
+            priority: crate::register::Priority::EarlyIntervention,
+            status: Status::Active,
+            lead_organisation: String::new(),
+            partners: String::new(),
+            start_date: None,
+            notes: String::new(),
+            line: 0,
+        };
+        let lead = Respondent::lead(&p, "Council");
+        let mut partner = lead.clone();
+        partner.id = "police".into();
+        let mut row = Row {
+            partnership: &p,
+            expected: Some("self-assessment".into()),
+            state: ReturnState::Accepted,
+            overall: Some(60.0),
+            band: None,
+            sections: Vec::new(),
+            sections_before: Vec::new(),
+            previous: None,
+            stage: None,
+            first_year: None,
+            by_year: BTreeMap::new(),
+            exit_date: None,
+            respondents: vec![
+                (lead.clone(), ReturnState::Accepted),
+                (partner.clone(), ReturnState::Rejected("bad date".into())),
+            ],
+        };
+        assert_eq!(row.respondents_text(), "1 of 2 ‡");
+        assert!(row.is_partial());
+        assert_eq!(row.missing_respondents().count(), 1);
+        row.respondents[1].1 = ReturnState::Accepted;
+        assert_eq!(row.respondents_text(), "2 of 2");
+        assert!(!row.is_partial());
+        row.respondents = vec![(lead, ReturnState::NotReturned)];
+        assert_eq!(row.respondents_text(), "0 of 1");
+        assert!(!row.is_partial(), "nothing returned is not partial");
+        row.respondents.clear();
+        assert_eq!(row.respondents_text(), "", "no form due");
+    }
+
+    #[test]
     fn findings_summary_lists_errors_with_cells() {
         let f = |sev: &str, cell: &str, msg: &str| StoredFinding {
             path: "x".into(),
