@@ -432,6 +432,23 @@ fn respondents_column_disagreements_and_missing_respondents() {
     let lsp = summary.iter().find(|r| r["ID"] == "LSP01").unwrap();
     assert_eq!(lsp["Respondents"], "2 of 3 ‡");
     assert_eq!(lsp["Form this year"], "received");
+
+    // Without the respondents file the partners' returns still count (people move
+    // on), and the review says so rather than "1 of 1".
+    let out = report(d, &templates, &[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let summary = table(&rows(&xlsx, "Summary"), "ID");
+    let col = |id: &str| -> String {
+        summary.iter().find(|r| r["ID"] == id).unwrap()["Respondents"].clone()
+    };
+    assert_eq!(col("LSP01"), "1 of 1 (+1 no longer listed)");
+    assert_eq!(col("HWB03"), "1 of 1");
+    let listed = table(&rows(&xlsx, SHEET), "ID");
+    assert!(
+        listed[0]["Each respondent's answer"]
+            .contains("essex-police (no longer in the respondents file): 0 - Not in place"),
+        "{listed:?}"
+    );
 }
 
 #[test]

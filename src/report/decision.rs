@@ -255,6 +255,7 @@ mod tests {
             by_year,
             exit_date: None,
             respondents: Vec::new(),
+            former_respondents: 0,
         }
     }
 

@@ -99,6 +99,9 @@ pub struct Row<'a> {
     /// return stands; none when no form is due. With one respondent their state is
     /// the partnership's.
     pub respondents: Vec<(Respondent, ReturnState)>,
+    /// Current returns from people no longer in the respondents file: their answers
+    /// still count in the score.
+    pub former_respondents: usize,
 }
 
 /// The mark beside "2 of 3" for a partnership scored from fewer than all its
@@ -114,10 +117,10 @@ impl Row<'_> {
             .count()
     }
 
-    /// Some but not all of its respondents have returned the form.
+    /// Scored (or received) from some but not all of its respondents' forms.
     pub fn is_partial(&self) -> bool {
         let n = self.respondents_returned();
-        n > 0 && n < self.respondents.len()
+        (n > 0 || self.former_respondents > 0) && n < self.respondents.len()
     }
 
     /// "2 of 3 ‡" (partial), "1 of 1", or blank where no form is due.
@@ -133,6 +136,9 @@ impl Row<'_> {
         if self.is_partial() {
             s.push(' ');
             s.push_str(PARTIAL_MARK);
+        }
+        if self.former_respondents > 0 {
+            s.push_str(&format!(" (+{} no longer listed)", self.former_respondents));
         }
         s
     }
@@ -302,17 +308,14 @@ pub fn gather<'a>(
     let rejected = store.rejected_files(year)?;
 
     let unreadable = store.unreadable_files(year)?;
-    // Each respondent's own return: (template, partnership, respondent), lower case.
-    let mut returned: BTreeSet<(String, String, String)> = BTreeSet::new();
+    // Who has a current return: (template, partnership) → respondent ids, lower case.
+    let mut returned: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
     for t in templates {
         for (pid, rids) in store.returned_respondents(year, &t.id)? {
-            for rid in rids {
-                returned.insert((
-                    t.id.clone(),
-                    pid.to_ascii_lowercase(),
-                    rid.to_ascii_lowercase(),
-                ));
-            }
+            returned.insert(
+                (t.id.clone(), pid.to_ascii_lowercase()),
+                rids.iter().map(|r| r.to_ascii_lowercase()).collect(),
+            );
         }
     }
     let rejected_by_respondent = store.rejected_respondent_files(year)?;
@@ -355,17 +358,22 @@ pub fn gather<'a>(
             Some(t) => crate::issue::recipients_for(t, p, respondents, council),
             None => Vec::new(),
         };
-        let several = who.len() > 1;
+        let t = expected.as_deref().unwrap_or_default();
+        let theirs = returned
+            .get(&(t.to_string(), p.id.to_ascii_lowercase()))
+            .map_or(&[][..], Vec::as_slice);
+        // Returns from people no longer in the respondents file still count.
+        let former = theirs
+            .iter()
+            .filter(|rid| !who.iter().any(|w| w.id.eq_ignore_ascii_case(rid)))
+            .count();
+        // Each respondent's own state where several answer (or someone no longer
+        // listed did); the partnership's otherwise, exactly as before respondents.
+        let several = who.len() > 1 || former > 0;
         let mut each = Vec::with_capacity(who.len());
         for w in who {
             let state = if several {
-                let t = expected.as_deref().unwrap_or_default();
-                let key = (
-                    t.to_string(),
-                    p.id.to_ascii_lowercase(),
-                    w.id.to_ascii_lowercase(),
-                );
-                if returned.contains(&key) {
+                if theirs.iter().any(|rid| w.id.eq_ignore_ascii_case(rid)) {
                     ReturnState::Accepted
                 } else if let Some(f) = rejected_by_respondent.iter().find(|f| {
                     f.template_id == t
@@ -389,6 +397,7 @@ pub fn gather<'a>(
         let history = by_year.remove(&p.id).unwrap_or_default();
         rows.push(Row {
             respondents: each,
+            former_respondents: former,
             expected,
             state,
             overall: own.overall,
@@ -588,6 +597,7 @@ mod tests {
             first_year: None,
             by_year: BTreeMap::new(),
             exit_date: None,
+            former_respondents: 0,
             respondents: vec![
                 (lead.clone(), ReturnState::Accepted),
                 (partner.clone(), ReturnState::Rejected("bad date".into())),
@@ -602,6 +612,9 @@ mod tests {
         row.respondents = vec![(lead, ReturnState::NotReturned)];
         assert_eq!(row.respondents_text(), "0 of 1");
         assert!(!row.is_partial(), "nothing returned is not partial");
+        row.former_respondents = 1;
+        assert_eq!(row.respondents_text(), "0 of 1 ‡ (+1 no longer listed)");
+        row.former_respondents = 0;
         row.respondents.clear();
         assert_eq!(row.respondents_text(), "", "no form due");
     }

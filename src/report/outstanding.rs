@@ -64,7 +64,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             .as_deref()
             .and_then(|t| review.form_title(t))
             .unwrap_or("");
-        let why = why(state, row.respondents_returned() > 0);
+        let why = why(state, row.state.is_received());
         let label = who.label();
         fit_row(
             ws,

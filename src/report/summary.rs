@@ -83,6 +83,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         let p = &row.partnership;
         let status = status_text(review, row);
         let form = form_status(review, row);
+        let respondents = row.respondents_text();
         text(ws, r, 0, &p.id, &st.text)?;
         text(ws, r, 1, &p.name, &st.wrap)?;
         text(ws, r, 2, &p.assistant_director, &st.wrap)?;
@@ -99,9 +100,10 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
                 (p.priority.label(), widths[3]),
                 (&status, widths[4]),
                 (&form, widths[5]),
+                (&respondents, widths[6]),
             ],
         )?;
-        text(ws, r, 6, &row.respondents_text(), &st.text)?;
+        text(ws, r, 6, &respondents, &st.wrap)?;
         match row.overall {
             Some(o) => ws.write_number_with_format(r, 7, o, &st.band(review, o))?,
             None => ws.write_string_with_format(r, 7, "", &st.pct)?,
