@@ -724,7 +724,14 @@ fn every_sheet_prints_on_a4_with_body_text_of_at_least_8_points() {
         report.join("\n")
     );
     let wb = zip_text(&xlsx, "xl/workbook.xml").unwrap();
-    for s in ["Summary", "Trends", "Outstanding", "Findings", "Statements"] {
+    for s in [
+        "Summary",
+        "Trends",
+        "Outstanding",
+        "Findings",
+        "Statements",
+        "Where respondents disagree",
+    ] {
         assert!(
             wb.contains(&format!("'{s}'!$4:$4")) || wb.contains(&format!("{s}!$4:$4")),
             "{s}: print titles"
@@ -759,6 +766,7 @@ fn the_workbook_is_accessible() {
             "Trends",
             "Sections",
             "Statements",
+            "Where respondents disagree",
             "By Assistant Director",
             "By priority",
             "Charts",

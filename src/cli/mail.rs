@@ -334,6 +334,7 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
                 register: common.register.clone(),
                 templates: common.templates.clone(),
                 out: None,
+                respondents: common.respondents.clone(),
             };
             let sources = super::report::load_strict(&args, config, &store_path)?;
             // The register again, to check the respondents file against (load_strict

@@ -4,6 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use ptk::config::Config;
+use ptk::respondents::Respondents;
 use ptk::store::Store;
 use ptk::{register, report, template};
 
@@ -12,10 +13,14 @@ const EXAMPLES: &str = concat!(
 Examples:
   ptk report --year 2026
   ptk report --year 2026 --store reviews.db --out review-2026.xlsx
+  ptk report --year 2026 --respondents respondents.csv
 
 Writes the review workbook (Overview with the partnerships for decision, Summary, Trends,
-Sections, Statements, By Assistant Director, By priority, Charts, Outstanding, Exits,
-New partnerships, Findings, About) and scores-<year>.csv beside it. The decision rules are
+Sections, Statements, Where respondents disagree, By Assistant Director, By priority,
+Charts, Outstanding, Exits, New partnerships, Findings, About) and scores-<year>.csv
+beside it. With a respondents file (--respondents, or `respondents` in ptk.toml) the
+Summary counts each partner's form, Outstanding lists each partner still to return, and
+the disagreement sheet compares their answers. The decision rules are
 set in ptk.toml under [decision] (see docs/review.md). The same store always gives the
 same workbook.
 
@@ -41,6 +46,11 @@ pub struct ReportArgs {
     /// The workbook to write (default: review-<year>.xlsx beside the store).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The respondents CSV: the partners who complete each partnership's
+    /// self-assessment besides its lead officer (default: `respondents` in ptk.toml;
+    /// none: lead officers only).
+    #[arg(long)]
+    pub respondents: Option<PathBuf>,
 }
 
 pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
@@ -52,6 +62,16 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
         );
     }
     let sources = load(&args, config, &store_path)?;
+    if !sources.respondent_problems.is_empty() {
+        for p in &sources.respondent_problems {
+            eprintln!("{}", ptk::output::printable(&p.to_string()));
+        }
+        eprintln!(
+            "ptk: {} row(s) of the respondents file have problems (above); fix them and run again: a review that leaves respondents out would show partnerships as complete when they are not.",
+            sources.respondent_problems.len()
+        );
+        return Ok(ptk::exit::CANNOT_RUN);
+    }
     warn_if_year_is_empty(&sources.store, args.year, &config.outbox_dir(None))?;
     let review = sources.review(&args, config)?;
     let out = args
@@ -64,8 +84,16 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
         .iter()
         .filter(|r| r.state.is_outstanding())
         .count();
+    let disagreements = if review.disagreements.is_empty() {
+        String::new()
+    } else {
+        format!(
+            ", {} statement(s) where respondents disagree",
+            review.disagreements.len()
+        )
+    };
     println!(
-        "Review {}: {} partnerships, {} scored, {} outstanding. Workbook: {}  Scores: {}",
+        "Review {}: {} partnerships, {} scored, {} outstanding{disagreements}. Workbook: {}  Scores: {}",
         args.year,
         review.rows.len(),
         review.rows.iter().filter(|r| r.overall.is_some()).count(),
@@ -81,6 +109,10 @@ pub struct Sources {
     store: Store,
     register: register::Register,
     templates: Vec<template::Template>,
+    respondents: Respondents,
+    /// Bad rows of the respondents file, with their line numbers (`ptk report` stops
+    /// on them; the respondents on good rows are loaded).
+    pub respondent_problems: Vec<register::RegisterProblem>,
 }
 
 /// Loads the register, templates and store; a register with problems is an error
@@ -144,11 +176,16 @@ fn load_with(
             problems.len()
         );
     }
+    let respondents_path = config.respondents_path(args.respondents.as_deref());
+    let (respondents, respondent_problems) =
+        ptk::respondents::load_optional(respondents_path.as_deref(), &register)?;
     let store = Store::open(store_path)?;
     Ok(Sources {
         store,
         register,
         templates,
+        respondents,
+        respondent_problems,
     })
 }
 
@@ -162,6 +199,7 @@ impl Sources {
         report::gather(
             &self.store,
             &self.register,
+            &self.respondents,
             &self.templates,
             args.year,
             config.council(),

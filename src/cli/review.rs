@@ -59,6 +59,7 @@ pub fn run(args: ReviewArgs, config: &Config) -> anyhow::Result<i32> {
         register: args.ingest.register.clone(),
         templates: args.ingest.templates.clone(),
         out: args.out.clone(),
+        respondents: None,
     };
     let (code, _) = super::ingest::ingest(args.ingest, config)?;
     super::report::run(report, config)?;

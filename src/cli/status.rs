@@ -62,6 +62,7 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
         register: args.register.clone(),
         templates: args.templates.clone(),
         out: None,
+        respondents: args.respondents.clone(),
     };
     let store_path = config.store_path(args.store.as_deref());
     if !store_path.exists() {

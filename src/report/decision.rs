@@ -254,6 +254,8 @@ mod tests {
             first_year: by_year.keys().next().copied(),
             by_year,
             exit_date: None,
+            respondents: Vec::new(),
+            former_respondents: 0,
         }
     }
 

@@ -93,8 +93,11 @@ impl LikeForLike {
 pub struct Headline {
     /// Partnerships that owe a form this year (closed ones do not).
     pub in_review: usize,
-    /// Forms received and accepted, of `in_review`.
+    /// Forms received and accepted, one per respondent (a self-assessment completed by
+    /// the lead and two partners is three forms), of `forms_due`.
     pub received: usize,
+    /// Forms due: one per respondent of each partnership in the review.
+    pub forms_due: usize,
     /// Self-assessments expected and scored.
     pub assessments_expected: usize,
     pub scored: usize,
@@ -119,7 +122,8 @@ pub fn headline(rows: &[Row], scored: &Template) -> Headline {
     };
     for r in rows.iter().filter(|r| r.in_review()) {
         h.in_review += 1;
-        h.received += usize::from(r.state.is_received());
+        h.received += r.respondents_returned();
+        h.forms_due += r.respondents.len();
         h.outstanding += usize::from(r.state.is_outstanding());
         if r.expected.as_deref() == Some(scored.id.as_str()) {
             h.assessments_expected += 1;

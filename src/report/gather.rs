@@ -7,7 +7,9 @@ use anyhow::Context as _;
 use chrono::NaiveDate;
 
 use super::decision::{self, Decision, DecisionRules};
+use super::disagreement::{self, Disagreement};
 use crate::register::{Partnership, Register, Status};
+use crate::respondents::{Respondent, Respondents};
 use crate::store::{ReturnRow, Store, StoredFinding};
 use crate::template::Template;
 
@@ -93,9 +95,59 @@ pub struct Row<'a> {
     pub by_year: BTreeMap<i32, f64>,
     /// The exit date on its latest exit document, if any.
     pub exit_date: Option<NaiveDate>,
+    /// Everyone the form due goes to (the lead first), each with where their own
+    /// return stands; none when no form is due. With one respondent their state is
+    /// the partnership's.
+    pub respondents: Vec<(Respondent, ReturnState)>,
+    /// Current returns from people no longer in the respondents file: their answers
+    /// still count in the score.
+    pub former_respondents: usize,
 }
 
+/// The mark beside "2 of 3" for a partnership scored from fewer than all its
+/// respondents (explained in a note on the Summary).
+pub const PARTIAL_MARK: &str = "‡";
+
 impl Row<'_> {
+    /// How many of its respondents' forms are in (accepted).
+    pub fn respondents_returned(&self) -> usize {
+        self.respondents
+            .iter()
+            .filter(|(_, s)| s.is_received())
+            .count()
+    }
+
+    /// Scored (or received) from some but not all of its respondents' forms.
+    pub fn is_partial(&self) -> bool {
+        let n = self.respondents_returned();
+        (n > 0 || self.former_respondents > 0) && n < self.respondents.len()
+    }
+
+    /// "2 of 3 ‡" (partial), "1 of 1", or blank where no form is due.
+    pub fn respondents_text(&self) -> String {
+        if self.respondents.is_empty() {
+            return String::new();
+        }
+        let mut s = format!(
+            "{} of {}",
+            self.respondents_returned(),
+            self.respondents.len()
+        );
+        if self.is_partial() {
+            s.push(' ');
+            s.push_str(PARTIAL_MARK);
+        }
+        if self.former_respondents > 0 {
+            s.push_str(&format!(" (+{} no longer listed)", self.former_respondents));
+        }
+        s
+    }
+
+    /// The respondents who owe a form still: not returned, or returned with problems.
+    pub fn missing_respondents(&self) -> impl Iterator<Item = &(Respondent, ReturnState)> {
+        self.respondents.iter().filter(|(_, s)| s.is_outstanding())
+    }
+
     /// The percent of one section this year, if scored.
     pub fn section(&self, id: &str) -> Option<f64> {
         self.sections.iter().find(|(s, _)| s == id).map(|(_, v)| *v)
@@ -175,6 +227,11 @@ pub struct Review<'a> {
     pub rules: DecisionRules,
     /// Partnerships meeting a decision rule, weakest first.
     pub decisions: Vec<Decision>,
+    /// Statements a partnership's respondents see differently (spread at or above the
+    /// scored template's `disagreement`), largest spread first.
+    pub disagreements: Vec<Disagreement>,
+    /// Partnerships with returns from two or more respondents this year.
+    pub compared_partnerships: usize,
 }
 
 impl Review<'_> {
@@ -211,10 +268,13 @@ impl Review<'_> {
     }
 }
 
-/// Gathers the review of `year`. `scored_id` names the scored template (the self-assessment).
+/// Gathers the review of `year`. `scored_id` names the scored template (the
+/// self-assessment); `respondents` are those beyond each partnership's lead.
+#[allow(clippy::too_many_arguments)]
 pub fn gather<'a>(
     store: &Store,
     register: &'a Register,
+    respondents: &Respondents,
     templates: &[Template],
     year: i32,
     council: &str,
@@ -248,6 +308,17 @@ pub fn gather<'a>(
     let rejected = store.rejected_files(year)?;
 
     let unreadable = store.unreadable_files(year)?;
+    // Who has a current return: (template, partnership) → respondent ids, lower case.
+    let mut returned: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for t in templates {
+        for (pid, rids) in store.returned_respondents(year, &t.id)? {
+            returned.insert(
+                (t.id.clone(), pid.to_ascii_lowercase()),
+                rids.iter().map(|r| r.to_ascii_lowercase()).collect(),
+            );
+        }
+    }
+    let rejected_by_respondent = store.rejected_respondent_files(year)?;
     let mut rows = Vec::with_capacity(register.partnerships.len());
     for p in &register.partnerships {
         let expected = templates
@@ -280,8 +351,53 @@ pub fn gather<'a>(
                 },
             },
         };
+        let who: Vec<Respondent> = match expected
+            .as_ref()
+            .and_then(|id| templates.iter().find(|t| &t.id == id))
+        {
+            Some(t) => crate::issue::recipients_for(t, p, respondents, council),
+            None => Vec::new(),
+        };
+        let t = expected.as_deref().unwrap_or_default();
+        let theirs = returned
+            .get(&(t.to_string(), p.id.to_ascii_lowercase()))
+            .map_or(&[][..], Vec::as_slice);
+        // Returns from people no longer in the respondents file still count.
+        let former = theirs
+            .iter()
+            .filter(|rid| !who.iter().any(|w| w.id.eq_ignore_ascii_case(rid)))
+            .count();
+        // Each respondent's own state where several answer (or someone no longer
+        // listed did); the partnership's otherwise, exactly as before respondents.
+        let several = who.len() > 1 || former > 0;
+        let mut each = Vec::with_capacity(who.len());
+        for w in who {
+            let state = if several {
+                if theirs.iter().any(|rid| w.id.eq_ignore_ascii_case(rid)) {
+                    ReturnState::Accepted
+                } else if let Some(f) = rejected_by_respondent.iter().find(|f| {
+                    f.template_id == t
+                        && f.partnership_id.eq_ignore_ascii_case(&p.id)
+                        && f.respondent_id.eq_ignore_ascii_case(&w.id)
+                }) {
+                    ReturnState::Rejected(summarise_findings(
+                        &store.findings_for(&f.sha256)?,
+                        &f.message,
+                    ))
+                } else if w.is_lead() && matches!(state, ReturnState::Unreadable(_)) {
+                    state.clone()
+                } else {
+                    ReturnState::NotReturned
+                }
+            } else {
+                state.clone()
+            };
+            each.push((w, state));
+        }
         let history = by_year.remove(&p.id).unwrap_or_default();
         rows.push(Row {
+            respondents: each,
+            former_respondents: former,
             expected,
             state,
             overall: own.overall,
@@ -361,6 +477,28 @@ pub fn gather<'a>(
             Finding { finding: f, number }
         })
         .collect();
+    let answers = store.respondent_answers(year, &scored.id)?;
+    let compared_partnerships = answers
+        .iter()
+        .map(|a| a.partnership_id.to_ascii_lowercase())
+        .collect::<BTreeSet<_>>()
+        .len();
+    let in_register: Vec<&Partnership> = register.partnerships.iter().collect();
+    let who = |pid: &str, rid: &str| -> (usize, String) {
+        let Some(p) = register.get(pid) else {
+            return (usize::MAX, rid.to_string());
+        };
+        let list = respondents.for_partnership(p, council);
+        match list.iter().position(|r| r.id.eq_ignore_ascii_case(rid)) {
+            Some(i) => (i, list[i].label()),
+            // A respondent no longer in the file: their answers still count.
+            None => (
+                usize::MAX,
+                format!("{rid} (no longer in the respondents file)"),
+            ),
+        }
+    };
+    let disagreements = disagreement::find(&scored, &in_register, &answers, &who);
     let (runs, files_read, generated_at) = store.runs_for_year(year)?;
     let as_of = generated_at
         .as_deref()
@@ -384,6 +522,8 @@ pub fn gather<'a>(
         as_of,
         rules: rules.clone(),
         decisions: Vec::new(),
+        disagreements,
+        compared_partnerships,
     };
     let cx = decision::Context {
         year,
@@ -422,6 +562,62 @@ pub(super) fn summarise_findings(findings: &[StoredFinding], fallback: &str) -> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn respondents_returned_of_due_and_the_partial_mark() {
+        let p = Partnership {
+            id: "P1".into(),
+            name: "P".into(),
+            category: String::new(),
+            lead_officer: "Ann".into(),
+            email: "ann@example.org".into(),
+            assistant_director: String::new(),
+            assistant_director_email: None,
+            priority: crate::register::Priority::EarlyIntervention,
+            status: Status::Active,
+            lead_organisation: String::new(),
+            partners: String::new(),
+            start_date: None,
+            notes: String::new(),
+            line: 0,
+        };
+        let lead = Respondent::lead(&p, "Council");
+        let mut partner = lead.clone();
+        partner.id = "police".into();
+        let mut row = Row {
+            partnership: &p,
+            expected: Some("self-assessment".into()),
+            state: ReturnState::Accepted,
+            overall: Some(60.0),
+            band: None,
+            sections: Vec::new(),
+            sections_before: Vec::new(),
+            previous: None,
+            stage: None,
+            first_year: None,
+            by_year: BTreeMap::new(),
+            exit_date: None,
+            former_respondents: 0,
+            respondents: vec![
+                (lead.clone(), ReturnState::Accepted),
+                (partner.clone(), ReturnState::Rejected("bad date".into())),
+            ],
+        };
+        assert_eq!(row.respondents_text(), "1 of 2 ‡");
+        assert!(row.is_partial());
+        assert_eq!(row.missing_respondents().count(), 1);
+        row.respondents[1].1 = ReturnState::Accepted;
+        assert_eq!(row.respondents_text(), "2 of 2");
+        assert!(!row.is_partial());
+        row.respondents = vec![(lead, ReturnState::NotReturned)];
+        assert_eq!(row.respondents_text(), "0 of 1");
+        assert!(!row.is_partial(), "nothing returned is not partial");
+        row.former_respondents = 1;
+        assert_eq!(row.respondents_text(), "0 of 1 ‡ (+1 no longer listed)");
+        row.former_respondents = 0;
+        row.respondents.clear();
+        assert_eq!(row.respondents_text(), "", "no form due");
+    }
 
     #[test]
     fn findings_summary_lists_errors_with_cells() {

@@ -1,5 +1,6 @@
 //! The consolidated review for the Assistant Directors and the Leadership Team: one
-//! workbook (Overview, Summary, Trends, Sections, Statements, By Assistant Director,
+//! workbook (Overview, Summary, Trends, Sections, Statements, Where respondents
+//! disagree, By Assistant Director,
 //! By priority, Charts, Outstanding, Exits, New partnerships, Findings, About) and a
 //! long `scores-<year>.csv` for Power BI and Excel users. docs/review.md describes
 //! every sheet and the decision rules.
@@ -13,6 +14,8 @@ mod answers;
 mod charts;
 mod csv;
 pub mod decision;
+mod disagree;
+pub mod disagreement;
 pub mod figures;
 mod findings;
 pub mod gather;
@@ -71,6 +74,7 @@ pub fn workbook(review: &Review) -> anyhow::Result<Workbook> {
     trends::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     sections::sheet(wb.add_worksheet(), &st, review)?;
     statements::sheet(wb.add_worksheet(), &st, review)?;
+    disagree::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     groups::sheet(
         wb.add_worksheet(),
         &st,

@@ -1,26 +1,52 @@
-//! Outstanding: every partnership with no accepted return for the form it owes.
+//! Outstanding: every respondent with no accepted return for the form their
+//! partnership owes, the lead officer's and each partner's.
 
 use rust_xlsxwriter::Worksheet;
 
 use super::gather::{ReturnState, Review, Row};
 use super::styles::{print_setup, table, text, Styles};
+use crate::respondents::Respondent;
 use crate::xlsx::fit_row;
+
+/// Why a respondent's form is outstanding, in words.
+fn why(state: &ReturnState, others_returned: bool) -> String {
+    match state {
+        ReturnState::Rejected(summary) => format!("Rejected: {summary}"),
+        ReturnState::Unreadable(file) => {
+            format!("Received but unreadable ({file}): ask for it to be saved again and resent")
+        }
+        ReturnState::NotReturned if others_returned => {
+            "Not returned (the partnership is scored from the others' returns for now)".into()
+        }
+        other => {
+            let mut s = other.label().to_string();
+            if let Some(c) = s.get_mut(..1) {
+                c.make_ascii_uppercase();
+            }
+            s
+        }
+    }
+}
 
 pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("Outstanding")?;
     ws.set_default_row_height(crate::xlsx::ROW_HEIGHT);
-    let widths = [7.0, 26.0, 16.0, 15.0, 27.0, 15.0, 52.0];
-    super::styles::title(ws, st, review, "Outstanding returns", "Partnerships with no accepted return for the form they owe this year: not returned, or returned with problems to correct.", &widths)?;
-    let rows: Vec<&Row> = review
+    let widths = [7.0, 24.0, 16.0, 22.0, 29.0, 15.0, 44.0];
+    super::styles::title(ws, st, review, "Outstanding returns", "Every form still owed this year, one row per respondent (the lead officer, and each partner who completes the self-assessment): not returned, or returned with problems to correct. A partner is listed even where the lead officer has returned the form.", &widths)?;
+    // (row, respondent, state): every respondent who still owes the form.
+    let owed: Vec<(&Row, &Respondent, &ReturnState)> = review
         .rows
         .iter()
-        .filter(|r| r.state.is_outstanding())
+        .flat_map(|row| {
+            row.missing_respondents()
+                .map(move |(who, state)| (row, who, state))
+        })
         .collect();
     let headers: Vec<String> = [
         "ID",
         "Partnership",
         "Form",
-        "Lead officer",
+        "Respondent",
         "Email",
         "Assistant Director",
         "Why",
@@ -28,9 +54,9 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
     .map(String::from)
     .to_vec();
     let top = 3;
-    table(ws, st, top, &headers, rows.len(), "Outstanding")?;
+    table(ws, st, top, &headers, owed.len(), "Outstanding")?;
     ws.set_row_height(top, 32)?;
-    for (i, row) in rows.iter().enumerate() {
+    for (i, (row, who, state)) in owed.iter().enumerate() {
         let r = top + 1 + i as u32;
         let p = &row.partnership;
         let form = row
@@ -38,19 +64,8 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             .as_deref()
             .and_then(|t| review.form_title(t))
             .unwrap_or("");
-        let why = match &row.state {
-            ReturnState::Rejected(summary) => format!("Rejected: {summary}"),
-            ReturnState::Unreadable(file) => {
-                format!("Received but unreadable ({file}): ask for it to be saved again and resent")
-            }
-            other => {
-                let mut s = other.label().to_string();
-                if let Some(c) = s.get_mut(..1) {
-                    c.make_ascii_uppercase();
-                }
-                s
-            }
-        };
+        let why = why(state, row.state.is_received());
+        let label = who.label();
         fit_row(
             ws,
             r,
@@ -58,6 +73,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             &[
                 (&p.name, widths[1]),
                 (form, widths[2]),
+                (&label, widths[3]),
                 (&why, widths[6] * 1.1),
             ],
         )?;
@@ -65,8 +81,8 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             p.id.as_str(),
             p.name.as_str(),
             form,
-            p.lead_officer.as_str(),
-            p.email.as_str(),
+            label.as_str(),
+            who.email.as_str(),
             p.assistant_director.as_str(),
             why.as_str(),
         ]
@@ -76,11 +92,11 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             text(ws, r, c as u16, v, &st.wrap)?;
         }
     }
-    if rows.is_empty() {
+    if owed.is_empty() {
         ws.write_with_format(
             top + 1,
             0,
-            "Every partnership has an accepted return.",
+            "Every partnership has an accepted return from each of its respondents.",
             &st.note,
         )?;
     }

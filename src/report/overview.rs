@@ -50,8 +50,8 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             "Forms received".into(),
             h.received,
             format!(
-                "of {} due (self-assessments, exit documents and new-partnership questions).",
-                h.in_review
+                "of {} due (a self-assessment from each respondent: the lead officer and each partner; exit documents and new-partnership questions).",
+                h.forms_due
             ),
         ),
         (
@@ -86,7 +86,17 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         (
             "Outstanding".into(),
             h.outstanding,
-            "Not returned, or returned with problems to correct: see the Outstanding sheet.".into(),
+            {
+                let partial = review.rows.iter().filter(|r| r.is_partial()).count();
+                if partial == 0 {
+                    "Not returned, or returned with problems to correct: see the Outstanding sheet.".into()
+                } else {
+                    format!(
+                        "Not returned, or returned with problems to correct: see the Outstanding sheet. It also lists the partners still to return for {partial} partnership{} scored from some of their respondents.",
+                        if partial == 1 { "" } else { "s" }
+                    )
+                }
+            },
         ),
         (
             "Exiting".into(),

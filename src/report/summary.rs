@@ -2,7 +2,7 @@
 
 use rust_xlsxwriter::Worksheet;
 
-use super::gather::{Review, Row};
+use super::gather::{Review, Row, PARTIAL_MARK};
 use super::styles::{change, opt_pct, print_setup, table, text, Styles};
 use crate::register::Status;
 use crate::xlsx::fit_row;
@@ -42,7 +42,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         .iter()
         .filter(|s| s.is_scored())
         .collect();
-    let mut widths: Vec<f64> = vec![6.0, 23.0, 13.0, 12.0, 9.0, 13.0, 8.0, 7.0, 9.0];
+    let mut widths: Vec<f64> = vec![6.0, 16.0, 10.0, 12.0, 8.5, 12.0, 12.0, 8.0, 7.0, 8.5];
     // Wide enough for the longest word of the section's name, so headers wrap between words.
     widths.extend(sections.iter().map(|s| {
         let word = s
@@ -55,7 +55,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
     }));
     widths.extend([10.0, 8.0]);
     super::styles::title(ws, st, review, "Partnership self-assessment scores", &format!(
-        "Every partnership in the register. Overall % is filled with its band's colour and the band is named beside it; change is in points against {} (▲ up, ▼ down, ● under 1 point either way); 'new' means no earlier score.",
+        "Every partnership in the register. Overall % is filled with its band's colour and the band is named beside it; change is in points against {} (▲ up, ▼ down, ● under 1 point either way); 'new' means no earlier score. Respondents: forms returned of those due (the lead officer's and each partner's); the scores are the average over those returned, and {PARTIAL_MARK} marks a partnership scored from fewer than all its respondents (its score may change when the others return).",
         review.year - 1
     ), &widths)?;
     let mut headers: Vec<String> = [
@@ -65,6 +65,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         "Business Plan priority",
         "Register status",
         "Form this year",
+        "Respondents",
         "Overall %",
         "Band",
     ]
@@ -82,6 +83,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         let p = &row.partnership;
         let status = status_text(review, row);
         let form = form_status(review, row);
+        let respondents = row.respondents_text();
         text(ws, r, 0, &p.id, &st.text)?;
         text(ws, r, 1, &p.name, &st.wrap)?;
         text(ws, r, 2, &p.assistant_director, &st.wrap)?;
@@ -92,29 +94,32 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             ws,
             r,
             &[
-                (&p.name, widths[1]),
+                // Narrow: whole words wrap early, so fewer letters fit a line.
+                (&p.name, widths[1] * 0.8),
                 (&p.assistant_director, widths[2]),
                 (p.priority.label(), widths[3]),
                 (&status, widths[4]),
                 (&form, widths[5]),
+                (&respondents, widths[6]),
             ],
         )?;
+        text(ws, r, 6, &respondents, &st.wrap)?;
         match row.overall {
-            Some(o) => ws.write_number_with_format(r, 6, o, &st.band(review, o))?,
-            None => ws.write_string_with_format(r, 6, "", &st.pct)?,
+            Some(o) => ws.write_number_with_format(r, 7, o, &st.band(review, o))?,
+            None => ws.write_string_with_format(r, 7, "", &st.pct)?,
         };
-        text(ws, r, 7, row.band.as_deref().unwrap_or(""), &st.text)?;
+        text(ws, r, 8, row.band.as_deref().unwrap_or(""), &st.text)?;
         match (row.change(), row.overall) {
-            (Some(c), _) => change(ws, st, r, 8, Some(c))?,
+            (Some(c), _) => change(ws, st, r, 9, Some(c))?,
             (None, Some(_)) if row.is_new() => {
-                ws.write_string_with_format(r, 8, "new", &st.text)?;
+                ws.write_string_with_format(r, 9, "new", &st.text)?;
             }
-            _ => change(ws, st, r, 8, None)?,
+            _ => change(ws, st, r, 9, None)?,
         }
         for (j, s) in sections.iter().enumerate() {
-            opt_pct(ws, r, 9 + j as u16, row.section(&s.id), &st.pct)?;
+            opt_pct(ws, r, 10 + j as u16, row.section(&s.id), &st.pct)?;
         }
-        let c = 9 + sections.len() as u16;
+        let c = 10 + sections.len() as u16;
         text(ws, r, c, row.stage.as_deref().unwrap_or(""), &st.text)?;
         match row.first_year {
             Some(first) => {
