@@ -138,18 +138,20 @@ fn truth(dir: &Path) -> Truth {
             );
         }
     }
-    for (pid, r) in store.current_returns(2026, "self-assessment").unwrap() {
+    // This year's results: each partnership's, aggregated over its respondents.
+    for (pid, r) in store
+        .scored_returns(2026, "self-assessment", "stage")
+        .unwrap()
+    {
         t.now.insert(pid.clone(), r.overall.unwrap());
         t.by_year
             .entry(pid.clone())
             .or_default()
             .insert(2026, r.overall.unwrap());
-        for (scope, pct) in &r.scores {
-            if scope != "overall" {
-                t.sections.insert((pid.clone(), 2026, scope.clone()), *pct);
-            }
+        for (scope, pct) in &r.sections {
+            t.sections.insert((pid.clone(), 2026, scope.clone()), *pct);
         }
-        t.stage.insert(pid, r.answers["stage"].0.clone());
+        t.stage.insert(pid, r.stage.clone().unwrap_or_default());
         t.accepted += 1;
     }
     for template in ["exit", "new-partnership"] {

@@ -59,9 +59,14 @@ pub fn run(args: ReviewArgs, config: &Config) -> anyhow::Result<i32> {
         register: args.ingest.register.clone(),
         templates: args.ingest.templates.clone(),
         out: args.out.clone(),
-        respondents: None,
+        respondents: args.ingest.respondents.clone(),
     };
     let (code, _) = super::ingest::ingest(args.ingest, config)?;
-    super::report::run(report, config)?;
-    Ok(code)
+    // The report's own "could not run" wins over the ingest's outcome.
+    let reported = super::report::run(report, config)?;
+    Ok(if reported == ptk::exit::OK {
+        code
+    } else {
+        reported
+    })
 }
