@@ -739,6 +739,15 @@ impl std::fmt::Debug for SmtpSettings {
     }
 }
 
+/// What to do about an SMTP error an officer cannot act on as worded by the library.
+fn smtp_hint(error: &str) -> &'static str {
+    if error.contains("STARTTLS") {
+        " (the server does not offer STARTTLS on this port: use its TLS port with --smtp-security tls, e.g. port 465, or ask IT which settings to use; plain SMTP is allowed only to this computer)"
+    } else {
+        ""
+    }
+}
+
 /// Removes authentication content from an SMTP error before it is shown or stored: a
 /// server that echoes the AUTH command would otherwise put the base64-encoded password
 /// into the sends log and on screen. Cuts everything after `AUTH <mechanism>` on each
@@ -848,14 +857,12 @@ impl Transport for Smtp {
                     std::thread::sleep(Duration::from_millis(500 * (1 << attempt.min(6))));
                 }
                 Err(e) => {
-                    return Err(anyhow::anyhow!(
-                        "{}",
-                        redact_smtp_error(
-                            &e.to_string(),
-                            self.settings.user.as_deref(),
-                            self.settings.password.as_deref()
-                        )
-                    ))
+                    let said = redact_smtp_error(
+                        &e.to_string(),
+                        self.settings.user.as_deref(),
+                        self.settings.password.as_deref(),
+                    );
+                    return Err(anyhow::anyhow!("{said}{}", smtp_hint(&said)));
                 }
             }
         }

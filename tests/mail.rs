@@ -282,6 +282,32 @@ fn a_failed_send_is_recorded_and_the_next_run_sends_the_rest() {
 }
 
 #[test]
+fn a_server_without_starttls_says_which_setting_to_use() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(issue(dir.path(), "exit", &[]).status.success());
+    let port = free_port();
+    let _server = SmtpServer::start(port, &dir.path().join("received"));
+    let smtp = format!("127.0.0.1:{port}");
+    // STARTTLS is the default; this server offers none.
+    let out = mail(
+        dir.path(),
+        &["issue", "out", "--template", "exit"],
+        &[
+            "--smtp",
+            smtp.as_str(),
+            "--per-minute",
+            "0",
+            "--retries",
+            "0",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    let said = text(&out.stdout);
+    assert!(said.contains("2 failed"), "{said}");
+    assert!(said.contains("--smtp-security tls"), "{said}");
+}
+
+#[test]
 fn plain_smtp_to_a_remote_server_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     assert!(issue(dir.path(), "exit", &[]).status.success());
