@@ -100,6 +100,9 @@ pub struct Partnership {
     pub lead_organisation: String,
     pub partners: String,
     pub start_date: Option<NaiveDate>,
+    /// When the council's involvement ends (an exiting partnership), if known: the
+    /// review's decision rule on exits uses it.
+    pub exit_date: Option<NaiveDate>,
     pub notes: String,
     /// Line in the register file, for messages.
     pub line: u64,
@@ -174,12 +177,13 @@ pub const REQUIRED_COLUMNS: [&str; 7] = [
 ];
 
 /// Optional columns that ptk understands.
-pub const OPTIONAL_COLUMNS: [&str; 6] = [
+pub const OPTIONAL_COLUMNS: [&str; 7] = [
     "category",
     "assistant_director_email",
     "lead_organisation",
     "partners",
     "start_date",
+    "exit_date",
     "notes",
 ];
 
@@ -313,18 +317,21 @@ pub fn parse(path: &Path, bytes: &[u8]) -> (Register, Vec<RegisterProblem>) {
                 "{who} has status '{status_text}'; use proposed, active, exiting or closed"
             ));
         }
-        let start_text = get("start_date");
-        let start_date = if start_text.is_empty() {
-            None
-        } else {
-            let d = parse_date(&start_text);
+        let mut date = |column: &str| -> Option<NaiveDate> {
+            let text = get(column);
+            if text.is_empty() {
+                return None;
+            }
+            let d = parse_date(&text);
             if d.is_none() {
                 row_problems.push(format!(
-                    "{who} has start_date '{start_text}'; write dates as YYYY-MM-DD or DD/MM/YYYY"
+                    "{who} has {column} '{text}'; write dates as YYYY-MM-DD or DD/MM/YYYY"
                 ));
             }
             d
         };
+        let start_date = date("start_date");
+        let exit_date = date("exit_date");
         if !row_problems.is_empty() {
             problems.extend(row_problems.into_iter().map(|m| problem(line, m)));
             continue;
@@ -343,6 +350,7 @@ pub fn parse(path: &Path, bytes: &[u8]) -> (Register, Vec<RegisterProblem>) {
             lead_organisation: get("lead_organisation"),
             partners: get("partners"),
             start_date,
+            exit_date,
             notes: get("notes"),
             line,
         });

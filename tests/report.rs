@@ -424,3 +424,28 @@ fn report_without_a_store_explains() {
     assert_eq!(out.status.code(), Some(ptk::exit::CANNOT_RUN));
     assert!(text(&out.stderr).contains("run `ptk ingest`"));
 }
+
+#[test]
+fn the_registers_exit_date_drives_the_exit_rule_and_the_summary() {
+    // samples/register.csv gives DIG15 (exiting, its exit document rejected) an exit
+    // date of 30 April 2027: within six months of the data, so it is for decision.
+    let dir = tempfile::tempdir().unwrap();
+    review(dir.path(), &sample_register());
+    let xlsx = dir.path().join("review-2026.xlsx");
+    let overview: Vec<String> = sheet(&xlsx, "Overview")
+        .iter()
+        .flat_map(|r| r.iter().map(|c| c.to_string()))
+        .collect();
+    assert!(
+        overview
+            .iter()
+            .any(|c| c == "Leaving on 30 Apr 2027 with no accepted exit document"),
+        "{overview:?}"
+    );
+    let summary = table(&sheet(&xlsx, "Summary"), "ID");
+    let status = |id: &str| {
+        summary.iter().find(|r| is(&r["ID"], id)).unwrap()["Register status"].to_string()
+    };
+    assert_eq!(status("DIG15"), "exiting on 30 Apr 2027");
+    assert_eq!(status("ENV14"), "exiting on 31 Mar 2027");
+}

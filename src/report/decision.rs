@@ -223,6 +223,7 @@ mod tests {
             lead_organisation: String::new(),
             partners: String::new(),
             start_date: None,
+            exit_date: None,
             notes: String::new(),
             line: 0,
         }

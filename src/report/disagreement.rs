@@ -192,6 +192,7 @@ options_from = "s"
             lead_organisation: String::new(),
             partners: String::new(),
             start_date: None,
+            exit_date: None,
             notes: String::new(),
             line: 0,
         }

@@ -408,9 +408,12 @@ pub fn gather<'a>(
             stage: own.stage,
             first_year: history.keys().next().copied(),
             by_year: history,
-            exit_date: exit_dates
-                .get(&p.id)
-                .and_then(|d| crate::register::parse_date(d)),
+            // The register's exit date, else the one the exit document gives.
+            exit_date: p.exit_date.or_else(|| {
+                exit_dates
+                    .get(&p.id)
+                    .and_then(|d| crate::register::parse_date(d))
+            }),
             partnership: p,
         });
     }
@@ -578,6 +581,7 @@ mod tests {
             lead_organisation: String::new(),
             partners: String::new(),
             start_date: None,
+            exit_date: None,
             notes: String::new(),
             line: 0,
         };
