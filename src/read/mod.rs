@@ -272,19 +272,28 @@ enum Inner<'a> {
     Xls(Box<Xls<Cursor<&'a [u8]>>>),
 }
 
+/// A file's bytes and when it was last modified, both from one opening of the file.
+#[derive(Debug)]
+pub struct FileBytes {
+    pub bytes: Vec<u8>,
+    pub modified: Option<std::time::SystemTime>,
+}
+
 /// Reads a file into memory, refusing one larger than the limit without reading it all.
 pub fn read_bounded(
     path: &std::path::Path,
     limits: &Limits,
-) -> std::io::Result<Result<Vec<u8>, ReadError>> {
+) -> std::io::Result<Result<FileBytes, ReadError>> {
     let f = std::fs::File::open(path)?;
     // The file system's size (capped by the limit) sizes the buffer: one allocation and
     // one read for an ordinary file. It is only a hint; `take` still bounds the read.
-    let hint = f
-        .metadata()
+    let meta = f.metadata().ok();
+    let hint = meta
+        .as_ref()
         .map_or(0, |m| m.len())
         .min(limits.max_file_bytes)
         + 1;
+    let modified = meta.and_then(|m| m.modified().ok());
     let mut buf = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
     f.take(limits.max_file_bytes + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > limits.max_file_bytes {
@@ -294,7 +303,10 @@ pub fn read_bounded(
             limit: limits.max_file_bytes,
         }));
     }
-    Ok(Ok(buf))
+    Ok(Ok(FileBytes {
+        bytes: buf,
+        modified,
+    }))
 }
 
 impl<'a> Workbook<'a> {
