@@ -7,7 +7,9 @@
 //!   never on a size the file claims);
 //! - an xlsx/xlsm/xlsb/ods is unpacked once, through a cap on the bytes actually
 //!   inflated ([`Limits::max_unpacked_bytes`]), before calamine reads it; on the way a
-//!   shared-strings count larger than its part can hold is refused ([`unpack`]);
+//!   shared-strings count larger than its part can hold is refused, and what calamine
+//!   would parse but ptk never reads (an xlsx's theme, fonts, fills and borders) is left
+//!   out of the copy ([`unpack`]);
 //! - an .xls's compound-file sector chains are walked first, so a chain that loops is
 //!   refused ([`compound`]); a FILEPASS record means it is encrypted;
 //! - xlsx/xlsm/xlsb sheets are streamed cell by cell and only the wanted cells are kept,
