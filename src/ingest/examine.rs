@@ -1,6 +1,7 @@
 //! Examining one file: bytes in, outcome out. Read it, identify the return from its
 //! hidden sheet, validate every answer and score it. Pure apart from reading the file.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use sha2::{Digest, Sha256};
@@ -71,15 +72,24 @@ fn process_input(input: &Input, ctx: &Context<'_>) -> Outcome {
     if let Some(why) = &input.skip {
         return Outcome::new(&input.path, Status::Skipped, why.clone());
     }
+    // A file's modification time comes from the same open file as its bytes (one
+    // file-system call less per file); an attachment's is looked up by its label as
+    // before (it has none of its own).
     let read = match &input.attachment {
         Some(b) if b.is_empty() => Ok(Err(read::ReadError::TooLarge {
             bytes: ctx.limits.max_file_bytes + 1,
             limit: ctx.limits.max_file_bytes,
         })),
-        Some(b) => Ok(Ok(b.as_ref().clone())),
-        None => read::read_bounded(&input.path, &ctx.limits),
+        Some(b) => Ok(Ok((
+            Cow::Borrowed(b.as_slice()),
+            std::fs::metadata(&input.path)
+                .and_then(|m| m.modified())
+                .ok(),
+        ))),
+        None => read::read_bounded(&input.path, &ctx.limits)
+            .map(|r| r.map(|f| (Cow::Owned(f.bytes), f.modified))),
     };
-    let bytes = match read {
+    let (bytes, modified) = match read {
         Ok(Ok(b)) => b,
         Ok(Err(e)) => {
             return Outcome::new(&input.path, Status::Rejected, "")
@@ -96,9 +106,7 @@ fn process_input(input: &Input, ctx: &Context<'_>) -> Outcome {
     };
     let mut out = Outcome::new(&input.path, Status::Rejected, "");
     out.sha256 = hex(&Sha256::digest(&bytes));
-    out.modified = std::fs::metadata(&input.path)
-        .and_then(|m| m.modified())
-        .ok();
+    out.modified = modified;
     if ctx.seen.contains(&out.sha256) {
         // Described by the run, which has the store's record of it.
         out.status = Status::Unchanged;

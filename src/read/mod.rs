@@ -7,7 +7,9 @@
 //!   never on a size the file claims);
 //! - an xlsx/xlsm/xlsb/ods is unpacked once, through a cap on the bytes actually
 //!   inflated ([`Limits::max_unpacked_bytes`]), before calamine reads it; on the way a
-//!   shared-strings count larger than its part can hold is refused ([`unpack`]);
+//!   shared-strings count larger than its part can hold is refused, and what calamine
+//!   would parse but ptk never reads (an xlsx's theme, fonts, fills and borders) is left
+//!   out of the copy ([`unpack`]);
 //! - an .xls's compound-file sector chains are walked first, so a chain that loops is
 //!   refused ([`compound`]); a FILEPASS record means it is encrypted;
 //! - xlsx/xlsm/xlsb sheets are streamed cell by cell and only the wanted cells are kept,
@@ -272,19 +274,28 @@ enum Inner<'a> {
     Xls(Box<Xls<Cursor<&'a [u8]>>>),
 }
 
+/// A file's bytes and when it was last modified, both from one opening of the file.
+#[derive(Debug)]
+pub struct FileBytes {
+    pub bytes: Vec<u8>,
+    pub modified: Option<std::time::SystemTime>,
+}
+
 /// Reads a file into memory, refusing one larger than the limit without reading it all.
 pub fn read_bounded(
     path: &std::path::Path,
     limits: &Limits,
-) -> std::io::Result<Result<Vec<u8>, ReadError>> {
+) -> std::io::Result<Result<FileBytes, ReadError>> {
     let f = std::fs::File::open(path)?;
     // The file system's size (capped by the limit) sizes the buffer: one allocation and
     // one read for an ordinary file. It is only a hint; `take` still bounds the read.
-    let hint = f
-        .metadata()
+    let meta = f.metadata().ok();
+    let hint = meta
+        .as_ref()
         .map_or(0, |m| m.len())
         .min(limits.max_file_bytes)
         + 1;
+    let modified = meta.and_then(|m| m.modified().ok());
     let mut buf = Vec::with_capacity(usize::try_from(hint).unwrap_or(0));
     f.take(limits.max_file_bytes + 1).read_to_end(&mut buf)?;
     if buf.len() as u64 > limits.max_file_bytes {
@@ -294,7 +305,10 @@ pub fn read_bounded(
             limit: limits.max_file_bytes,
         }));
     }
-    Ok(Ok(buf))
+    Ok(Ok(FileBytes {
+        bytes: buf,
+        modified,
+    }))
 }
 
 impl<'a> Workbook<'a> {

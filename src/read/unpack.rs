@@ -44,6 +44,15 @@ pub(super) fn unpack_bounded(
             out.raw_copy_file(raw).map_err(|e| zip_err(&e))?;
             continue;
         }
+        // An xlsx's theme only gives colours to calamine's style objects, which ptk never
+        // asks for: left out, it is neither inflated nor parsed (calamine falls back to
+        // the default colours).
+        let xlsx_part =
+            |file: &str| format == Format::Xlsx && name.rsplit('/').next() == Some(file);
+        if xlsx_part("theme1.xml") && name.contains("/theme/") {
+            continue;
+        }
+        let styles = xlsx_part("styles.xml") && name.contains('/');
         drop(raw);
         let mut part = zin.by_index(i).map_err(|e| zip_err(&e))?;
         // ptk reads only a worksheet's cells, so its copy stops after the cell data:
@@ -53,17 +62,25 @@ pub(super) fn unpack_bounded(
         out.start_file(name, stored).map_err(|e| zip_err(&e))?;
         // At most one byte more than what is left under the cap, whatever the part claims.
         let left = cap - total;
+        // The size the part claims only sizes the buffer (capped, so a forged claim
+        // costs nothing): a part read into room for all of it inflates in a few large
+        // steps, where a growing buffer made many small ones (measured: 13% of a
+        // reader's instructions went to reading parts, a third of that to probing).
+        let mut data = Vec::with_capacity(capacity_hint(part.size(), left));
         let mut limited = (&mut part).take(left + 1);
         let copied = if cells_only {
-            copy_cells_only(&mut limited, &mut out).map_err(|e| zip_err(&e))?
+            copy_cells_only(&mut limited, &mut data, &mut out).map_err(|e| zip_err(&e))?
         } else {
-            let mut data = Vec::new();
             limited.read_to_end(&mut data).map_err(|e| zip_err(&e))?;
             if data.len() as u64 <= left {
                 check_string_count(&data)?;
             }
+            let read = data.len() as u64;
+            if styles {
+                drop_cell_looks(&mut data);
+            }
             out.write_all(&data).map_err(|e| zip_err(&e))?;
-            data.len() as u64
+            read
         };
         if copied > left {
             return Err(ReadError::UnpacksTooLarge { limit: cap });
@@ -127,6 +144,49 @@ fn check_string_count(part: &[u8]) -> Result<(), ReadError> {
     Ok(())
 }
 
+/// Takes the fonts, fills and borders out of an xlsx's style sheet. calamine parses
+/// them into style objects for every cell format, which ptk never reads; what decides
+/// how a value is read (a date or a number) is the number formats (`numFmts`) and the
+/// cell formats (`cellXfs`) that point at them, and those are kept as they are, so
+/// every value reads the same (a cell format's font, fill or border number then points
+/// at nothing, which calamine takes as none). Measured: a quarter of calamine's work
+/// opening a return went to the style sheet and theme. A section not found in the
+/// expected form is left in place.
+fn drop_cell_looks(xml: &mut Vec<u8>) {
+    for tag in [&b"fonts"[..], b"fills", b"borders"] {
+        let Some(start) = find_start_tag(xml, tag) else {
+            continue;
+        };
+        let mut end_tag = b"</".to_vec();
+        end_tag.extend_from_slice(tag);
+        end_tag.push(b'>');
+        let Some(end) = memchr::memmem::find(&xml[start..], &end_tag) else {
+            continue;
+        };
+        xml.drain(start..start + end + end_tag.len());
+    }
+}
+
+/// Where the first `<tag ...>` or `<tag>` (not `<tag/>`, not a longer name) starts.
+fn find_start_tag(xml: &[u8], tag: &[u8]) -> Option<usize> {
+    let mut open = b"<".to_vec();
+    open.extend_from_slice(tag);
+    let mut from = 0;
+    while let Some(at) = memchr::memmem::find(&xml[from..], &open) {
+        let start = from + at;
+        let after = start + open.len();
+        match xml.get(after) {
+            Some(b'>') => return Some(start),
+            Some(b) if b.is_ascii_whitespace() => {
+                let close = memchr::memchr(b'>', &xml[after..])? + after;
+                return (xml[close - 1] != b'/').then_some(start);
+            }
+            _ => from = after,
+        }
+    }
+    None
+}
+
 /// Whether an ods's manifest lists encryption data (a password-protected file: its
 /// content is encrypted, so reading it as XML fails).
 pub(super) fn ods_is_encrypted(unpacked: &[u8]) -> bool {
@@ -144,25 +204,41 @@ pub(super) fn ods_is_encrypted(unpacked: &[u8]) -> bool {
     memchr::memmem::find(&text, b"encryption-data").is_some()
 }
 
+/// Room reserved for a part before it is read: what it claims to unpack to, plus one
+/// byte so the end is seen without growing, never more than is left under the cap nor
+/// more than [`MAX_HINT`] (a claim is not trusted; past the hint the buffer grows).
+fn capacity_hint(claimed: u64, left: u64) -> usize {
+    const MAX_HINT: u64 = 4 << 20;
+    usize::try_from(claimed.min(left).min(MAX_HINT) + 1).unwrap_or(0)
+}
+
+/// How much of a worksheet is inflated at a time while looking for the end of its
+/// cell data: large steps inflate fast; the copy overshoots the end by less than this.
+const CELLS_STEP: u64 = 8 * 1024;
+
 /// Copies a worksheet part up to the end of its cell data (`</sheetData>`) and closes
 /// its root element; copies it whole if it has no such end. Returns the bytes read.
-fn copy_cells_only(from: &mut impl Read, to: &mut impl std::io::Write) -> std::io::Result<u64> {
+/// `data` is the (empty) buffer to read into, sized by the caller.
+fn copy_cells_only(
+    from: &mut impl Read,
+    data: &mut Vec<u8>,
+    to: &mut impl std::io::Write,
+) -> std::io::Result<u64> {
     const END: &[u8] = b"</sheetData>";
-    let mut data = Vec::new();
-    let mut chunk = [0u8; 16 * 1024];
     loop {
-        let n = from.read(&mut chunk)?;
+        // Straight into the buffer's spare room: no zeroed chunk, no second copy.
+        let before = data.len();
+        let n = from.take(CELLS_STEP).read_to_end(data)?;
         if n == 0 {
-            to.write_all(&data)?;
+            to.write_all(data)?;
             return Ok(data.len() as u64);
         }
         // The tag may straddle two reads: search from just before the new bytes.
-        let start = data.len().saturating_sub(END.len() - 1);
-        data.extend_from_slice(&chunk[..n]);
+        let start = before.saturating_sub(END.len() - 1);
         let Some(at) = memchr::memmem::find(&data[start..], END) else {
             continue;
         };
-        let Some(root) = root_element(&data).map(<[u8]>::to_vec) else {
+        let Some(root) = root_element(data).map(<[u8]>::to_vec) else {
             continue; // not a worksheet as expected: keep it whole
         };
         let read = data.len() as u64;
@@ -170,7 +246,7 @@ fn copy_cells_only(from: &mut impl Read, to: &mut impl std::io::Write) -> std::i
         data.extend_from_slice(b"</");
         data.extend_from_slice(&root);
         data.push(b'>');
-        to.write_all(&data)?;
+        to.write_all(data)?;
         return Ok(read);
     }
 }
@@ -193,6 +269,7 @@ fn root_element(xml: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::read::CellValue;
 
     #[test]
     fn xlsx_parts_that_unpack_past_the_cap_are_refused() {
@@ -277,6 +354,73 @@ mod tests {
         assert!(check_string_count(b"<styleSheet uniqueCount=\"99999999999\"/>").is_ok());
     }
 
+    /// The copy calamine reads has no theme and no fonts, fills or borders, and every
+    /// value still reads as before: a date as a date (through its number format), a
+    /// number as a number, whatever the cell's font, fill or border.
+    #[test]
+    fn styles_lose_their_looks_not_their_number_formats() {
+        use rust_xlsxwriter::{
+            Color, ExcelDateTime, Format as Look, FormatBorder, Workbook as Book,
+        };
+        let mut book = Book::new();
+        let sheet = book.add_worksheet().set_name("Answers").unwrap();
+        let date = Look::new()
+            .set_num_format("dd/mm/yyyy")
+            .set_bold()
+            .set_background_color(Color::RGB(0x1F4E79))
+            .set_border(FormatBorder::Thin);
+        let day = ExcelDateTime::from_ymd(2026, 12, 21).unwrap();
+        sheet.write_datetime_with_format(0, 0, &day, &date).unwrap();
+        let money = Look::new().set_num_format("0.00").set_italic();
+        sheet.write_number_with_format(1, 0, 2.5, &money).unwrap();
+        sheet.write_string(2, 0, "text").unwrap();
+        let bytes = book.save_to_buffer().unwrap();
+
+        let (format, copy) = unpack_bounded(&bytes, &Limits::default()).unwrap();
+        assert_eq!(format, Format::Xlsx);
+        let mut zip = zip::ZipArchive::new(Cursor::new(copy)).unwrap();
+        assert!(zip.by_name("xl/theme/theme1.xml").is_err(), "no theme");
+        let mut styles = String::new();
+        zip.by_name("xl/styles.xml")
+            .unwrap()
+            .read_to_string(&mut styles)
+            .unwrap();
+        for gone in ["<fonts", "<fills", "<borders"] {
+            assert!(!styles.contains(gone), "{gone} left in {styles}");
+        }
+        assert!(
+            styles.contains("<numFmts") && styles.contains("<cellXfs"),
+            "{styles}"
+        );
+
+        let mut wb = crate::read::Workbook::open(&bytes, Limits::default()).unwrap();
+        let cells = wb
+            .cells("Answers", &[(0, 0), (1, 0), (2, 0)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            cells[&(0, 0)],
+            CellValue::Date(chrono::NaiveDate::from_ymd_opt(2026, 12, 21).unwrap())
+        );
+        assert_eq!(cells[&(1, 0)], CellValue::Number(2.5));
+        assert_eq!(cells[&(2, 0)], CellValue::Text("text".into()));
+    }
+
+    #[test]
+    fn only_whole_style_sections_are_taken_out() {
+        let mut xml = br#"<styleSheet><fontsX/><fonts count="0"/><fills count="1"><fill/></fills><borders><border/></borders><cellXfs count="1"><xf numFmtId="14" fontId="0"/></cellXfs></styleSheet>"#.to_vec();
+        drop_cell_looks(&mut xml);
+        assert_eq!(
+            String::from_utf8(xml).unwrap(),
+            r#"<styleSheet><fontsX/><fonts count="0"/><cellXfs count="1"><xf numFmtId="14" fontId="0"/></cellXfs></styleSheet>"#
+        );
+        // No end tag: left whole.
+        let mut cut = b"<styleSheet><fonts count=\"1\"><font/>".to_vec();
+        let before = cut.clone();
+        drop_cell_looks(&mut cut);
+        assert_eq!(cut, before);
+    }
+
     /// Reads a few bytes at a time, so that tags straddle reads.
     struct Trickle<'a>(&'a [u8]);
     impl Read for Trickle<'_> {
@@ -294,18 +438,30 @@ mod tests {
         let mut out = Vec::new();
         // No unprefixed end tag: copied whole.
         assert_eq!(
-            copy_cells_only(&mut Trickle(sheet), &mut out).unwrap(),
+            copy_cells_only(&mut Trickle(sheet), &mut Vec::new(), &mut out).unwrap(),
             sheet.len() as u64
         );
         assert_eq!(out, sheet);
-        let sheet = br#"<?xml version="1.0"?><worksheet xmlns="s"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData><dataValidations count="1"/></worksheet>"#;
-        let mut out = Vec::new();
-        let read = copy_cells_only(&mut Trickle(sheet), &mut out).unwrap();
-        assert!(read < sheet.len() as u64, "stopped reading early");
-        assert_eq!(
-            String::from_utf8(out).unwrap(),
-            r#"<?xml version="1.0"?><worksheet xmlns="s"><sheetData><row r="1"><c r="A1"><v>1</v></c></row></sheetData></worksheet>"#
+        // What follows the cell data (here 4 reading steps of data validations) is not
+        // read, also when the end tag straddles two steps.
+        let head = r#"<?xml version="1.0"?><worksheet xmlns="s"><sheetData><row r="1"><c r="A1"><v>1</v></c></row>"#;
+        let tail = format!(
+            "<dataValidations count=\"1\">{}</dataValidations></worksheet>",
+            "<dataValidation/>".repeat(4 * CELLS_STEP as usize / 17)
         );
+        let step = CELLS_STEP as usize;
+        for pad in [0, step - head.len() - 5] {
+            let cells = format!("{head}{}</sheetData>", " ".repeat(pad));
+            let sheet = format!("{cells}{tail}");
+            let mut out = Vec::new();
+            let read =
+                copy_cells_only(&mut Trickle(sheet.as_bytes()), &mut Vec::new(), &mut out).unwrap();
+            assert!(read <= 2 * CELLS_STEP, "stopped reading early: {read}");
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                format!("{cells}</worksheet>")
+            );
+        }
         assert_eq!(
             root_element(b"<?xml?><!-- x --><a:b c='d'>"),
             Some(&b"a:b"[..])

@@ -68,11 +68,13 @@ pub struct Job<'a> {
     pub attachment: Option<Cow<'a, [u8]>>,
 }
 
-/// Writes one message as a frame.
+/// Writes one message as a frame, in one write: the length and the message go out
+/// together (two writes per frame had been one system call more per file each way).
 pub fn send<T: Serialize>(w: &mut impl Write, msg: &T) -> std::io::Result<()> {
-    let bytes = postcard::to_stdvec(msg).map_err(std::io::Error::other)?;
-    w.write_all(&(bytes.len() as u32).to_le_bytes())?;
-    w.write_all(&bytes)?;
+    let mut frame = postcard::to_extend(msg, vec![0u8; 4]).map_err(std::io::Error::other)?;
+    let len = u32::try_from(frame.len() - 4).map_err(std::io::Error::other)?;
+    frame[..4].copy_from_slice(&len.to_le_bytes());
+    w.write_all(&frame)?;
     w.flush()
 }
 
