@@ -10,7 +10,6 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
     small_pages();
-    quiet_broken_pipe();
     std::process::exit(cli::run());
 }
 
@@ -30,7 +29,9 @@ fn small_pages() {
 
 /// Restores the default action for SIGPIPE (Rust ignores it, so `println!` panics when
 /// the reader goes away): `ptk status | head` then ends quietly, as other tools do.
-fn quiet_broken_pipe() {
+/// Not for the commands with reader processes (see `cli::run`): a reader that died
+/// would otherwise kill the whole run through the pipe the pool writes its next job to.
+pub(crate) fn quiet_broken_pipe() {
     #[cfg(unix)]
     // SAFETY: resetting a signal's disposition to its default has no other effect.
     unsafe {

@@ -501,3 +501,26 @@ fn a_reader_library_that_prints_does_not_disturb_the_workers() {
     );
     assert_eq!(report(dir.path())[VICTIM].0, "accepted");
 }
+
+#[test]
+fn a_reader_that_goes_away_before_its_job_is_that_files_problem_not_the_runs() {
+    // Every reader closes its end of the pipe at once: the pool's writes meet a closed
+    // pipe. That must be handled (each file reader-failed, the run finished and
+    // reported), never a signal that kills ptk (it once was: SIGPIPE).
+    let dir = tempfile::tempdir().unwrap();
+    let one = samples().join(VICTIM);
+    let out = ingest(
+        dir.path(),
+        &[&one],
+        &[],
+        &[("PTK_TEST_WORKER_HANGS_UP", "1")],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "ptk must finish the run: {:?} {}",
+        out.status,
+        text(&out.stderr)
+    );
+    assert_eq!(codes(dir.path())[VICTIM], ["reader-failed"]);
+}

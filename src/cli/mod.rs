@@ -117,6 +117,15 @@ pub fn run() -> i32 {
     ) {
         crate::prompt_purge();
     }
+    // Ingest and review write to their reader processes through pipes: there a reader
+    // that dies must be an error the pool handles (EPIPE), never a signal that kills the
+    // whole run, so only the other commands end quietly on a closed stdout.
+    if !matches!(
+        cli.command,
+        Command::Ingest(_) | Command::Review(_) | Command::IngestWorker
+    ) {
+        crate::quiet_broken_pipe();
+    }
     let result = match cli.command {
         Command::Templates(cmd) => templates::run(cmd, &config),
         Command::Issue(args) => issue::run(args, &config),

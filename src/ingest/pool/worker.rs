@@ -37,6 +37,17 @@ pub fn serve() -> anyhow::Result<()> {
         }
     };
     protocol::send(&mut output, &Ready::Ok(()))?;
+    if cfg!(debug_assertions) && std::env::var_os("PTK_TEST_WORKER_HANGS_UP").is_some() {
+        // Debug builds only: a reader that goes away without reading its first job, so
+        // the pool's next write meets a closed pipe (tests/ingest_workers.rs).
+        #[cfg(unix)]
+        // SAFETY: closes this process's own stdin; nothing reads it after this.
+        unsafe {
+            libc::close(0);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+        std::process::exit(0);
+    }
     let seen: HashSet<String> = setup.seen.iter().cloned().collect();
     let ctx = Context {
         templates: &templates,
