@@ -227,20 +227,59 @@ impl RunWriter<'_> {
     }
 
     /// Rewrites the partnership results (see `results` in the schema) of every form this
-    /// run stored a return for, from all the respondents' current returns, scored with
-    /// `template(id, version)` (the newest version among those returns). Call after
-    /// [`RunWriter::settle`]. A form whose template is unknown keeps no result.
+    /// run stored a return for, from all the respondents' current returns: a single
+    /// return's own score, or several scored together with `template(id, version)` (the
+    /// newest version among those returns). Call after [`RunWriter::settle`]. A form with
+    /// several returns whose template is unknown keeps no result. Returns the number of
+    /// forms refreshed.
     pub fn refresh_results<'t>(
         &mut self,
         template: impl Fn(&str, u32) -> Option<&'t Template>,
     ) -> anyhow::Result<usize> {
         let tx = &self.tx;
+        // The forms this run stored a return for, with how many current returns each has.
+        tx.execute_batch(
+            "CREATE TEMP TABLE IF NOT EXISTS touched (
+                 partnership_id TEXT NOT NULL, template_id TEXT NOT NULL, year INTEGER NOT NULL,
+                 returns INTEGER NOT NULL, PRIMARY KEY (partnership_id, template_id, year)) WITHOUT ROWID;
+             DELETE FROM touched;",
+        )?;
+        tx.execute(
+            "INSERT INTO touched (partnership_id, template_id, year, returns)
+             SELECT f.partnership_id, f.template_id, f.year,
+                    (SELECT COUNT(*) FROM returns c WHERE c.current = 1 AND c.partnership_id = f.partnership_id
+                       AND c.template_id = f.template_id AND c.year = f.year)
+             FROM (SELECT DISTINCT partnership_id, template_id, year FROM returns WHERE run_id = ?1) f",
+            [self.run_id],
+        )?;
+        // Most forms have one respondent's return, whose own score is the result (the
+        // aggregate of one): copied in SQL, set-based, instead of re-read and re-scored.
+        tx.execute_batch(&format!(
+            "DELETE FROM result_scores WHERE EXISTS (SELECT 1 FROM touched t WHERE t.partnership_id = result_scores.partnership_id
+                 AND t.template_id = result_scores.template_id AND t.year = result_scores.year);
+             DELETE FROM results WHERE EXISTS (SELECT 1 FROM touched t WHERE t.partnership_id = results.partnership_id
+                 AND t.template_id = results.template_id AND t.year = results.year);
+             INSERT INTO results (template_id, year, partnership_id, respondents, overall, band, stage)
+               SELECT r.template_id, r.year, r.partnership_id, 1, r.overall, r.band,
+                      (SELECT NULLIF(TRIM(a.value), '') FROM answers a WHERE a.return_id = r.id AND a.question_id = '{stage}')
+               FROM returns r JOIN touched t ON t.partnership_id = r.partnership_id AND t.template_id = r.template_id
+                                            AND t.year = r.year
+               WHERE r.current = 1 AND t.returns = 1;
+             INSERT INTO result_scores (template_id, year, partnership_id, scope, percent, points, max_points)
+               SELECT r.template_id, r.year, r.partnership_id, s.scope, s.percent, s.points, s.max_points
+               FROM scores s JOIN returns r ON r.id = s.return_id
+                             JOIN touched t ON t.partnership_id = r.partnership_id AND t.template_id = r.template_id
+                                            AND t.year = r.year
+               WHERE r.current = 1 AND t.returns = 1;",
+            stage = crate::score::STAGE_QUESTION
+        ))?;
+        // Forms with several respondents' returns are scored together.
         let forms: Vec<(String, String, i32)> = tx
             .prepare(
-                "SELECT DISTINCT partnership_id, template_id, year FROM returns WHERE run_id = ?1
+                "SELECT partnership_id, template_id, year FROM touched WHERE returns > 1
                  ORDER BY 1, 2, 3",
             )?
-            .query_map([self.run_id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
             .collect::<Result<_, _>>()?;
         for (pid, tid, year) in &forms {
             let returns: Vec<(i64, u32)> = tx
@@ -251,12 +290,6 @@ impl RunWriter<'_> {
                 )?
                 .query_map(params![pid, tid, year], |r| Ok((r.get(0)?, r.get(1)?)))?
                 .collect::<Result<_, _>>()?;
-            tx.prepare_cached("DELETE FROM result_scores WHERE template_id = ?1 AND year = ?2 AND partnership_id = ?3")?
-                .execute(params![tid, year, pid])?;
-            tx.prepare_cached(
-                "DELETE FROM results WHERE template_id = ?1 AND year = ?2 AND partnership_id = ?3",
-            )?
-            .execute(params![tid, year, pid])?;
             let version = returns.iter().map(|r| r.1).max();
             let Some(t) = version.and_then(|v| template(tid, v)) else {
                 continue;
@@ -330,7 +363,8 @@ impl RunWriter<'_> {
                 ])?;
             }
         }
-        Ok(forms.len())
+        let refreshed: i64 = tx.query_row("SELECT COUNT(*) FROM touched", [], |r| r.get(0))?;
+        Ok(refreshed as usize)
     }
 
     /// Records the run's summary and commits everything written.
