@@ -132,6 +132,67 @@ fn expected(plans: &[&Plan]) -> (BTreeMap<String, f64>, f64) {
     (out, overall)
 }
 
+/// The question numbers listed for LSP01 on the review's "Where respondents disagree".
+fn disagreements(xlsx: &Path) -> Vec<String> {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let mut wb: Xlsx<_> = open_workbook(xlsx).unwrap();
+    let range = wb.worksheet_range("Where respondents disagree").unwrap();
+    let rows: Vec<Vec<String>> = range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect();
+    let header = rows
+        .iter()
+        .position(|r| r.first().is_some_and(|c| c == "ID"))
+        .expect("a table headed ID");
+    let q = rows[header].iter().position(|c| c == "Question").unwrap();
+    let mut out: Vec<String> = rows[header + 1..]
+        .iter()
+        .filter(|r| r.first().is_some_and(|c| c == "LSP01"))
+        .map(|r| r[q].clone())
+        .collect();
+    out.sort();
+    out
+}
+
+#[test]
+fn the_shipped_review_lists_where_the_partnerships_respondents_disagree() {
+    // README's main command on the samples (with the sample respondents).
+    let dir = tempfile::tempdir().unwrap();
+    let out = ptk(
+        dir.path(),
+        &[
+            "review",
+            repo().join("samples/returns").to_str().unwrap(),
+            "--year",
+            "2026",
+            "--quiet",
+            "--history",
+            repo().join("samples/history.csv").to_str().unwrap(),
+            "--register",
+            repo().join("samples/register.csv").to_str().unwrap(),
+            "--respondents",
+            repo().join("samples/respondents.csv").to_str().unwrap(),
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
+            "--store",
+            dir.path().join("ptk.db").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    let listed = disagreements(&dir.path().join("review-2026.xlsx"));
+    assert!(
+        !listed.is_empty(),
+        "the samples' respondents disagree on some statements"
+    );
+    assert!(listed.contains(&"1.3".to_string()), "{listed:?}");
+}
+
 #[test]
 fn the_partnership_score_is_the_mean_of_its_respondents_answers() {
     let dir = tempfile::tempdir().unwrap();
@@ -255,6 +316,29 @@ fn the_partnership_score_is_the_mean_of_its_respondents_answers() {
     let band = template.band_for(overall).unwrap().label.clone();
     assert_eq!(got.band.as_deref(), Some(band.as_str()));
     assert_eq!(got.stage.as_deref(), Some("Functioning"));
+
+    // The review lists the statements two or more points apart (F1 = 1.1: 4, 2, 3; M3 =
+    // 4.3: 2, blank, 4), not those one apart (C2 = 3.2: 1, 2, 2) or answered by one alone.
+    let out = ptk(
+        d,
+        &[
+            "report",
+            "--year",
+            "2026",
+            "--store",
+            store.to_str().unwrap(),
+            "--register",
+            register.to_str().unwrap(),
+            "--templates",
+            templates.to_str().unwrap(),
+            "--respondents",
+            respondents.to_str().unwrap(),
+            "--out",
+            "review.xlsx",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(disagreements(&d.join("review.xlsx")), ["1.1", "4.3"]);
 
     // A respondent's corrected return replaces their own earlier one, not a colleague's.
     let castle2 = plan(4, &[("P3", None)], &["M3"]);
