@@ -267,23 +267,26 @@ fn the_partnership_score_is_the_mean_of_its_respondents_answers() {
     fill(&form("essex-police"), &police);
 
     let store = d.join("ptk.db");
-    let out = ptk(
-        d,
-        &[
-            "ingest",
-            "out",
-            "--year",
-            "2026",
-            "--store",
-            store.to_str().unwrap(),
-            "--register",
-            register.to_str().unwrap(),
-            "--templates",
-            templates.to_str().unwrap(),
-            "--respondents",
-            respondents.to_str().unwrap(),
-        ],
-    );
+    let ingest = || {
+        ptk(
+            d,
+            &[
+                "ingest",
+                "out",
+                "--year",
+                "2026",
+                "--store",
+                store.to_str().unwrap(),
+                "--register",
+                register.to_str().unwrap(),
+                "--templates",
+                templates.to_str().unwrap(),
+                "--respondents",
+                respondents.to_str().unwrap(),
+            ],
+        )
+    };
+    let out = ingest();
     let console = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(ptk::exit::OK), "{console}");
     assert!(console.contains("3 accepted"), "{console}");
@@ -343,23 +346,7 @@ fn the_partnership_score_is_the_mean_of_its_respondents_answers() {
     // A respondent's corrected return replaces their own earlier one, not a colleague's.
     let castle2 = plan(4, &[("P3", None)], &["M3"]);
     fill(&form("castle-point"), &castle2);
-    let out = ptk(
-        d,
-        &[
-            "ingest",
-            "out",
-            "--year",
-            "2026",
-            "--store",
-            store.to_str().unwrap(),
-            "--register",
-            register.to_str().unwrap(),
-            "--templates",
-            templates.to_str().unwrap(),
-            "--respondents",
-            respondents.to_str().unwrap(),
-        ],
-    );
+    let out = ingest();
     assert_eq!(
         out.status.code(),
         Some(ptk::exit::OK),
