@@ -49,7 +49,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         ("Partnerships in the register", review.rows.len().to_string()),
         ("Data as of", review.generated_at.as_deref().map_or("no returns ingested yet".into(), super::readable_time)),
         ("Bands (overall %)", bands),
-        ("Scores", "Section % = points ÷ points possible (not-applicable answers left out); overall % = weighted mean of section %. Shown to one decimal place, stored unrounded.".into()),
+        ("Scores", "Section % = points ÷ points possible (not-applicable answers left out); overall % = weighted mean of section %. Where several respondents answered, each statement's points are the mean of their scored answers. Shown to one decimal place, stored unrounded.".into()),
         ("Comparisons", format!("Every change against {} compares the same partnerships in both years (like for like). Every average says how many partnerships it covers (n); one over fewer than {} is marked {}.", review.year - 1, super::figures::SMALL_N, super::styles::SMALL_MARK)),
     ];
     for (i, (k, v)) in rows.iter().enumerate() {

@@ -31,7 +31,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
     }
     widths.extend(options.iter().map(|_| 10.0));
     let sub = format!(
-        "Every scored statement: average points in {y} over the partnerships that answered it with a score (n), and how many partnerships gave each answer. {}{}",
+        "Every scored statement: average points in {y} over the scored answers (n: one per return, so a partnership with several respondents gives several), and how many returns gave each answer. {}{}",
         small_note(),
         if last_year {
             ""
