@@ -74,22 +74,6 @@ fn report(dir: &Path) -> BTreeMap<String, (String, String)> {
         .collect()
 }
 
-/// findings.csv as file name → codes.
-fn findings(dir: &Path) -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut r = csv::Reader::from_path(dir.join("findings.csv")).unwrap();
-    for rec in r.records() {
-        let rec = rec.unwrap();
-        let name = Path::new(&rec[0])
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        out.entry(name).or_default().push(rec[6].to_string());
-    }
-    out
-}
-
 fn count(store: &Store, sql: &str) -> i64 {
     store.connection().query_row(sql, [], |r| r.get(0)).unwrap()
 }
@@ -186,7 +170,7 @@ fn every_sample_gets_its_expected_outcome() {
         files_on_disk,
         "every input file is in the report exactly once"
     );
-    let codes = findings(dir.path());
+    let codes = finding_codes(dir.path());
     for (file, status, want_codes) in expected {
         let (s, _) = got
             .get(*file)
@@ -306,7 +290,7 @@ fn doctored_files_are_rejected_with_the_right_code() {
     let out = ingest(dir.path(), &[&fx], &[]);
     assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
     let got = report(dir.path());
-    let codes = findings(dir.path());
+    let codes = finding_codes(dir.path());
     for (file, status, code) in [
         ("encrypted.xlsx", "rejected", Some("encrypted")),
         (
@@ -344,7 +328,10 @@ fn too_large_files_are_refused_before_reading() {
     let f = samples().join("WST05 return.xlsx");
     let out = ingest(dir.path(), &[&f], &["--max-file-mb", "0"]);
     assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
-    assert_eq!(findings(dir.path())["WST05 return.xlsx"], vec!["too-large"]);
+    assert_eq!(
+        finding_codes(dir.path())["WST05 return.xlsx"],
+        vec!["too-large"]
+    );
 }
 
 /// Copies the shipped templates into `dir/templates`, applying `edit` to the self-assessment.
@@ -379,7 +366,7 @@ fn an_older_version_is_read_when_its_questions_still_map() {
         "accepted-with-warnings"
     );
     assert_eq!(
-        findings(dir.path())["WST05 return.xlsx"],
+        finding_codes(dir.path())["WST05 return.xlsx"],
         vec!["older-version"]
     );
 }
@@ -401,7 +388,7 @@ fn an_older_version_missing_a_question_is_rejected_naming_the_version() {
     );
     assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
     assert_eq!(
-        findings(dir.path())["WST05 return.xlsx"],
+        finding_codes(dir.path())["WST05 return.xlsx"],
         vec!["unknown-version"]
     );
     let msgs = std::fs::read_to_string(dir.path().join("findings.csv")).unwrap();
@@ -433,7 +420,7 @@ fn a_return_that_does_not_fit_the_register_status_is_flagged() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let name = "Joint LSP self assessment 2026 FINAL.xlsx";
     assert_eq!(report(dir.path())[name].0, "accepted-with-warnings");
-    assert_eq!(findings(dir.path())[name], vec!["status-mismatch"]);
+    assert_eq!(finding_codes(dir.path())[name], vec!["status-mismatch"]);
 }
 
 #[test]
@@ -473,7 +460,7 @@ fn a_rejected_file_is_read_again_and_accepted_once_the_register_is_fixed() {
     let out = ingest(dir.path(), &[&f], &[]);
     assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
     let name = "unknown-partnership.xlsx";
-    assert_eq!(findings(dir.path())[name], vec!["unknown-partnership"]);
+    assert_eq!(finding_codes(dir.path())[name], vec!["unknown-partnership"]);
     // The officer adds the partnership to the register and runs again.
     let mut reg = std::fs::read_to_string(repo().join("samples/register.csv")).unwrap();
     reg.push_str("ZZZ99,Zeta Partnership,Operational,Zoe Zed,zoe.zed@rochford.gov.uk,Angela Hutchings,,Enable communities,active,Rochford District Council,Essex Police,2020-01-01,\n");
@@ -485,7 +472,7 @@ fn a_rejected_file_is_read_again_and_accepted_once_the_register_is_fixed() {
         report(dir.path())[name],
         ("accepted".into(), "ZZZ99".into())
     );
-    assert!(!findings(dir.path()).contains_key(name));
+    assert!(!finding_codes(dir.path()).contains_key(name));
     let s = Store::open(&dir.path().join("ptk.db")).unwrap();
     assert_eq!(
         count(
@@ -521,7 +508,7 @@ fn a_file_that_makes_the_reader_panic_is_rejected_and_the_batch_goes_on() {
     );
     let got = report(dir.path());
     assert_eq!(got[victim].0, "rejected");
-    assert_eq!(findings(dir.path())[victim], vec!["unreadable"]);
+    assert_eq!(finding_codes(dir.path())[victim], vec!["unreadable"]);
     // Every other file still got its normal outcome.
     let reference = tempfile::tempdir().unwrap();
     ingest(reference.path(), &[&samples()], &[]);

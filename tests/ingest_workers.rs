@@ -59,22 +59,6 @@ fn report(dir: &Path) -> BTreeMap<String, (String, String, String)> {
         .collect()
 }
 
-/// findings.csv as file name → codes.
-fn codes(dir: &Path) -> BTreeMap<String, Vec<String>> {
-    let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut r = csv::Reader::from_path(dir.join("findings.csv")).unwrap();
-    for rec in r.records() {
-        let rec = rec.unwrap();
-        let name = Path::new(&rec[0])
-            .file_name()
-            .unwrap()
-            .to_string_lossy()
-            .into_owned();
-        out.entry(name).or_default().push(rec[6].to_string());
-    }
-    out
-}
-
 fn count(dir: &Path, sql: &str) -> i64 {
     let s = Store::open(&dir.join("ptk.db")).unwrap();
     s.connection().query_row(sql, [], |r| r.get(0)).unwrap()
@@ -109,7 +93,7 @@ fn survives(hook: &str, extra: &[&str], limit: &str) {
         message.contains("save it again as an Excel Workbook (.xlsx)"),
         "{message}"
     );
-    assert_eq!(codes(dir.path())[VICTIM], ["reader-failed"]);
+    assert_eq!(finding_codes(dir.path())[VICTIM], ["reader-failed"]);
     // The summary names the file.
     assert!(stdout.contains("Could not be read safely"), "{stdout}");
     assert!(stdout.contains(VICTIM), "{stdout}");
@@ -218,7 +202,7 @@ fn a_forged_shared_strings_count_is_rejected_and_the_batch_goes_on() {
     assert_eq!(got["forged.xlsx"].0, "rejected");
     // reader-failed (memory limit) in a worker; `too-large` once the reader checks
     // the claim first (the in-process guard being added in src/read.rs).
-    let c = &codes(dir.path())["forged.xlsx"];
+    let c = &finding_codes(dir.path())["forged.xlsx"];
     assert!(c == &["reader-failed"] || c == &["too-large"], "{c:?}");
     assert_eq!(
         count(dir.path(), "SELECT COUNT(*) FROM returns WHERE current = 1"),
@@ -254,7 +238,10 @@ fn a_byte_identical_copy_in_the_same_run_is_a_duplicate() {
         message.contains("identical to") && message.contains("a.xlsx"),
         "{message}"
     );
-    assert_eq!(codes(dir.path())["b copy.xlsx"], ["duplicate-return"]);
+    assert_eq!(
+        finding_codes(dir.path())["b copy.xlsx"],
+        ["duplicate-return"]
+    );
     for c in ["c", "d", "e", "f"] {
         let (status, _, message) = &got[&format!("{c}.xlsx")];
         assert_eq!(status, "duplicate");
@@ -397,7 +384,7 @@ fn forged_xls_files_are_rejected_and_the_batch_goes_on() {
     assert_eq!(got["CSP02.xlsx"].0, "accepted");
     assert_eq!(got["dimensions.xls"].0, "rejected");
     assert_eq!(got["loop.xls"].0, "rejected");
-    let c = codes(dir.path());
+    let c = finding_codes(dir.path());
     // reader-failed (memory) in a worker; `too-large` once the reader checks the claim.
     assert!(
         c["dimensions.xls"] == ["reader-failed"] || c["dimensions.xls"] == ["too-large"],
@@ -484,7 +471,7 @@ fn big_attachments_with_big_outcomes_do_not_stall_the_readers() {
         assert_eq!(status, "rejected");
         assert_eq!(pid.len(), 40_001);
     }
-    let c = codes(dir.path());
+    let c = finding_codes(dir.path());
     assert!(c.values().all(|v| v == &["unknown-partnership"]), "{c:?}");
 }
 
@@ -522,5 +509,5 @@ fn a_reader_that_goes_away_before_its_job_is_that_files_problem_not_the_runs() {
         out.status,
         text(&out.stderr)
     );
-    assert_eq!(codes(dir.path())[VICTIM], ["reader-failed"]);
+    assert_eq!(finding_codes(dir.path())[VICTIM], ["reader-failed"]);
 }

@@ -75,30 +75,7 @@ impl Drop for SmtpServer {
 }
 
 fn mail(dir: &Path, what: &[&str], extra: &[&str]) -> std::process::Output {
-    let store = dir.join("ptk.db");
-    let mut args: Vec<String> = vec!["mail".into()];
-    args.extend(what.iter().map(|s| s.to_string()));
-    for a in [
-        "--year",
-        "2026",
-        "--from",
-        "partnerships@rochford.gov.uk",
-        "--deadline",
-        "2027-01-29",
-        "--return-address",
-        "partnerships@rochford.gov.uk",
-        "--store",
-        store.to_str().unwrap(),
-        "--register",
-        repo().join("samples/register.csv").to_str().unwrap(),
-        "--templates",
-        repo().join("templates").to_str().unwrap(),
-    ] {
-        args.push(a.into());
-    }
-    args.extend(extra.iter().map(|s| s.to_string()));
-    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-    ptk(dir, &refs)
+    mail_run(dir, None, what, extra)
 }
 
 /// The register as id → (officer, email).

@@ -102,6 +102,54 @@ pub fn soffice(test: &str) -> Option<PathBuf> {
     found
 }
 
+/// findings.csv in `dir` as file name → the finding codes of that file, in order.
+pub fn finding_codes(dir: &Path) -> std::collections::BTreeMap<String, Vec<String>> {
+    let mut out: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    let mut r = csv::Reader::from_path(dir.join("findings.csv")).unwrap();
+    for rec in r.records() {
+        let rec = rec.unwrap();
+        let name = Path::new(&rec[0])
+            .file_name()
+            .unwrap()
+            .to_string_lossy()
+            .into_owned();
+        out.entry(name).or_default().push(rec[6].to_string());
+    }
+    out
+}
+
+/// `ptk mail <what>` for 2026 on the samples with the store in `dir`, the respondents
+/// file `respondents` if given, and `extra` arguments.
+pub fn mail_run(dir: &Path, respondents: Option<&str>, what: &[&str], extra: &[&str]) -> Output {
+    let store = dir.join("ptk.db");
+    let mut args: Vec<String> = vec!["mail".into()];
+    args.extend(what.iter().map(|s| s.to_string()));
+    for a in [
+        "--year",
+        "2026",
+        "--from",
+        "partnerships@rochford.gov.uk",
+        "--deadline",
+        "2027-01-29",
+        "--return-address",
+        "partnerships@rochford.gov.uk",
+        "--store",
+        store.to_str().unwrap(),
+        "--register",
+        repo().join("samples/register.csv").to_str().unwrap(),
+        "--templates",
+        repo().join("templates").to_str().unwrap(),
+    ] {
+        args.push(a.into());
+    }
+    if let Some(r) = respondents {
+        args.extend(["--respondents".to_string(), r.to_string()]);
+    }
+    args.extend(extra.iter().map(|s| s.to_string()));
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    ptk(dir, &refs)
+}
+
 pub fn text(o: &[u8]) -> String {
     String::from_utf8_lossy(o).into_owned()
 }
