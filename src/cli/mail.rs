@@ -260,16 +260,22 @@ fn respondents(
 ) -> anyhow::Result<Respondents> {
     let path = config.respondents_path(common.respondents.as_deref());
     let (respondents, problems) = ptk::respondents::load_optional(path.as_deref(), reg)?;
-    if !problems.is_empty() {
-        for p in &problems {
-            eprintln!("{p}");
-        }
-        anyhow::bail!(
-            "{} row(s) of the respondents file have problems (above); fix them before sending",
-            problems.len()
-        );
-    }
+    stop_on(&problems)?;
     Ok(respondents)
+}
+
+/// Stops the run on bad respondents rows, each printed with its line.
+fn stop_on(problems: &[register::RegisterProblem]) -> anyhow::Result<()> {
+    if problems.is_empty() {
+        return Ok(());
+    }
+    for p in problems {
+        eprintln!("{p}");
+    }
+    anyhow::bail!(
+        "{} row(s) of the respondents file have problems (above); fix them before sending",
+        problems.len()
+    )
 }
 
 pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
@@ -337,10 +343,8 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
                 respondents: common.respondents.clone(),
             };
             let sources = super::report::load_strict(&args, config, &store_path)?;
-            // The register again, to check the respondents file against (load_strict
-            // has already stopped on a register with problems).
-            let (reg, _) = register::load(&config.register_path(common.register.as_deref()))?;
-            let respondents = respondents(common, config, &reg)?;
+            stop_on(&sources.respondent_problems)?;
+            let respondents = sources.respondents();
             let review = sources.review(&args, config)?;
             let store = sources.store();
             let outbox = config.outbox_dir(a.outbox.as_deref());
@@ -349,7 +353,7 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
                 let plan = mail::plan_chase(
                     &review,
                     store,
-                    &respondents,
+                    respondents,
                     &ctx,
                     &letter,
                     &mail::ChaseOptions {
@@ -371,7 +375,7 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
                 let mut plan = mail::plan_corrections(
                     &review,
                     store,
-                    &respondents,
+                    respondents,
                     &ctx,
                     &letters,
                     &outbox,

@@ -194,6 +194,12 @@ impl Sources {
         &self.store
     }
 
+    /// The respondents on the good rows of the respondents file (see
+    /// `respondent_problems` for the bad ones).
+    pub fn respondents(&self) -> &Respondents {
+        &self.respondents
+    }
+
     /// Gathers the review of `args.year` (its rows borrow from the register).
     pub fn review(&self, args: &ReportArgs, config: &Config) -> anyhow::Result<report::Review<'_>> {
         report::gather(

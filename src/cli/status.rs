@@ -77,14 +77,9 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
     super::report::warn_if_year_is_empty(sources.store(), args.year, &outbox)?;
     let store = sources.store();
     let sends = store.sends_for_year(args.year)?;
-    // The register again, to check the respondents file against (load_strict has
-    // already stopped on a register with problems).
-    let (reg, _) = ptk::register::load(&config.register_path(args.register.as_deref()))?;
-    let respondents_path = config.respondents_path(args.respondents.as_deref());
-    let (respondents, problems) =
-        ptk::respondents::load_optional(respondents_path.as_deref(), &reg)?;
+    let (respondents, problems) = (sources.respondents(), &sources.respondent_problems);
     if !problems.is_empty() {
-        for p in &problems {
+        for p in problems {
             eprintln!("{p}");
         }
         eprintln!(
@@ -98,7 +93,7 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
         returned.push((t.id.clone(), store.returned_respondents(args.year, &t.id)?));
     }
     let returns = RespondentReturns::new(returned, &store.rejected_respondent_files(args.year)?);
-    let rows = ptk::status::rows(&review, &respondents, &returns, &sends, &|p, t, r| {
+    let rows = ptk::status::rows(&review, respondents, &returns, &sends, &|p, t, r| {
         outbox
             .join(ptk::issue::respondent_file_name(p, t, args.year, r))
             .exists()
