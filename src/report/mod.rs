@@ -23,6 +23,7 @@ mod groups;
 mod outstanding;
 mod overview;
 mod sections;
+pub mod sources;
 mod statements;
 mod styles;
 mod summary;
@@ -31,6 +32,7 @@ mod trends;
 pub use csv::{scores_csv, write_scores_csv};
 pub use decision::{DecisionRules, Reason};
 pub use gather::{file_name_of, gather, names_partnership, ReturnState, Review, Row};
+pub use sources::{warn_if_year_is_empty, SourcePaths, Sources};
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
 
