@@ -116,6 +116,7 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     let inputs = ingest::collect_inputs(&args.paths, &limits)?;
     let store_path = config.store_path(args.store.as_deref());
     let mut store = Store::open(&store_path)?;
+    store.record_sources(&register_path, respondents_path.as_deref())?;
     let seen = store.settled_files()?;
     let memory_mb = args
         .max_memory_mb

@@ -31,6 +31,7 @@ mod issue;
 mod mail;
 mod report;
 mod review;
+mod runs;
 mod status;
 mod templates;
 
@@ -76,6 +77,8 @@ enum Command {
     Report(report::ReportArgs),
     /// The whole year-end run: import history, ingest the returns, write the review.
     Review(review::ReviewArgs),
+    /// List the runs that wrote to the history store, or undo one (`ptk runs undo N`).
+    Runs(runs::RunsArgs),
     /// Show who has returned, who is outstanding, and who must correct a return.
     Status(status::StatusArgs),
     /// Email the forms, reminders and correction requests (as .eml files, or by SMTP).
@@ -135,6 +138,7 @@ pub fn run() -> i32 {
         Command::Mail(cmd) => mail::run(cmd, &config),
         Command::Review(args) => review::run(args, &config),
         Command::Status(args) => status::run(args, &config),
+        Command::Runs(args) => runs::run(args, &config),
         Command::IngestWorker => ptk::ingest::pool::worker::serve().map(|()| ptk::exit::OK),
     };
     match result {
@@ -145,6 +149,9 @@ pub fn run() -> i32 {
 
 /// Prints an error that stopped the run, with its causes, and returns the exit code.
 fn fail(e: &anyhow::Error) -> i32 {
+    if let Some(plain) = ptk::store::plain_error(e) {
+        eprintln!("ptk: error: {plain}");
+    }
     eprintln!("ptk: error: {e}");
     for cause in e.chain().skip(1) {
         eprintln!("  because: {cause}");

@@ -11,7 +11,17 @@ impl Store {
     /// Loads earlier years' scores; a row for the same year, partnership and scope
     /// replaces the one stored. One transaction.
     pub fn import_history(&mut self, rows: &[HistoryRow]) -> anyhow::Result<usize> {
+        self.backup_before_run()?;
         let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO runs (started_at, year, ptk_version, files, summary, command) VALUES (?1, 0, ?2, 1, ?3, ?4)",
+            params![
+                chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+                env!("CARGO_PKG_VERSION"),
+                format!("imported {} score(s)", rows.len()),
+                super::runs::command_line()
+            ],
+        )?;
         {
             let mut stmt = tx.prepare(
                 "INSERT INTO history (year, partnership_id, scope, percent) VALUES (?1, ?2, ?3, ?4)

@@ -24,11 +24,14 @@ impl Store {
         partnerships: &[Partnership],
         fail_after: Option<usize>,
     ) -> anyhow::Result<RunWriter<'_>> {
+        self.backup_before_run()?;
+        let (register, respondents) = self.run_sources.clone().unwrap_or_default();
         let tx = self.conn.transaction()?;
         upsert_partnerships(&tx, partnerships)?;
         tx.execute(
-            "INSERT INTO runs (started_at, year, ptk_version, files, summary) VALUES (?1, ?2, ?3, 0, '')",
-            params![started_at, year, env!("CARGO_PKG_VERSION")],
+            "INSERT INTO runs (started_at, year, ptk_version, files, summary, command, register, respondents)
+             VALUES (?1, ?2, ?3, 0, '', ?4, ?5, ?6)",
+            params![started_at, year, env!("CARGO_PKG_VERSION"), super::runs::command_line(), register, respondents],
         )?;
         let run_id = tx.last_insert_rowid();
         Ok(RunWriter {
