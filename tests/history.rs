@@ -175,3 +175,61 @@ fn the_review_is_never_written_over_the_store_or_the_register() {
     );
     assert_eq!(std::fs::read(&register).unwrap(), reg_before);
 }
+
+/// `ptk history export` and `ptk status --csv` for 2026, as bytes.
+fn snapshot(dir: &Path) -> (Vec<u8>, Vec<u8>) {
+    let export = dir.join("export.csv");
+    let status = dir.join("status.csv");
+    let o = run(dir, &["history", "export", "--out", s(&export)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = run(dir, &["status", "--year", "2026", "--csv", s(&status)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    (std::fs::read(export).unwrap(), std::fs::read(status).unwrap())
+}
+
+#[test]
+fn undoing_a_run_puts_the_history_and_status_back_byte_for_byte_and_keeps_the_mail_log() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let returns = repo().join("samples/returns");
+    // Run 1 imports the history, run 2 reads 2026's returns.
+    let o = review(dir, "2026");
+    assert_eq!(code(&o), 1, "six sample returns are rejected: {}", text(&o.stderr));
+    let before = snapshot(dir);
+    // Run 3: the same folder read by mistake as 2025.
+    let o = ingest(dir, &returns, "2025");
+    assert!(matches!(code(&o), 0 | 1), "{}", text(&o.stderr));
+    let o = run(dir, &["runs"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let listed = text(&o.stdout);
+    assert_eq!(listed.lines().count(), 3, "{listed}");
+    assert!(listed.lines().next().unwrap().starts_with("run 1 ") && listed.contains(" history "), "{listed}");
+    let third = listed.lines().nth(2).unwrap();
+    assert!(third.starts_with("run 3 ") && third.contains("  2025  ") && third.contains("--year 2025"), "{third}");
+    assert!(dir.join("ptk.db.backups/before-run-3.db").exists());
+
+    let o = run(dir, &["runs", "undo", "3"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(text(&o.stdout).contains("Undid 1 run(s)"), "{}", text(&o.stdout));
+    assert!(text(&o.stdout).contains("  run 3 "), "{}", text(&o.stdout));
+    assert!(before == snapshot(dir), "the store is not back as it was before run 3");
+
+    // Mail drafted after a run is still recorded after that run is undone.
+    let o = ingest(dir, &returns, "2026");
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    let corrections = |dir: &Path| {
+        let o = run(dir, &["mail", "corrections", "--year", "2026", "--from", "reviews@council.example", "--deadline", "2027-01-29", "--return-address", "reviews@council.example"]);
+        assert!(matches!(code(&o), 0 | 1), "{}", text(&o.stderr));
+        text(&o.stdout)
+    };
+    let first = corrections(dir);
+    assert!(first.contains(" drafted as .eml files") && !first.starts_with("0 drafted"), "{first}");
+    let o = run(dir, &["runs", "undo", "3"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let again = corrections(dir);
+    assert!(again.contains("0 drafted as .eml files"), "undo forgot the mail log: {again}");
+    // Undoing a run whose copy is gone, or one that does not exist, says so.
+    let o = run(dir, &["runs", "undo", "9"]);
+    assert_eq!(code(&o), 2);
+    assert!(text(&o.stderr).contains("there is no run 9"), "{}", text(&o.stderr));
+}
