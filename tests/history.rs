@@ -184,7 +184,10 @@ fn snapshot(dir: &Path) -> (Vec<u8>, Vec<u8>) {
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let o = run(dir, &["status", "--year", "2026", "--csv", s(&status)]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    (std::fs::read(export).unwrap(), std::fs::read(status).unwrap())
+    (
+        std::fs::read(export).unwrap(),
+        std::fs::read(status).unwrap(),
+    )
 }
 
 #[test]
@@ -194,7 +197,12 @@ fn undoing_a_run_puts_the_history_and_status_back_byte_for_byte_and_keeps_the_ma
     let returns = repo().join("samples/returns");
     // Run 1 imports the history, run 2 reads 2026's returns.
     let o = review(dir, "2026");
-    assert_eq!(code(&o), 1, "six sample returns are rejected: {}", text(&o.stderr));
+    assert_eq!(
+        code(&o),
+        1,
+        "six sample returns are rejected: {}",
+        text(&o.stderr)
+    );
     let before = snapshot(dir);
     // Run 3: the same folder read by mistake as 2025.
     let o = ingest(dir, &returns, "2025");
@@ -203,33 +211,166 @@ fn undoing_a_run_puts_the_history_and_status_back_byte_for_byte_and_keeps_the_ma
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let listed = text(&o.stdout);
     assert_eq!(listed.lines().count(), 3, "{listed}");
-    assert!(listed.lines().next().unwrap().starts_with("run 1 ") && listed.contains(" history "), "{listed}");
+    assert!(
+        listed.lines().next().unwrap().starts_with("run 1 ") && listed.contains(" history "),
+        "{listed}"
+    );
     let third = listed.lines().nth(2).unwrap();
-    assert!(third.starts_with("run 3 ") && third.contains("  2025  ") && third.contains("--year 2025"), "{third}");
+    assert!(
+        third.starts_with("run 3 ") && third.contains("  2025  ") && third.contains("--year 2025"),
+        "{third}"
+    );
     assert!(dir.join("ptk.db.backups/before-run-3.db").exists());
 
     let o = run(dir, &["runs", "undo", "3"]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    assert!(text(&o.stdout).contains("Undid 1 run(s)"), "{}", text(&o.stdout));
+    assert!(
+        text(&o.stdout).contains("Undid 1 run(s)"),
+        "{}",
+        text(&o.stdout)
+    );
     assert!(text(&o.stdout).contains("  run 3 "), "{}", text(&o.stdout));
-    assert!(before == snapshot(dir), "the store is not back as it was before run 3");
+    assert!(
+        before == snapshot(dir),
+        "the store is not back as it was before run 3"
+    );
 
     // Mail drafted after a run is still recorded after that run is undone.
     let o = ingest(dir, &returns, "2026");
     assert_eq!(code(&o), 1, "{}", text(&o.stderr));
     let corrections = |dir: &Path| {
-        let o = run(dir, &["mail", "corrections", "--year", "2026", "--from", "reviews@council.example", "--deadline", "2027-01-29", "--return-address", "reviews@council.example"]);
+        let o = run(
+            dir,
+            &[
+                "mail",
+                "corrections",
+                "--year",
+                "2026",
+                "--from",
+                "reviews@council.example",
+                "--deadline",
+                "2027-01-29",
+                "--return-address",
+                "reviews@council.example",
+            ],
+        );
         assert!(matches!(code(&o), 0 | 1), "{}", text(&o.stderr));
         text(&o.stdout)
     };
     let first = corrections(dir);
-    assert!(first.contains(" drafted as .eml files") && !first.starts_with("0 drafted"), "{first}");
+    assert!(
+        first.contains(" drafted as .eml files") && !first.starts_with("0 drafted"),
+        "{first}"
+    );
     let o = run(dir, &["runs", "undo", "3"]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let again = corrections(dir);
-    assert!(again.contains("0 drafted as .eml files"), "undo forgot the mail log: {again}");
+    assert!(
+        again.contains("0 drafted as .eml files"),
+        "undo forgot the mail log: {again}"
+    );
     // Undoing a run whose copy is gone, or one that does not exist, says so.
     let o = run(dir, &["runs", "undo", "9"]);
     assert_eq!(code(&o), 2);
-    assert!(text(&o.stderr).contains("there is no run 9"), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("there is no run 9"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+/// A sheet's cells as text, row by row.
+fn sheet_text(path: &Path, name: &str) -> Vec<Vec<String>> {
+    use calamine::{open_workbook, Reader, Xlsx};
+    let mut wb: Xlsx<_> = open_workbook(path).unwrap();
+    let range = wb
+        .worksheet_range(name)
+        .unwrap_or_else(|e| panic!("{name}: {e}"));
+    range
+        .rows()
+        .map(|r| r.iter().map(|c| c.to_string()).collect())
+        .collect()
+}
+
+/// What 2026 shows: its status CSV, its rows of the history export, and the review's
+/// Summary, Outstanding and Findings sheets.
+fn year_2026(dir: &Path) -> (Vec<u8>, Vec<String>, Vec<Vec<Vec<String>>>) {
+    let (export, status) = snapshot(dir);
+    let rows = String::from_utf8(export)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("2026,"))
+        .map(String::from)
+        .collect();
+    let out = dir.join("review-2026-check.xlsx");
+    let o = run(dir, &["report", "--year", "2026", "--out", s(&out)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let sheets = ["Summary", "Outstanding", "Findings"]
+        .iter()
+        .map(|n| sheet_text(&out, n))
+        .collect();
+    (status, rows, sheets)
+}
+
+#[test]
+fn a_run_for_2025_on_2026s_folder_changes_nothing_2026_shows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let o = review(dir, "2026");
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    let before = year_2026(dir);
+    assert!(!before.1.is_empty(), "2026 has scores");
+    let returns = repo().join("samples/returns");
+    let o = ingest(dir, &returns, "2025");
+    assert!(matches!(code(&o), 0 | 1), "{}", text(&o.stderr));
+    let out = text(&o.stdout);
+    assert!(
+        out.contains("already recorded for another year (2026) were left as they are"),
+        "{out}"
+    );
+    // TOU11's stray 2025 form, rejected in 2026 as the wrong year, stays 2026's and
+    // does not replace its imported 2025 score: only on request.
+    assert!(
+        out.contains("TOU11_self-assessment_2025.xlsx (recorded for 2026)")
+            && out.contains("--replace-year 2025"),
+        "{out}"
+    );
+    let after = year_2026(dir);
+    assert_eq!(before.0, after.0, "status --csv for 2026 changed");
+    assert_eq!(before.1, after.1, "2026's history changed");
+    for (i, name) in ["Summary", "Outstanding", "Findings"].iter().enumerate() {
+        assert_eq!(before.2[i], after.2[i], "the 2026 {name} sheet changed");
+    }
+    // Named explicitly, the 2025 return replaces the imported score, and says so.
+    let o = run(
+        dir,
+        &[
+            "ingest",
+            s(&returns),
+            "--year",
+            "2025",
+            "--quiet",
+            "--replace-year",
+            "2025",
+        ],
+    );
+    assert!(matches!(code(&o), 0 | 1), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains("TOU11's return for 2025 (")
+            && text(&o.stdout).contains("replaced its imported 2025 scores"),
+        "{}",
+        text(&o.stdout)
+    );
+    let o = run(
+        dir,
+        &[
+            "ingest",
+            s(&returns),
+            "--year",
+            "2025",
+            "--replace-year",
+            "2024",
+        ],
+    );
+    assert_eq!(code(&o), 2, "{}", text(&o.stderr));
 }

@@ -45,6 +45,9 @@ pub struct Store {
     pub path: PathBuf,
     /// The register and respondents files' bytes, recorded with the next run.
     run_sources: Option<(Option<Vec<u8>>, Option<Vec<u8>>)>,
+    /// The year whose data the next run may replace (imported history, or a file an
+    /// earlier run recorded for another year): the officer's `--replace-year`.
+    replace_year: Option<i32>,
 }
 
 /// What the store knows of a file seen before.
@@ -181,6 +184,15 @@ pub struct RunChanges {
     pub run_id: i64,
     /// (partnership, template, year) of returns that replaced an earlier one.
     pub replaced: Vec<(String, String, i32)>,
+    /// (file, year it is recorded for): files an earlier run recorded for another year,
+    /// left as that year's (a run changes only its own year).
+    pub other_year: Vec<(String, i32)>,
+    /// (partnership, year, file): returns that would replace imported history for their
+    /// year, held back (not stored) without `--replace-year`.
+    pub held_back: Vec<(String, i32, String)>,
+    /// (partnership, year, file): returns that replaced imported history, as allowed by
+    /// `--replace-year`.
+    pub replaced_history: Vec<(String, i32, String)>,
 }
 
 impl Store {
@@ -195,6 +207,12 @@ impl Store {
             |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
         self.run_sources = Some((Some(read(register)?), respondents.map(read).transpose()?));
         Ok(())
+    }
+
+    /// Lets the next run replace `year`'s imported history and files recorded for another
+    /// year (`--replace-year`): without it they are left alone and reported.
+    pub fn allow_replacing(&mut self, year: i32) {
+        self.replace_year = Some(year);
     }
 
     /// Opens the store at `path`, creating it only where no file exists. An existing
@@ -262,6 +280,7 @@ impl Store {
             conn,
             path: path.to_path_buf(),
             run_sources: None,
+            replace_year: None,
         })
     }
 }

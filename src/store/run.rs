@@ -37,6 +37,9 @@ impl Store {
         Ok(RunWriter {
             tx,
             run_id,
+            year,
+            replace_year: self.replace_year,
+            changes: RunChanges::default(),
             started_at: started_at.to_string(),
             fail_after,
             written: 0,
@@ -48,6 +51,10 @@ impl Store {
 pub struct RunWriter<'c> {
     tx: Transaction<'c>,
     run_id: i64,
+    year: i32,
+    replace_year: Option<i32>,
+    /// What the run left alone or replaced in other years, for its summary.
+    changes: RunChanges,
     started_at: String,
     fail_after: Option<usize>,
     written: usize,
@@ -108,11 +115,53 @@ impl RunWriter<'_> {
         if f.status == "unchanged" || f.status == "skipped" {
             return Ok(());
         }
+        if self.leaves_alone(f)? {
+            return Ok(());
+        }
         insert_file(&self.tx, f, self.run_id)?;
         if let Some(acc) = &f.accepted {
             insert_return(&self.tx, f, acc, &self.started_at, self.run_id, modified)?;
         }
         Ok(())
+    }
+
+    /// Whether this file must not be recorded, because it would change another year (a
+    /// file an earlier run recorded for another year) or replace imported history,
+    /// unless the officer named the year with `--replace-year`. Notes it for the summary.
+    fn leaves_alone(&mut self, f: &FileRecord) -> anyhow::Result<bool> {
+        let allowed = self.replace_year == Some(self.year);
+        let recorded: Option<i32> = self
+            .tx
+            .prepare_cached(
+                "SELECT r.year FROM files f JOIN runs r ON r.id = f.run_id WHERE f.sha256 = ?1",
+            )?
+            .query_row([&f.sha256], |r| r.get(0))
+            .optional()?;
+        if let Some(y) = recorded.filter(|&y| y != self.year) {
+            if !(allowed && f.accepted.is_some()) {
+                self.changes.other_year.push((f.path.clone(), y));
+                return Ok(true);
+            }
+        }
+        let (Some(_), Some(pid), Some(year)) = (&f.accepted, &f.partnership_id, f.year) else {
+            return Ok(false);
+        };
+        let imported: bool = self
+            .tx
+            .prepare_cached(
+                "SELECT COUNT(*) > 0 FROM history WHERE year = ?1 AND partnership_id = ?2",
+            )?
+            .query_row(params![year, pid], |r| r.get(0))?;
+        if imported {
+            let note = (pid.clone(), year, f.path.clone());
+            if self.replace_year == Some(year) {
+                self.changes.replaced_history.push(note);
+            } else {
+                self.changes.held_back.push(note);
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Findings already stored for a file (for an unchanged one).
@@ -224,6 +273,7 @@ impl RunWriter<'_> {
             RunChanges {
                 run_id: self.run_id,
                 replaced,
+                ..std::mem::take(&mut self.changes)
             },
             duplicates,
         ))
