@@ -374,3 +374,94 @@ fn a_run_for_2025_on_2026s_folder_changes_nothing_2026_shows() {
     );
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
 }
+
+/// Fills an issued self-assessment: every statement "3 - In place" except those in
+/// `blank`, and the completion details.
+const FILL: &str = r#"
+import sys, datetime, openpyxl
+path, blank = sys.argv[1], sys.argv[2].split(",")
+wb = openpyxl.load_workbook(path)
+def cell(q):
+    sheet, coord = next(iter(wb.defined_names["ptk_" + q].destinations))
+    return wb[sheet][coord.replace("$", "")]
+ids = [f"F{i}" for i in range(1, 9)] + [f"P{i}" for i in range(1, 7)] + \
+      [f"C{i}" for i in range(1, 6)] + [f"M{i}" for i in range(1, 7)]
+for q in ids:
+    if q not in blank:
+        cell(q).value = "3 - In place"
+cell("stage").value = "Functioning"
+cell("completed_by").value = "Test officer"
+cell("completed_email").value = "officer@example.gov.uk"
+cell("completed_on").value = datetime.datetime(2026, 12, 4)
+wb.save(path)
+"#;
+
+fn filled(form: &Path, to: &Path, blank: &str) {
+    std::fs::copy(form, to).unwrap();
+    run_python(to.parent().unwrap(), FILL, &[s(to), blank]);
+}
+
+/// Every cell of a sheet, as one text.
+fn sheet_cells(path: &Path, name: &str) -> String {
+    sheet_text(path, name).concat().join("\n")
+}
+
+#[test]
+fn a_corrected_return_resolves_its_findings_and_the_run_exits_0() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let o = issue(dir, "self-assessment", &[]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let form = dir.join("out/HOU07_self-assessment_2026.xlsx");
+    let returns = dir.join("returns");
+    std::fs::create_dir(&returns).unwrap();
+    filled(&form, &returns.join("HOU07 first try.xlsx"), "F1");
+    let o = ingest(dir, &returns, "2026");
+    assert_eq!(
+        code(&o),
+        1,
+        "a required answer is missing: {}",
+        text(&o.stdout)
+    );
+    assert!(finding_codes(dir).contains_key("HOU07 first try.xlsx"));
+    // The corrected form arrives; the rejected one stays in the folder.
+    filled(&form, &returns.join("HOU07 corrected.xlsx"), "");
+    let o = ingest(dir, &returns, "2026");
+    assert_eq!(
+        code(&o),
+        0,
+        "nothing else is wrong: {}{}",
+        text(&o.stdout),
+        text(&o.stderr)
+    );
+    assert!(
+        text(&o.stdout).contains("1 rejected file(s) of 2026 are resolved by an accepted return"),
+        "{}",
+        text(&o.stdout)
+    );
+    assert!(
+        !text(&o.stdout).contains("need correcting"),
+        "{}",
+        text(&o.stdout)
+    );
+    let csv = finding_codes(dir);
+    assert!(!csv.contains_key("HOU07 first try.xlsx"), "{csv:?}");
+    let out = dir.join("review.xlsx");
+    let o = run(dir, &["report", "--year", "2026", "--out", s(&out)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let sheet = sheet_cells(&out, "Findings");
+    assert!(!sheet.contains("HOU07 first try"), "{sheet}");
+    // The two list the same files.
+    for name in csv.keys() {
+        assert!(
+            sheet.contains(name.as_str()),
+            "{name} is in findings.csv, not the sheet"
+        );
+    }
+    // Undoing the corrected return's run opens the findings again.
+    let o = run(dir, &["runs", "undo", "2"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let o = run(dir, &["report", "--year", "2026", "--out", s(&out)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(sheet_cells(&out, "Findings").contains("HOU07 first try"));
+}

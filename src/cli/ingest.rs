@@ -218,7 +218,7 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     }
     let ingest::RunOutput {
         changes,
-        tally,
+        tally: _,
         summary,
         reports,
     } = out;
@@ -230,6 +230,8 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
         )
     })?;
 
+    ptk::store::rewrite_year_findings(&store, args.year, changes.run_id, &findings)
+        .with_context(|| format!("cannot write {}", findings.display()))?;
     println!("{}", printable(&summary));
     for (p, t, y) in &changes.replaced {
         println!("A corrected {t} return for {p} ({y}) replaced the earlier one.");
@@ -261,7 +263,17 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
             y = args.year
         );
     }
-    let rejected = tally.needs_correction;
+    // A rejected file that an accepted return has since resolved needs nothing more.
+    let rejected = store.needs_correcting(changes.run_id)?;
+    let resolved = store.resolved_files(args.year)?;
+    if !resolved.is_empty() {
+        println!(
+            "{} rejected file(s) of {} are resolved by an accepted return and left out of {}.",
+            resolved.len(),
+            args.year,
+            findings.display()
+        );
+    }
     if rejected > 0 {
         println!("{rejected} file(s) were rejected and need correcting by the partnership (unless the problem is in the register or templates: fix that and run again); see {}.", findings.display());
     }

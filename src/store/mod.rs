@@ -8,6 +8,7 @@
 //! stores), [`queries`] (what the commands read), [`run`] (writing one ingest run) and
 //! [`history`] (earlier years' scores imported from CSV).
 
+mod findings;
 mod history;
 mod open;
 mod queries;
@@ -17,6 +18,7 @@ mod run;
 mod runs;
 mod schema;
 
+pub use findings::{rewrite_year_findings, ResolvedFile};
 pub use history::{history_csv, parse_history_csv};
 pub use open::{NotAStore, APPLICATION_ID};
 pub use respondents::RejectedFile;
