@@ -29,7 +29,7 @@ fn run(dir: &Path, args: &[&str]) -> Output {
     let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
     let flags = sources(dir);
     // `ptk runs` and `ptk history` take only the store.
-    let only_store = matches!(args[0], "runs" | "history");
+    let only_store = args[0] == "runs" || args[..2] == ["history", "export"];
     all.extend(if only_store {
         flags[4..].to_vec()
     } else {
@@ -464,4 +464,109 @@ fn a_corrected_return_resolves_its_findings_and_the_run_exits_0() {
     let o = run(dir, &["report", "--year", "2026", "--out", s(&out)]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     assert!(sheet_cells(&out, "Findings").contains("HOU07 first try"));
+}
+
+#[test]
+fn history_import_rejects_each_bad_row_with_its_line_and_imports_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let csv = dir.join("history.csv");
+    std::fs::write(
+        &csv,
+        "year,partnership_id,section_id,percent\n\
+         2025,HWB03,overall,61.5\n\
+         2025,ZZZ99,overall,50\n\
+         2025,hwb03,partners,50\n\
+         2025,HWB03,foundation,50\n\
+         1999,HWB03,overall,50\n\
+         2025,HWB03,partners,150\n\
+         2025,HWB03,overall,62\n",
+    )
+    .unwrap();
+    let import = |dir: &Path, extra: &[&str]| {
+        let mut args = vec!["history", "import", s(&csv)];
+        args.extend_from_slice(extra);
+        let mut all: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+        all.extend(sources(dir));
+        let all: Vec<&str> = all.iter().map(String::as_str).collect();
+        ptk(dir, &all)
+    };
+    let o = import(dir, &[]);
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    let at = |line: u32| format!("{}:{line}:", csv.display());
+    for (line, says) in [
+        (3, "partnership 'ZZZ99' is not in the register"),
+        (4, "partnership 'hwb03' is written 'HWB03' in the register"),
+        (
+            5,
+            "section 'foundation' is not a section of the self-assessment",
+        ),
+        (6, "expected a year from 2000 to 2100"),
+        (7, "a percent from 0 to 100"),
+        (8, "repeats line 2 (2025 HWB03 overall)"),
+    ] {
+        assert!(
+            err.lines()
+                .any(|l| l.starts_with(&at(line)) && l.contains(says)),
+            "line {line}: {says}\n{err}"
+        );
+    }
+    assert!(err.contains("Nothing was imported"), "{err}");
+    assert!(
+        !dir.join("ptk.db").exists(),
+        "no store was made for nothing"
+    );
+    // A UTF-16 file (Excel's "Unicode Text") says how to save it.
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(
+            "year,partnership_id,section_id,percent\r\n"
+                .encode_utf16()
+                .flat_map(u16::to_le_bytes),
+        )
+        .collect();
+    std::fs::write(&csv, utf16).unwrap();
+    let o = import(dir, &[]);
+    assert_eq!(code(&o), 1);
+    assert!(
+        text(&o.stderr).contains("CSV UTF-8 (Comma delimited)"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn history_import_says_how_many_rows_returns_shadow() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let o = review(dir, "2026");
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    // 2026's overall score for every partnership whose 2026 return was read.
+    let export = dir.join("export.csv");
+    let o = run(dir, &["history", "export", "--out", s(&export)]);
+    assert_eq!(code(&o), 0);
+    let scored: Vec<String> = std::fs::read_to_string(&export)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("2026,") && l.contains(",overall,"))
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect();
+    assert!(!scored.is_empty());
+    let csv = dir.join("late.csv");
+    let mut text_csv = String::from("year,partnership_id,section_id,percent\n");
+    for id in &scored {
+        text_csv.push_str(&format!("2026,{id},overall,10\n"));
+    }
+    std::fs::write(&csv, text_csv).unwrap();
+    let o = run(dir, &["history", "import", s(&csv)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stdout).contains(&format!(
+            "{} of them are for a partnership and year whose returns were already read",
+            scored.len()
+        )),
+        "{}",
+        text(&o.stdout)
+    );
 }

@@ -1,6 +1,7 @@
 //! The findings' lifecycle. A finding is open until the partnership's (and respondent's)
 //! form is accepted: a rejected file is resolved by a current accepted return for the same
-//! partnership, form, year and respondent issued no earlier than it. Resolved findings
+//! partnership, form, year and respondent issued later than it, or issued no earlier and
+//! read in a later run than the one that first rejected it. Resolved findings
 //! leave the year's open list (findings.csv, the review's Findings sheet) and no longer
 //! count as needing correction. Derived at reading time, so undoing a run re-opens them.
 
@@ -16,7 +17,8 @@ const RESOLVING_RETURN: &str = "
     SELECT r.path, r.ingested_at FROM returns r
     WHERE r.current = 1 AND r.partnership_id = f.partnership_id AND r.template_id = f.template_id
       AND r.year = f.year AND lower(r.respondent_id) = lower(COALESCE(f.respondent_id, 'lead'))
-      AND (f.issued_at IS NULL OR r.issued_at >= f.issued_at)";
+      AND (r.issued_at > f.issued_at
+           OR (r.run_id > COALESCE(f.first_run, f.run_id) AND (f.issued_at IS NULL OR r.issued_at >= f.issued_at)))";
 
 /// SQL: the findings of file `f` are open (not resolved, and not of a return since
 /// replaced by a later one).

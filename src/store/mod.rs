@@ -19,7 +19,7 @@ mod runs;
 mod schema;
 
 pub use findings::{rewrite_year_findings, ResolvedFile};
-pub use history::{history_csv, parse_history_csv};
+pub use history::{check_history_rows, history_csv, parse_history_csv, parse_history_lines};
 pub use open::{NotAStore, APPLICATION_ID};
 pub use respondents::RejectedFile;
 pub use run::{newest, Candidate, Duplicate, RunWriter};

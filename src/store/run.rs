@@ -460,8 +460,8 @@ fn insert_file(tx: &Transaction<'_>, f: &FileRecord, run_id: i64) -> anyhow::Res
     tx.prepare_cached("DELETE FROM findings WHERE sha256 = ?1")?
         .execute([&f.sha256])?;
     tx.prepare_cached(
-        "INSERT INTO files (sha256, path, status, partnership_id, template_id, template_version, year, issued_at, message, run_id, respondent_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        "INSERT INTO files (sha256, path, status, partnership_id, template_id, template_version, year, issued_at, message, run_id, respondent_id, first_run)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?10)
          ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, status = excluded.status, partnership_id = excluded.partnership_id,
            template_id = excluded.template_id, template_version = excluded.template_version, year = excluded.year,
            issued_at = excluded.issued_at, message = excluded.message, run_id = excluded.run_id,

@@ -43,7 +43,9 @@ CREATE TABLE IF NOT EXISTS files (
     issued_at TEXT,
     message TEXT NOT NULL,
     run_id INTEGER NOT NULL REFERENCES runs(id),
-    respondent_id TEXT
+    respondent_id TEXT,
+    -- Schema 4: the run that first recorded the file (run_id is the latest).
+    first_run INTEGER
 );
 CREATE TABLE IF NOT EXISTS findings (
     sha256 TEXT NOT NULL REFERENCES files(sha256),
@@ -205,7 +207,8 @@ pub(super) fn upgrade_from_v3(conn: &Connection) -> rusqlite::Result<()> {
     } else {
         "ALTER TABLE runs ADD COLUMN command TEXT NOT NULL DEFAULT '';
          ALTER TABLE runs ADD COLUMN register BLOB;
-         ALTER TABLE runs ADD COLUMN respondents BLOB;"
+         ALTER TABLE runs ADD COLUMN respondents BLOB;
+         ALTER TABLE files ADD COLUMN first_run INTEGER;"
     };
     conn.execute_batch(&format!(
         "BEGIN IMMEDIATE;
