@@ -16,6 +16,7 @@ pub mod config;
 pub mod contract;
 pub mod dates;
 pub mod ingest;
+pub mod interrupt;
 pub mod issue;
 pub mod letter;
 pub mod mail;

@@ -570,3 +570,54 @@ fn history_import_says_how_many_rows_returns_shadow() {
         text(&o.stdout)
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_during_an_ingest_saves_nothing_says_so_and_leaves_no_files() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let o = review(dir, "2026");
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    let before = snapshot(dir);
+    let returns = repo().join("samples/returns");
+    let mut args: Vec<String> = ["ingest", s(&returns), "--year", "2025", "--quiet"]
+        .iter()
+        .map(|a| a.to_string())
+        .collect();
+    args.extend(sources(dir));
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_ptk"))
+        .args(&args)
+        .current_dir(dir)
+        .env("PTK_TEST_SLOW_WRITES", "300")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // The run has started once its backup is made; a few writes later, Ctrl-C.
+    let backup = dir.join("ptk.db.backups/before-run-3.db");
+    let start = std::time::Instant::now();
+    while !backup.exists() {
+        assert!(start.elapsed().as_secs() < 60, "the run never started");
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    std::thread::sleep(std::time::Duration::from_millis(700));
+    // SAFETY: sends SIGINT to the child we started.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGINT);
+    }
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(code(&o), 130, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr)
+            .contains("interrupted: nothing from this run was saved; run the same command again"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!dir.join("ptk.db-wal").exists() && !dir.join("ptk.db-shm").exists());
+    assert!(
+        before == snapshot(dir),
+        "the interrupted run changed the store"
+    );
+    let o = run(dir, &["runs"]);
+    assert_eq!(text(&o.stdout).lines().count(), 2, "{}", text(&o.stdout));
+}

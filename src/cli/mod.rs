@@ -123,6 +123,9 @@ pub fn run() -> i32 {
     // Ingest and review write to their reader processes through pipes: there a reader
     // that dies must be an error the pool handles (EPIPE), never a signal that kills the
     // whole run, so only the other commands end quietly on a closed stdout.
+    if !matches!(cli.command, Command::IngestWorker) {
+        ptk::interrupt::install();
+    }
     if !matches!(
         cli.command,
         Command::Ingest(_) | Command::Review(_) | Command::IngestWorker
@@ -149,6 +152,13 @@ pub fn run() -> i32 {
 
 /// Prints an error that stopped the run, with its causes, and returns the exit code.
 fn fail(e: &anyhow::Error) -> i32 {
+    if let Some(i) = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<ptk::interrupt::Interrupted>())
+    {
+        eprintln!("ptk: {i}");
+        return ptk::interrupt::EXIT;
+    }
     if let Some(plain) = ptk::store::plain_error(e) {
         eprintln!("ptk: error: {plain}");
     }

@@ -40,6 +40,7 @@ impl Store {
             year,
             replace_year: self.replace_year,
             changes: RunChanges::default(),
+            _guard: crate::interrupt::RunGuard::new(),
             started_at: started_at.to_string(),
             fail_after,
             written: 0,
@@ -55,6 +56,8 @@ pub struct RunWriter<'c> {
     replace_year: Option<i32>,
     /// What the run left alone or replaced in other years, for its summary.
     changes: RunChanges,
+    /// Ctrl-C asks this run to stop rather than killing the process (see `interrupt`).
+    _guard: crate::interrupt::RunGuard,
     started_at: String,
     fail_after: Option<usize>,
     written: usize,
@@ -107,6 +110,14 @@ impl RunWriter<'_> {
     /// Records one file (skipped and unchanged files leave no trace). An accepted
     /// return is stored as pending; [`RunWriter::settle`] decides which is current.
     pub fn write(&mut self, f: &FileRecord, modified: Option<i64>) -> anyhow::Result<()> {
+        crate::interrupt::check()?;
+        if let Some(ms) = std::env::var("PTK_TEST_SLOW_WRITES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            // Test hook: time to press Ctrl-C in the middle of a run.
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
         if self.fail_after == Some(self.written) {
             // Simulates a crash in the middle of the write: nothing is committed.
             std::process::abort();
@@ -422,6 +433,7 @@ impl RunWriter<'_> {
 
     /// Records the run's summary and commits everything written.
     pub fn commit(self, files: usize, summary: &str) -> anyhow::Result<()> {
+        crate::interrupt::check()?;
         self.tx.execute(
             "UPDATE runs SET files = ?1, summary = ?2 WHERE id = ?3",
             params![files as i64, summary, self.run_id],
