@@ -621,3 +621,104 @@ fn ctrl_c_during_an_ingest_saves_nothing_says_so_and_leaves_no_files() {
     let o = run(dir, &["runs"]);
     assert_eq!(text(&o.stdout).lines().count(), 2, "{}", text(&o.stdout));
 }
+
+#[test]
+fn last_years_review_is_made_again_from_imported_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let history = repo().join("samples/history.csv");
+    let o = run(dir, &["history", "import", s(&history)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let out = dir.join("review-2025.xlsx");
+    let o = run(dir, &["report", "--year", "2025", "--out", s(&out)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    // Each partnership's 2025 overall score, as in the file imported.
+    let expected: Vec<(String, f64)> = std::fs::read_to_string(&history)
+        .unwrap()
+        .lines()
+        .filter(|l| l.starts_with("2025,") && l.contains(",overall,"))
+        .map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f[1].to_string(), f[3].parse().unwrap())
+        })
+        .collect();
+    assert!(expected.len() > 5);
+    let scores = std::fs::read_to_string(dir.join("scores-2025.csv")).unwrap();
+    for (id, pct) in &expected {
+        let row = scores
+            .lines()
+            .find(|l| l.contains(&format!(",{id},")) && l.contains(",overall,"))
+            .unwrap_or_else(|| panic!("{id} has no 2025 overall score:\n{scores}"));
+        let got: f64 = row.split(',').nth(5).unwrap().parse().unwrap();
+        assert!((got - pct).abs() < 0.05, "{id}: {got} vs imported {pct}");
+    }
+    // No column for a later year, no negative "years since".
+    let summary = sheet_text(&out, "Summary");
+    assert!(
+        !summary.concat().iter().any(|c| c.contains("2026")),
+        "{summary:?}"
+    );
+    let header = summary.iter().find(|r| r[0] == "ID").expect("header row");
+    let since = header
+        .iter()
+        .position(|h| h == "Years since first reviewed")
+        .unwrap();
+    for row in summary.iter().skip_while(|r| r[0] != "ID").skip(1) {
+        assert!(!row[since].starts_with('-'), "{row:?}");
+    }
+    // A year with nothing in it says so.
+    let o = run(dir, &["report", "--year", "2019"]);
+    assert_eq!(code(&o), 2, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("holds nothing for 2019"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn a_review_made_again_uses_the_register_of_that_years_last_run() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let register = dir.join("register.csv");
+    std::fs::copy(repo().join("samples/register.csv"), &register).unwrap();
+    let o = review(dir, "2026");
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    // `ptk report` with the register from ptk.toml's default (./register.csv), not named.
+    let report = |name: &str, extra: &[&str]| {
+        let out = dir.join(name);
+        let templates = repo().join("templates");
+        let store = dir.join("ptk.db");
+        let mut args = vec![
+            "report",
+            "--year",
+            "2026",
+            "--out",
+            s(&out),
+            "--templates",
+            s(&templates),
+            "--store",
+            s(&store),
+        ];
+        args.extend_from_slice(extra);
+        let o = ptk(dir, &args);
+        assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+        (sheet_text(&out, "Summary"), sheet_text(&out, "Outstanding"))
+    };
+    let before = report("a.xlsx", &[]);
+    // Later, HWB03 is marked closed in the register.
+    let text_reg = std::fs::read_to_string(&register).unwrap();
+    let line = text_reg.lines().find(|l| l.starts_with("HWB03,")).unwrap();
+    std::fs::write(
+        &register,
+        text_reg.replace(line, &line.replace(",active,", ",closed,")),
+    )
+    .unwrap();
+    assert_eq!(
+        report("b.xlsx", &[]),
+        before,
+        "the re-made 2026 review changed with the register"
+    );
+    // Named explicitly, the changed register is used (so the check above can fail).
+    assert_ne!(report("c.xlsx", &["--register", s(&register)]), before);
+}

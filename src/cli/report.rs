@@ -58,6 +58,7 @@ impl ReportArgs {
             register: self.register.clone(),
             templates: self.templates.clone(),
             respondents: self.respondents.clone(),
+            as_run_for: Some(self.year),
         }
     }
 }
@@ -96,7 +97,13 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
         );
         return Ok(ptk::exit::CANNOT_RUN);
     }
-    report::warn_if_year_is_empty(sources.store(), args.year, &config.outbox_dir(None))?;
+    if !sources.store().year_has_data(args.year)? {
+        anyhow::bail!(
+            "the history store {} holds nothing for {}: no returns were read for it and no scores imported. Is the year right? (`ptk runs` lists the runs and their years)",
+            store_path.display(),
+            args.year
+        );
+    }
     let review = sources.review(args.year, config)?;
     let csv = report::write(&review, &out)?;
     let outstanding = review

@@ -59,6 +59,7 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
         register: args.register.clone(),
         templates: args.templates.clone(),
         respondents: args.respondents.clone(),
+        as_run_for: None,
     };
     let store_path = config.store_path(args.store.as_deref());
     if !store_path.exists() {

@@ -287,6 +287,10 @@ pub fn gather<'a>(
         .with_context(|| format!("there is no template '{scored_id}' in the templates folder"))?
         .clone();
     let mut by_year = store.overall_by_year(&scored.id)?;
+    // A review made again for an earlier year shows nothing from later years.
+    by_year
+        .values_mut()
+        .for_each(|m| m.retain(|y, _| *y <= year));
     let years: Vec<i32> = by_year
         .values()
         .flat_map(|m| m.keys().copied())
