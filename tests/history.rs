@@ -722,3 +722,86 @@ fn a_review_made_again_uses_the_register_of_that_years_last_run() {
     // Named explicitly, the changed register is used (so the check above can fail).
     assert_ne!(report("c.xlsx", &["--register", s(&register)]), before);
 }
+
+#[test]
+fn settings_named_by_config_or_ptk_config_and_said_when_missing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    // Run from a folder without ptk.toml: that is said first.
+    let o = ptk(dir, &["report", "--year", "2026"]);
+    assert_eq!(code(&o), 2);
+    let err = text(&o.stderr);
+    let first = err.lines().next().unwrap();
+    assert!(
+        first.starts_with("ptk: no ptk.toml found (looked in ")
+            && first.contains(s(&std::path::absolute(dir).unwrap())),
+        "{err}"
+    );
+    // A settings file elsewhere, its paths relative to its own folder (Windows-style
+    // single quotes for one of them).
+    let settings = dir.join("settings");
+    std::fs::create_dir(&settings).unwrap();
+    std::fs::copy(
+        repo().join("samples/register.csv"),
+        settings.join("register.csv"),
+    )
+    .unwrap();
+    std::fs::write(
+        settings.join("ptk.toml"),
+        format!(
+            "register = 'register.csv'\ntemplates = \"{}\"\nstore = \"ptk.db\"\nreturn_address = \"a@b.gov.uk\"\noutbox = \"outbox\"\ndeadline = \"2026-01-29\"\n",
+            repo().join("templates").display()
+        ),
+    )
+    .unwrap();
+    let history = repo().join("samples/history.csv");
+    let config = settings.join("ptk.toml");
+    let o = ptk(
+        dir,
+        &["history", "import", s(&history), "--config", s(&config)],
+    );
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert!(settings.join("ptk.db").exists());
+    let o = ptk_env(dir, &["runs"], &[("PTK_CONFIG", s(&config))]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout).lines().count(), 1, "{}", text(&o.stdout));
+    // Last year's deadline left in the settings stops the issue, unless given on the line.
+    let issue = |extra: &[&str]| {
+        let mut args = vec![
+            "issue",
+            "--template",
+            "self-assessment",
+            "--year",
+            "2026",
+            "--issued-on",
+            "2026-11-23",
+            "--config",
+            s(&config),
+        ];
+        args.extend_from_slice(extra);
+        ptk(dir, &args)
+    };
+    let o = issue(&[]);
+    assert_eq!(code(&o), 2, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("the deadline 2026-01-29 in")
+            && text(&o.stderr).contains("is before the issue date 2026-11-23"),
+        "{}",
+        text(&o.stderr)
+    );
+    assert!(!settings.join("outbox").exists(), "nothing was issued");
+    // A Windows path in double quotes: the exact fix.
+    std::fs::write(
+        &config,
+        "council = \"x\"\nregister = \"S:\\Partnerships\\2026\\register.csv\"\n",
+    )
+    .unwrap();
+    let o = ptk(dir, &["runs", "--config", s(&config)]);
+    assert_eq!(code(&o), 2);
+    assert!(
+        text(&o.stderr).contains("at line 2")
+            && text(&o.stderr).contains("register = 'S:\\Partnerships\\2026\\register.csv'"),
+        "{}",
+        text(&o.stderr)
+    );
+}

@@ -62,6 +62,10 @@ ptk.toml in the working folder; flags override it.
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The settings file (default: the PTK_CONFIG environment variable, else ptk.toml in
+    /// the working folder). Relative paths in it are taken from its folder.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -106,9 +110,9 @@ pub fn run() -> i32 {
             return code;
         }
     };
-    let config = match ptk::config::Config::load_from(std::path::Path::new(".")) {
+    let config = match ptk::config::Config::load(cli.config.as_deref()) {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e, None),
     };
     if matches!(
         cli.command,
@@ -146,18 +150,21 @@ pub fn run() -> i32 {
     };
     match result {
         Ok(code) => code,
-        Err(e) => fail(&e),
+        Err(e) => fail(&e, Some(&config)),
     }
 }
 
 /// Prints an error that stopped the run, with its causes, and returns the exit code.
-fn fail(e: &anyhow::Error) -> i32 {
+fn fail(e: &anyhow::Error, config: Option<&ptk::config::Config>) -> i32 {
     if let Some(i) = e
         .chain()
         .find_map(|c| c.downcast_ref::<ptk::interrupt::Interrupted>())
     {
         eprintln!("ptk: {i}");
         return ptk::interrupt::EXIT;
+    }
+    if let Some(note) = config.and_then(|c| c.not_found_note()) {
+        eprintln!("ptk: {note}");
     }
     if let Some(plain) = ptk::store::plain_error(e) {
         eprintln!("ptk: error: {plain}");
