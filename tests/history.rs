@@ -805,3 +805,41 @@ fn settings_named_by_config_or_ptk_config_and_said_when_missing() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn a_store_in_use_or_damaged_gets_its_own_plain_message() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let o = review(dir, "2026");
+    assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    let returns = repo().join("samples/returns");
+    {
+        // Another program holds the write lock throughout the run.
+        let other = rusqlite::Connection::open(dir.join("ptk.db")).unwrap();
+        other.execute_batch("BEGIN IMMEDIATE").unwrap();
+        let o = ingest(dir, &returns, "2026");
+        assert_eq!(code(&o), 2, "{}", text(&o.stderr));
+        assert!(
+            text(&o.stderr).contains("is in use by another ptk run (or another program)"),
+            "{}",
+            text(&o.stderr)
+        );
+        other.execute_batch("ROLLBACK").unwrap();
+    }
+    // Garbage over the store's pages after the header.
+    let store = dir.join("ptk.db");
+    let o = run(dir, &["runs"]);
+    assert_eq!(code(&o), 0);
+    let mut bytes = std::fs::read(&store).unwrap();
+    for b in bytes.iter_mut().skip(100).take(64 * 1024) {
+        *b = 0x5A;
+    }
+    std::fs::write(&store, &bytes).unwrap();
+    let o = run(dir, &["status", "--year", "2026"]);
+    assert_eq!(code(&o), 2, "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("is damaged"),
+        "{}",
+        text(&o.stderr)
+    );
+}

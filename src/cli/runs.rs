@@ -11,13 +11,26 @@ const EXAMPLES: &str = concat!(
     "\
 Examples:
   ptk runs
-  ptk runs undo 7
+  ptk runs --store work/ptk.db
 
 Every ingest (and `ptk review`) and every history import is a run. Before each, the store
 is copied to <store>.backups/before-run-<N>.db (the last 10 are kept). `ptk runs undo N`
 puts the store back as it was before run N: run N and every run after it are removed. The
 record of email sent is kept (what was sent stays sent: undo never makes ptk send it
 again). Run the same commands again afterwards to redo them.
+
+",
+    super::exit_codes!()
+);
+
+const UNDO_EXAMPLES: &str = concat!(
+    "\
+Examples:
+  ptk runs undo 7
+  ptk runs undo 7 --store work/ptk.db
+
+Puts the store back as it was before run 7, from the copy taken before it; runs 7 and
+later are removed and listed. The record of email sent is kept.
 
 ",
     super::exit_codes!()
@@ -36,6 +49,7 @@ pub struct RunsArgs {
 #[derive(Subcommand)]
 enum RunsAction {
     /// Put the store back as it was before run N (N and every later run are removed).
+    #[command(after_help = UNDO_EXAMPLES)]
     Undo {
         /// The run's number, as `ptk runs` lists it.
         run: i64,
