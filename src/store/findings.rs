@@ -121,7 +121,7 @@ impl Store {
                 out.row(row.iter())?;
             }
         }
-        Ok(out.finish()?)
+        out.finish()
     }
 }
 

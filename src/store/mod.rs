@@ -42,11 +42,14 @@ pub fn plain_error(e: &anyhow::Error) -> Option<String> {
     open::plain(LAST_OPENED.get()?, e)
 }
 
+/// The register's and the respondents file's bytes, as a run read them.
+type RunSources = (Option<Vec<u8>>, Option<Vec<u8>>);
+
 pub struct Store {
     conn: Connection,
     pub path: PathBuf,
     /// The register and respondents files' bytes, recorded with the next run.
-    run_sources: Option<(Option<Vec<u8>>, Option<Vec<u8>>)>,
+    run_sources: Option<RunSources>,
     /// The year whose data the next run may replace (imported history, or a file an
     /// earlier run recorded for another year): the officer's `--replace-year`.
     replace_year: Option<i32>,
