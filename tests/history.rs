@@ -174,6 +174,14 @@ fn the_review_is_never_written_over_the_store_or_the_register() {
         text(&o.stderr)
     );
     assert_eq!(std::fs::read(&register).unwrap(), reg_before);
+    for args in [
+        vec!["status", "--year", "2026", "--csv", s(&store)],
+        vec!["history", "export", "--out", s(&store)],
+    ] {
+        let o = run(dir, &args);
+        assert_eq!(code(&o), 2, "{args:?}: {}", text(&o.stderr));
+        assert_eq!(std::fs::read(&store).unwrap(), before, "{args:?}");
+    }
 }
 
 /// `ptk history export` and `ptk status --csv` for 2026, as bytes.

@@ -135,6 +135,7 @@ pub fn run(cmd: HistoryCommand, config: &Config) -> anyhow::Result<i32> {
             let bytes = store::history_csv(&rows)?;
             match out {
                 Some(o) => {
+                    ptk::output::refuse_overwriting(&o, &[("history store", path.as_path())])?;
                     ptk::output::write_atomic(&o, &bytes)?;
                     eprintln!("Wrote {} score(s) to {}.", rows.len(), o.display());
                 }

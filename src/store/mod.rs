@@ -442,6 +442,19 @@ mod tests {
             )
             .unwrap();
         assert_eq!(version, SCHEMA_VERSION.to_string());
+        let marks: (i32, i64) = s
+            .conn
+            .query_row(
+                "SELECT * FROM pragma_application_id, pragma_user_version",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            marks,
+            (APPLICATION_ID, SCHEMA_VERSION),
+            "an upgraded store is marked as ptk's"
+        );
         let who: String = s
             .conn
             .query_row("SELECT respondent_id FROM returns WHERE id = 7", [], |r| {
