@@ -343,6 +343,20 @@ fn a_run_for_2025_on_2026s_folder_changes_nothing_2026_shows() {
             && out.contains("--replace-year 2025"),
         "{out}"
     );
+    // Those files are 2026's: 2025's findings.csv does not list them.
+    let csv = finding_codes(dir);
+    let left: Vec<&str> = out
+        .lines()
+        .filter_map(|l| l.strip_suffix(" (recorded for 2026)"))
+        .map(|p| p.trim().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(left.len(), 7, "{out}");
+    for name in left {
+        assert!(
+            !csv.contains_key(name),
+            "{name} in 2025's findings.csv: {csv:?}"
+        );
+    }
     let after = year_2026(dir);
     assert_eq!(before.0, after.0, "status --csv for 2026 changed");
     assert_eq!(before.1, after.1, "2026's history changed");

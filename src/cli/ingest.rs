@@ -230,7 +230,8 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
         )
     })?;
 
-    ptk::store::rewrite_year_findings(&store, args.year, changes.run_id, &findings)
+    let left_alone: Vec<String> = changes.other_year.iter().map(|(p, _)| p.clone()).collect();
+    ptk::store::rewrite_year_findings(&store, args.year, changes.run_id, &findings, &left_alone)
         .with_context(|| format!("cannot write {}", findings.display()))?;
     println!("{}", printable(&summary));
     for (p, t, y) in &changes.replaced {

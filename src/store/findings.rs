@@ -76,19 +76,22 @@ impl Store {
     }
 
     /// findings.csv for the year: this run's rows (`run_csv`, as the ingest wrote them)
-    /// without those of resolved files, then the open findings of the year's earlier runs
+    /// without those of resolved files and of files left as `other_year`'s, then the open findings of the year's earlier runs
     /// for files this run did not read. The same rows as the review's Findings sheet.
     pub fn year_findings_csv(
         &self,
         year: i32,
         run_id: i64,
         run_csv: &[u8],
+        other_year: &[String],
     ) -> anyhow::Result<Vec<u8>> {
-        let resolved: BTreeSet<String> = self
+        let mut resolved: BTreeSet<String> = self
             .resolved_files(year)?
             .into_iter()
             .map(|f| f.path)
             .collect();
+        // Files left as another year's belong to that year's list.
+        resolved.extend(other_year.iter().cloned());
         let body = run_csv
             .strip_prefix(crate::output::UTF8_BOM)
             .unwrap_or(run_csv);
@@ -132,7 +135,11 @@ pub fn rewrite_year_findings(
     year: i32,
     run_id: i64,
     path: &Path,
+    other_year: &[String],
 ) -> anyhow::Result<()> {
     let run_csv = std::fs::read(path)?;
-    crate::output::write_atomic(path, &store.year_findings_csv(year, run_id, &run_csv)?)
+    crate::output::write_atomic(
+        path,
+        &store.year_findings_csv(year, run_id, &run_csv, other_year)?,
+    )
 }
