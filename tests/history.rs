@@ -673,6 +673,16 @@ fn last_years_review_is_made_again_from_imported_history() {
             .unwrap_or_else(|| panic!("{id} has no 2025 overall score:\n{scores}"));
         let got: f64 = row.split(',').nth(5).unwrap().parse().unwrap();
         assert!((got - pct).abs() < 0.05, "{id}: {got} vs imported {pct}");
+        // Banded as the template says (Red below 50, Amber below 75, else Green).
+        let band = row.split(',').nth(6).unwrap();
+        let want = if *pct < 50.0 {
+            "Red"
+        } else if *pct < 75.0 {
+            "Amber"
+        } else {
+            "Green"
+        };
+        assert_eq!(band.trim(), want, "{row}");
     }
     // No column for a later year, no negative "years since".
     let summary = sheet_text(&out, "Summary");
@@ -687,6 +697,16 @@ fn last_years_review_is_made_again_from_imported_history() {
         .unwrap();
     for row in summary.iter().skip_while(|r| r[0] != "ID").skip(1) {
         assert!(!row[since].starts_with('-'), "{row:?}");
+    }
+    // The Summary bands imported scores too.
+    let band = header.iter().position(|h| h == "Band").unwrap();
+    for (id, _) in &expected {
+        if let Some(row) = summary.iter().find(|r| &r[0] == id) {
+            assert!(
+                ["Red", "Amber", "Green"].contains(&row[band].as_str()),
+                "{row:?}"
+            );
+        }
     }
     // A year with nothing in it says so.
     let o = run(dir, &["report", "--year", "2019"]);

@@ -251,7 +251,11 @@ fn rows<'a>(
             expected,
             state,
             overall: own.overall,
-            band: own.band,
+            // Imported scores (a year known only from history) carry no band: the template's.
+            band: own.band.or_else(|| {
+                let pct = own.overall?;
+                scored.band_for(pct).map(|b| b.label.clone())
+            }),
             sections: own.sections,
             sections_before: sections_before.remove(&p.id).unwrap_or_default(),
             previous: history.get(&(year - 1)).copied(),
