@@ -304,41 +304,75 @@ fn plain_smtp_to_a_remote_server_is_refused() {
 #[test]
 fn eml_files_parse_with_pythons_email_package() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(issue(dir.path(), "self-assessment", &[]).status.success());
-    let out = mail(
+    // With the sample respondents, partners' forms have long names (the ones lettre
+    // alone gave only RFC 2231's filename*0=, shown by Outlook as "ATT00001").
+    let resp = repo().join("samples/respondents.csv");
+    let resp = resp.to_str().unwrap();
+    assert!(
+        issue(dir.path(), "self-assessment", &["--respondents", resp])
+            .status
+            .success()
+    );
+    let out = mail_run(
         dir.path(),
+        Some(resp),
         &["issue", "out", "--template", "self-assessment"],
         &["--cc-ad"],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let script = r#"
-import email, glob, hashlib, sys
+import email, glob, hashlib, re, sys
 from email import policy
 for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
-    m = email.message_from_bytes(open(f, "rb").read(), policy=policy.default)
+    raw = open(f, "rb").read()
+    m = email.message_from_bytes(raw, policy=policy.default)
     atts = list(m.iter_attachments())
     body = m.get_body(("plain",)).get_content()
-    print("|".join([m["To"].addresses[0].addr_spec, m["Cc"].addresses[0].addr_spec, atts[0].get_filename(),
-                    hashlib.sha256(atts[0].get_content()).hexdigest(), str(len(atts)), str("Dear " in body)]))
+    cc = m["Cc"].addresses[0].addr_spec if m["Cc"] else ""
+    # The raw headers (compat32 keeps them as written): a plain name= on the
+    # Content-Type and a plain filename= beside filename* on the Content-Disposition.
+    old = email.message_from_bytes(raw, policy=policy.compat32)
+    part = [p for p in old.walk() if p.get_content_disposition() == "attachment"][0]
+    ctype = re.sub(r"\r?\n[ \t]", " ", str(part["Content-Type"]))
+    disp = re.sub(r"\r?\n[ \t]", " ", str(part["Content-Disposition"]))
+    plain_name = re.search(r';\s*name="([^"]*)"', ctype)
+    plain_filename = re.search(r';\s*filename="([^"]*)"', disp)
+    star = re.search(r";\s*filename\*(0\*?)?=", disp)
+    print("|".join([m["To"].addresses[0].addr_spec, cc, atts[0].get_filename(),
+                    hashlib.sha256(atts[0].get_content()).hexdigest(), str(len(atts)), str("Dear " in body),
+                    plain_name.group(1) if plain_name else "-", plain_filename.group(1) if plain_filename else "-",
+                    str(star is not None)]))
 "#;
-    let py = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(dir.path().join("mail-outbox"))
-        .output()
-        .unwrap();
-    assert!(py.status.success(), "{}", text(&py.stderr));
-    let lines: Vec<String> = text(&py.stdout).lines().map(str::to_string).collect();
-    assert_eq!(lines.len(), 13);
+    let py = run_python(
+        dir.path(),
+        script,
+        &[dir.path().join("mail-outbox").to_str().unwrap()],
+    );
+    let lines: Vec<String> = py.lines().map(str::to_string).collect();
+    let issued = xlsx_files(&dir.path().join("out"));
+    assert_eq!(lines.len(), issued.len(), "one message per issued form");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.split('|').nth(2).unwrap().len() > 40),
+        "some attachments have long names: {lines:?}"
+    );
     let officers = officers();
     for line in lines {
         let f: Vec<&str> = line.split('|').collect();
         let pid = f[2].split('_').next().unwrap();
-        assert_eq!(f[0], officers[pid].1);
-        assert!(
-            f[1].ends_with("@rochford.gov.uk"),
-            "the Assistant Director is copied"
-        );
+        if f[2].split('_').count() == 3 {
+            assert_eq!(f[0], officers[pid].1);
+            assert!(
+                f[1].ends_with("@rochford.gov.uk"),
+                "the Assistant Director is copied"
+            );
+        } else {
+            assert_ne!(
+                f[0], officers[pid].1,
+                "a partner's form goes to the partner"
+            );
+        }
         let issued = std::fs::read(dir.path().join("out").join(f[2])).unwrap();
         let sha: String =
             sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&issued))
@@ -347,6 +381,9 @@ for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
                 .collect();
         assert_eq!(f[3], sha, "{} attachment is the issued workbook", f[2]);
         assert_eq!((f[4], f[5]), ("1", "True"));
+        assert_eq!(f[6], f[2], "Content-Type name= of {}", f[2]);
+        assert_eq!(f[7], f[2], "Content-Disposition filename= of {}", f[2]);
+        assert_eq!(f[8], "True", "filename* (RFC 2231) of {}", f[2]);
     }
 }
 
