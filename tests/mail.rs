@@ -236,20 +236,27 @@ fn a_failed_send_is_recorded_and_the_next_run_sends_the_rest() {
         "--retries",
         "0",
     ];
-    // Nobody is listening: both fail, and the failures are recorded.
+    // Nobody is listening: the run stops at the first message (recorded as failed),
+    // says what to do, and does not try the other.
+    let started = Instant::now();
     let out = mail(dir.path(), &["issue", "out", "--template", "exit"], &args);
-    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    assert_eq!(out.status.code(), Some(ptk::exit::CANNOT_RUN));
+    assert!(started.elapsed() < Duration::from_secs(5));
     assert!(
-        text(&out.stdout).contains("0 sent via smtp") && text(&out.stdout).contains("2 failed"),
+        text(&out.stdout).contains("0 sent via smtp") && text(&out.stdout).contains("1 failed"),
         "{}",
         text(&out.stdout)
     );
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("cannot connect to the SMTP server 127.0.0.1")
+            && said.contains("1 more were not tried"),
+        "{said}"
+    );
     let store = Store::open(&dir.path().join("ptk.db")).unwrap();
-    assert!(store
-        .sends()
-        .unwrap()
-        .iter()
-        .all(|s| s.result.starts_with("failed: ")));
+    let sends = store.sends().unwrap();
+    assert_eq!(sends.len(), 1);
+    assert!(sends[0].result.starts_with("failed: "));
     drop(store);
     // The server comes up: the next run sends both.
     let server = SmtpServer::start(port, &dir.path().join("received"));
@@ -259,29 +266,33 @@ fn a_failed_send_is_recorded_and_the_next_run_sends_the_rest() {
 }
 
 #[test]
-fn a_server_without_starttls_says_which_setting_to_use() {
+fn a_server_without_starttls_fails_at_once_naming_the_setting_to_use() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(issue(dir.path(), "exit", &[]).status.success());
+    assert!(issue(dir.path(), "self-assessment", &[]).status.success());
     let port = free_port();
-    let _server = SmtpServer::start(port, &dir.path().join("received"));
+    let server = SmtpServer::start(port, &dir.path().join("received"));
     let smtp = format!("127.0.0.1:{port}");
-    // STARTTLS is the default; this server offers none.
+    // STARTTLS is the default; this server offers none. With the default retries and
+    // rate, 13 messages used to take two minutes, failing each in turn.
+    let started = Instant::now();
     let out = mail(
         dir.path(),
-        &["issue", "out", "--template", "exit"],
-        &[
-            "--smtp",
-            smtp.as_str(),
-            "--per-minute",
-            "0",
-            "--retries",
-            "0",
-        ],
+        &["issue", "out", "--template", "self-assessment"],
+        &["--smtp", smtp.as_str()],
     );
-    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
-    let said = text(&out.stdout);
-    assert!(said.contains("2 failed"), "{said}");
-    assert!(said.contains("--smtp-security tls"), "{said}");
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(ptk::exit::CANNOT_RUN));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("does not offer STARTTLS")
+            && said.contains("--smtp-security plain")
+            && said.contains("12 more were not tried"),
+        "{said}"
+    );
+    assert!(!text(&out.stdout).contains("run the same command again"));
+    assert!(!said.contains("run the same command again"));
+    assert!(server.received().is_empty());
 }
 
 #[test]

@@ -472,8 +472,16 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
             summary.sent, summary.failed, summary.already_sent,
         );
     }
+    if let Some(advice) = &summary.stopped {
+        eprintln!(
+            "ptk: sending stopped at the first message that could not go, and {} more were not tried: {}",
+            summary.not_tried,
+            ptk::output::printable(advice)
+        );
+        return Ok(ptk::exit::CANNOT_RUN);
+    }
     if summary.failed > 0 {
-        println!("Run the same command again to retry the failed messages; the ones sent will not be sent twice.");
+        println!("Each failed message says why above: once that is put right (an address in the register, a full mailbox), run the same command again to send them; the ones sent will not be sent twice.");
         return Ok(ptk::exit::REJECTED);
     }
     Ok(ptk::exit::OK)

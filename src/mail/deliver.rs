@@ -9,6 +9,25 @@ use lettre::Message;
 use super::{build, message_id, Outgoing};
 use crate::store::{SendRecord, Store};
 
+/// A failure after which no later message can go either (the server cannot be
+/// reached, secured or logged in to): [`deliver`] stops at once instead of failing
+/// every message in turn, and the run says what to change.
+#[derive(Debug)]
+pub struct StopSending {
+    /// What to do, in the officer's words.
+    pub advice: String,
+    /// What the server or library said (credentials removed).
+    pub detail: String,
+}
+
+impl std::fmt::Display for StopSending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (detail: {})", self.advice, self.detail)
+    }
+}
+
+impl std::error::Error for StopSending {}
+
 /// Where messages go.
 pub trait Transport {
     /// A short description for the send log, e.g. `eml:outbox/` or `smtp:mail.example:587`.
@@ -86,6 +105,10 @@ pub struct DeliverSummary {
     pub failed: usize,
     pub would_send: usize,
     pub left_for_later: usize,
+    /// Why the run stopped early, and what to do (see [`StopSending`]).
+    pub stopped: Option<String>,
+    /// Messages not tried because the run stopped.
+    pub not_tried: usize,
 }
 
 /// Sends the planned messages in order, recording every attempt as it happens.
@@ -129,6 +152,10 @@ pub fn deliver(
             }
             _ => {}
         }
+        if s.stopped.is_some() {
+            s.not_tried += 1;
+            continue;
+        }
         if opts
             .limit
             .is_some_and(|l| s.sent + s.drafted + s.failed >= l)
@@ -165,6 +192,9 @@ pub fn deliver(
             }
             Err(e) => {
                 s.failed += 1;
+                if let Some(stop) = e.downcast_ref::<StopSending>() {
+                    s.stopped = Some(stop.advice.clone());
+                }
                 (
                     format!("failed: {}", crate::output::printable(&format!("{e:#}"))),
                     "failed",

@@ -19,7 +19,9 @@ pub mod plan;
 pub mod smtp;
 
 pub use build::{build, message_id};
-pub use deliver::{deliver, DeliverOptions, DeliverSummary, EmlFolder, Transport, DRAFT_HEADER};
+pub use deliver::{
+    deliver, DeliverOptions, DeliverSummary, EmlFolder, StopSending, Transport, DRAFT_HEADER,
+};
 pub use plan::{
     plan_chase, plan_corrections, plan_issue, ChaseOptions, ChasePlan, CorrectionLetters,
     CorrectionsPlan,
