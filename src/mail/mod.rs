@@ -16,6 +16,7 @@
 pub mod build;
 pub mod deliver;
 pub mod plan;
+pub mod redact;
 pub mod smtp;
 
 pub use build::{build, message_id};
@@ -26,7 +27,8 @@ pub use plan::{
     plan_chase, plan_corrections, plan_issue, ChaseOptions, ChasePlan, CorrectionLetters,
     CorrectionsPlan,
 };
-pub use smtp::{redact_smtp_error, Security, Smtp, SmtpSettings};
+pub use redact::redact_smtp_error;
+pub use smtp::{Security, Smtp, SmtpSettings};
 
 use std::path::Path;
 

@@ -10,6 +10,7 @@ use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{SmtpTransport, Transport as _};
 
 use super::deliver::{StopSending, Transport};
+use super::redact::redact_smtp_error;
 use super::Outgoing;
 
 /// How the SMTP connection is secured.
@@ -95,43 +96,6 @@ fn stop_advice(error: &str, s: &SmtpSettings) -> String {
     } else {
         format!("cannot connect to {server}: check the server name and port (ask IT which to use), and that this computer is on the council's network.")
     }
-}
-
-/// Removes authentication content from an SMTP error before it is shown or stored: a
-/// server that echoes the AUTH command would otherwise put the base64-encoded password
-/// into the sends log and on screen. Cuts everything after `AUTH <mechanism>` on each
-/// line, and every occurrence of the secrets given (the password, and the base64 forms
-/// a client sends for PLAIN and LOGIN).
-pub fn redact_smtp_error(text: &str, user: Option<&str>, password: Option<&str>) -> String {
-    use base64::Engine as _;
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let mut secrets: Vec<String> = Vec::new();
-    if let Some(pw) = password.filter(|p| !p.is_empty()) {
-        secrets.push(pw.to_string());
-        secrets.push(b64(pw));
-        if let Some(u) = user {
-            secrets.push(b64(&format!("\0{u}\0{pw}")));
-            secrets.push(b64(&format!("{u}\0{u}\0{pw}")));
-        }
-    }
-    // Longest first, so a secret containing another is cut whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    let mut out: Vec<String> = Vec::new();
-    for line in text.split('\n') {
-        let mut line = line.to_string();
-        if let Some(at) = line.to_ascii_uppercase().find("AUTH ") {
-            let rest = &line[at + 5..];
-            let mech_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            if mech_end < rest.len() {
-                line = format!("{} [redacted]", &line[..at + 5 + mech_end]);
-            }
-        }
-        for sec in &secrets {
-            line = line.replace(sec.as_str(), "[redacted]");
-        }
-        out.push(line);
-    }
-    out.join("\n")
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -250,33 +214,6 @@ mod tests {
         };
         let e = Smtp::new(s).err().unwrap().to_string();
         assert!(e.contains("--smtp-insecure"), "{e}");
-    }
-
-    #[test]
-    fn smtp_errors_lose_their_authentication_content() {
-        use base64::Engine as _;
-        let plain = base64::engine::general_purpose::STANDARD.encode("\0ptk\0s3cret-pw");
-        let echoed = format!(
-            "permanent error (535): 5.7.8 bad credentials: AUTH PLAIN {plain}\nretry later"
-        );
-        let r = redact_smtp_error(&echoed, Some("ptk"), Some("s3cret-pw"));
-        assert!(!r.contains(&plain) && !r.contains("s3cret"), "{r}");
-        assert!(
-            r.contains("AUTH PLAIN [redacted]") && r.contains("retry later"),
-            "{r}"
-        );
-        // The secret itself, or its base64, anywhere else on a line.
-        let pw64 = base64::engine::general_purpose::STANDARD.encode("s3cret-pw");
-        let r = redact_smtp_error(
-            &format!("535 {pw64} s3cret-pw rejected"),
-            Some("ptk"),
-            Some("s3cret-pw"),
-        );
-        assert_eq!(r, "535 [redacted] [redacted] rejected");
-        assert_eq!(
-            redact_smtp_error("550 mailbox unavailable", None, None),
-            "550 mailbox unavailable"
-        );
     }
 
     #[test]
