@@ -724,6 +724,14 @@ fn drafts_are_marked_unsent_and_a_later_smtp_run_sends_each_draft_once() {
             ],
         )
     };
+    let drafted_ids: std::collections::BTreeSet<String> = drafts
+        .iter()
+        .map(|d| {
+            let raw = std::fs::read(d).unwrap();
+            let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            m.message_id().unwrap().to_string()
+        })
+        .collect();
     let out = send();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
@@ -743,15 +751,23 @@ fn drafts_are_marked_unsent_and_a_later_smtp_run_sends_each_draft_once() {
             })
             .collect()
     };
-    let drafted_ids: std::collections::BTreeSet<String> = drafts
-        .iter()
-        .map(|d| {
-            let raw = std::fs::read(d).unwrap();
-            let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
-            m.message_id().unwrap().to_string()
-        })
-        .collect();
     assert_eq!(ids(received), drafted_ids);
+    // The drafts cannot be sent again from Outlook: none is left in the folder the
+    // officer sends from, and the copies kept in sent/ have no draft mark.
+    assert!(
+        text(&out.stdout).contains("13 draft(s) of the messages just sent were moved to"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(emls(&dir.path().join("mail-outbox")).is_empty());
+    let kept = emls(&dir.path().join("mail-outbox/sent"));
+    assert_eq!(kept.len(), 13);
+    for k in &kept {
+        let raw = std::fs::read(k).unwrap();
+        let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        assert!(m.header_raw("X-Unsent").is_none(), "{}", k.display());
+        assert!(drafted_ids.contains(m.message_id().unwrap()));
+    }
     // 3. Nothing is sent twice.
     let out = send();
     assert!(
@@ -961,7 +977,10 @@ fn an_smtp_server_that_echoes_the_login_never_puts_the_password_in_the_log() {
         logged.contains("AUTH PLAIN [redacted]"),
         "the echo was there, cut: {logged}"
     );
-    assert!(shown.contains("refused the login for 'ptk-mailer'"), "{shown}");
+    assert!(
+        shown.contains("refused the login for 'ptk-mailer'"),
+        "{shown}"
+    );
     // No 8 characters of any secret, on screen or in the log.
     for s in &secrets {
         let s: Vec<char> = s.chars().collect();

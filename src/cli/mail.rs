@@ -206,13 +206,18 @@ fn context(c: &Common, config: &Config) -> anyhow::Result<LetterContext> {
     })
 }
 
+/// Where .eml drafts are written (and, after an SMTP run sends them, moved from).
+fn drafts_dir(c: &Common, store: &std::path::Path) -> PathBuf {
+    c.eml_dir
+        .clone()
+        .unwrap_or_else(|| super::report::beside(store, "mail-outbox"))
+}
+
 fn transport(c: &Common, store: &std::path::Path) -> anyhow::Result<Box<dyn Transport>> {
     let Some(hp) = &c.smtp else {
-        let dir = c
-            .eml_dir
-            .clone()
-            .unwrap_or_else(|| super::report::beside(store, "mail-outbox"));
-        return Ok(Box::new(EmlFolder { dir }));
+        return Ok(Box::new(EmlFolder {
+            dir: drafts_dir(c, store),
+        }));
     };
     let (host, port) = hp
         .rsplit_once(':')
@@ -411,6 +416,7 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
         dry_run: common.dry_run,
         resend: common.resend,
         limit: common.limit,
+        drafts_dir: Some(drafts_dir(common, &store_path)),
     };
     let summary = mail::deliver(
         &store,
@@ -471,6 +477,13 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
             "{} sent via {dest}, {} failed, {} already sent before{later}.",
             summary.sent, summary.failed, summary.already_sent,
         );
+        if summary.drafts_retired > 0 {
+            println!(
+                "{} draft(s) of the messages just sent were moved to {} without the draft mark, so they cannot be sent again from Outlook.",
+                summary.drafts_retired,
+                drafts_dir(common, &store_path).join(mail::deliver::SENT_DRAFTS).display()
+            );
+        }
     }
     if let Some(advice) = &summary.stopped {
         eprintln!(
