@@ -1081,3 +1081,272 @@ fn a_store_from_before_drafts_is_upgraded_and_its_eml_rows_become_drafts() {
         assert!(store.was_sent("issue/exit/2026/DIG15/b").unwrap());
     }
 }
+
+/// `ptk <args>` for 2026 with the shipped templates, the given register, the store and
+/// the outbox `out` in `dir`.
+fn run_with_register(dir: &Path, register: &Path, args: &[&str]) -> std::process::Output {
+    let mut all: Vec<&str> = args.to_vec();
+    let store = dir.join("ptk.db");
+    let templates = repo().join("templates");
+    all.extend([
+        "--year",
+        "2026",
+        "--templates",
+        templates.to_str().unwrap(),
+        "--register",
+        register.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--deadline",
+        "2027-01-29",
+        "--return-address",
+        "partnerships@rochford.gov.uk",
+    ]);
+    let all: Vec<String> = all.iter().map(|s| s.to_string()).collect();
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    ptk(dir, &refs)
+}
+
+fn sha256_file(p: &Path) -> String {
+    let bytes = std::fs::read(p).unwrap();
+    sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&bytes))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn forms_are_issued_and_sent_once_per_form_and_a_reissue_is_explicit() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = dir.path().join("register.csv");
+    std::fs::copy(repo().join("samples/register.csv"), &register).unwrap();
+    let maildir = dir.path().join("received");
+    let port = free_port();
+    let server = SmtpServer::start(port, &maildir);
+    let smtp = format!("127.0.0.1:{port}");
+    let issue_on = |date: &str, extra: &[&str]| {
+        let mut a = vec![
+            "issue",
+            "--template",
+            "self-assessment",
+            "--out",
+            "out",
+            "--issued-on",
+            date,
+        ];
+        a.extend_from_slice(extra);
+        let out = run_with_register(dir.path(), &register, &a);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let send = || {
+        let out = run_with_register(
+            dir.path(),
+            &register,
+            &[
+                "mail",
+                "issue",
+                "out",
+                "--template",
+                "self-assessment",
+                "--from",
+                "partnerships@rochford.gov.uk",
+                "--smtp",
+                smtp.as_str(),
+                "--smtp-security",
+                "plain",
+                "--per-minute",
+                "0",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stdout));
+        text(&out.stdout)
+    };
+    let outbox = dir.path().join("out");
+    // 1. Issued and sent: one message per active partnership.
+    let said = issue_on("2026-11-23", &[]);
+    assert!(
+        said.contains("Issued 13 'self-assessment' workbook(s)"),
+        "{said}"
+    );
+    let said = send();
+    assert!(said.contains("13 sent via smtp"), "{said}");
+    assert_eq!(server.received().len(), 13);
+    let before: Vec<(PathBuf, String)> = xlsx_files(&outbox)
+        .into_iter()
+        .map(|p| (p.clone(), sha256_file(&p)))
+        .collect();
+
+    // 2. Issued again on a later date: every form is left alone, nothing is delivered.
+    let said = issue_on("2027-01-05", &[]);
+    assert!(
+        said.contains("Left alone 13 'self-assessment' form(s) already issued for 2026")
+            && said.contains("Issued 0 'self-assessment' workbook(s)"),
+        "{said}"
+    );
+    for (p, sha) in &before {
+        assert_eq!(&sha256_file(p), sha, "{} unchanged", p.display());
+    }
+    let said = send();
+    assert!(
+        said.contains("0 sent via smtp") && said.contains("13 already sent"),
+        "{said}"
+    );
+    assert_eq!(server.received().len(), 13);
+
+    // 3. A partnership joins mid-year: issuing again writes and sends its form only.
+    let mut csv = std::fs::read_to_string(&register).unwrap();
+    csv.push_str("NEW20,Rochford Warm Homes Partnership,Operational,Priya Shah,priya.shah@rochford.gov.uk,Angela Hutchings,angela.hutchings@rochford.gov.uk,Enable communities,active,Rochford District Council,Essex County Council,2027-01-02,,Joined mid-year\n");
+    std::fs::write(&register, csv).unwrap();
+    let said = issue_on("2027-01-05", &[]);
+    assert!(
+        said.contains("Issued 1 'self-assessment' workbook(s) for 1 partnership(s)")
+            && said.contains("Left alone 13"),
+        "{said}"
+    );
+    let said = send();
+    assert!(
+        said.contains("1 sent via smtp") && said.contains("13 already sent"),
+        "{said}"
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 14);
+    let newest: Vec<String> = received
+        .iter()
+        .map(|raw| {
+            let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+            m.to()
+                .unwrap()
+                .first()
+                .unwrap()
+                .address()
+                .unwrap()
+                .to_string()
+        })
+        .filter(|to| to == "priya.shah@rochford.gov.uk")
+        .collect();
+    assert_eq!(newest.len(), 1);
+
+    // 4. A deliberate re-issue: the earlier file is kept, the new form goes once, as a
+    // replacement.
+    let lsp = outbox.join("LSP01_self-assessment_2026.xlsx");
+    let lsp_sha = sha256_file(&lsp);
+    let said = issue_on("2027-01-06", &["--reissue", "LSP01"]);
+    assert!(
+        said.contains("Re-issued LSP01") && said.contains("Issued 1 'self-assessment'"),
+        "{said}"
+    );
+    let kept = outbox.join("replaced/LSP01_self-assessment_2026_edition-1.xlsx");
+    assert_eq!(sha256_file(&kept), lsp_sha, "the earlier form is kept");
+    assert_ne!(
+        sha256_file(&lsp),
+        lsp_sha,
+        "a new form, issued on the new date"
+    );
+    let said = send();
+    assert!(
+        said.contains("1 sent via smtp") && said.contains("13 already sent"),
+        "{said}"
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 15);
+    let replacement: Vec<String> = received
+        .iter()
+        .filter_map(|raw| {
+            let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+            let s = m.subject().unwrap().to_string();
+            s.starts_with("Replacement form").then(|| {
+                assert!(m
+                    .body_text(0)
+                    .unwrap()
+                    .contains("replaces the one we sent you earlier"));
+                m.to()
+                    .unwrap()
+                    .first()
+                    .unwrap()
+                    .address()
+                    .unwrap()
+                    .to_string()
+            })
+        })
+        .collect();
+    assert_eq!(replacement, vec!["helen.marsh@rochford.gov.uk".to_string()]);
+    let said = send();
+    assert!(said.contains("0 sent via smtp"), "{said}");
+    assert_eq!(server.received().len(), 15);
+    // The templates check covers the replacement letter.
+    let out = ptk(
+        dir.path(),
+        &[
+            "templates",
+            "check",
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_store_from_before_keeps_its_hash_keyed_sends_as_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(issue(dir.path(), "exit", &[]).status.success());
+    // As ptk recorded sends before forms were keyed by what they are: the key's tail
+    // was the workbook's hash (of a workbook since issued again, so another hash).
+    let store = Store::open(&dir.path().join("ptk.db")).unwrap();
+    let forms = xlsx_files(&dir.path().join("out"));
+    assert_eq!(forms.len(), 2);
+    let first = forms[0].file_name().unwrap().to_string_lossy().into_owned();
+    let pid = first.split('_').next().unwrap().to_string();
+    store
+        .record_send(&ptk::store::SendRecord {
+            key: format!("issue/exit/2026/{pid}/0123456789abcdef"),
+            kind: "issue".into(),
+            message_id: "<x@rochford.gov.uk>".into(),
+            partnership_id: pid.clone(),
+            recipient: "someone@rochford.gov.uk".into(),
+            template_id: "exit".into(),
+            year: 2026,
+            file_sha256: "0123456789abcdef".repeat(4),
+            sent_at: "2026-11-23T10:00:00".into(),
+            transport: "smtp:mail.rochford.gov.uk:587".into(),
+            result: "sent".into(),
+            state: "sent".into(),
+        })
+        .unwrap();
+    drop(store);
+    let port = free_port();
+    let server = SmtpServer::start(port, &dir.path().join("received"));
+    let smtp = format!("127.0.0.1:{port}");
+    let out = mail(
+        dir.path(),
+        &["issue", "out", "--template", "exit"],
+        &[
+            "--smtp",
+            &smtp,
+            "--smtp-security",
+            "plain",
+            "--per-minute",
+            "0",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("1 sent via smtp") && said.contains("1 already sent"),
+        "{said}"
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    let m = mail_parser::MessageParser::default()
+        .parse(&received[0])
+        .unwrap();
+    let name = m
+        .attachments()
+        .next()
+        .unwrap()
+        .attachment_name()
+        .unwrap()
+        .to_string();
+    assert!(!name.starts_with(&pid), "{pid} was sent before: {name}");
+}

@@ -322,15 +322,30 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
             }
             let respondents = respondents(common, config, &reg)?;
             let who = issue::select_partnerships(&reg, &t, &a.partnerships)?;
-            mail::plan_issue(
+            // What was sent, drafted or returned before is in the store, if there is one.
+            let store = if store_path.exists() {
+                Some(Store::open(&store_path)?)
+            } else {
+                None
+            };
+            let letters = mail::IssueLetters {
+                issue: letter,
+                reissue: letter::load_named(&templates_dir, "reissue")?,
+            };
+            let plan = mail::plan_issue(
                 &t,
                 &who,
                 &respondents,
                 &ctx,
-                &letter,
+                &letters,
                 &a.outbox,
                 common.cc_ad,
-            )?
+                store.as_ref(),
+            )?;
+            for n in &plan.notes {
+                println!("{}", ptk::output::printable(n));
+            }
+            plan.messages
         }
         MailCommand::Chase(_) | MailCommand::Corrections(_) if !store_path.exists() => {
             anyhow::bail!(

@@ -25,7 +25,7 @@ pub use deliver::{
 };
 pub use plan::{
     plan_chase, plan_corrections, plan_issue, ChaseOptions, ChasePlan, CorrectionLetters,
-    CorrectionsPlan,
+    CorrectionsPlan, IssueLetters, IssuePlan, IssueRecord,
 };
 pub use redact::redact_smtp_error;
 pub use smtp::{Security, Smtp, SmtpSettings};

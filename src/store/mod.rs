@@ -10,12 +10,14 @@
 
 mod history;
 mod queries;
+mod reissues;
 mod report;
 mod respondents;
 mod run;
 mod schema;
 
 pub use history::{history_csv, parse_history_csv};
+pub use reissues::FormKey;
 pub use respondents::RejectedFile;
 pub use run::{newest, Candidate, Duplicate, RunWriter};
 
@@ -226,6 +228,8 @@ impl Store {
             .with_context(|| format!("cannot upgrade the history store {}", path.display()))?;
         conn.execute_batch(INDEXES)
             .with_context(|| format!("cannot index the history store {}", path.display()))?;
+        conn.execute_batch(reissues::REISSUES)
+            .with_context(|| format!("cannot upgrade the history store {}", path.display()))?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),
