@@ -178,7 +178,8 @@ fn every_csv_starts_with_the_bom_and_finished_files_are_not_private() {
         let mut finished = csvs.clone();
         finished.extend(files_under(d, "xlsx"));
         finished.extend(files_under(d, "eml"));
-        assert!(finished.len() > 10);
+        // ENV14's exit form is already returned, so only DIG15's is drafted.
+        assert!(finished.len() >= 10, "{finished:?}");
         for p in finished {
             let mode = std::fs::metadata(&p).unwrap().permissions().mode() & 0o777;
             assert_eq!(mode, ordinary_mode(), "{} is {mode:o}", p.display());
