@@ -15,12 +15,17 @@ Examples:
   ptk issue --template self-assessment --year 2026 --register samples/register.csv --out outbox/
   ptk issue --template exit --year 2026
   ptk issue --template new-partnership --year 2026 --partnership MGT16 --partnership ART17
+  ptk issue --template self-assessment --year 2026 --reissue LSP01
 
 Who receives it: by default the partnerships whose register status the template names
 (self-assessment: active; exit: exiting; new-partnership: proposed); --partnership picks them
 by id instead. Writes <partnership_id>_<template>_<year>.xlsx per partnership and mailmerge.csv.
 A template for all respondents (self-assessment) also writes one form for each person in the
 respondents file, <partnership_id>_<template>_<year>_<respondent_id>.xlsx, each in their name.
+Forms already issued for the year (in the outbox, or emailed) are left alone and listed, so
+running it again after a partnership joins writes only the new form; --reissue ID issues a
+partnership's form again on purpose (the earlier file is kept in replaced/, and `ptk mail
+issue` sends the new one once, saying it replaces the earlier form).
 The self-assessment shows each partnership's earlier scores from the history store: import
 them first (`ptk history import`), or the forms say \"no earlier scores\".
 
