@@ -790,10 +790,38 @@ fn chase_letters_that_say_attached_carry_the_form_and_only_issued_forms_are_chas
     let dir = tempfile::tempdir().unwrap();
     assert!(issue(dir.path(), "self-assessment", &[]).status.success());
     assert!(issue(dir.path(), "exit", &[]).status.success());
-    // The exit forms are drafted by ptk; then DIG15's file leaves the outbox (moved by
-    // hand). The new-partnership forms are never issued.
-    let out = mail(dir.path(), &["issue", "out", "--template", "exit"], &[]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The exit forms are sent by ptk; then DIG15's file leaves the outbox (moved by
+    // hand). LSP01's self-assessment email is only drafted, never sent. The
+    // new-partnership forms are never issued.
+    let port = free_port();
+    let _server = SmtpServer::start(port, &dir.path().join("received"));
+    let smtp = format!("127.0.0.1:{port}");
+    let out = mail(
+        dir.path(),
+        &["issue", "out", "--template", "exit"],
+        &[
+            "--smtp",
+            &smtp,
+            "--smtp-security",
+            "plain",
+            "--per-minute",
+            "0",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let out = mail(
+        dir.path(),
+        &[
+            "issue",
+            "out",
+            "--template",
+            "self-assessment",
+            "--partnership",
+            "LSP01",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stdout));
     std::fs::remove_file(dir.path().join("out/DIG15_exit_2026.xlsx")).unwrap();
     let chased = dir.path().join("chased");
     let out = mail(
@@ -815,8 +843,18 @@ fn chase_letters_that_say_attached_carry_the_form_and_only_issued_forms_are_chas
         said.contains("DIG15: the issued form") && said.contains("goes without it"),
         "{said}"
     );
+    assert!(
+        said.contains(
+            "LSP01: not reminded: the issue email to Helen Marsh was drafted but never sent"
+        ),
+        "{said}"
+    );
     let letters = emls(&chased);
-    assert_eq!(letters.len(), 15, "13 self-assessments and 2 exits");
+    assert_eq!(
+        letters.len(),
+        14,
+        "12 self-assessments (not LSP01's, only drafted) and 2 exits"
+    );
     let mut without = Vec::new();
     for l in &letters {
         let raw = std::fs::read(l).unwrap();
@@ -855,7 +893,7 @@ fn chase_letters_that_say_attached_carry_the_form_and_only_issued_forms_are_chas
             "--dry-run",
             "--resend",
             "--partnership",
-            "LSP01",
+            "CSP02",
         ],
     );
     assert!(

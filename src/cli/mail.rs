@@ -52,8 +52,10 @@ const CHASE_HELP: &str = concat!(
   ptk mail chase --year 2026 --partnership LSP01 --partnership ICT12
 
 Reminds the partnerships that were issued a form (it is in the outbox, or an issue email
-was drafted or sent) and have no accepted return; the form is attached again when it is in
-the outbox. The run says who was left out, and why.
+was sent) and have no return; the form is attached again when it is in the outbox. Not
+reminded: a form whose issue email was only drafted, and a return that needs correcting
+(`ptk mail corrections` writes to them: one letter, not two). The run says who was left
+out, and why.
 
 ",
     mail_notes!()
