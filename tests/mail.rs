@@ -609,12 +609,17 @@ fn corrections_list_the_problems_and_send_the_file_back() {
         att.contents() == original.as_slice(),
         "their own file goes back"
     );
-    // Chasing: only partnerships that were issued a form; none was issued here.
+    // Chasing: only partnerships that were issued a form (none was issued here), and
+    // not HOU07, whose corrections letter is its reminder.
     let out = mail(dir.path(), &["chase"], &["--dry-run", "--outbox", "out"]);
     let said = text(&out.stdout);
     assert!(said.contains("No chase email is needed"), "{said}");
     assert!(
-        said.contains("HOU07: not reminded: no 'self-assessment' form was issued"),
+        said.contains("LSP01: not reminded: no 'self-assessment' form was issued"),
+        "{said}"
+    );
+    assert!(
+        said.contains("HOU07: not reminded: Aisha Begum's return needs correcting"),
         "{said}"
     );
 }
