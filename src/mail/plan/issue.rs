@@ -5,102 +5,17 @@
 //! deliberate re-issue (`ptk issue --reissue`, a new edition in the store) is sent again,
 //! with the letter saying it replaces the earlier form.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::Path;
 
+use crate::issue::editions::IssueRecord;
 use crate::issue::{recipients_for, respondent_file_name};
 use crate::letter::{LetterContext, LetterTemplate};
-use crate::mail::{key_respondent, message_key, read_attachment, sha256_hex, Kind, Outgoing};
+use crate::mail::{read_attachment, sha256_hex, Kind, Outgoing};
 use crate::register::Partnership;
 use crate::respondents::Respondents;
 use crate::store::Store;
 use crate::template::Template;
-
-/// The tail of a re-issue's key: `reissue-<edition>`.
-const REISSUE_TAIL: &str = "reissue-";
-/// The tail of a first issue's key. Stores from before keep their workbook-hash tails,
-/// which count as the first issue too.
-const FIRST_TAIL: &str = "issued";
-
-/// What the store knows of one template's and year's issue emails, by form.
-pub struct IssueRecord<'s> {
-    store: Option<&'s Store>,
-    template: String,
-    year: i32,
-    /// (partnership, respondent), lower-case → (key, state) of each send not failed.
-    sends: HashMap<(String, String), Vec<(String, String)>>,
-}
-
-impl<'s> IssueRecord<'s> {
-    pub fn load(store: Option<&'s Store>, template: &str, year: i32) -> anyhow::Result<Self> {
-        let mut sends: HashMap<(String, String), Vec<(String, String)>> = HashMap::new();
-        if let Some(s) = store {
-            for r in s.sends_for_year(year)? {
-                if r.kind == Kind::Issue.as_str()
-                    && r.template_id == template
-                    && r.state != "failed"
-                {
-                    let who = (
-                        r.partnership_id.to_ascii_lowercase(),
-                        key_respondent(&r.key).to_ascii_lowercase(),
-                    );
-                    sends.entry(who).or_default().push((r.key, r.state));
-                }
-            }
-        }
-        Ok(Self {
-            store,
-            template: template.to_string(),
-            year,
-            sends,
-        })
-    }
-
-    fn who(pid: &str, rid: &str) -> (String, String) {
-        (pid.to_ascii_lowercase(), rid.to_ascii_lowercase())
-    }
-
-    /// Whether an issue email for this form was ever sent or drafted (any edition).
-    pub fn mailed(&self, pid: &str, rid: &str) -> bool {
-        self.sends.contains_key(&Self::who(pid, rid))
-    }
-
-    /// The form's current edition (1 unless re-issued).
-    pub fn edition(&self, pid: &str, rid: &str) -> anyhow::Result<u32> {
-        match self.store {
-            Some(s) => s.form_edition((&self.template, self.year, pid, rid)),
-            None => Ok(1),
-        }
-    }
-
-    /// The key of the issue email of this edition of the form: for edition 1, the key
-    /// it was sent (or drafted) under before if any, whatever its tail, so a store's
-    /// older hash-tailed keys still count as sent.
-    pub fn key(&self, pid: &str, rid: &str, edition: u32) -> String {
-        if edition <= 1 {
-            let before = self.sends.get(&Self::who(pid, rid)).and_then(|v| {
-                let first: Vec<&(String, String)> = v
-                    .iter()
-                    .filter(|(k, _)| !k.rsplit('/').next().unwrap_or("").starts_with(REISSUE_TAIL))
-                    .collect();
-                first
-                    .iter()
-                    .find(|(_, st)| st == "sent")
-                    .or_else(|| first.first())
-                    .map(|(k, _)| k.clone())
-            });
-            if let Some(k) = before {
-                return k;
-            }
-        }
-        let tail = if edition <= 1 {
-            FIRST_TAIL.to_string()
-        } else {
-            format!("{REISSUE_TAIL}{edition}")
-        };
-        message_key(Kind::Issue, &self.template, self.year, pid, rid, &tail)
-    }
-}
 
 /// The issue emails planned, and notes for the officer (forms left out, and why).
 #[derive(Debug, Default)]
