@@ -828,6 +828,20 @@ fn chase_letters_that_say_attached_carry_the_form_and_only_issued_forms_are_chas
     );
     assert!(out.status.success(), "{}", text(&out.stdout));
     std::fs::remove_file(dir.path().join("out/DIG15_exit_2026.xlsx")).unwrap();
+    // One email a day: a form sent today is not chased today.
+    let out = mail(dir.path(), &["chase"], &["--outbox", "out", "--dry-run"]);
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("DIG15: not reminded: the form was sent to")
+            && said.contains("today (one email a day)"),
+        "{said}"
+    );
+    // Weeks later (the forms went on 23 November).
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("ptk.db")).unwrap();
+        conn.execute_batch("UPDATE sends SET sent_at = '2026-11-23T10:00:00'")
+            .unwrap();
+    }
     let chased = dir.path().join("chased");
     let out = mail(
         dir.path(),

@@ -616,12 +616,13 @@ fn mail_issue_addresses_each_respondent_and_chase_reminds_only_the_missing() {
         .unwrap();
     }
 
-    // Reminders go only for forms really sent: the drafts are marked sent, as an
-    // --smtp run would (tests/mail.rs sends through a real server).
+    // Reminders go only for forms really sent, and not the day they went: the drafts
+    // are marked sent weeks ago, as an --smtp run would have (tests/mail.rs sends
+    // through a real server).
     {
         let conn = rusqlite::Connection::open(&store).unwrap();
         conn.execute_batch(
-            "UPDATE sends SET state = 'sent', result = 'sent' WHERE state = 'drafted'",
+            "UPDATE sends SET state = 'sent', result = 'sent', sent_at = '2026-11-23T10:00:00' WHERE state = 'drafted'",
         )
         .unwrap();
     }

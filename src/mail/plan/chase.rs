@@ -59,6 +59,7 @@ pub fn plan_chase(
     // whose was only drafted (never delivered by ptk).
     let mut mailed: HashSet<(String, String, String)> = HashSet::new();
     let mut drafted: HashSet<(String, String, String)> = HashSet::new();
+    let mut issued_today: HashSet<(String, String, String)> = HashSet::new();
     for s in store.sends_for_year(ctx.year)? {
         if s.kind != Kind::Issue.as_str() {
             continue;
@@ -70,6 +71,9 @@ pub fn plan_chase(
         );
         match s.state.as_str() {
             "sent" => {
+                if s.sent_at.starts_with(today.as_str()) {
+                    issued_today.insert(form.clone());
+                }
                 mailed.insert(form);
             }
             "drafted" => {
@@ -137,6 +141,13 @@ pub fn plan_chase(
             if drafted.contains(&form) && !mailed.contains(&form) {
                 plan.notes.push(format!(
                     "{}: not reminded: the issue email to {} was drafted but never sent by ptk; send it first (`ptk mail issue … --smtp`), or if you sent it from Outlook, delete the draft and remind them yourself",
+                    p.id, r.name
+                ));
+                continue;
+            }
+            if issued_today.contains(&form) {
+                plan.notes.push(format!(
+                    "{}: not reminded: the form was sent to {} today (one email a day)",
                     p.id, r.name
                 ));
                 continue;
