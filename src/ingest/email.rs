@@ -178,7 +178,7 @@ fn from_received(label: &str, received: Result<Received, String>, limits: &Limit
 /// Expands an `.eml` file, an Outlook `.msg` file, an mbox file or a maildir folder into
 /// inputs.
 pub(super) fn expand(path: &Path, limits: &Limits) -> Vec<Input> {
-    let label = path.display().to_string();
+    let label = crate::output::shown_path(path);
     let fail = |e: anyhow::Error| {
         vec![Input {
             path: path.to_path_buf(),
@@ -191,7 +191,7 @@ pub(super) fn expand(path: &Path, limits: &Limits) -> Vec<Input> {
             Ok(files) => files
                 .iter()
                 .flat_map(|f| match std::fs::read(f) {
-                    Ok(raw) => from_message(&f.display().to_string(), &raw, limits),
+                    Ok(raw) => from_message(&crate::output::shown_path(f), &raw, limits),
                     Err(e) => vec![Input {
                         path: f.clone(),
                         skip: Some(format!("cannot be read: {e}")),

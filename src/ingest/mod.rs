@@ -112,6 +112,7 @@ pub struct Identity {
 /// Everything learned from one file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outcome {
+    #[serde(with = "pool::protocol::path_bytes")]
     pub path: PathBuf,
     pub sha256: String,
     pub status: Status,
