@@ -121,7 +121,7 @@ codes! {
     Unreadable {
         code: "unreadable",
         severity: Error,
-        meaning: "the file cannot be opened: damaged, cut short, not really a spreadsheet, an .xls whose internal sector chains loop or point outside the file, or it made the reader library fail",
+        meaning: "the file cannot be opened: damaged, cut short, not really a spreadsheet, an .xls whose internal sector chains loop or point outside the file, or it made the reader library fail; a saved email (.eml, .msg, a mailbox's message) that cannot be parsed; an email attachment of 0 bytes",
         fix: "ask for it to be saved again and resent",
         officer: "the file cannot be opened; the partnership is asked to save it again and resend it",
         partnership: Remedy::Resend {
@@ -143,7 +143,7 @@ codes! {
     TooLarge {
         code: "too-large",
         severity: Error,
-        meaning: "bigger than `--max-file-mb` (default 20 MB); an xlsx, xlsb or ods whose parts unpack to more than 4 × that (a \"zip bomb\"); or a file that claims more than it can hold, which a reader would reserve memory for: an .xls sheet whose DIMENSIONS record states more than 2,000,000 cells, an xlsx shared-strings table whose `uniqueCount` is more strings than the part has room for (5 bytes each)",
+        meaning: "bigger than `--max-file-mb` (default 20 MB); an xlsx, xlsb or ods whose parts unpack to more than 4 × that (a \"zip bomb\"); or a file that claims more than it can hold, which a reader would reserve memory for: an .xls sheet whose DIMENSIONS record states more than 2,000,000 cells, an xlsx shared-strings table whose `uniqueCount` is more strings than the part has room for (5 bytes each); a saved email (one message) bigger than 4 × the file limit",
         fix: "ask for the plain form",
         officer: "the file is too large to read safely; the partnership is asked for the plain form",
         partnership: Remedy::Resend {

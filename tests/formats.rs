@@ -342,7 +342,8 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
         ],
     );
     assert_eq!(said.trim(), "ok");
-    // A damaged .msg (its directory chain loops) is named and skipped; the run goes on.
+    // A damaged .msg (its directory chain loops) is named and rejected, like a damaged
+    // workbook (issue #18); the run goes on.
     let mut bad = std::fs::read(inbox.join("reply.msg")).unwrap();
     let dir_start = u32_at(&bad, 48);
     set_fat(&mut bad, dir_start, dir_start as u32);
@@ -350,7 +351,12 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
 
     let out = ingest(dir.path(), &[&inbox], Some(1024));
     let rows = report(dir.path());
-    assert!(out.status.success(), "{rows:?} {}", text(&out.stderr));
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{rows:?} {}",
+        text(&out.stderr)
+    );
     assert_eq!(rows.len(), 3, "{rows:?}");
     let wst = &rows["WST05 return.xlsx"];
     assert_eq!(
@@ -378,7 +384,7 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
         csp.email
     );
     let damaged = &rows["damaged.msg"];
-    assert_eq!(damaged.status, "skipped");
+    assert_eq!(damaged.status, "rejected");
     assert!(
         damaged.message.contains("not a readable Outlook message"),
         "{}",

@@ -75,3 +75,363 @@ fn a_return_in_a_folder_and_under_a_name_that_are_not_utf8_is_accepted() {
     // The same content under a plain name is a duplicate of it, not another reading.
     assert_eq!(row(&r, "plain.xlsx").0, "duplicate");
 }
+
+fn base64(data: &[u8]) -> String {
+    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::with_capacity(data.len() * 4 / 3 + data.len() / 38 + 8);
+    for (i, chunk) in data.chunks(3).enumerate() {
+        if i > 0 && i % 19 == 0 {
+            out.push_str("\r\n");
+        }
+        let b = [
+            chunk[0],
+            *chunk.get(1).unwrap_or(&0),
+            *chunk.get(2).unwrap_or(&0),
+        ];
+        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
+        for j in 0..4 {
+            if j <= chunk.len() {
+                out.push(A[(n >> (18 - 6 * j)) as usize & 63] as char);
+            } else {
+                out.push('=');
+            }
+        }
+    }
+    out
+}
+
+/// A message from `from` with `subject`, carrying `parts` (each a whole MIME part).
+fn message(from: &str, subject: &str, parts: &[String]) -> String {
+    let mut m = format!(
+        "From: {from}\r\nTo: returns@rochford.gov.uk\r\nSubject: {subject}\r\nDate: Mon, 7 Dec 2026 10:00:00 +0000\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary=\"b-{subject}\"\r\n\r\n--b-{subject}\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
+    );
+    for p in parts {
+        m.push_str(&format!("--b-{subject}\r\n{p}\r\n"));
+    }
+    m.push_str(&format!("--b-{subject}--\r\n"));
+    m
+}
+
+/// A workbook attachment part.
+fn workbook_part(name: &str, bytes: &[u8]) -> String {
+    format!("Content-Type: application/vnd.openxmlformats-officedocument.spreadsheetml.sheet; name=\"{name}\"\r\nContent-Disposition: attachment; filename=\"{name}\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}", base64(bytes))
+}
+
+/// A forwarded message part (message/rfc822, as Outlook and Thunderbird forward "as attachment").
+fn forwarded_part(inner: &str) -> String {
+    format!("Content-Type: message/rfc822\r\nContent-Disposition: attachment\r\n\r\n{inner}")
+}
+
+#[cfg(unix)]
+#[test]
+fn named_pipes_are_not_a_file_at_once_and_the_rest_of_the_run_is_normal() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    std::fs::copy(samples().join(GOOD), inbox.join(GOOD)).unwrap();
+    for name in ["x.eml", "x.xlsx", "x.mbox", "x.msg"] {
+        let st = Command::new("mkfifo")
+            .arg(inbox.join(name))
+            .status()
+            .unwrap();
+        assert!(st.success());
+    }
+    let started = std::time::Instant::now();
+    let out = ingest(dir.path(), &[&inbox], &[]);
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(took.as_secs() < 20, "took {took:?}");
+    let r = report(dir.path());
+    assert_eq!(r.len(), 5, "{r:#?}");
+    for name in ["x.eml", "x.xlsx", "x.mbox", "x.msg"] {
+        let (status, message) = row(&r, &format!("/{name}"));
+        assert_eq!(status, "skipped", "{name}");
+        assert!(
+            message.contains("not a file (a named pipe)"),
+            "{name}: {message}"
+        );
+    }
+    assert_eq!(row(&r, GOOD).0, "accepted");
+    // A pipe named on the command line is not opened either.
+    let dir2 = tempfile::tempdir().unwrap();
+    let out = ingest(dir2.path(), &[&inbox.join("x.eml")], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    assert!(row(&report(dir2.path()), "x.eml").1.contains("not a file"));
+}
+
+#[test]
+fn a_return_forwarded_three_levels_deep_is_accepted_and_each_envelope_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let bytes = std::fs::read(samples().join(GOOD)).unwrap();
+    let level3 = message(
+        "Partner <partner@cvs.org.uk>",
+        "CVS10 return",
+        &[workbook_part("CVS10 return.xlsx", &bytes)],
+    );
+    let level2 = message(
+        "Ann <ann@rochford.gov.uk>",
+        "FW CVS10 return",
+        &[forwarded_part(&level3)],
+    );
+    let level1 = message(
+        "Bob <bob@rochford.gov.uk>",
+        "FW FW CVS10 return",
+        &[forwarded_part(&level2)],
+    );
+    std::fs::write(inbox.join("forwarded.eml"), &level1).unwrap();
+    // The same return sent on as an attached .eml file.
+    let other = std::fs::read(samples().join("CSP02_self-assessment_2026.xlsx")).unwrap();
+    let inner = message(
+        "Partner <p@hou.org.uk>",
+        "CSP02 return",
+        &[workbook_part("CSP02.xlsx", &other)],
+    );
+    let eml_part = format!(
+        "Content-Type: application/octet-stream; name=\"reply.eml\"\r\nContent-Disposition: attachment; filename=\"reply.eml\"\r\nContent-Transfer-Encoding: base64\r\n\r\n{}",
+        base64(inner.as_bytes())
+    );
+    std::fs::write(
+        inbox.join("attached.eml"),
+        message("Cat <cat@rochford.gov.uk>", "FW CSP02", &[eml_part]),
+    )
+    .unwrap();
+    let out = ingest(dir.path(), &[&inbox], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r = report(dir.path());
+    assert_eq!(r.len(), 2, "{r:#?}");
+    assert_eq!(row(&r, "forwarded.eml/CVS10 return.xlsx").0, "accepted");
+    assert_eq!(row(&r, "attached.eml/CSP02.xlsx").0, "accepted");
+    // The email column names every level, outermost first.
+    let mut csv = csv::Reader::from_path(dir.path().join("ingest-report.csv")).unwrap();
+    let emails: Vec<String> = csv.records().map(|r| r.unwrap()[10].to_string()).collect();
+    let fw = emails.iter().find(|e| e.contains("FW FW")).unwrap();
+    let (b, a, p) = (
+        fw.find("bob@").unwrap(),
+        fw.find("ann@").unwrap(),
+        fw.find("partner@cvs").unwrap(),
+    );
+    assert!(b < a && a < p, "{fw}");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_folder_with_cur_and_new_accounts_for_every_entry() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    for sub in ["cur", "new", "new/sub", "more"] {
+        std::fs::create_dir_all(inbox.join(sub)).unwrap();
+    }
+    let bytes = std::fs::read(samples().join(GOOD)).unwrap();
+    std::fs::write(
+        inbox.join("new/1.host"),
+        message(
+            "P <p@cvs.org.uk>",
+            "CVS10",
+            &[workbook_part("CVS10.xlsx", &bytes)],
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        inbox.join("cur/2.host:2,S"),
+        message("Q <q@x.org>", "hello", &[]),
+    )
+    .unwrap();
+    std::fs::write(
+        inbox.join("new/sub/3.host"),
+        message("R <r@x.org>", "deeper", &[]),
+    )
+    .unwrap();
+    std::fs::write(inbox.join("new/.hidden"), "x").unwrap();
+    assert!(Command::new("mkfifo")
+        .arg(inbox.join("new/pipe"))
+        .status()
+        .unwrap()
+        .success());
+    let outside = dir.path().join("outside.eml");
+    std::fs::write(&outside, message("S <s@x.org>", "outside", &[])).unwrap();
+    std::os::unix::fs::symlink(&outside, inbox.join("new/link")).unwrap();
+    // Ordinary returns beside the maildir's folders.
+    for f in ["CSP02_self-assessment_2026.xlsx", "ENV14_exit_2026.xlsx"] {
+        std::fs::copy(samples().join(f), inbox.join(f)).unwrap();
+    }
+    std::fs::copy(
+        samples().join("WST05 return.xlsx"),
+        inbox.join("more/LEI06.xlsx"),
+    )
+    .unwrap();
+    let out = ingest(dir.path(), &[&inbox], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r = report(dir.path());
+    assert_eq!(r.len(), 9, "{r:#?}");
+    assert_eq!(row(&r, "new/1.host/CVS10.xlsx").0, "accepted");
+    assert_eq!(row(&r, "CSP02_self-assessment_2026.xlsx").0, "accepted");
+    assert_eq!(row(&r, "ENV14_exit_2026.xlsx").0, "accepted");
+    assert_eq!(row(&r, "more/LEI06.xlsx").0, "accepted");
+    assert!(row(&r, "cur/2.host:2,S").1.contains("no workbook attached"));
+    assert_eq!(row(&r, "new/sub/3.host").0, "skipped");
+    assert!(row(&r, "new/.hidden").1.contains("hidden file"));
+    assert!(row(&r, "new/pipe").1.contains("not a file"));
+    assert!(row(&r, "new/link").1.contains("not followed"));
+}
+
+#[test]
+fn single_message_mbox_apple_mail_folders_and_empty_attachments_each_get_their_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir_all(inbox.join("Returns.mbox")).unwrap();
+    let bytes = std::fs::read(samples().join(GOOD)).unwrap();
+    // One message renamed .mbox: no "From " line.
+    std::fs::write(
+        inbox.join("single.mbox"),
+        message(
+            "P <p@cvs.org.uk>",
+            "CVS10",
+            &[workbook_part("CVS10.xlsx", &bytes)],
+        ),
+    )
+    .unwrap();
+    // Apple Mail's export: a folder X.mbox with a file named mbox inside.
+    let other = std::fs::read(samples().join("CSP02_self-assessment_2026.xlsx")).unwrap();
+    let mbox = format!(
+        "From p@hou.org.uk Mon Dec  7 10:00:00 2026\n{}\nFrom q@x.org Mon Dec  7 11:00:00 2026\n{}\n",
+        message("P <p@hou.org.uk>", "CSP02", &[workbook_part("CSP02.xlsx", &other)]),
+        message("Q <q@x.org>", "Outlook 0 KB", &[workbook_part("empty.xlsx", b"")]),
+    );
+    std::fs::write(inbox.join("Returns.mbox/mbox"), mbox).unwrap();
+    let out = ingest(dir.path(), &[&inbox], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    let r = report(dir.path());
+    assert_eq!(r.len(), 3, "{r:#?}");
+    assert_eq!(row(&r, "single.mbox#1/CVS10.xlsx").0, "accepted");
+    assert_eq!(row(&r, "Returns.mbox/mbox#1/CSP02.xlsx").0, "accepted");
+    let (status, message) = row(&r, "Returns.mbox/mbox#2/empty.xlsx");
+    assert_eq!(status, "rejected");
+    assert!(message.contains("empty (0 bytes)"), "{message}");
+    assert!(!message.contains("21.0 MB"), "{message}");
+}
+
+/// Runs `ptk ingest` under an address-space cap and returns its output and its peak
+/// resident memory in bytes (the largest of ptk and its reader processes, from wait4).
+#[cfg(target_os = "linux")]
+fn ingest_measured(dir: &Path, inputs: &[&Path], cap_bytes: u64) -> (i32, u64) {
+    use std::os::unix::process::ExitStatusExt;
+    let mut cmd = Command::new("prlimit");
+    cmd.arg(format!("--as={cap_bytes}"))
+        .arg("--")
+        .arg(env!("CARGO_BIN_EXE_ptk"))
+        .arg("ingest")
+        .args(inputs)
+        .args([
+            OsStr::new("--year"),
+            OsStr::new("2026"),
+            OsStr::new("--quiet"),
+            OsStr::new("--templates"),
+            repo().join("templates").as_os_str(),
+            OsStr::new("--register"),
+            repo().join("samples/register.csv").as_os_str(),
+            OsStr::new("--store"),
+            dir.join("ptk.db").as_os_str(),
+        ])
+        .current_dir(dir)
+        .stdout(std::process::Stdio::null());
+    let child = cmd.spawn().expect("prlimit runs");
+    let mut status = 0;
+    // SAFETY: a zeroed rusage is a valid out-parameter for wait4.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    // SAFETY: waits for our own child, once.
+    let pid = unsafe { libc::wait4(child.id() as i32, &mut status, 0, &mut usage) };
+    assert_eq!(pid, child.id() as i32);
+    let code = std::process::ExitStatus::from_raw(status)
+        .code()
+        .unwrap_or(-1);
+    (code, usage.ru_maxrss as u64 * 1024)
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_mailbox_of_hundreds_of_megabytes_is_read_in_bounded_memory() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    for f in [GOOD, "CSP02_self-assessment_2026.xlsx"] {
+        std::fs::copy(samples().join(f), inbox.join(f)).unwrap();
+    }
+    // Six messages with a 12 MB attachment each (read and handed on), four of ~100 MB
+    // (over the 80 MB a message may be: passed over, never held), then a real return:
+    // over 450 MB in all. The attachments are noise, so they are rejected.
+    let mut filler = vec![0u8; 12 << 20];
+    let mut x: u32 = 1;
+    for b in filler.iter_mut() {
+        x = x.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+        *b = (x >> 24) as u8;
+    }
+    let big = message(
+        "Big <big@x.org>",
+        "scan",
+        &[workbook_part("scan.xlsx", &filler)],
+    );
+    let huge_body = base64(&filler);
+    let mut f = std::io::BufWriter::new(std::fs::File::create(inbox.join("inbox.mbox")).unwrap());
+    for i in 0..10 {
+        writeln!(f, "From big@x.org Mon Dec  7 10:00:00 2026").unwrap();
+        if i < 6 {
+            f.write_all(big.as_bytes()).unwrap();
+        } else {
+            f.write_all(b"From: Huge <huge@x.org>\r\nSubject: huge\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n").unwrap();
+            for _ in 0..6 {
+                f.write_all(huge_body.as_bytes()).unwrap();
+                f.write_all(b"\r\n").unwrap();
+            }
+        }
+        writeln!(f).unwrap();
+    }
+    let ret = std::fs::read(samples().join("WST05 return.xlsx")).unwrap();
+    writeln!(f, "From p@wst.org Mon Dec  7 10:00:00 2026").unwrap();
+    f.write_all(
+        message(
+            "P <p@wst.org>",
+            "WST05",
+            &[workbook_part("WST05.xlsx", &ret)],
+        )
+        .as_bytes(),
+    )
+    .unwrap();
+    drop(f);
+    let size = std::fs::metadata(inbox.join("inbox.mbox")).unwrap().len();
+    assert!(size > 450_000_000, "{size}");
+
+    let (code, peak) = ingest_measured(dir.path(), &[&inbox], 3 << 30);
+    assert_eq!(
+        code,
+        ptk::exit::REJECTED,
+        "the scans are rejected, the rest accepted"
+    );
+    eprintln!("peak resident memory: {} MB", peak >> 20);
+    assert!(peak < 600 << 20, "peak memory {} MB", peak >> 20);
+    let r = report(dir.path());
+    assert_eq!(r.len(), 13, "{r:#?}");
+    assert_eq!(row(&r, GOOD).0, "accepted");
+    assert_eq!(row(&r, "CSP02_self-assessment_2026.xlsx").0, "accepted");
+    assert_eq!(row(&r, "inbox.mbox#11/WST05.xlsx").0, "accepted");
+    // The first scan is rejected, the identical ones after it are duplicates of it.
+    assert_eq!(row(&r, "inbox.mbox#1/scan.xlsx").0, "rejected");
+    for i in 2..=6 {
+        assert_ne!(row(&r, &format!("inbox.mbox#{i}/scan.xlsx")).0, "accepted");
+    }
+    for i in 7..=10 {
+        let (status, message) = row(&r, &format!("inbox.mbox#{i}"));
+        assert_eq!(status, "rejected");
+        assert!(
+            message.contains("an email with a return may be"),
+            "{message}"
+        );
+    }
+}

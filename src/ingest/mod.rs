@@ -30,7 +30,7 @@ mod spool;
 
 pub use email::Envelope;
 pub use examine::process;
-pub use inputs::{collect_inputs, Input, MAIL_EXTENSIONS, WORKBOOK_EXTENSIONS};
+pub use inputs::{collect_inputs, Attachment, Input, MAIL_EXTENSIONS, WORKBOOK_EXTENSIONS};
 pub use run::{run, FileReport, PendingReports, RunOutput};
 pub use spool::Tally;
 

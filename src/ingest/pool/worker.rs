@@ -7,7 +7,7 @@ use std::io::{BufReader, BufWriter};
 use std::sync::Arc;
 
 use super::protocol::{self, Job, Ready, Setup};
-use crate::ingest::{process, Context, Input};
+use crate::ingest::{process, Attachment, Context, Input};
 
 /// Serves jobs on stdin/stdout until stdin closes. Errors are the pipe's (the main
 /// process went away); a file's problems are in its outcome.
@@ -60,9 +60,10 @@ pub fn serve() -> anyhow::Result<()> {
     while let Some(job) = protocol::receive::<Job<'static>>(&mut input)? {
         let input = Input {
             path: job.path.into_owned(),
-            skip: None,
-            attachment: job.attachment.map(|b| Arc::new(b.into_owned())),
-            envelope: None,
+            attachment: job
+                .attachment
+                .map(|b| Arc::new(Attachment::Bytes(b.into_owned()))),
+            ..Input::default()
         };
         protocol::send(&mut output, &process(&input, &ctx))?;
     }
