@@ -143,7 +143,7 @@ codes! {
     TooLarge {
         code: "too-large",
         severity: Error,
-        meaning: "bigger than `--max-file-mb` (default 20 MB); an xlsx, xlsb or ods whose parts unpack to more than 4 × that (a \"zip bomb\"); or a file that claims more than it can hold, which a reader would reserve memory for: an .xls sheet whose DIMENSIONS record states more than 2,000,000 cells, an xlsx shared-strings table whose `uniqueCount` is more strings than the part has room for (5 bytes each); a saved email (one message) bigger than 4 × the file limit",
+        meaning: "bigger than `--max-file-mb` (default 20 MB); an xlsx, xlsb or ods whose parts unpack to more than 4 × that (a \"zip bomb\"); or a file that claims more than it can hold, which a reader would reserve memory for: an .xls sheet whose DIMENSIONS record states more than 2,000,000 cells, an xlsx shared-strings table whose `uniqueCount` is more strings than the part has room for (5 bytes each); a saved email (one message) bigger than 4 × the file limit; or reading it needed more memory than the reader's limit (what the parts claim to unpack to is checked against the limit before any memory is reserved for them, so the verdict is the same every run)",
         fix: "ask for the plain form",
         officer: "the file is too large to read safely; the partnership is asked for the plain form",
         partnership: Remedy::Resend {

@@ -435,3 +435,84 @@ fn a_mailbox_of_hundreds_of_megabytes_is_read_in_bounded_memory() {
         );
     }
 }
+
+/// A workbook shaped like SheetJS's large_strings.xlsb: a megabyte or so that unpacks
+/// to over 100 MB (a shared-strings part of one string repeated), honest about its sizes.
+fn unpacks_to_over_100_mb(to: &Path) {
+    let script = r#"
+import sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as zout:
+    for item in zin.infolist():
+        data = zin.read(item.filename)
+        if item.filename == "xl/_rels/workbook.xml.rels":
+            data = data.replace(b"</Relationships>", b'<Relationship Id="rIdSST" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>')
+        zout.writestr(item, data, compress_type=zipfile.ZIP_DEFLATED)
+    n = 1_000_000
+    sst = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+           b'<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="%d" uniqueCount="%d">' % (n, n)
+           + b"".join([b"<si><t>" + b"z" * 100 + b"</t></si>"] * n) + b"</sst>")
+    zout.writestr("xl/sharedStrings.xml", sst, compress_type=zipfile.ZIP_DEFLATED)
+print("ok")
+"#;
+    let said = run_python(
+        to.parent().unwrap(),
+        script,
+        &[samples().join(GOOD).to_str().unwrap(), to.to_str().unwrap()],
+    );
+    assert_eq!(said.trim(), "ok");
+}
+
+#[test]
+fn a_file_that_unpacks_to_over_100_mb_gets_the_same_verdict_every_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let file = inbox.join("large_strings.xlsx");
+    unpacks_to_over_100_mb(&file);
+    assert!(std::fs::metadata(&file).unwrap().len() < 2_000_000);
+    for run in 0..20 {
+        let out = ingest(dir.path(), &[&file], &[]);
+        assert_eq!(
+            out.status.code(),
+            Some(ptk::exit::REJECTED),
+            "run {run}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(
+            finding_codes(dir.path())["large_strings.xlsx"],
+            ["too-large"],
+            "run {run}"
+        );
+        let (status, message) = row(&report(dir.path()), "large_strings.xlsx").clone();
+        assert_eq!(status, "rejected");
+        assert!(
+            message.contains("unpacks to more than"),
+            "run {run}: {message}"
+        );
+    }
+}
+
+#[test]
+fn an_allocation_refused_in_a_reader_is_reported_as_the_memory_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    for f in [GOOD, "CSP02_self-assessment_2026.xlsx"] {
+        std::fs::copy(samples().join(f), inbox.join(f)).unwrap();
+    }
+    let out = ingest(dir.path(), &[&inbox], &[("PTK_TEST_ALLOC_FAIL_ON", GOOD)]);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(finding_codes(dir.path())[GOOD], ["too-large"]);
+    let r = report(dir.path());
+    let (status, message) = row(&r, GOOD);
+    assert_eq!(status, "rejected");
+    assert!(message.contains("the memory limit"), "{message}");
+    assert!(!message.contains("damaged"), "{message}");
+    assert_eq!(row(&r, "CSP02_self-assessment_2026.xlsx").0, "accepted");
+}

@@ -50,6 +50,12 @@ fn test_hooks(input: &Input) {
         // A library that prints: the worker's protocol must not be disturbed.
         println!("stray output from a reader library");
     }
+    // Like a reader whose allocation is refused at its memory cap: the checked
+    // allocations fail (set or cleared for each file; a reader reads one at a time).
+    crate::read::FAIL_ALLOCATIONS.store(
+        on("PTK_TEST_ALLOC_FAIL_ON"),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     if on("PTK_TEST_ABORT_ON") {
         std::process::abort();
     }

@@ -40,6 +40,20 @@ use unpack::unpack_bounded;
 use crate::contract;
 use crate::findings::Code;
 
+/// Debug builds only: makes the reader's checked allocations fail, as they would at the
+/// memory limit (`PTK_TEST_ALLOC_FAIL_ON`, tests/intake.rs).
+pub static FAIL_ALLOCATIONS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Reserves room for `more` bytes, or says the memory limit was reached (instead of
+/// the process aborting, which would be told apart from damage only by luck).
+pub(crate) fn reserve(v: &mut Vec<u8>, more: usize) -> Result<(), ReadError> {
+    if cfg!(debug_assertions) && FAIL_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(ReadError::OutOfMemory);
+    }
+    v.try_reserve(more).map_err(|_| ReadError::OutOfMemory)
+}
+
 /// Bounds on what one file may cost.
 #[derive(Debug, Clone, Copy)]
 pub struct Limits {
@@ -103,6 +117,9 @@ pub enum ReadError {
     /// The file states sizes it cannot really hold (a sheet of billions of cells, a
     /// hundred trillion shared strings) that a reader would reserve memory for.
     ClaimsTooMuch(String),
+    /// Memory for reading it could not be had: the reader's memory limit, reported as
+    /// such and never as damage (the same file gives the same verdict every run).
+    OutOfMemory,
     Encrypted,
     Corrupt(String),
 }
@@ -113,7 +130,8 @@ impl ReadError {
         match self {
             ReadError::TooLarge { .. }
             | ReadError::UnpacksTooLarge { .. }
-            | ReadError::ClaimsTooMuch(_) => Code::TooLarge,
+            | ReadError::ClaimsTooMuch(_)
+            | ReadError::OutOfMemory => Code::TooLarge,
             ReadError::Encrypted => Code::Encrypted,
             ReadError::Corrupt(_) => Code::Unreadable,
         }
@@ -133,6 +151,7 @@ impl ReadError {
             ReadError::ClaimsTooMuch(what) => format!(
                 "the file is not read: {what}, far more than any return holds (a return is a few hundred cells), and reading it would take more memory than a return may; it is not the issued form, or it is damaged or deliberately malformed. Ask for the issued form to be filled in, saved from Excel as .xlsx and sent again"
             ),
+            ReadError::OutOfMemory => "reading the file needed more memory than a reader may use (the memory limit, --max-memory-mb), far more than any return needs; it is not the plain form, or it is deliberately malformed. Ask for the issued form to be filled in, saved from Excel as .xlsx and sent again".into(),
             ReadError::Encrypted => "the file is password-protected (encrypted), so it cannot be read. Ask the sender to remove the password (File > Info > Protect Workbook in Excel) and send it again".into(),
             ReadError::Corrupt(why) if why.contains("Zip") || why.contains("zip") => format!(
                 "the file is damaged or incomplete (it may have been cut short when it was sent) and cannot be opened; ask the sender to save it again from Excel or LibreOffice and resend it (detail: {why})"
