@@ -209,13 +209,18 @@ pub fn valid_email(s: &str) -> bool {
 /// Loads a register, returning the good rows and a problem for every bad one.
 /// Errors only when the file cannot be read at all.
 pub fn load(path: &Path) -> anyhow::Result<(Register, Vec<RegisterProblem>)> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    Ok(parse(path, &read_bytes(path)?))
+}
+
+/// The register file's bytes, for [`parse`] (an ingest reads them once and hands the
+/// same bytes to its reader processes).
+pub fn read_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
         anyhow::anyhow!(
             "cannot read the partnership register {}: {e}. Check the path (option --register or `register` in ptk.toml).",
             path.display()
         )
-    })?;
-    Ok(parse(path, &bytes))
+    })
 }
 
 /// Parses register bytes (UTF-8, with or without a byte-order mark as Excel writes it).

@@ -124,13 +124,17 @@ pub fn load(
     path: &Path,
     register: &Register,
 ) -> anyhow::Result<(Respondents, Vec<RegisterProblem>)> {
-    let bytes = std::fs::read(path).map_err(|e| {
+    Ok(parse(path, &read_bytes(path)?, register))
+}
+
+/// The respondents file's bytes, for [`parse`].
+pub fn read_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| {
         anyhow::anyhow!(
             "cannot read the respondents file {}: {e}. Check the path (option --respondents or `respondents` in ptk.toml).",
             path.display()
         )
-    })?;
-    Ok(parse(path, &bytes, register))
+    })
 }
 
 /// Loads the respondents file if there is one (`path`), else no respondents beyond

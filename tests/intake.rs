@@ -516,3 +516,101 @@ fn an_allocation_refused_in_a_reader_is_reported_as_the_memory_limit() {
     assert!(!message.contains("damaged"), "{message}");
     assert_eq!(row(&r, "CSP02_self-assessment_2026.xlsx").0, "accepted");
 }
+
+/// `ptk ingest` over `inputs` with the templates and register in `dir` (so the test
+/// can change them during the run); returns the running child.
+#[cfg(target_os = "linux")]
+fn ingest_spawned(
+    dir: &Path,
+    inputs: &[&Path],
+    extra: &[&str],
+    env: &[(&str, &str)],
+) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_ptk"))
+        .arg("ingest")
+        .args(inputs)
+        .args(["--year", "2026", "--quiet"])
+        .arg("--templates")
+        .arg(dir.join("templates"))
+        .arg("--register")
+        .arg(dir.join("register.csv"))
+        .arg("--store")
+        .arg(dir.join("ptk.db"))
+        .args(extra)
+        .current_dir(dir)
+        .envs(env.iter().copied())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("ptk runs")
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn templates_and_register_changed_during_a_run_change_nothing_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::create_dir(d.join("templates")).unwrap();
+    for e in std::fs::read_dir(repo().join("templates")).unwrap() {
+        let p = e.unwrap().path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            std::fs::copy(&p, d.join("templates").join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::copy(repo().join("samples/register.csv"), d.join("register.csv")).unwrap();
+    let inbox = d.join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    // Read first, and hangs: its reader is replaced twice, after the files changed.
+    std::fs::copy(samples().join(GOOD), inbox.join("0-victim.xlsx")).unwrap();
+    for f in ["CSP02_self-assessment_2026.xlsx", "WST05 return.xlsx"] {
+        std::fs::copy(samples().join(f), inbox.join(f)).unwrap();
+    }
+    let mut child = ingest_spawned(
+        d,
+        &[&inbox],
+        &["--file-timeout", "2"],
+        &[
+            ("PTK_TEST_HANG_ON", "0-victim.xlsx"),
+            ("RAYON_NUM_THREADS", "1"),
+        ],
+    );
+    // Once a reader process runs, the main process has read its templates and register.
+    // (Reader processes are started by its threads: any task's children count.)
+    let tasks = format!("/proc/{}/task", child.id());
+    let has_children = || {
+        std::fs::read_dir(&tasks)
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|t| {
+                !std::fs::read_to_string(t.path().join("children"))
+                    .unwrap_or_default()
+                    .trim()
+                    .is_empty()
+            })
+    };
+    let started = std::time::Instant::now();
+    while !has_children() {
+        assert!(
+            started.elapsed().as_secs() < 60,
+            "no reader process started"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    for e in std::fs::read_dir(d.join("templates")).unwrap() {
+        std::fs::write(e.unwrap().path(), "this is not a template").unwrap();
+    }
+    std::fs::write(d.join("register.csv"), "nothing,useful\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    let r = report(d);
+    assert_eq!(r.len(), 3, "{r:#?}");
+    assert!(row(&r, "0-victim.xlsx").1.contains("time limit"));
+    assert_eq!(row(&r, "CSP02_self-assessment_2026.xlsx").0, "accepted");
+    assert_eq!(row(&r, "WST05 return.xlsx").0, "accepted");
+}

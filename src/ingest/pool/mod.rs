@@ -26,7 +26,7 @@ use crate::validate::{Code, Finding};
 pub mod protocol;
 pub mod worker;
 
-pub use protocol::Setup;
+pub use protocol::{Setup, Source};
 
 /// The hidden subcommand that makes `ptk` a worker.
 pub const WORKER_COMMAND: &str = "ingest-worker";

@@ -28,14 +28,26 @@ use crate::read::Limits;
 /// a job; anything bigger is a broken stream, not a message.
 const MAX_FRAME: usize = 1 << 30;
 
-/// What a worker needs for the whole run. The worker loads the templates and register
-/// itself (the same files the main process checked), so only paths cross the pipe.
+/// A file the main process read and checked, handed to the workers as it was read: a
+/// template or register edited during a run changes nothing in it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Source {
+    /// Where it was read from (for messages only).
+    #[serde(with = "path_bytes")]
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+/// What a worker needs for the whole run: the run's templates, register and
+/// respondents as the main process read and checked them, never re-read from disk.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Setup {
-    pub templates: PathBuf,
-    pub register: PathBuf,
+    #[serde(with = "path_bytes")]
+    pub templates_dir: PathBuf,
+    pub templates: Vec<Source>,
+    pub register: Source,
     /// The respondents file, if the run has one.
-    pub respondents: Option<PathBuf>,
+    pub respondents: Option<Source>,
     pub year: i32,
     pub max_file_bytes: u64,
     pub max_cells: u64,
