@@ -132,7 +132,7 @@ codes! {
     Encrypted {
         code: "encrypted",
         severity: Error,
-        meaning: "the file is password-protected (encrypted): an xlsx/xlsb saved with a password, an .xls with XOR or RC4 encryption (its FILEPASS record), an .ods whose manifest lists encryption data",
+        meaning: "the file is password-protected (encrypted): an xlsx/xlsb saved with a password, an .xls with XOR or RC4 encryption (its FILEPASS record), an .ods whose manifest lists encryption data. An xlsx/xlsm encrypted with Excel's default password (\"VelvetSweatshop\", which Excel and LibreOffice open without asking) is decrypted and read; an .xls with it is still reported here",
         fix: "ask for it without the password",
         officer: "the file is password-protected; the partnership is asked to send it without the password",
         partnership: Remedy::Resend {

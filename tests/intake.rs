@@ -614,3 +614,50 @@ fn templates_and_register_changed_during_a_run_change_nothing_in_it() {
     assert_eq!(row(&r, "CSP02_self-assessment_2026.xlsx").0, "accepted");
     assert_eq!(row(&r, "WST05 return.xlsx").0, "accepted");
 }
+
+#[test]
+fn a_return_with_excels_default_password_is_accepted_and_a_real_password_is_encrypted() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let script = r#"
+import sys
+from msoffcrypto.format.ooxml import OOXMLFile
+src, dst, password = sys.argv[1], sys.argv[2], sys.argv[3]
+with open(src, "rb") as f, open(dst, "wb") as out:
+    OOXMLFile(f).encrypt(password, out)
+print("ok")
+"#;
+    for (name, password) in [
+        ("default.xlsx", "VelvetSweatshop"),
+        ("secret.xlsx", "Tr0ub4dor&3"),
+    ] {
+        let said = run_python(
+            dir.path(),
+            script,
+            &[
+                samples().join(GOOD).to_str().unwrap(),
+                inbox.join(name).to_str().unwrap(),
+                password,
+            ],
+        );
+        assert_eq!(said.trim(), "ok");
+        // Really encrypted: a compound file, not a zip.
+        let b = std::fs::read(inbox.join(name)).unwrap();
+        assert_eq!(&b[..4], b"\xD0\xCF\x11\xE0", "{name}");
+    }
+    let out = ingest(dir.path(), &[&inbox], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    let r = report(dir.path());
+    assert_eq!(r.len(), 2, "{r:#?}");
+    let (status, message) = row(&r, "default.xlsx");
+    assert_eq!(status, "accepted", "{message}");
+    assert!(message.contains("CVS10"), "{message}");
+    assert_eq!(row(&r, "secret.xlsx").0, "rejected");
+    assert_eq!(finding_codes(dir.path())["secret.xlsx"], ["encrypted"]);
+}

@@ -332,6 +332,41 @@ pub fn read_bounded(
     }))
 }
 
+/// The password Excel gives a workbook that is only protected against changes (and
+/// saving as .xls with protection): Excel and LibreOffice open such a file without
+/// asking, so ptk does too.
+const DEFAULT_PASSWORD: &str = "VelvetSweatshop";
+
+/// An encrypted xlsx (a compound file holding `EncryptionInfo` and `EncryptedPackage`)
+/// decrypted with Excel's default password: `None` if it is not one, `Encrypted` if it
+/// has a real password (or its encryption cannot be read).
+fn decrypt_default_password(bytes: &[u8]) -> Result<Option<Vec<u8>>, ReadError> {
+    let Ok(file) = compound::Compound::open(bytes) else {
+        return Ok(None); // not a sound compound file: reported as such below
+    };
+    if !file.entries.iter().any(|e| e.name == "EncryptedPackage") {
+        return Ok(None);
+    }
+    // The package states its decrypted size, which the decrypting crate allocates at
+    // once: it must fit in the stream that holds it (the chains were checked above).
+    let package = file.stream("EncryptedPackage").unwrap_or_default();
+    let claimed = package.get(..8).map_or(u64::MAX, |b| {
+        u64::from_le_bytes(b.try_into().unwrap_or([0xFF; 8]))
+    });
+    if claimed > package.len() as u64 {
+        return Err(ReadError::Encrypted);
+    }
+    let owned = bytes.to_vec();
+    let plain =
+        std::panic::catch_unwind(|| office_crypto::decrypt_from_bytes(owned, DEFAULT_PASSWORD))
+            .map_err(|_| ReadError::Encrypted)?
+            .map_err(|_| ReadError::Encrypted)?;
+    if !plain.starts_with(b"PK\x03\x04") {
+        return Err(ReadError::Encrypted);
+    }
+    Ok(Some(plain))
+}
+
 impl<'a> Workbook<'a> {
     /// Opens workbook bytes of any supported format.
     pub fn open(bytes: &'a [u8], limits: Limits) -> Result<Self, ReadError> {
@@ -341,10 +376,14 @@ impl<'a> Workbook<'a> {
                 limit: limits.max_file_bytes,
             });
         }
+        // An xlsx encrypted with Excel's default password is decrypted first, and read
+        // as the xlsx it holds.
+        let decrypted = decrypt_default_password(bytes)?;
+        let zip_bytes = decrypted.as_deref().unwrap_or(bytes);
         // A zip's format is told from its parts while it is unpacked (one reading of
         // its directory); a compound file is an .xls.
-        let (format, unpacked) = if bytes.starts_with(b"PK\x03\x04") {
-            unpack_bounded(bytes, &limits)?
+        let (format, unpacked) = if zip_bytes.starts_with(b"PK\x03\x04") {
+            unpack_bounded(zip_bytes, &limits)?
         } else {
             let format = sniff(bytes).ok_or_else(|| {
                 ReadError::Corrupt("it is not an Excel or OpenDocument file".into())
