@@ -320,6 +320,7 @@ fn single_message_mbox_apple_mail_folders_and_empty_attachments_each_get_their_r
 /// Runs `ptk ingest` under an address-space cap and returns its output and its peak
 /// resident memory in bytes (the largest of ptk and its reader processes, from wait4).
 #[cfg(target_os = "linux")]
+#[allow(clippy::zombie_processes)] // reaped by wait4, which gives its peak memory
 fn ingest_measured(dir: &Path, inputs: &[&Path], cap_bytes: u64) -> (i32, u64) {
     use std::os::unix::process::ExitStatusExt;
     let mut cmd = Command::new("prlimit");
@@ -565,7 +566,7 @@ fn templates_and_register_changed_during_a_run_change_nothing_in_it() {
     for f in ["CSP02_self-assessment_2026.xlsx", "WST05 return.xlsx"] {
         std::fs::copy(samples().join(f), inbox.join(f)).unwrap();
     }
-    let mut child = ingest_spawned(
+    let child = ingest_spawned(
         d,
         &[&inbox],
         &["--file-timeout", "2"],
