@@ -29,30 +29,19 @@ use std::io::{Cursor, Read};
 use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
 
 pub(crate) mod compound;
+mod decrypt;
 mod extent;
 mod unpack;
 mod xlsb;
 
 use chrono::NaiveDate;
+use decrypt::decrypt_default_password;
 use extent::{check_ods_extent, check_xls_extent};
 use unpack::unpack_bounded;
+pub use unpack::FAIL_ALLOCATIONS;
 
 use crate::contract;
 use crate::findings::Code;
-
-/// Debug builds only: makes the reader's checked allocations fail, as they would at the
-/// memory limit (`PTK_TEST_ALLOC_FAIL_ON`, tests/intake.rs).
-pub static FAIL_ALLOCATIONS: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
-
-/// Reserves room for `more` bytes, or says the memory limit was reached (instead of
-/// the process aborting, which would be told apart from damage only by luck).
-pub(crate) fn reserve(v: &mut Vec<u8>, more: usize) -> Result<(), ReadError> {
-    if cfg!(debug_assertions) && FAIL_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) {
-        return Err(ReadError::OutOfMemory);
-    }
-    v.try_reserve(more).map_err(|_| ReadError::OutOfMemory)
-}
 
 /// Bounds on what one file may cost.
 #[derive(Debug, Clone, Copy)]
@@ -330,41 +319,6 @@ pub fn read_bounded(
         bytes: buf,
         modified,
     }))
-}
-
-/// The password Excel gives a workbook that is only protected against changes (and
-/// saving as .xls with protection): Excel and LibreOffice open such a file without
-/// asking, so ptk does too.
-const DEFAULT_PASSWORD: &str = "VelvetSweatshop";
-
-/// An encrypted xlsx (a compound file holding `EncryptionInfo` and `EncryptedPackage`)
-/// decrypted with Excel's default password: `None` if it is not one, `Encrypted` if it
-/// has a real password (or its encryption cannot be read).
-fn decrypt_default_password(bytes: &[u8]) -> Result<Option<Vec<u8>>, ReadError> {
-    let Ok(file) = compound::Compound::open(bytes) else {
-        return Ok(None); // not a sound compound file: reported as such below
-    };
-    if !file.entries.iter().any(|e| e.name == "EncryptedPackage") {
-        return Ok(None);
-    }
-    // The package states its decrypted size, which the decrypting crate allocates at
-    // once: it must fit in the stream that holds it (the chains were checked above).
-    let package = file.stream("EncryptedPackage").unwrap_or_default();
-    let claimed = package.get(..8).map_or(u64::MAX, |b| {
-        u64::from_le_bytes(b.try_into().unwrap_or([0xFF; 8]))
-    });
-    if claimed > package.len() as u64 {
-        return Err(ReadError::Encrypted);
-    }
-    let owned = bytes.to_vec();
-    let plain =
-        std::panic::catch_unwind(|| office_crypto::decrypt_from_bytes(owned, DEFAULT_PASSWORD))
-            .map_err(|_| ReadError::Encrypted)?
-            .map_err(|_| ReadError::Encrypted)?;
-    if !plain.starts_with(b"PK\x03\x04") {
-        return Err(ReadError::Encrypted);
-    }
-    Ok(Some(plain))
 }
 
 impl<'a> Workbook<'a> {

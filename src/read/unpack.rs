@@ -4,6 +4,20 @@ use std::io::{Cursor, Read, Write};
 
 use super::{Format, Limits, ReadError};
 
+/// Debug builds only: makes the reader's checked allocations fail, as they would at the
+/// memory limit (`PTK_TEST_ALLOC_FAIL_ON`, tests/intake.rs).
+pub static FAIL_ALLOCATIONS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Reserves room for `more` bytes, or says the memory limit was reached (instead of
+/// the process aborting, which would be told apart from damage only by luck).
+fn reserve(v: &mut Vec<u8>, more: usize) -> Result<(), ReadError> {
+    if cfg!(debug_assertions) && FAIL_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(ReadError::OutOfMemory);
+    }
+    v.try_reserve(more).map_err(|_| ReadError::OutOfMemory)
+}
+
 /// Unpacks an xlsx/xlsm or ods (a zip archive) into a new archive whose parts are stored
 /// uncompressed, reading every part through a cap on the total unpacked size. calamine
 /// then reads the stored copy. Without this, a file of a megabyte or two whose parts
@@ -48,7 +62,7 @@ pub(super) fn unpack_bounded(
     // Room for the stored copy at once (the parts, plus their headers), so it is not
     // grown by doubling to twice what it holds.
     let headers = 200 * zin.len() as u64 + 1024;
-    super::reserve(
+    reserve(
         &mut copy,
         usize::try_from(claimed.max(bytes.len() as u64) + headers).unwrap_or(usize::MAX),
     )?;
@@ -95,7 +109,7 @@ pub(super) fn unpack_bounded(
         // steps, where a growing buffer made many small ones (measured: 13% of a
         // reader's instructions went to reading parts, a third of that to probing).
         let mut data = Vec::new();
-        super::reserve(&mut data, capacity_hint(part.size(), left))?;
+        reserve(&mut data, capacity_hint(part.size(), left))?;
         let mut limited = (&mut part).take(left + 1);
         let copied = if cells_only {
             copy_cells_only(&mut limited, &mut data, &mut out)?
@@ -139,7 +153,7 @@ impl PartError {
 fn read_checked(from: &mut impl Read, data: &mut Vec<u8>) -> Result<(), PartError> {
     loop {
         if data.len() == data.capacity() {
-            super::reserve(data, data.len().max(64 * 1024)).map_err(PartError::Memory)?;
+            reserve(data, data.len().max(64 * 1024)).map_err(PartError::Memory)?;
         }
         let spare = data.capacity() - data.len();
         let n = from
@@ -292,7 +306,7 @@ fn copy_cells_only(
         // Straight into the buffer's spare room: no zeroed chunk, no second copy.
         let before = data.len();
         if data.capacity() - data.len() < CELLS_STEP as usize {
-            super::reserve(data, data.len().max(CELLS_STEP as usize))?;
+            reserve(data, data.len().max(CELLS_STEP as usize))?;
         }
         let n = from.take(CELLS_STEP).read_to_end(data).map_err(io)?;
         if n == 0 {
