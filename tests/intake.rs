@@ -662,3 +662,41 @@ print("ok")
     assert_eq!(row(&r, "secret.xlsx").0, "rejected");
     assert_eq!(finding_codes(dir.path())["secret.xlsx"], ["encrypted"]);
 }
+
+#[test]
+fn an_ods_with_indentation_between_its_cells_is_read() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    // As a script or another program pretty-prints content.xml; LibreOffice opens it.
+    let script = r#"
+import re, sys, zipfile
+src, dst = sys.argv[1], sys.argv[2]
+with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
+    for item in zin.infolist():
+        data = zin.read(item.filename)
+        if item.filename == "content.xml":
+            data = re.sub(rb">(</?table:)", rb">\n    \1", data)
+        method = zipfile.ZIP_STORED if item.filename == "mimetype" else zipfile.ZIP_DEFLATED
+        zout.writestr(item, data, compress_type=method)
+print("ok")
+"#;
+    let said = run_python(
+        dir.path(),
+        script,
+        &[
+            samples()
+                .join("HWB03 self-assessment.ods")
+                .to_str()
+                .unwrap(),
+            inbox.join("HWB03 pretty.ods").to_str().unwrap(),
+        ],
+    );
+    assert_eq!(said.trim(), "ok");
+    let out = ingest(dir.path(), &[&inbox], &[]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let r = report(dir.path());
+    let (status, message) = row(&r, "HWB03 pretty.ods");
+    assert_eq!(status, "accepted", "{message}");
+    assert!(message.contains("HWB03 scored"), "{message}");
+}

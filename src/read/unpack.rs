@@ -95,6 +95,7 @@ pub(super) fn unpack_bounded(
             continue;
         }
         let styles = xlsx_part("styles.xml") && name.contains('/');
+        let ods_content = format == Format::Ods && name == "content.xml";
         drop(raw);
         let mut part = zin.by_index(i).map_err(|e| zip_err(&e))?;
         // ptk reads only a worksheet's cells, so its copy stops after the cell data:
@@ -121,6 +122,9 @@ pub(super) fn unpack_bounded(
             let read = data.len() as u64;
             if styles {
                 drop_cell_looks(&mut data);
+            }
+            if ods_content {
+                drop_table_whitespace(&mut data);
             }
             out.write_all(&data).map_err(|e| zip_err(&e))?;
             read
@@ -163,6 +167,34 @@ fn read_checked(from: &mut impl Read, data: &mut Vec<u8>) -> Result<(), PartErro
         if n == 0 {
             return Ok(());
         }
+    }
+}
+
+/// Removes indentation between an ods's table elements (`>` then spaces or line breaks
+/// then `<table:…` or `</table:…`), which a file pretty-printed by a script or another
+/// program has and LibreOffice ignores, but calamine refuses ("Expecting
+/// 'table-cell'"). Text inside a cell is in `<text:p>`, where ODS writes spaces as
+/// `<text:s/>`, so no answer loses a space. (Worth fixing in calamine upstream.)
+fn drop_table_whitespace(xml: &mut Vec<u8>) {
+    let is_space = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let mut out = Vec::with_capacity(xml.len());
+    let mut i = 0;
+    let mut changed = false;
+    while let Some(at) = memchr::memchr(b'>', &xml[i..]) {
+        let end = i + at + 1;
+        out.extend_from_slice(&xml[i..end]);
+        let run = xml[end..].iter().take_while(|c| is_space(c)).count();
+        let next = &xml[end + run..];
+        if run > 0 && (next.starts_with(b"<table:") || next.starts_with(b"</table:")) {
+            changed = true;
+        } else {
+            out.extend_from_slice(&xml[end..end + run]);
+        }
+        i = end + run;
+    }
+    if changed {
+        out.extend_from_slice(&xml[i..]);
+        *xml = out;
     }
 }
 
@@ -343,6 +375,19 @@ fn root_element(xml: &[u8]) -> Option<&[u8]> {
                 .position(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'))?;
             return (end > 0).then(|| &rest[..end]);
         }
+    }
+}
+
+#[cfg(test)]
+mod whitespace_tests {
+    #[test]
+    fn indentation_between_table_elements_goes_and_cell_text_stays() {
+        let mut x = b"<table:table-row>\n  <table:table-cell><text:p>a  b</text:p> </table:table-cell>\n</table:table-row> <text:p>".to_vec();
+        super::drop_table_whitespace(&mut x);
+        assert_eq!(
+            x,
+            b"<table:table-row><table:table-cell><text:p>a  b</text:p></table:table-cell></table:table-row> <text:p>"
+        );
     }
 }
 
