@@ -700,3 +700,29 @@ print("ok")
     assert_eq!(status, "accepted", "{message}");
     assert!(message.contains("HWB03 scored"), "{message}");
 }
+
+#[test]
+fn a_file_cut_short_is_damaged_and_one_ptk_cannot_read_says_save_as_xlsx() {
+    let dir = tempfile::tempdir().unwrap();
+    let inbox = dir.path().join("inbox");
+    std::fs::create_dir(&inbox).unwrap();
+    let bytes = std::fs::read(samples().join(GOOD)).unwrap();
+    std::fs::write(inbox.join("cut.xlsx"), &bytes[..bytes.len() / 2]).unwrap();
+    std::fs::write(inbox.join("text.xlsx"), "name,answer\nA,3\n").unwrap();
+    let out = ingest(dir.path(), &[&inbox], &[]);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    let r = report(dir.path());
+    let cut = &row(&r, "cut.xlsx").1;
+    assert!(cut.contains("damaged or cut short"), "{cut}");
+    let other = &row(&r, "text.xlsx").1;
+    assert!(other.contains("saved in a form ptk cannot read"), "{other}");
+    assert!(
+        other.contains("save it as an Excel Workbook (.xlsx)"),
+        "{other}"
+    );
+}

@@ -143,10 +143,10 @@ impl ReadError {
             ReadError::OutOfMemory => "reading the file needed more memory than a reader may use (the memory limit, --max-memory-mb), far more than any return needs; it is not the plain form, or it is deliberately malformed. Ask for the issued form to be filled in, saved from Excel as .xlsx and sent again".into(),
             ReadError::Encrypted => "the file is password-protected (encrypted), so it cannot be read. Ask the sender to remove the password (File > Info > Protect Workbook in Excel) and send it again".into(),
             ReadError::Corrupt(why) if why.contains("Zip") || why.contains("zip") => format!(
-                "the file is damaged or incomplete (it may have been cut short when it was sent) and cannot be opened; ask the sender to save it again from Excel or LibreOffice and resend it (detail: {why})"
+                "the file is damaged or cut short (perhaps when it was sent) and cannot be opened; ask the sender to save it again from Excel or LibreOffice and resend it (detail: {why})"
             ),
             ReadError::Corrupt(why) => format!(
-                "the file cannot be opened as a spreadsheet ({why}). It may be damaged or not really a workbook; ask the sender to save it again from Excel or LibreOffice and resend it"
+                "the file is saved in a form ptk cannot read ({why}): another program or an old version of Excel may have written it, or it is damaged. Ask the sender to open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx), then send it again"
             ),
         }
     }
