@@ -215,12 +215,16 @@ pub fn load(path: &Path) -> anyhow::Result<(Register, Vec<RegisterProblem>)> {
 /// The register file's bytes, for [`parse`] (an ingest reads them once and hands the
 /// same bytes to its reader processes).
 pub fn read_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         anyhow::anyhow!(
             "cannot read the partnership register {}: {e}. Check the path (option --register or `register` in ptk.toml).",
             path.display()
         )
-    })
+    })?;
+    if let Some(m) = crate::text::not_csv_utf8(path, &bytes) {
+        anyhow::bail!(m);
+    }
+    Ok(bytes)
 }
 
 /// Parses register bytes (UTF-8, with or without a byte-order mark as Excel writes it).

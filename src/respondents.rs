@@ -129,12 +129,16 @@ pub fn load(
 
 /// The respondents file's bytes, for [`parse`].
 pub fn read_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| {
+    let bytes = std::fs::read(path).map_err(|e| {
         anyhow::anyhow!(
             "cannot read the respondents file {}: {e}. Check the path (option --respondents or `respondents` in ptk.toml).",
             path.display()
         )
-    })
+    })?;
+    if let Some(m) = crate::text::not_csv_utf8(path, &bytes) {
+        anyhow::bail!(m);
+    }
+    Ok(bytes)
 }
 
 /// Loads the respondents file if there is one (`path`), else no respondents beyond
