@@ -121,7 +121,7 @@ codes! {
     Unreadable {
         code: "unreadable",
         severity: Error,
-        meaning: "the file cannot be opened: damaged, cut short, not really a spreadsheet, an .xls whose internal sector chains loop or point outside the file, or it made the reader library fail",
+        meaning: "the file cannot be opened: damaged, cut short, not really a spreadsheet, an .xls whose internal sector chains loop or point outside the file, or it made the reader library fail; a saved email (.eml, .msg, a mailbox's message) that cannot be parsed; an email attachment of 0 bytes",
         fix: "ask for it to be saved again and resent",
         officer: "the file cannot be opened; the partnership is asked to save it again and resend it",
         partnership: Remedy::Resend {
@@ -132,7 +132,7 @@ codes! {
     Encrypted {
         code: "encrypted",
         severity: Error,
-        meaning: "the file is password-protected (encrypted): an xlsx/xlsb saved with a password, an .xls with XOR or RC4 encryption (its FILEPASS record), an .ods whose manifest lists encryption data",
+        meaning: "the file is password-protected (encrypted): an xlsx/xlsb saved with a password, an .xls with XOR or RC4 encryption (its FILEPASS record), an .ods whose manifest lists encryption data. An xlsx/xlsm encrypted with Excel's default password (\"VelvetSweatshop\", which Excel and LibreOffice open without asking) is decrypted and read; an .xls with it is still reported here",
         fix: "ask for it without the password",
         officer: "the file is password-protected; the partnership is asked to send it without the password",
         partnership: Remedy::Resend {
@@ -143,7 +143,7 @@ codes! {
     TooLarge {
         code: "too-large",
         severity: Error,
-        meaning: "bigger than `--max-file-mb` (default 20 MB); an xlsx, xlsb or ods whose parts unpack to more than 4 × that (a \"zip bomb\"); or a file that claims more than it can hold, which a reader would reserve memory for: an .xls sheet whose DIMENSIONS record states more than 2,000,000 cells, an xlsx shared-strings table whose `uniqueCount` is more strings than the part has room for (5 bytes each)",
+        meaning: "bigger than `--max-file-mb` (default 20 MB); an xlsx, xlsb or ods whose parts unpack to more than 4 × that (a \"zip bomb\"); or a file that claims more than it can hold, which a reader would reserve memory for: an .xls sheet whose DIMENSIONS record states more than 2,000,000 cells, an xlsx shared-strings table whose `uniqueCount` is more strings than the part has room for (5 bytes each); a saved email (one message) bigger than 4 × the file limit; or reading it needed more memory than the reader's limit (what the parts claim to unpack to is checked against the limit before any memory is reserved for them, so the verdict is the same every run)",
         fix: "ask for the plain form",
         officer: "the file is too large to read safely; the partnership is asked for the plain form",
         partnership: Remedy::Resend {

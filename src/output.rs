@@ -113,6 +113,20 @@ pub fn printable_text(value: &str) -> std::borrow::Cow<'_, str> {
     escape_controls(value, true)
 }
 
+/// A path as text that keeps every byte recognisable: a name that is not UTF-8 (a
+/// Latin-1 "r\xe9ponse") shows its odd bytes as `\xNN` instead of losing them to "�".
+pub fn shown_path(path: &std::path::Path) -> String {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out
+}
+
 fn is_hostile(c: char, keep_breaks: bool) -> bool {
     if keep_breaks && matches!(c, '\n' | '\t') {
         return false;

@@ -209,6 +209,12 @@ pub fn valid_email(s: &str) -> bool {
 /// Loads a register, returning the good rows and a problem for every bad one.
 /// Errors only when the file cannot be read at all.
 pub fn load(path: &Path) -> anyhow::Result<(Register, Vec<RegisterProblem>)> {
+    Ok(parse(path, &read_bytes(path)?))
+}
+
+/// The register file's bytes, for [`parse`] (an ingest reads them once and hands the
+/// same bytes to its reader processes).
+pub fn read_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
     let bytes = std::fs::read(path).map_err(|e| {
         anyhow::anyhow!(
             "cannot read the partnership register {}: {e}. Check the path (option --register or `register` in ptk.toml).",
@@ -218,7 +224,7 @@ pub fn load(path: &Path) -> anyhow::Result<(Register, Vec<RegisterProblem>)> {
     if let Some(m) = crate::text::not_csv_utf8(path, &bytes) {
         anyhow::bail!(m);
     }
-    Ok(parse(path, &bytes))
+    Ok(bytes)
 }
 
 /// Parses register bytes (UTF-8, with or without a byte-order mark as Excel writes it).

@@ -124,6 +124,11 @@ pub fn load(
     path: &Path,
     register: &Register,
 ) -> anyhow::Result<(Respondents, Vec<RegisterProblem>)> {
+    Ok(parse(path, &read_bytes(path)?, register))
+}
+
+/// The respondents file's bytes, for [`parse`].
+pub fn read_bytes(path: &Path) -> anyhow::Result<Vec<u8>> {
     let bytes = std::fs::read(path).map_err(|e| {
         anyhow::anyhow!(
             "cannot read the respondents file {}: {e}. Check the path (option --respondents or `respondents` in ptk.toml).",
@@ -133,7 +138,7 @@ pub fn load(
     if let Some(m) = crate::text::not_csv_utf8(path, &bytes) {
         anyhow::bail!(m);
     }
-    Ok(parse(path, &bytes, register))
+    Ok(bytes)
 }
 
 /// Loads the respondents file if there is one (`path`), else no respondents beyond

@@ -348,15 +348,21 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
         ],
     );
     assert_eq!(said.trim(), "ok");
-    // A damaged .msg (its directory chain loops) is named and skipped; the run goes on.
+    // A damaged .msg (its directory chain loops) is named and rejected, like a damaged
+    // workbook (issue #18); the run goes on.
     let mut bad = std::fs::read(inbox.join("reply.msg")).unwrap();
     let dir_start = u32_at(&bad, 48);
     set_fat(&mut bad, dir_start, dir_start as u32);
     std::fs::write(inbox.join("damaged.msg"), bad).unwrap();
 
     let out = ingest(dir.path(), &[&inbox], Some(1024));
-    assert!(out.status.success(), "{}", text(&out.stderr));
     let rows = report(dir.path());
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{rows:?} {}",
+        text(&out.stderr)
+    );
     assert_eq!(rows.len(), 3, "{rows:?}");
     let wst = &rows["WST05 return.xlsx"];
     assert_eq!(
@@ -384,7 +390,7 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
         csp.email
     );
     let damaged = &rows["damaged.msg"];
-    assert_eq!(damaged.status, "skipped");
+    assert_eq!(damaged.status, "rejected");
     assert!(
         damaged.message.contains("not a readable Outlook message"),
         "{}",

@@ -87,11 +87,14 @@ pub fn run(args: IngestArgs, config: &Config) -> anyhow::Result<i32> {
 /// Runs the ingest; returns the exit code and the store path (for `ptk review`).
 pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf)> {
     let templates_dir = config.templates_dir(args.templates.as_deref());
-    // Checked here so a problem stops the run with its message; the reader processes
-    // load the same folder.
-    let templates = template::load_checked(&templates_dir)?;
+    // Read once and checked here, so a problem stops the run with its message; the
+    // reader processes get these same texts (a file edited during the run changes
+    // nothing in it).
+    let template_texts = template::read_dir_texts(&templates_dir)?;
+    let templates = template::check_all(&templates_dir, template_texts.clone())?;
     let register_path = config.register_path(args.register.as_deref());
-    let (register, problems) = register::load(&register_path)?;
+    let register_bytes = register::read_bytes(&register_path)?;
+    let (register, problems) = register::parse(&register_path, &register_bytes);
     for p in &problems {
         eprintln!("{p}");
     }
@@ -102,7 +105,14 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
         );
     }
     let respondents_path = config.respondents_path(args.respondents.as_deref());
-    let (_, problems) = ptk::respondents::load_optional(respondents_path.as_deref(), &register)?;
+    let respondents_bytes = respondents_path
+        .as_deref()
+        .map(ptk::respondents::read_bytes)
+        .transpose()?;
+    let problems = match (&respondents_path, &respondents_bytes) {
+        (Some(p), Some(b)) => ptk::respondents::parse(p, b, &register).1,
+        _ => Vec::new(),
+    };
     for p in &problems {
         eprintln!("{p}");
     }
@@ -139,12 +149,21 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
         workers: rayon::current_num_threads(),
         file_timeout: std::time::Duration::from_secs(args.file_timeout),
         setup: pool::Setup {
-            templates: std::path::absolute(&templates_dir)?,
-            register: std::path::absolute(&register_path)?,
+            templates_dir: templates_dir.clone(),
+            templates: template_texts
+                .into_iter()
+                .map(|(path, text)| pool::Source {
+                    path,
+                    bytes: text.unwrap_or_default().into_bytes(),
+                })
+                .collect(),
+            register: pool::Source {
+                path: register_path.clone(),
+                bytes: register_bytes,
+            },
             respondents: respondents_path
-                .as_deref()
-                .map(std::path::absolute)
-                .transpose()?,
+                .zip(respondents_bytes)
+                .map(|(path, bytes)| pool::Source { path, bytes }),
             year: args.year,
             max_file_bytes: limits.max_file_bytes,
             max_cells: limits.max_cells,

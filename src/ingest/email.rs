@@ -1,45 +1,85 @@
-//! Returns that came by email: `.eml` files, mbox files and maildir folders, each
-//! message unpacked into one input per workbook attachment.
+//! Returns that came by email: `.eml` and `.msg` files, mbox files (also Apple Mail's
+//! `X.mbox/` folders) and maildir folders, each message unpacked into one input per
+//! workbook attachment, messages forwarded inside messages included.
 //!
-//! To read another message format (e.g. Outlook `.msg`), add its file ending to
-//! [`MAIL_EXTENSIONS`](super::MAIL_EXTENSIONS), a parser that gives an
-//! `Option<Received>`, and a branch in `expand` that hands it to `from_received`.
+//! A saved email is as hostile as a workbook, so reading one is bounded: a message is
+//! read only up to [`max_message_bytes`] (bigger is `too-large`, never held), a mailbox
+//! is read one message at a time, and each workbook found goes to a temporary file at
+//! once ([`Attachment::keep`]), so the main process's memory is bounded by one message,
+//! not by the mailbox.
+//!
+//! To read another message format, add its file ending to
+//! [`MAIL_EXTENSIONS`](super::MAIL_EXTENSIONS), a parser that gives a `Received`, and a
+//! branch in `expand` that hands it to `from_received`.
 
+use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
-use anyhow::Context;
+use super::inputs::{Attachment, Input, WORKBOOK_EXTENSIONS};
+use crate::output::shown_path;
+use crate::read::{Limits, ReadError};
+use crate::validate::{Code, Finding};
 
-use super::inputs::{Input, WORKBOOK_EXTENSIONS};
-use crate::read::Limits;
+/// How deep messages attached to messages are followed (a reply forwarded a few times).
+pub const MAX_DEPTH: usize = 8;
 
-/// Where an attachment came from.
+/// Where an attachment came from: the message as received and, for a forwarded
+/// return, each message inside it down to the one the workbook was attached to.
 #[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Envelope {
     pub from: String,
     pub date: String,
     pub subject: String,
+    /// The forwarded messages, outermost first.
+    #[serde(default)]
+    pub forwarded: Vec<Envelope>,
 }
 
 impl Envelope {
     pub fn describe(&self) -> String {
-        format!(
+        let mut s = format!(
             "From: {}; Date: {}; Subject: {}",
             self.from, self.date, self.subject
-        )
+        );
+        for f in &self.forwarded {
+            s.push_str(&format!(
+                "; forwarding From: {}; Date: {}; Subject: {}",
+                f.from, f.date, f.subject
+            ));
+        }
+        s
     }
 }
 
-/// What one message held: its workbook attachments (name, bytes).
-#[derive(Debug, Clone)]
+/// What one message held: its workbook attachments (name, bytes) and the messages
+/// attached to it.
+#[derive(Debug, Clone, Default)]
 pub struct Received {
     pub envelope: Envelope,
     pub workbooks: Vec<(String, Vec<u8>)>,
+    pub forwarded: Vec<Received>,
 }
 
-/// Parses one message and keeps its workbook attachments (by file ending).
+/// The most one message may be: four times the file limit (a return's attachment, as
+/// base64, is a third bigger; a few attachments besides).
+pub fn max_message_bytes(limits: &Limits) -> u64 {
+    limits.max_file_bytes.saturating_mul(4)
+}
+
+/// Parses one message and keeps its workbook attachments (by file ending), following
+/// attached messages (message/rfc822, attached `.eml` and `.msg` files).
 pub fn parse_message(raw: &[u8]) -> Option<Received> {
-    use mail_parser::MimeHeaders;
+    parse_at(raw, 0)
+}
+
+fn parse_at(raw: &[u8], depth: usize) -> Option<Received> {
     let msg = mail_parser::MessageParser::default().parse(raw)?;
+    Some(from_parsed(&msg, depth))
+}
+
+fn from_parsed(msg: &mail_parser::Message<'_>, depth: usize) -> Received {
+    use mail_parser::MimeHeaders;
     let from = msg
         .from()
         .and_then(|a| a.first())
@@ -50,66 +90,188 @@ pub fn parse_message(raw: &[u8]) -> Option<Received> {
             (None, None) => String::new(),
         })
         .unwrap_or_default();
-    let envelope = Envelope {
-        from,
-        date: msg.date().map(|d| d.to_rfc3339()).unwrap_or_default(),
-        subject: msg.subject().unwrap_or("").to_string(),
+    let mut r = Received {
+        envelope: Envelope {
+            from,
+            date: msg.date().map(|d| d.to_rfc3339()).unwrap_or_default(),
+            subject: msg.subject().unwrap_or("").to_string(),
+            forwarded: Vec::new(),
+        },
+        ..Received::default()
     };
-    let workbooks = msg
-        .attachments()
-        .filter_map(|a| {
-            let name = a.attachment_name()?.to_string();
-            let ext = name.rsplit('.').next()?.to_ascii_lowercase();
-            WORKBOOK_EXTENSIONS
-                .contains(&ext.as_str())
-                .then(|| (name, a.contents().to_vec()))
-        })
-        .collect();
-    Some(Received {
-        envelope,
-        workbooks,
-    })
-}
-
-/// The messages of an mbox file, in order.
-pub fn mbox_messages(path: &Path) -> anyhow::Result<Vec<Vec<u8>>> {
-    let f = std::fs::File::open(path)
-        .with_context(|| format!("cannot open the mailbox {}", path.display()))?;
-    let it = mail_parser::mailbox::mbox::MessageIterator::new(std::io::BufReader::new(f));
-    let mut out = Vec::new();
-    for m in it {
-        out.push(
-            m.map_err(|_| {
-                anyhow::anyhow!(
-                    "the mailbox {} is damaged and cannot be read to the end",
-                    path.display()
-                )
-            })?
-            .unwrap_contents(),
-        );
+    let deeper = depth + 1 < MAX_DEPTH;
+    for a in msg.attachments() {
+        if let Some(inner) = a.message() {
+            if deeper {
+                r.forwarded.push(from_parsed(inner, depth + 1));
+            }
+            continue;
+        }
+        let Some(name) = a.attachment_name() else {
+            continue;
+        };
+        let ext = name
+            .rsplit_once('.')
+            .map(|(_, e)| e.to_ascii_lowercase())
+            .unwrap_or_default();
+        match ext.as_str() {
+            "eml" if deeper => r.forwarded.extend(parse_at(a.contents(), depth + 1)),
+            "msg" if deeper => r.forwarded.extend(super::msg::parse(a.contents()).ok()),
+            e if WORKBOOK_EXTENSIONS.contains(&e) => {
+                r.workbooks.push((name.to_string(), a.contents().to_vec()))
+            }
+            _ => {}
+        }
     }
-    Ok(out)
+    r
 }
 
-/// Whether a folder is a maildir (has `cur` and `new`).
-pub fn is_maildir(dir: &Path) -> bool {
-    dir.join("cur").is_dir() && dir.join("new").is_dir()
+/// Every workbook of a message and of the messages inside it, each with its envelope.
+fn flatten(r: Received, outer: Option<&Envelope>, out: &mut Vec<(Envelope, String, Vec<u8>)>) {
+    let env = match outer {
+        None => r.envelope,
+        Some(o) => {
+            let mut e = o.clone();
+            e.forwarded.push(r.envelope);
+            e
+        }
+    };
+    for (name, bytes) in r.workbooks {
+        out.push((env.clone(), name, bytes));
+    }
+    for f in r.forwarded {
+        flatten(f, Some(&env), out);
+    }
 }
 
-/// The message files of a maildir, sorted by name.
-pub fn maildir_messages(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+fn rejected(label: &str, finding: Finding) -> Input {
+    Input {
+        path: PathBuf::from(label),
+        verdict: Some(finding),
+        ..Input::default()
+    }
+}
+
+/// A message that cannot be parsed: damaged, like a workbook that cannot be opened.
+fn damaged(label: &str, why: &str) -> Input {
+    rejected(
+        label,
+        Finding::file(
+            Code::Unreadable,
+            format!("the saved email cannot be read: {why}. It may be damaged or cut short; ask the sender to send the return again, or save the email again"),
+        ),
+    )
+}
+
+/// Turns one email into inputs: one per workbook attachment, or one entry that names
+/// the message when it has no workbook (so no message is silently dropped).
+fn from_message(label: &str, raw: &[u8], limits: &Limits) -> Vec<Input> {
+    match parse_message(raw) {
+        Some(r) => from_received(label, r, limits),
+        None => vec![damaged(label, "it is not an email message")],
+    }
+}
+
+/// Turns one parsed message (of any format) into inputs, as [`from_message`] does.
+fn from_received(label: &str, received: Received, limits: &Limits) -> Vec<Input> {
+    let mut found = Vec::new();
+    let outer = received.envelope.clone();
+    flatten(received, None, &mut found);
+    if found.is_empty() {
+        let why = format!(
+            "an email with no workbook attached ({}); if it should have had a return, ask the sender to attach it",
+            outer.describe()
+        );
+        return vec![Input {
+            path: PathBuf::from(label),
+            skip: Some(why),
+            envelope: Some(outer),
+            ..Input::default()
+        }];
+    }
+    found
+        .into_iter()
+        .map(|(env, name, bytes)| {
+            let path = PathBuf::from(format!("{label}/{name}"));
+            let size = bytes.len() as u64;
+            let verdict = if size == 0 {
+                Some(Finding::file(
+                    Code::Unreadable,
+                    format!("the attachment {name} is empty (0 bytes): the email carried the file's name but not the file (Outlook shows it as \"0 KB\"). Ask the sender to attach the saved form again"),
+                ))
+            } else if size > limits.max_file_bytes {
+                let e = ReadError::TooLarge {
+                    bytes: size,
+                    limit: limits.max_file_bytes,
+                };
+                Some(Finding::file(e.code(), e.message()))
+            } else {
+                None
+            };
+            let attachment = verdict
+                .is_none()
+                .then(|| Arc::new(Attachment::keep(bytes)));
+            Input {
+                path,
+                verdict,
+                attachment,
+                envelope: Some(env),
+                ..Input::default()
+            }
+        })
+        .collect()
+}
+
+/// Reads a whole saved message, refusing one over the limit without holding it.
+fn read_message(path: &Path, limits: &Limits) -> std::io::Result<Result<Vec<u8>, u64>> {
+    let f = std::fs::File::open(path)?;
+    let cap = max_message_bytes(limits);
+    let mut raw = Vec::new();
+    f.take(cap + 1).read_to_end(&mut raw)?;
+    if raw.len() as u64 > cap {
+        let size = std::fs::metadata(path).map_or(cap + 1, |m| m.len());
+        return Ok(Err(size));
+    }
+    Ok(Ok(raw))
+}
+
+fn too_big(label: &str, size: u64, limits: &Limits) -> Input {
+    rejected(
+        label,
+        Finding::file(
+            Code::TooLarge,
+            format!(
+                "the email is {:.1} MB, more than the {:.0} MB an email with a return may be (4 × the {:.0} MB a return may be), so it is not read. Ask the sender to send the completed form alone",
+                size as f64 / 1e6,
+                max_message_bytes(limits) as f64 / 1e6,
+                limits.max_file_bytes as f64 / 1e6
+            ),
+        ),
+    )
+}
+
+/// Whether a file is a message of a maildir: directly in the `cur` or `new` folder of
+/// a folder that has both.
+pub fn in_maildir(path: &Path) -> bool {
+    let Some(sub) = path.parent() else {
+        return false;
+    };
+    matches!(
+        sub.file_name().and_then(|n| n.to_str()),
+        Some("cur" | "new")
+    ) && sub
+        .parent()
+        .is_some_and(|d| d.join("cur").is_dir() && d.join("new").is_dir())
+}
+
+/// The message files of a maildir (`new` and `cur`), sorted by path.
+pub fn maildir_messages(dir: &Path) -> std::io::Result<Vec<PathBuf>> {
     let mut files = Vec::new();
     for sub in ["new", "cur"] {
-        for e in std::fs::read_dir(dir.join(sub))
-            .with_context(|| format!("cannot read {}", dir.join(sub).display()))?
-        {
-            let p = e?.path();
-            if p.is_file()
-                && !p
-                    .file_name()
-                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-            {
-                files.push(p);
+        for e in std::fs::read_dir(dir.join(sub))? {
+            let e = e?;
+            if e.file_type()?.is_file() && !e.file_name().to_string_lossy().starts_with('.') {
+                files.push(e.path());
             }
         }
     }
@@ -117,113 +279,117 @@ pub fn maildir_messages(dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
     Ok(files)
 }
 
-/// Turns one email into inputs: one per workbook attachment, or one skipped entry that
-/// names the message when it has no workbook (so no message is silently dropped).
-fn from_message(label: &str, raw: &[u8], limits: &Limits) -> Vec<Input> {
-    from_received(
-        label,
-        parse_message(raw).ok_or_else(|| "cannot be read as an email message".to_string()),
-        limits,
-    )
+/// Whether a file is the mailbox of a folder Apple Mail exported (`X.mbox/mbox`).
+pub fn is_apple_mailbox(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == "mbox")
+        && path
+            .parent()
+            .and_then(Path::extension)
+            .is_some_and(|e| e.eq_ignore_ascii_case("mbox"))
 }
 
-/// Turns one parsed message (of any format: an .eml/mbox message, or an Outlook .msg;
-/// `Err` says why it could not be parsed) into inputs, as [`from_message`] does for
-/// MIME messages.
-fn from_received(label: &str, received: Result<Received, String>, limits: &Limits) -> Vec<Input> {
-    let received = match received {
-        Ok(r) => r,
-        Err(why) => {
-            return vec![Input {
-                path: PathBuf::from(label),
-                skip: Some(why),
-                ..Input::default()
-            }]
-        }
-    };
-    let env = received.envelope;
-    if received.workbooks.is_empty() {
-        let why = format!(
-            "an email with no workbook attached ({}); if it should have had a return, ask the sender to attach it",
-            env.describe()
-        );
-        return vec![Input {
-            path: PathBuf::from(label),
-            skip: Some(why),
-            envelope: Some(env),
-            ..Input::default()
-        }];
+/// One saved message file (`.eml`, or a maildir's message) into inputs.
+pub(super) fn expand_message_file(path: &Path, limits: &Limits) -> Vec<Input> {
+    let label = shown_path(path);
+    match read_message(path, limits) {
+        Ok(Ok(raw)) => from_message(&label, &raw, limits),
+        Ok(Err(size)) => vec![too_big(&label, size, limits)],
+        Err(e) => vec![cannot_read(path, e)],
     }
-    received
-        .workbooks
-        .into_iter()
-        .map(|(name, bytes)| {
-            // An attachment over the size limit is kept only as its size, for the message.
-            let skip = None;
-            let attachment = if bytes.len() as u64 > limits.max_file_bytes {
-                Some(std::sync::Arc::new(Vec::new()))
-            } else {
-                Some(std::sync::Arc::new(bytes))
-            };
-            Input {
-                path: PathBuf::from(format!("{label}/{name}")),
-                skip,
-                attachment,
-                envelope: Some(env.clone()),
-            }
-        })
-        .collect()
 }
 
-/// Expands an `.eml` file, an Outlook `.msg` file, an mbox file or a maildir folder into
-/// inputs.
+fn cannot_read(path: &Path, e: std::io::Error) -> Input {
+    Input {
+        path: path.to_path_buf(),
+        skip: Some(format!("cannot be read: {e}")),
+        ..Input::default()
+    }
+}
+
+/// Expands an `.eml` file, an Outlook `.msg` file or an mbox file into inputs.
 pub(super) fn expand(path: &Path, limits: &Limits) -> Vec<Input> {
-    let label = path.display().to_string();
-    let fail = |e: anyhow::Error| {
-        vec![Input {
-            path: path.to_path_buf(),
-            skip: Some(format!("cannot be read: {e}")),
-            ..Input::default()
-        }]
-    };
-    if path.is_dir() {
-        return match maildir_messages(path) {
-            Ok(files) => files
-                .iter()
-                .flat_map(|f| match std::fs::read(f) {
-                    Ok(raw) => from_message(&f.display().to_string(), &raw, limits),
-                    Err(e) => vec![Input {
-                        path: f.clone(),
-                        skip: Some(format!("cannot be read: {e}")),
-                        ..Input::default()
-                    }],
-                })
-                .collect(),
-            Err(e) => fail(e),
-        };
-    }
+    let label = shown_path(path);
     let ext = path
         .extension()
         .map(|e| e.to_string_lossy().to_ascii_lowercase())
         .unwrap_or_default();
     if ext == "msg" {
-        return match std::fs::read(path) {
-            Ok(raw) => from_received(&label, super::msg::parse(&raw), limits),
-            Err(e) => fail(e.into()),
+        return match read_message(path, limits) {
+            Ok(Ok(raw)) => match super::msg::parse(&raw) {
+                Ok(r) => from_received(&label, r, limits),
+                Err(why) => vec![damaged(&label, &why)],
+            },
+            Ok(Err(size)) => vec![too_big(&label, size, limits)],
+            Err(e) => vec![cannot_read(path, e)],
         };
     }
-    if ext == "mbox" {
-        return match mbox_messages(path) {
-            Ok(messages) => messages
-                .iter()
-                .enumerate()
-                .flat_map(|(i, raw)| from_message(&format!("{label}#{}", i + 1), raw, limits))
-                .collect(),
-            Err(e) => fail(e),
+    if ext == "mbox" || is_apple_mailbox(path) {
+        let mut out = Vec::new();
+        let read = mbox_messages(path, max_message_bytes(limits), &mut |i, m| {
+            let label = format!("{label}#{i}");
+            match m {
+                Ok(raw) => out.extend(from_message(&label, &raw, limits)),
+                Err(size) => out.push(too_big(&label, size, limits)),
+            }
+        });
+        if let Err(e) = read {
+            out.push(cannot_read(path, e));
+        }
+        return out;
+    }
+    expand_message_file(path, limits)
+}
+
+/// Reads an mbox one message at a time, calling `each(number, message)` with the
+/// message's bytes, or its size when over `cap` (then it is passed over, not held).
+/// A file that does not start with a "From " line is one message (a single message
+/// saved as .mbox). Lines quoted as ">From " lose one ">".
+pub fn mbox_messages(
+    path: &Path,
+    cap: u64,
+    each: &mut dyn FnMut(usize, Result<Vec<u8>, u64>),
+) -> std::io::Result<()> {
+    let mut r = std::io::BufReader::with_capacity(64 * 1024, std::fs::File::open(path)?);
+    let starts_with_from = r.fill_buf()?.starts_with(b"From ");
+    let mut n = 0;
+    // The message being read: its bytes while under the cap, its size always.
+    let mut msg: Option<(Vec<u8>, u64)> = (!starts_with_from).then(|| (Vec::new(), 0));
+    let mut line = Vec::new();
+    let mut flush = |msg: Option<(Vec<u8>, u64)>, n: &mut usize| {
+        if let Some((bytes, size)) = msg {
+            *n += 1;
+            each(*n, if size > cap { Err(size) } else { Ok(bytes) });
+        }
+    };
+    // Whether the next read starts a line (a line longer than the cap comes in pieces).
+    let mut at_start = true;
+    loop {
+        line.clear();
+        // A line is read only up to the cap: a message of one endless line is bounded too.
+        if (&mut r).take(cap + 1).read_until(b'\n', &mut line)? == 0 {
+            break;
+        }
+        let line_start = at_start;
+        at_start = line.ends_with(b"\n");
+        if starts_with_from && line_start && line.starts_with(b"From ") {
+            flush(msg.take(), &mut n);
+            msg = Some((Vec::new(), 0));
+            continue;
+        }
+        let Some((bytes, size)) = msg.as_mut() else {
+            continue;
         };
+        let body: &[u8] = match line.iter().position(|&c| c != b'>') {
+            Some(i) if line_start && i > 0 && line[i..].starts_with(b"From ") => &line[1..],
+            _ => &line,
+        };
+        *size += body.len() as u64;
+        if *size <= cap {
+            bytes.extend_from_slice(body);
+        } else if bytes.capacity() > 0 {
+            *bytes = Vec::new();
+        }
     }
-    match std::fs::read(path) {
-        Ok(raw) => from_message(&label, &raw, limits),
-        Err(e) => fail(e.into()),
-    }
+    flush(msg.take(), &mut n);
+    Ok(())
 }

@@ -50,6 +50,12 @@ fn test_hooks(input: &Input) {
         // A library that prints: the worker's protocol must not be disturbed.
         println!("stray output from a reader library");
     }
+    // Like a reader whose allocation is refused at its memory cap: the checked
+    // allocations fail (set or cleared for each file; a reader reads one at a time).
+    crate::read::FAIL_ALLOCATIONS.store(
+        on("PTK_TEST_ALLOC_FAIL_ON"),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     if on("PTK_TEST_ABORT_ON") {
         std::process::abort();
     }
@@ -75,17 +81,18 @@ fn process_input(input: &Input, ctx: &Context<'_>) -> Outcome {
     // A file's modification time comes from the same open file as its bytes (one
     // file-system call less per file); an attachment's is looked up by its label as
     // before (it has none of its own).
+    if let Some(f) = &input.verdict {
+        return Outcome::new(&input.path, Status::Rejected, "").reject(f.clone());
+    }
     let read = match &input.attachment {
-        Some(b) if b.is_empty() => Ok(Err(read::ReadError::TooLarge {
-            bytes: ctx.limits.max_file_bytes + 1,
-            limit: ctx.limits.max_file_bytes,
-        })),
-        Some(b) => Ok(Ok((
-            Cow::Borrowed(b.as_slice()),
-            std::fs::metadata(&input.path)
-                .and_then(|m| m.modified())
-                .ok(),
-        ))),
+        Some(a) => a.bytes().map(|b| {
+            Ok((
+                b,
+                std::fs::metadata(&input.path)
+                    .and_then(|m| m.modified())
+                    .ok(),
+            ))
+        }),
         None => read::read_bounded(&input.path, &ctx.limits)
             .map(|r| r.map(|f| (Cow::Owned(f.bytes), f.modified))),
     };

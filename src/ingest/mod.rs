@@ -30,7 +30,7 @@ mod spool;
 
 pub use email::Envelope;
 pub use examine::process;
-pub use inputs::{collect_inputs, Input, MAIL_EXTENSIONS, WORKBOOK_EXTENSIONS};
+pub use inputs::{collect_inputs, Attachment, Input, MAIL_EXTENSIONS, WORKBOOK_EXTENSIONS};
 pub use run::{run, FileReport, PendingReports, RunOutput};
 pub use spool::Tally;
 
@@ -112,6 +112,7 @@ pub struct Identity {
 /// Everything learned from one file.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Outcome {
+    #[serde(with = "pool::protocol::path_bytes")]
     pub path: PathBuf,
     pub sha256: String,
     pub status: Status,

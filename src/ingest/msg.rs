@@ -39,6 +39,7 @@ pub fn parse(bytes: &[u8]) -> Result<Received, String> {
     Ok(Received {
         envelope,
         workbooks,
+        forwarded: Vec::new(),
     })
 }
 
@@ -137,6 +138,7 @@ fn envelope(file: &mut File<'_>, dir: &Path, header: usize) -> Envelope {
         from,
         date: time,
         subject: string(file, dir, 0x0037, enc).unwrap_or_default(), // PidTagSubject
+        forwarded: Vec::new(),
     }
 }
 

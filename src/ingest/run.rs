@@ -39,7 +39,7 @@ impl FileReport {
     /// names, ids and messages all come from files a sender controls.
     pub(super) fn new(o: &Outcome, stored: Option<Vec<crate::store::StoredFinding>>) -> Self {
         let t = |s: &str| printable_text(s).into_owned();
-        let path = t(&o.path.display().to_string());
+        let path = t(&crate::output::shown_path(&o.path));
         let pid = t(o.identity.partnership_id.as_deref().unwrap_or_default());
         let findings = match stored {
             Some(f) => f
@@ -138,7 +138,7 @@ fn record(o: Outcome) -> FileRecord {
     });
     FileRecord {
         sha256: o.sha256,
-        path: o.path.display().to_string(),
+        path: crate::output::shown_path(&o.path),
         status: o.status.as_str().to_string(),
         partnership_id: o.identity.partnership_id,
         template_id: o.identity.template_id,
@@ -259,7 +259,7 @@ pub fn run(
                 .then(|| match first_with.get(&o.sha256) {
                     Some(first) => Some(first.clone()),
                     None => {
-                        first_with.insert(o.sha256.clone(), o.path.display().to_string());
+                        first_with.insert(o.sha256.clone(), crate::output::shown_path(&o.path));
                         None
                     }
                 })
@@ -348,7 +348,7 @@ fn describe_unchanged(o: &mut Outcome, seen: &SeenFile) {
     o.identity.template_version = seen.template_version;
     o.identity.year = seen.year;
     o.previous = Some(seen.status.clone());
-    let path = o.path.display().to_string();
+    let path = crate::output::shown_path(&o.path);
     o.message = format!(
         "already ingested (as {}{}); not read again",
         seen.status,

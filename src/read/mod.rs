@@ -29,13 +29,16 @@ use std::io::{Cursor, Read};
 use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
 
 pub(crate) mod compound;
+mod decrypt;
 mod extent;
 mod unpack;
 mod xlsb;
 
 use chrono::NaiveDate;
+use decrypt::decrypt_default_password;
 use extent::{check_ods_extent, check_xls_extent};
 use unpack::unpack_bounded;
+pub use unpack::FAIL_ALLOCATIONS;
 
 use crate::contract;
 use crate::findings::Code;
@@ -103,6 +106,9 @@ pub enum ReadError {
     /// The file states sizes it cannot really hold (a sheet of billions of cells, a
     /// hundred trillion shared strings) that a reader would reserve memory for.
     ClaimsTooMuch(String),
+    /// Memory for reading it could not be had: the reader's memory limit, reported as
+    /// such and never as damage (the same file gives the same verdict every run).
+    OutOfMemory,
     Encrypted,
     Corrupt(String),
 }
@@ -113,7 +119,8 @@ impl ReadError {
         match self {
             ReadError::TooLarge { .. }
             | ReadError::UnpacksTooLarge { .. }
-            | ReadError::ClaimsTooMuch(_) => Code::TooLarge,
+            | ReadError::ClaimsTooMuch(_)
+            | ReadError::OutOfMemory => Code::TooLarge,
             ReadError::Encrypted => Code::Encrypted,
             ReadError::Corrupt(_) => Code::Unreadable,
         }
@@ -133,12 +140,13 @@ impl ReadError {
             ReadError::ClaimsTooMuch(what) => format!(
                 "the file is not read: {what}, far more than any return holds (a return is a few hundred cells), and reading it would take more memory than a return may; it is not the issued form, or it is damaged or deliberately malformed. Ask for the issued form to be filled in, saved from Excel as .xlsx and sent again"
             ),
+            ReadError::OutOfMemory => "reading the file needed more memory than a reader may use (the memory limit, --max-memory-mb), far more than any return needs; it is not the plain form, or it is deliberately malformed. Ask for the issued form to be filled in, saved from Excel as .xlsx and sent again".into(),
             ReadError::Encrypted => "the file is password-protected (encrypted), so it cannot be read. Ask the sender to remove the password (File > Info > Protect Workbook in Excel) and send it again".into(),
             ReadError::Corrupt(why) if why.contains("Zip") || why.contains("zip") => format!(
-                "the file is damaged or incomplete (it may have been cut short when it was sent) and cannot be opened; ask the sender to save it again from Excel or LibreOffice and resend it (detail: {why})"
+                "the file is damaged or cut short (perhaps when it was sent) and cannot be opened; ask the sender to save it again from Excel or LibreOffice and resend it (detail: {why})"
             ),
             ReadError::Corrupt(why) => format!(
-                "the file cannot be opened as a spreadsheet ({why}). It may be damaged or not really a workbook; ask the sender to save it again from Excel or LibreOffice and resend it"
+                "the file is saved in a form ptk cannot read ({why}): another program or an old version of Excel may have written it, or it is damaged. Ask the sender to open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx), then send it again"
             ),
         }
     }
@@ -322,10 +330,14 @@ impl<'a> Workbook<'a> {
                 limit: limits.max_file_bytes,
             });
         }
+        // An xlsx encrypted with Excel's default password is decrypted first, and read
+        // as the xlsx it holds.
+        let decrypted = decrypt_default_password(bytes)?;
+        let zip_bytes = decrypted.as_deref().unwrap_or(bytes);
         // A zip's format is told from its parts while it is unpacked (one reading of
         // its directory); a compound file is an .xls.
-        let (format, unpacked) = if bytes.starts_with(b"PK\x03\x04") {
-            unpack_bounded(bytes, &limits)?
+        let (format, unpacked) = if zip_bytes.starts_with(b"PK\x03\x04") {
+            unpack_bounded(zip_bytes, &limits)?
         } else {
             let format = sniff(bytes).ok_or_else(|| {
                 ReadError::Corrupt("it is not an Excel or OpenDocument file".into())

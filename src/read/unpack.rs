@@ -4,6 +4,20 @@ use std::io::{Cursor, Read, Write};
 
 use super::{Format, Limits, ReadError};
 
+/// Debug builds only: makes the reader's checked allocations fail, as they would at the
+/// memory limit (`PTK_TEST_ALLOC_FAIL_ON`, tests/intake.rs).
+pub static FAIL_ALLOCATIONS: std::sync::atomic::AtomicBool =
+    std::sync::atomic::AtomicBool::new(false);
+
+/// Reserves room for `more` bytes, or says the memory limit was reached (instead of
+/// the process aborting, which would be told apart from damage only by luck).
+fn reserve(v: &mut Vec<u8>, more: usize) -> Result<(), ReadError> {
+    if cfg!(debug_assertions) && FAIL_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(ReadError::OutOfMemory);
+    }
+    v.try_reserve(more).map_err(|_| ReadError::OutOfMemory)
+}
+
 /// Unpacks an xlsx/xlsm or ods (a zip archive) into a new archive whose parts are stored
 /// uncompressed, reading every part through a cap on the total unpacked size. calamine
 /// then reads the stored copy. Without this, a file of a megabyte or two whose parts
@@ -20,11 +34,39 @@ pub(super) fn unpack_bounded(
     bytes: &[u8],
     limits: &Limits,
 ) -> Result<(Format, Vec<u8>), ReadError> {
-    let zip_err = |e: &dyn std::fmt::Display| ReadError::Corrupt(format!("Zip: {e}"));
+    // The zip crate says "out of memory" when a reservation fails: the memory limit,
+    // not damage.
+    let zip_err = |e: &dyn std::fmt::Display| {
+        let e = e.to_string();
+        if e.contains("out of memory") {
+            ReadError::OutOfMemory
+        } else {
+            ReadError::Corrupt(format!("Zip: {e}"))
+        }
+    };
     let mut zin = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| zip_err(&e))?;
     let format = zip_format(&zin);
     let cap = limits.max_unpacked_bytes();
-    let mut out = zip::ZipWriter::new(Cursor::new(Vec::with_capacity(bytes.len() * 4)));
+    // What the parts claim to unpack to, checked against the cap before anything is
+    // allocated for them: a claim over it is too large at once, whatever the
+    // allocator would have managed (a claim under it is still not trusted below).
+    let mut claimed: u64 = 0;
+    for i in 0..zin.len() {
+        let raw = zin.by_index_raw(i).map_err(|e| zip_err(&e))?;
+        claimed = claimed.saturating_add(raw.size());
+    }
+    if claimed > cap {
+        return Err(ReadError::UnpacksTooLarge { limit: cap });
+    }
+    let mut copy = Vec::new();
+    // Room for the stored copy at once (the parts, plus their headers), so it is not
+    // grown by doubling to twice what it holds.
+    let headers = 200 * zin.len() as u64 + 1024;
+    reserve(
+        &mut copy,
+        usize::try_from(claimed.max(bytes.len() as u64) + headers).unwrap_or(usize::MAX),
+    )?;
+    let mut out = zip::ZipWriter::new(Cursor::new(copy));
     let stored =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let mut total: u64 = 0;
@@ -53,6 +95,7 @@ pub(super) fn unpack_bounded(
             continue;
         }
         let styles = xlsx_part("styles.xml") && name.contains('/');
+        let ods_content = format == Format::Ods && name == "content.xml";
         drop(raw);
         let mut part = zin.by_index(i).map_err(|e| zip_err(&e))?;
         // ptk reads only a worksheet's cells, so its copy stops after the cell data:
@@ -66,18 +109,22 @@ pub(super) fn unpack_bounded(
         // costs nothing): a part read into room for all of it inflates in a few large
         // steps, where a growing buffer made many small ones (measured: 13% of a
         // reader's instructions went to reading parts, a third of that to probing).
-        let mut data = Vec::with_capacity(capacity_hint(part.size(), left));
+        let mut data = Vec::new();
+        reserve(&mut data, capacity_hint(part.size(), left))?;
         let mut limited = (&mut part).take(left + 1);
         let copied = if cells_only {
-            copy_cells_only(&mut limited, &mut data, &mut out).map_err(|e| zip_err(&e))?
+            copy_cells_only(&mut limited, &mut data, &mut out)?
         } else {
-            limited.read_to_end(&mut data).map_err(|e| zip_err(&e))?;
+            read_checked(&mut limited, &mut data).map_err(|e| e.into_read_error(&zip_err))?;
             if data.len() as u64 <= left {
                 check_string_count(&data)?;
             }
             let read = data.len() as u64;
             if styles {
                 drop_cell_looks(&mut data);
+            }
+            if ods_content {
+                drop_table_whitespace(&mut data);
             }
             out.write_all(&data).map_err(|e| zip_err(&e))?;
             read
@@ -88,6 +135,67 @@ pub(super) fn unpack_bounded(
         total += copied;
     }
     Ok((format, out.finish().map_err(|e| zip_err(&e))?.into_inner()))
+}
+
+/// Why a part could not be read: the reader (damage) or the memory for it.
+enum PartError {
+    Io(std::io::Error),
+    Memory(ReadError),
+}
+
+impl PartError {
+    fn into_read_error(self, zip_err: &dyn Fn(&dyn std::fmt::Display) -> ReadError) -> ReadError {
+        match self {
+            PartError::Io(e) => zip_err(&e),
+            PartError::Memory(e) => e,
+        }
+    }
+}
+
+/// `read_to_end` with every growth of the buffer checked (doubling, as `read_to_end`
+/// does, but a failed reservation is the memory limit, not an abort).
+fn read_checked(from: &mut impl Read, data: &mut Vec<u8>) -> Result<(), PartError> {
+    loop {
+        if data.len() == data.capacity() {
+            reserve(data, data.len().max(64 * 1024)).map_err(PartError::Memory)?;
+        }
+        let spare = data.capacity() - data.len();
+        let n = from
+            .take(spare as u64)
+            .read_to_end(data)
+            .map_err(PartError::Io)?;
+        if n == 0 {
+            return Ok(());
+        }
+    }
+}
+
+/// Removes indentation between an ods's table elements (`>` then spaces or line breaks
+/// then `<table:…` or `</table:…`), which a file pretty-printed by a script or another
+/// program has and LibreOffice ignores, but calamine refuses ("Expecting
+/// 'table-cell'"). Text inside a cell is in `<text:p>`, where ODS writes spaces as
+/// `<text:s/>`, so no answer loses a space. (Worth fixing in calamine upstream.)
+fn drop_table_whitespace(xml: &mut Vec<u8>) {
+    let is_space = |c: &u8| matches!(c, b' ' | b'\t' | b'\r' | b'\n');
+    let mut out = Vec::with_capacity(xml.len());
+    let mut i = 0;
+    let mut changed = false;
+    while let Some(at) = memchr::memchr(b'>', &xml[i..]) {
+        let end = i + at + 1;
+        out.extend_from_slice(&xml[i..end]);
+        let run = xml[end..].iter().take_while(|c| is_space(c)).count();
+        let next = &xml[end + run..];
+        if run > 0 && (next.starts_with(b"<table:") || next.starts_with(b"</table:")) {
+            changed = true;
+        } else {
+            out.extend_from_slice(&xml[end..end + run]);
+        }
+        i = end + run;
+    }
+    if changed {
+        out.extend_from_slice(&xml[i..]);
+        *xml = out;
+    }
 }
 
 /// Which workbook a zip holds, from its part names: `xl/workbook.bin` is an xlsb;
@@ -223,14 +331,18 @@ fn copy_cells_only(
     from: &mut impl Read,
     data: &mut Vec<u8>,
     to: &mut impl std::io::Write,
-) -> std::io::Result<u64> {
+) -> Result<u64, ReadError> {
     const END: &[u8] = b"</sheetData>";
+    let io = |e: std::io::Error| ReadError::Corrupt(format!("Zip: {e}"));
     loop {
         // Straight into the buffer's spare room: no zeroed chunk, no second copy.
         let before = data.len();
-        let n = from.take(CELLS_STEP).read_to_end(data)?;
+        if data.capacity() - data.len() < CELLS_STEP as usize {
+            reserve(data, data.len().max(CELLS_STEP as usize))?;
+        }
+        let n = from.take(CELLS_STEP).read_to_end(data).map_err(io)?;
         if n == 0 {
-            to.write_all(data)?;
+            to.write_all(data).map_err(io)?;
             return Ok(data.len() as u64);
         }
         // The tag may straddle two reads: search from just before the new bytes.
@@ -246,7 +358,7 @@ fn copy_cells_only(
         data.extend_from_slice(b"</");
         data.extend_from_slice(&root);
         data.push(b'>');
-        to.write_all(data)?;
+        to.write_all(data).map_err(io)?;
         return Ok(read);
     }
 }
@@ -263,6 +375,19 @@ fn root_element(xml: &[u8]) -> Option<&[u8]> {
                 .position(|b| b.is_ascii_whitespace() || matches!(b, b'>' | b'/'))?;
             return (end > 0).then(|| &rest[..end]);
         }
+    }
+}
+
+#[cfg(test)]
+mod whitespace_tests {
+    #[test]
+    fn indentation_between_table_elements_goes_and_cell_text_stays() {
+        let mut x = b"<table:table-row>\n  <table:table-cell><text:p>a  b</text:p> </table:table-cell>\n</table:table-row> <text:p>".to_vec();
+        super::drop_table_whitespace(&mut x);
+        assert_eq!(
+            x,
+            b"<table:table-row><table:table-cell><text:p>a  b</text:p></table:table-cell></table:table-row> <text:p>"
+        );
     }
 }
 

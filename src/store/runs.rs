@@ -69,7 +69,12 @@ impl RunInfo {
 /// The command line of this process, as the runs list shows it.
 pub(super) fn command_line() -> String {
     let mut words = vec!["ptk".to_string()];
-    words.extend(std::env::args().skip(1));
+    // A returns folder named in Latin-1 is a valid argument: recorded lossily, never a panic.
+    words.extend(
+        std::env::args_os()
+            .skip(1)
+            .map(|a| a.to_string_lossy().into_owned()),
+    );
     words.join(" ")
 }
 

@@ -29,6 +29,12 @@ use raw::RawTemplate;
 /// Loads every `*.toml` in a folder, sorted by file name. Returns the templates
 /// that loaded cleanly and every problem found.
 pub fn load_dir(dir: &Path) -> anyhow::Result<(Vec<Template>, Vec<TemplateProblem>)> {
+    Ok(parse_all(read_dir_texts(dir)?))
+}
+
+/// The text of every `*.toml` in a folder, sorted by file name (a file that cannot be
+/// read is a problem of `parse_all`, as an empty text with the error in its place).
+pub fn read_dir_texts(dir: &Path) -> anyhow::Result<Vec<(PathBuf, Result<String, String>)>> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
         .map_err(|e| {
             anyhow::anyhow!(
@@ -40,10 +46,31 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<(Vec<Template>, Vec<TemplateProble
         .filter(|p| p.extension().is_some_and(|x| x == "toml"))
         .collect();
     files.sort();
+    Ok(files
+        .into_iter()
+        .map(|f| {
+            let text = std::fs::read_to_string(&f).map_err(|e| e.to_string());
+            (f, text)
+        })
+        .collect())
+}
+
+/// Parses and checks a folder's template texts (as [`read_dir_texts`] gives them).
+pub fn parse_all(
+    texts: Vec<(PathBuf, Result<String, String>)>,
+) -> (Vec<Template>, Vec<TemplateProblem>) {
     let mut templates = Vec::new();
     let mut problems = Vec::new();
-    for f in files {
-        match load_file(&f) {
+    for (f, text) in texts {
+        let parsed = match text {
+            Ok(text) => parse(&f, &text),
+            Err(e) => Err(vec![TemplateProblem {
+                file: f.clone(),
+                line: 0,
+                message: format!("cannot read the file: {e}"),
+            }]),
+        };
+        match parsed {
             Ok(t) => templates.push(t),
             Err(mut p) => problems.append(&mut p),
         }
@@ -63,13 +90,21 @@ pub fn load_dir(dir: &Path) -> anyhow::Result<(Vec<Template>, Vec<TemplateProble
             });
         }
     }
-    Ok((templates, problems))
+    (templates, problems)
 }
 
 /// Loads every template in a folder, failing (with every problem listed) unless all
 /// of them are sound: a run must never read returns against a half-broken set.
 pub fn load_checked(dir: &Path) -> anyhow::Result<Vec<Template>> {
-    let (templates, problems) = load_dir(dir)?;
+    check_all(dir, read_dir_texts(dir)?)
+}
+
+/// As [`load_checked`], from texts already read (`dir` names the folder in messages).
+pub fn check_all(
+    dir: &Path,
+    texts: Vec<(PathBuf, Result<String, String>)>,
+) -> anyhow::Result<Vec<Template>> {
+    let (templates, problems) = parse_all(texts);
     if !problems.is_empty() {
         let list: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         anyhow::bail!(

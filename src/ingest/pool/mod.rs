@@ -26,7 +26,7 @@ use crate::validate::{Code, Finding};
 pub mod protocol;
 pub mod worker;
 
-pub use protocol::Setup;
+pub use protocol::{Setup, Source};
 
 /// The hidden subcommand that makes `ptk` a worker.
 pub const WORKER_COMMAND: &str = "ingest-worker";
@@ -222,12 +222,15 @@ impl Worker {
 
     /// Sends one file. A failure shows when its reply is awaited.
     fn send(&mut self, input: &Input) {
+        // A kept attachment that cannot be read back is sent empty: the reader then
+        // finds it is not a workbook.
+        let attachment = input
+            .attachment
+            .as_deref()
+            .map(|a| a.bytes().unwrap_or_default());
         let job = protocol::Job {
             path: Cow::Borrowed(input.path.as_path()),
-            attachment: input
-                .attachment
-                .as_deref()
-                .map(|b| Cow::Borrowed(b.as_slice())),
+            attachment,
         };
         if let Some(stdin) = self.stdin.as_mut() {
             if protocol::send(stdin, &job).is_err() {
@@ -354,16 +357,24 @@ impl<'a> Slot<'a> {
                     None => next.fetch_add(1, Ordering::Relaxed),
                 };
                 let Some(input) = inputs.get(i) else { break };
-                if let Some(why) = &input.skip {
-                    let mut o = Outcome::new(&input.path, Status::Skipped, why.clone());
+                // Settled without a reader: skipped, or judged from what the main
+                // process already knows (an email's empty or oversized attachment).
+                let settled = match (&input.skip, &input.verdict) {
+                    (Some(why), _) => Some(Outcome::new(&input.path, Status::Skipped, why.clone())),
+                    (None, Some(f)) => {
+                        Some(Outcome::new(&input.path, Status::Rejected, "").reject(f.clone()))
+                    }
+                    (None, None) => None,
+                };
+                if let Some(mut o) = settled {
                     o.envelope = input.envelope.clone();
                     if !deliver(i, o) {
                         return Ok(());
                     }
                     continue;
                 }
-                let size =
-                    input.path.as_os_str().len() + input.attachment.as_ref().map_or(0, |b| b.len());
+                let size = input.path.as_os_str().len()
+                    + input.attachment.as_ref().map_or(0, |b| b.len() as usize);
                 if !sent.is_empty() && size > SMALL_JOB {
                     // A big job could fill the pipe while the worker is blocked writing a
                     // big reply: send it only to an idle worker.

@@ -28,14 +28,26 @@ use crate::read::Limits;
 /// a job; anything bigger is a broken stream, not a message.
 const MAX_FRAME: usize = 1 << 30;
 
-/// What a worker needs for the whole run. The worker loads the templates and register
-/// itself (the same files the main process checked), so only paths cross the pipe.
+/// A file the main process read and checked, handed to the workers as it was read: a
+/// template or register edited during a run changes nothing in it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Source {
+    /// Where it was read from (for messages only).
+    #[serde(with = "path_bytes")]
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+/// What a worker needs for the whole run: the run's templates, register and
+/// respondents as the main process read and checked them, never re-read from disk.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Setup {
-    pub templates: PathBuf,
-    pub register: PathBuf,
+    #[serde(with = "path_bytes")]
+    pub templates_dir: PathBuf,
+    pub templates: Vec<Source>,
+    pub register: Source,
     /// The respondents file, if the run has one.
-    pub respondents: Option<PathBuf>,
+    pub respondents: Option<Source>,
     pub year: i32,
     pub max_file_bytes: u64,
     pub max_cells: u64,
@@ -64,8 +76,68 @@ pub type Ready = Result<(), String>;
 /// attachment was over the size limit) under its label.
 #[derive(Debug, Serialize, Deserialize)]
 pub struct Job<'a> {
+    #[serde(with = "path_bytes")]
     pub path: Cow<'a, Path>,
     pub attachment: Option<Cow<'a, [u8]>>,
+}
+
+/// Paths cross the pipe as their bytes, not as text: a file name that is not UTF-8 (a
+/// Latin-1 "réponse", a Windows zip's 0x96 dash) is a path like any other, and must
+/// reach the reader whole (serde's own encoding of a path refuses it).
+pub mod path_bytes {
+    use std::borrow::Cow;
+    use std::path::{Path, PathBuf};
+
+    use serde::{Deserializer, Serializer};
+
+    #[cfg(unix)]
+    fn to_bytes(p: &Path) -> Cow<'_, [u8]> {
+        use std::os::unix::ffi::OsStrExt;
+        Cow::Borrowed(p.as_os_str().as_bytes())
+    }
+
+    #[cfg(not(unix))]
+    fn to_bytes(p: &Path) -> Cow<'_, [u8]> {
+        // Windows paths are UTF-16; the lossless form is WTF-8.
+        Cow::Owned(p.as_os_str().as_encoded_bytes().to_vec())
+    }
+
+    #[cfg(unix)]
+    fn from_bytes(b: Vec<u8>) -> PathBuf {
+        use std::os::unix::ffi::OsStringExt;
+        PathBuf::from(std::ffi::OsString::from_vec(b))
+    }
+
+    #[cfg(not(unix))]
+    fn from_bytes(b: Vec<u8>) -> PathBuf {
+        // SAFETY: the bytes came from `as_encoded_bytes` in the same binary.
+        PathBuf::from(unsafe { std::ffi::OsString::from_encoded_bytes_unchecked(b) })
+    }
+
+    pub fn serialize<P: AsRef<Path>, S: Serializer>(p: &P, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_bytes(&to_bytes(p.as_ref()))
+    }
+
+    pub fn deserialize<'de, T: From<PathBuf>, D: Deserializer<'de>>(d: D) -> Result<T, D::Error> {
+        Ok(T::from(from_bytes(serde_bytes_vec(d)?)))
+    }
+
+    fn serde_bytes_vec<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
+        struct V;
+        impl serde::de::Visitor<'_> for V {
+            type Value = Vec<u8>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a path's bytes")
+            }
+            fn visit_bytes<E>(self, v: &[u8]) -> Result<Vec<u8>, E> {
+                Ok(v.to_vec())
+            }
+            fn visit_byte_buf<E>(self, v: Vec<u8>) -> Result<Vec<u8>, E> {
+                Ok(v)
+            }
+        }
+        d.deserialize_bytes(V)
+    }
 }
 
 /// Writes one message as a frame, in one write: the length and the message go out

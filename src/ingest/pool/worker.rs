@@ -7,7 +7,7 @@ use std::io::{BufReader, BufWriter};
 use std::sync::Arc;
 
 use super::protocol::{self, Job, Ready, Setup};
-use crate::ingest::{process, Context, Input};
+use crate::ingest::{process, Attachment, Context, Input};
 
 /// Serves jobs on stdin/stdout until stdin closes. Errors are the pipe's (the main
 /// process went away); a file's problems are in its outcome.
@@ -22,10 +22,21 @@ pub fn serve() -> anyhow::Result<()> {
         cap_memory(cap);
     }
     let loaded = (|| -> anyhow::Result<_> {
-        let templates = crate::template::load_checked(&setup.templates)?;
-        let (register, _problems) = crate::register::load(&setup.register)?;
-        let (respondents, _problems) =
-            crate::respondents::load_optional(setup.respondents.as_deref(), &register)?;
+        let texts = setup
+            .templates
+            .iter()
+            .map(|s| {
+                let text = String::from_utf8(s.bytes.clone()).map_err(|e| e.to_string());
+                (s.path.clone(), text)
+            })
+            .collect();
+        let templates = crate::template::check_all(&setup.templates_dir, texts)?;
+        let (register, _problems) =
+            crate::register::parse(&setup.register.path, &setup.register.bytes);
+        let respondents = match &setup.respondents {
+            Some(s) => crate::respondents::parse(&s.path, &s.bytes, &register).0,
+            None => crate::respondents::Respondents::default(),
+        };
         Ok((templates, register, respondents))
     })();
     let (templates, register, respondents) = match loaded {
@@ -60,9 +71,10 @@ pub fn serve() -> anyhow::Result<()> {
     while let Some(job) = protocol::receive::<Job<'static>>(&mut input)? {
         let input = Input {
             path: job.path.into_owned(),
-            skip: None,
-            attachment: job.attachment.map(|b| Arc::new(b.into_owned())),
-            envelope: None,
+            attachment: job
+                .attachment
+                .map(|b| Arc::new(Attachment::Bytes(b.into_owned()))),
+            ..Input::default()
         };
         protocol::send(&mut output, &process(&input, &ctx))?;
     }
