@@ -202,7 +202,7 @@ impl Sources {
 
     /// Gathers the review of `args.year` (its rows borrow from the register).
     pub fn review(&self, args: &ReportArgs, config: &Config) -> anyhow::Result<report::Review<'_>> {
-        report::gather(
+        let mut review = report::gather(
             &self.store,
             &self.register,
             &self.respondents,
@@ -211,7 +211,9 @@ impl Sources {
             config.council(),
             "self-assessment",
             &config.decision,
-        )
+        )?;
+        review.deadline = config.deadline.as_deref().and_then(register::parse_date);
+        Ok(review)
     }
 }
 

@@ -20,6 +20,7 @@ pub mod figures;
 mod findings;
 pub mod gather;
 mod groups;
+mod message;
 mod outstanding;
 mod overview;
 mod questions;

@@ -35,6 +35,29 @@ impl Store {
         Ok(out)
     }
 
+    /// Each respondent's own overall % on their current return of a year, by
+    /// partnership, where two or more returns are scored (for the respondents' range).
+    pub fn respondent_overalls(
+        &self,
+        year: i32,
+        template_id: &str,
+    ) -> anyhow::Result<BTreeMap<String, Vec<f64>>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT partnership_id, overall FROM returns
+             WHERE year = ?1 AND template_id = ?2 AND current = 1 AND overall IS NOT NULL
+             ORDER BY partnership_id, respondent_id",
+        )?;
+        let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for row in stmt.query_map(params![year, template_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
+        })? {
+            let (p, v) = row?;
+            out.entry(p).or_default().push(v);
+        }
+        out.retain(|_, v| v.len() > 1);
+        Ok(out)
+    }
+
     /// The answer to `question_id` on each partnership's latest current return of
     /// `template_id` up to `year` (e.g. the exit date on its exit document).
     pub fn latest_answers(
