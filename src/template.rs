@@ -76,6 +76,9 @@ pub struct Question {
     pub options: Vec<AnswerOption>,
     /// Whether the question has an evidence / comment cell beside the answer.
     pub evidence: bool,
+    /// `in_review = true`: the answer (a text question's, e.g. "What has the
+    /// partnership achieved?") is quoted in full on its Assistant Director's page.
+    pub in_review: bool,
     pub min: Option<f64>,
     pub max: Option<f64>,
     /// For numbers: only whole numbers are valid.
@@ -337,6 +340,8 @@ struct RawQuestion {
     options_from: Option<Spanned<String>>,
     #[serde(default)]
     evidence: bool,
+    #[serde(default)]
+    in_review: bool,
     #[serde(default)]
     min: Option<f64>,
     #[serde(default)]
@@ -992,6 +997,7 @@ impl Checker<'_> {
                 })
                 .collect(),
             evidence: rq.evidence,
+            in_review: rq.in_review,
             min: rq.min,
             max: rq.max,
             whole: rq.whole,
@@ -1017,6 +1023,7 @@ fn risk_row_questions(sid: &str, n: usize, required: bool, line: usize) -> Vec<Q
         required,
         options: Vec::new(),
         evidence: false,
+        in_review: false,
         min: (kind == QuestionType::Number).then_some(1.0),
         max: (kind == QuestionType::Number).then_some(5.0),
         whole: kind == QuestionType::Number,

@@ -229,7 +229,7 @@ fn overview_headline_counts_equal_the_store() {
     };
     let in_review = reg.partnerships.len() as f64 - status("closed");
     assert_eq!(headline["Partnerships in the review"], in_review);
-    assert_eq!(headline["Forms received (one per person)"], t.forms as f64);
+    assert_eq!(headline["Forms received"], t.forms as f64);
     assert_eq!(
         headline["Partnerships outstanding"],
         in_review - t.accepted as f64
@@ -818,25 +818,37 @@ fn the_workbook_is_accessible() {
     let dir = tempfile::tempdir().unwrap();
     let xlsx = run(dir.path(), &sample_history(), "", None);
     let names: Vec<String> = sheets(&xlsx).into_iter().map(|s| s.0).collect();
-    assert_eq!(
-        names,
+    // The Leadership Team's pack (an Assistant Director page for each in the register
+    // with a partnership in the review), then the annex.
+    let reg = register();
+    let ads: BTreeSet<String> = reg
+        .partnerships
+        .iter()
+        .filter(|p| p.status.as_str() != "closed")
+        .map(|p| format!("AD {}", p.assistant_director))
+        .collect();
+    let mut want = vec!["Overview".to_string()];
+    want.extend(ads);
+    want.extend(
         [
-            "Overview",
-            "Summary",
-            "Trends",
             "Sections",
+            "Trends",
+            "Charts",
+            "Exits",
+            "New partnerships",
+            "Annex",
+            "Summary",
             "Statements",
             "Where respondents disagree",
             "By Assistant Director",
             "By priority",
-            "Charts",
             "Outstanding",
-            "Exits",
-            "New partnerships",
             "Findings",
-            "About"
+            "About",
         ]
+        .map(String::from),
     );
+    assert_eq!(names, want);
     // Contrast: every font colour on its cell's fill (white when none) at least 4.5:1.
     let styles = zip_text(&xlsx, "xl/styles.xml").unwrap();
     let doc = roxmltree::Document::parse(&styles).unwrap();
@@ -915,7 +927,10 @@ fn the_workbook_is_accessible() {
         }
         // Header rows are marked: a table (or, for the block sheets, none to mark).
         let has_table = xml.contains("<tableParts");
-        if !["Exits", "New partnerships", "About"].contains(&name.as_str()) {
+        // Assistant Directors' pages are label-and-text blocks too.
+        if !["Exits", "New partnerships", "About", "Annex"].contains(&name.as_str())
+            && !name.starts_with("AD ")
+        {
             assert!(has_table, "{name}: header row not marked as a table");
         }
     }
@@ -965,7 +980,7 @@ fn group_averages_say_their_n_and_leave_closed_partnerships_out() {
             .collect();
         assert_eq!(num(&r["Partnerships"]), mine.len() as f64, "{ad}");
         assert_eq!(
-            num(&r["Forms received"]) + num(&r["Outstanding"]),
+            num(&r["Partnerships received"]) + num(&r["Partnerships outstanding"]),
             num(&r["Partnerships"]),
             "{ad}"
         );
@@ -1089,12 +1104,25 @@ fn libreoffice_prints_the_overview_on_one_page_and_the_summary_at_8_points_or_mo
         .unwrap();
     let pdf = dir.path().join("review-2026.pdf");
     assert!(pdf.exists(), "{}", text(&out.stderr));
-    // Page 2 is the Summary: the Overview took one page.
-    let page2 = pdf_words(&pdf, 2);
+    // Page 2 is the first Assistant Director's page: the Overview took one page.
+    assert!(
+        pdf_words(&pdf, 2).iter().any(|w| w.0 == "AD"),
+        "page 2 is not an Assistant Director's page"
+    );
+    // The Leadership Team's part ends before the annex page, within 10 pages.
+    let annex = (2..=40)
+        .find(|p| {
+            let w = pdf_words(&pdf, *p);
+            w.iter().any(|w| w.0 == "Annex:") && w.iter().any(|w| w.0 == "working")
+        })
+        .expect("an annex page");
+    assert!(annex - 1 <= 10, "the Leadership Team's part is {} pages", annex - 1);
+    // The Summary follows the annex page.
+    let page2 = pdf_words(&pdf, annex + 1);
     assert!(
         page2.iter().any(|w| w.0 == "Partnership")
             && page2.iter().any(|w| w.0 == "self-assessment"),
-        "page 2 is not the Summary"
+        "the page after the annex is not the Summary"
     );
     // The Summary's note starts "Every": 28.1 pt wide in 11 pt Arial (Liberation
     // Sans); at 8 pt or more it is at least 8/11 of that.

@@ -191,5 +191,9 @@ pub fn new_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Re
         lines
     };
     answer_blocks(ws, st, t, &review.new_partnerships, 3, &extra)?;
+    // One proposal is about a page: kept on one (at no less than 8 pt) for the pack.
+    if review.new_partnerships.len() == 1 {
+        ws.set_print_fit_to_pages(1, 1);
+    }
     Ok(())
 }

@@ -136,6 +136,14 @@ pub fn gather<'a>(
         council,
     )?;
     let ranges = store.respondent_overalls(year, &scored.id)?;
+    let in_review: Vec<&crate::template::Question> = scored
+        .sections
+        .iter()
+        .flat_map(|s| &s.questions)
+        .filter(|q| q.in_review)
+        .collect();
+    let ids: Vec<String> = in_review.iter().map(|q| q.id.clone()).collect();
+    let mut said = store.answers_to(year, &scored.id, &ids)?;
     for row in &mut rows {
         let p = row.partnership;
         row.respondent_range = ranges.get(&p.id).map(|v| {
@@ -148,6 +156,24 @@ pub fn gather<'a>(
             .and_then(|m| m.get(&p.id))
             .map(super::row::Proposal::from_return);
         row.stages = stages(&answers, p, respondents, council);
+        let theirs = said.remove(&p.id).unwrap_or_default();
+        let list = respondents.for_partnership(p, council);
+        let label = |rid: &str| {
+            list.iter()
+                .find(|r| r.id.eq_ignore_ascii_case(rid))
+                .map_or_else(|| rid.to_string(), |r| r.label())
+        };
+        row.words = in_review
+            .iter()
+            .map(|q| {
+                let answers = theirs
+                    .iter()
+                    .filter(|(_, qid, _)| *qid == q.id)
+                    .map(|(rid, _, v)| (label(rid), v.clone()))
+                    .collect();
+                (q.text.clone(), answers)
+            })
+            .collect();
     }
     let questions = super::questions::question_stats(
         &scored,

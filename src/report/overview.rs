@@ -30,43 +30,38 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
     let sub = format!("{}. Data as of {as_of}.", review.council);
     super::styles::note(ws, 1, &sub, &WIDTHS, &st.subtitle)?;
     let message = super::message::headline(review);
-    super::styles::note(ws, 2, &message, &WIDTHS, &st.label)?;
+    let bold_wrap = st.wrap.clone().set_bold();
+    super::styles::note(ws, 2, &message, &WIDTHS, &bold_wrap)?;
 
     let closed = review.rows.iter().filter(|r| !r.in_review()).count();
     let mut lines: Vec<(String, usize, String)> = vec![
         (
             "Partnerships in the review".into(),
             h.in_review,
-            format!(
-                "Every partnership in the register that owes a form this year{}.",
-                if closed > 0 {
-                    format!(" ({closed} closed left out)")
-                } else {
-                    String::new()
-                }
-            ),
+            if closed > 0 {
+                format!("All in the register but the {closed} closed.")
+            } else {
+                "All in the register.".to_string()
+            },
         ),
         (
-            "Forms received (one per person)".into(),
+            "Forms received".into(),
             h.received,
             format!(
-                "of {} forms due: a self-assessment from each respondent (the lead officer and each partner), exit documents and new-partnership questions.",
+                "of {} due: one per person (each respondent), and exit and new-partnership forms.",
                 h.forms_due
             ),
         ),
         (
             "Partnerships scored".into(),
             h.scored,
-            format!("of {} partnerships owing a self-assessment.", h.assessments_expected),
+            format!("of {} owing a self-assessment.", h.assessments_expected),
         ),
     ];
     for (label, n) in &h.bands {
         lines.push((format!("{label} band"), *n, band_range(review, label)));
     }
-    let like = format!(
-        "of the {} partnerships scored in both {py} and {y} by the same number of respondents (like for like).",
-        h.compared
-    );
+    let like = format!("of {} compared like for like.", h.compared);
     lines.extend([
         (
             format!("Improved on {py}"),
@@ -86,28 +81,23 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         (
             "Respondents changed".into(),
             h.respondents_changed,
-            format!("Partnerships scored in both years from a different number of respondents: their change is shown, marked, but not counted as improved or declined."),
+            "Scored both years by different numbers of respondents: not compared.".to_string(),
         ),
-        (
-            "Partnerships outstanding".into(),
-            h.outstanding,
-            {
-                let partial = review.rows.iter().filter(|r| r.is_partial()).count();
-                let mut s = "Partnerships whose form is not in, or came back with problems to correct (listed in the annex).".to_string();
-                if partial > 0 {
-                    s.push_str(&format!(
-                        " {partial} more partnership{} scored from some of their respondents while others' forms are awaited.",
-                        if partial == 1 { " is" } else { "s are" }
-                    ));
-                }
-                s
-            },
-        ),
+        ("Partnerships outstanding".into(), h.outstanding, {
+            let partial = review.rows.iter().filter(|r| r.is_partial()).count();
+            let mut s = "Form not in, or needing correction.".to_string();
+            if partial > 0 {
+                s.push_str(&format!(
+                    " {partial} more scored from some respondents, others awaited."
+                ));
+            }
+            s
+        }),
         (
             "Exiting".into(),
             h.exiting,
             format!(
-                "{} exit document{} received: see Exits.",
+                "{} exit document{} received.",
                 h.exit_documents,
                 if h.exit_documents == 1 { "" } else { "s" }
             ),
@@ -116,7 +106,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             "New proposals".into(),
             h.proposals,
             format!(
-                "{} new-partnership form{} received: see New partnerships.",
+                "{} new-partnership form{} received.",
                 h.proposal_forms,
                 if h.proposal_forms == 1 { "" } else { "s" }
             ),
@@ -137,7 +127,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
                         }
                     })
                     .count(),
-                format!("Partnerships by the stage their returns give: {spread}."),
+                spread,
             ));
         }
     }
@@ -263,7 +253,7 @@ pub fn band_range(review: &Review, label: &str) -> String {
         (_, true) => format!("{lo:.0} to under {:.0}", bands[i - 1].min),
         (_, false) => format!("below {:.0}", bands[i - 1].min),
     };
-    format!("Self-assessments with an overall score {range}.")
+    format!("Overall score {range}.")
 }
 
 /// The rules in force, in words, from the rule table.

@@ -112,6 +112,9 @@ pub struct Row<'a> {
     pub respondents_scored: (Option<usize>, Option<usize>),
     /// Last year's life-cycle stage, where its returns were read by ptk.
     pub stage_before: Option<String>,
+    /// The partnership's own words for the review: each question marked `in_review`
+    /// (its text) with every respondent's answer (who, answer), the lead first.
+    pub words: Vec<(String, Vec<(String, String)>)>,
 }
 
 /// The scored risk rows of a new-partnership return: (row number, score, rating).
@@ -283,6 +286,7 @@ impl<'a> Row<'a> {
             respondent_range: None,
             respondents_scored: (None, None),
             stage_before: None,
+            words: Vec::new(),
         }
     }
 }

@@ -35,6 +35,40 @@ impl Store {
         Ok(out)
     }
 
+    /// The answers to `questions` on every current return of a year, by partnership:
+    /// (respondent id, question id, answer), blank answers left out, in respondent order.
+    pub fn answers_to(
+        &self,
+        year: i32,
+        template_id: &str,
+        questions: &[String],
+    ) -> anyhow::Result<BTreeMap<String, Vec<(String, String, String)>>> {
+        let mut out: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+        if questions.is_empty() {
+            return Ok(out);
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT r.partnership_id, r.respondent_id, a.question_id, a.value
+             FROM returns r JOIN answers a ON a.return_id = r.id
+             WHERE r.year = ?1 AND r.template_id = ?2 AND r.current = 1 AND TRIM(a.value) != ''
+             ORDER BY r.partnership_id, r.respondent_id != 'lead', r.respondent_id",
+        )?;
+        for row in stmt.query_map(params![year, template_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })? {
+            let (p, rid, q, v) = row?;
+            if questions.contains(&q) {
+                out.entry(p).or_default().push((rid, q, v));
+            }
+        }
+        Ok(out)
+    }
+
     /// Each respondent's own overall % on their current return of a year, by
     /// partnership, where two or more returns are scored (for the respondents' range).
     pub fn respondent_overalls(
