@@ -1116,7 +1116,11 @@ fn libreoffice_prints_the_overview_on_one_page_and_the_summary_at_8_points_or_mo
             w.iter().any(|w| w.0 == "Annex:") && w.iter().any(|w| w.0 == "working")
         })
         .expect("an annex page");
-    assert!(annex - 1 <= 10, "the Leadership Team's part is {} pages", annex - 1);
+    assert!(
+        annex - 1 <= 10,
+        "the Leadership Team's part is {} pages",
+        annex - 1
+    );
     // The Summary follows the annex page.
     let page2 = pdf_words(&pdf, annex + 1);
     assert!(

@@ -27,6 +27,7 @@ mod overview;
 mod questions;
 pub mod row;
 mod sections;
+pub mod sources;
 mod statements;
 mod states;
 mod styles;
@@ -37,6 +38,7 @@ pub use csv::{scores_csv, write_scores_csv};
 pub use decision::{DecisionRules, Reason};
 pub use gather::{gather, Review};
 pub use row::{file_name_of, names_partnership, ReturnState, Row};
+pub use sources::{warn_if_year_is_empty, SourcePaths, Sources};
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
 
