@@ -502,6 +502,9 @@ pub fn check(rule: Rule, row: &Row, rules: &DecisionRules, cx: &Context) -> Opti
                 change: row.change(),
             })
         }
+        // A change between different numbers of respondents says who answered, not how
+        // the partnership did: neither fall rule counts it.
+        Rule::Declined | Rule::DownYears if row.respondents_changed() => None,
         Rule::Declined => {
             let (now, before) = (row.overall?, row.previous?);
             (rules.decline_points > 0.0 && before - now >= rules.decline_points - 1e-9).then_some(

@@ -255,6 +255,25 @@ fn decline_at_and_either_side_of_the_threshold() {
 }
 
 #[test]
+fn falls_between_different_numbers_of_respondents_are_not_listed() {
+    let r = DecisionRules::default();
+    let p = partnership("A", Status::Active);
+    let mut x = row(&p, &[(2024, 80.0), (2025, 70.0), (2026, 60.0)]);
+    x.respondents_scored = (Some(3), Some(1));
+    assert!(reasons(&x, &r, &cx()).is_empty());
+    x.respondents_scored = (Some(3), Some(3));
+    assert_eq!(
+        reasons(&x, &r, &cx())
+            .iter()
+            .map(Reason::rule)
+            .collect::<Vec<_>>(),
+        [Rule::Declined, Rule::DownYears]
+    );
+    x.respondents_scored = (Some(1), None);
+    assert_eq!(reasons(&x, &r, &cx()).len(), 2, "unknown before: compared");
+}
+
+#[test]
 fn down_years_gives_the_whole_slide_and_stops_at_a_flat_or_missing_year() {
     let r = DecisionRules::default();
     let p = partnership("A", Status::Active);
