@@ -9,6 +9,9 @@ use rusqlite::params;
 use super::queries::{stored_finding, MERGED_HISTORY};
 use super::*;
 
+/// One respondent's answer to one question: (respondent id, question id, answer).
+pub type Said = (String, String, String);
+
 impl Store {
     /// Section % by partnership for one year of the scored template (merged history:
     /// imported scores, or the current return where there is one), by section id.
@@ -42,8 +45,8 @@ impl Store {
         year: i32,
         template_id: &str,
         questions: &[String],
-    ) -> anyhow::Result<BTreeMap<String, Vec<(String, String, String)>>> {
-        let mut out: BTreeMap<String, Vec<(String, String, String)>> = BTreeMap::new();
+    ) -> anyhow::Result<BTreeMap<String, Vec<Said>>> {
+        let mut out: BTreeMap<String, Vec<Said>> = BTreeMap::new();
         if questions.is_empty() {
             return Ok(out);
         }

@@ -66,12 +66,12 @@ fn proposal() -> Proposal {
     }
 }
 
+/// Scores by year, what to set on the row, and how to turn the rule off.
+type Example = (Vec<(i32, f64)>, fn(&mut Row), fn(&mut DecisionRules));
+
 /// For each rule: a row that meets it (and no other rule), and the setting that
 /// turns it off. Exhaustive, so a new rule does not compile without its test.
-fn example(
-    rule: Rule,
-    p: &mut Partnership,
-) -> (Vec<(i32, f64)>, fn(&mut Row), fn(&mut DecisionRules)) {
+fn example(rule: Rule, p: &mut Partnership) -> Example {
     match rule {
         Rule::LowestBand => (vec![(2026, 49.9)], |_| {}, |r| r.lowest_band = false),
         Rule::Declined => (
