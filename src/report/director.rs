@@ -117,7 +117,8 @@ pub fn page(
             lines.push(("Proposed action".into(), d.actions().join("; ")));
         }
         for (question, answers) in &row.words {
-            if answers.is_empty() && row.state.is_received() {
+            let owes_these = row.expected.as_deref() == Some(review.scored.id.as_str());
+            if answers.is_empty() && row.state.is_received() && owes_these {
                 lines.push((question.clone(), "(no answer)".into()));
             }
             for (who, answer) in answers {
