@@ -225,6 +225,12 @@ fn the_pack_lists_every_decision_with_evidence_and_gives_each_director_a_page() 
         lsp01 < 90.0 - 5.0,
         "a fall of more than 5 points on the imported 90"
     );
+    let lsp_row = list
+        .iter()
+        .find(|r| r["Partnership"].ends_with("(LSP01)"))
+        .unwrap();
+    // Amber: 50 to under 75 in the shipped template.
+    assert_eq!(lsp_row["Overall % 2026"], format!("{lsp01:.1} Amber"));
     // The police are named with their stage, the others counted.
     assert!(
         why("LSP01").contains("Sergeant Kate Lowe (Essex Police): Failing; 2 others: Functioning"),
