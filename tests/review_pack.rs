@@ -330,6 +330,17 @@ fn the_pack_lists_every_decision_with_evidence_and_gives_each_director_a_page() 
         }
     }
 
+    // Stage disagreement is on "Where respondents disagree", each respondent named.
+    let disagree = table(&rows(&xlsx, "Where respondents disagree"), "ID");
+    let stage = disagree
+        .iter()
+        .find(|r| r["ID"] == "LSP01" && r["Spread (points)"] == "different stages")
+        .expect("LSP01's stages");
+    assert!(
+        stage["Each respondent's answer"].contains("Sergeant Kate Lowe (Essex Police): Failing"),
+        "{stage:?}"
+    );
+
     // The same count is the same on every sheet: partnerships outstanding and received.
     let by_ad = table(&rows(&xlsx, "By Assistant Director"), "Assistant Director");
     let sum = |col: &str| -> usize { by_ad.iter().map(|r| r[col].parse::<usize>().unwrap()).sum() };
