@@ -422,6 +422,7 @@ mod tests {
                 })
                 .collect(),
             evidence: false,
+            in_review: false,
             min: None,
             max: None,
             whole: false,

@@ -32,7 +32,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
                 "{} {}",
                 b.label,
                 super::overview::band_range(review, &b.label)
-                    .trim_start_matches("Self-assessments with an overall score ")
+                    .trim_start_matches("Overall score ")
                     .trim_end_matches('.')
             )
         })
@@ -50,7 +50,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         ("Data as of", review.generated_at.as_deref().map_or("no returns ingested yet".into(), super::readable_time)),
         ("Bands (overall %)", bands),
         ("Scores", "Section % = points ÷ points possible (not-applicable answers left out); overall % = weighted mean of section %. Where several respondents answered, each statement's points are the mean of their scored answers. Shown to one decimal place, stored unrounded.".into()),
-        ("Comparisons", format!("Every change against {} compares the same partnerships in both years (like for like). Every average says how many partnerships it covers (n); one over fewer than {} is marked {}.", review.year - 1, super::figures::SMALL_N, super::styles::SMALL_MARK)),
+        ("Comparisons", format!("Every change against {} compares the same partnerships in both years, scored by the same number of respondents (like for like). Every average says how many partnerships it covers (n); one over fewer than {} is marked {}.", review.year - 1, super::figures::SMALL_N, super::styles::SMALL_MARK)),
     ];
     for (i, (k, v)) in rows.iter().enumerate() {
         let r = 3 + i as u32;

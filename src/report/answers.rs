@@ -124,29 +124,6 @@ pub fn exits_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::
     Ok(())
 }
 
-/// The scored risk rows of a new-partnership return: (row number, score, rating).
-fn risk_rows(ret: &ReturnRow) -> Vec<(usize, f64, String)> {
-    let mut v: Vec<(usize, f64, String)> = ret
-        .answers
-        .iter()
-        .filter_map(|(k, (val, pts, _))| {
-            let n: usize = k
-                .strip_prefix("risks_")?
-                .strip_suffix("_score")?
-                .parse()
-                .ok()?;
-            let rating = ret
-                .answers
-                .get(&format!("risks_{n}_rating"))
-                .map(|a| a.0.clone())
-                .unwrap_or_default();
-            Some((n, pts.or_else(|| val.parse().ok())?, rating))
-        })
-        .collect();
-    v.sort_by_key(|x| x.0);
-    v
-}
-
 pub fn new_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("New partnerships")?;
     super::styles::title(ws, st, review, "New partnership questions received", "For each proposed partnership: its risks (likelihood × impact), its answers, and where it stands on each step of the Partnership Model. Received is not approved: the Leadership Team decides.", &[Q, A])?;
@@ -166,7 +143,7 @@ pub fn new_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Re
         return Ok(());
     }
     let extra = |ret: &ReturnRow| -> Vec<(String, String)> {
-        let risks = risk_rows(ret);
+        let risks = super::row::risk_rows(ret);
         let highest = risks
             .iter()
             .max_by(|a, b| a.1.total_cmp(&b.1))
@@ -214,5 +191,9 @@ pub fn new_sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Re
         lines
     };
     answer_blocks(ws, st, t, &review.new_partnerships, 3, &extra)?;
+    // One proposal is about a page: kept on one (at no less than 8 pt) for the pack.
+    if review.new_partnerships.len() == 1 {
+        ws.set_print_fit_to_pages(1, 1);
+    }
     Ok(())
 }

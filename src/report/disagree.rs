@@ -21,6 +21,45 @@ fn points(v: f64) -> String {
     format!("{n} point{}", if v == 1.0 { "" } else { "s" })
 }
 
+/// Partnerships whose respondents chose different life-cycle stages: (id, name, the
+/// stage question's number and text, each respondent's stage), in register order.
+fn stage_disagreements(review: &Review) -> Vec<(String, String, String, String, String)> {
+    let Some(q) = review
+        .scored
+        .sections
+        .iter()
+        .flat_map(|s| &s.questions)
+        .find(|q| q.id == crate::score::STAGE_QUESTION)
+    else {
+        return Vec::new();
+    };
+    let number = Review::form_number(&review.scored, &q.id).unwrap_or_default();
+    review
+        .rows
+        .iter()
+        .filter(|r| {
+            r.stages
+                .iter()
+                .any(|(_, s)| !s.eq_ignore_ascii_case(&r.stages[0].1))
+        })
+        .map(|r| {
+            let answers = r
+                .stages
+                .iter()
+                .map(|(w, s)| format!("{w}: {s}"))
+                .collect::<Vec<_>>()
+                .join("\n");
+            (
+                r.partnership.id.clone(),
+                r.partnership.name.clone(),
+                number.clone(),
+                q.text.clone(),
+                answers,
+            )
+        })
+        .collect()
+}
+
 pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name(NAME)?;
     ws.set_default_row_height(crate::xlsx::ROW_HEIGHT);
@@ -49,7 +88,15 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
     .to_vec();
     let top = 3;
     let rows = &review.disagreements;
-    table(ws, st, top, &headers, rows.len(), "Disagreements")?;
+    let stages = stage_disagreements(review);
+    table(
+        ws,
+        st,
+        top,
+        &headers,
+        rows.len() + stages.len(),
+        "Disagreements",
+    )?;
     ws.set_row_height(top, 32)?;
     for (i, d) in rows.iter().enumerate() {
         let r = top + 1 + i as u32;
@@ -76,7 +123,26 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             ],
         )?;
     }
-    if rows.is_empty() {
+    // Then the life-cycle stage, where respondents chose different stages.
+    for (i, (id, name, number, question, answers)) in stages.iter().enumerate() {
+        let r = top + 1 + (rows.len() + i) as u32;
+        text(ws, r, 0, id, &st.text)?;
+        text(ws, r, 1, name, &st.wrap)?;
+        text(ws, r, 2, number, &st.text)?;
+        text(ws, r, 3, question, &st.wrap)?;
+        text(ws, r, 4, "different stages", &st.wrap)?;
+        text(ws, r, 5, answers, &st.wrap)?;
+        fit_row(
+            ws,
+            r,
+            &[
+                (name, widths[1] * 1.1),
+                (question, widths[3] * 1.1),
+                (answers, widths[5] * 1.1),
+            ],
+        )?;
+    }
+    if rows.is_empty() && stages.is_empty() {
         let why = if review.compared_partnerships == 0 {
             format!(
                 "No partnership has {} returns from two or more respondents yet, so there are no views to compare.",

@@ -108,6 +108,8 @@ pub struct Headline {
     pub improved: usize,
     pub declined: usize,
     pub steady: usize,
+    /// Scored both years but from a different number of respondents: not compared.
+    pub respondents_changed: usize,
     pub outstanding: usize,
     pub exiting: usize,
     pub exit_documents: usize,
@@ -122,7 +124,8 @@ pub fn headline(rows: &[Row], scored: &Template) -> Headline {
     };
     for r in rows.iter().filter(|r| r.in_review()) {
         h.in_review += 1;
-        h.received += r.respondents_returned();
+        // Returns from people no longer listed are forms received too.
+        h.received += r.respondents_returned() + r.former_respondents;
         h.forms_due += r.respondents.len();
         h.outstanding += usize::from(r.state.is_outstanding());
         if r.expected.as_deref() == Some(scored.id.as_str()) {
@@ -136,7 +139,10 @@ pub fn headline(rows: &[Row], scored: &Template) -> Headline {
                 }
             }
         }
-        if let Some(c) = r.change() {
+        if r.respondents_changed() && r.change().is_some() {
+            h.respondents_changed += 1;
+        }
+        if let Some(c) = r.fair_change() {
             h.compared += 1;
             match movement(c) {
                 Movement::Improved => h.improved += 1,
@@ -180,6 +186,7 @@ pub fn sections(rows: &[Row], scored: &Template) -> Vec<SectionFigures> {
             now: Average::of(rows.iter().filter_map(|r| r.section(&s.id))),
             same: LikeForLike::of(
                 rows.iter()
+                    .filter(|r| !r.respondents_changed())
                     .filter_map(|r| Some((r.section_before(&s.id)?, r.section(&s.id)?))),
             ),
         })
@@ -188,7 +195,11 @@ pub fn sections(rows: &[Row], scored: &Template) -> Vec<SectionFigures> {
 
 /// The overall score like for like: partnerships scored in both years.
 pub fn overall_like_for_like(rows: &[Row]) -> LikeForLike {
-    LikeForLike::of(rows.iter().filter_map(|r| Some((r.previous?, r.overall?))))
+    LikeForLike::of(
+        rows.iter()
+            .filter(|r| !r.respondents_changed())
+            .filter_map(|r| Some((r.previous?, r.overall?))),
+    )
 }
 
 /// One group's line (an Assistant Director or a Business Plan priority).
@@ -219,7 +230,7 @@ pub fn groups<'r, 'a: 'r>(rows: &'r [Row<'a>], key: impl Fn(&Row) -> String) -> 
         .map(|(name, rs)| {
             let count = |m: Movement| {
                 rs.iter()
-                    .filter(|r| r.change().is_some_and(|c| movement(c) == m))
+                    .filter(|r| r.fair_change().is_some_and(|c| movement(c) == m))
                     .count()
             };
             GroupFigures {
@@ -227,7 +238,11 @@ pub fn groups<'r, 'a: 'r>(rows: &'r [Row<'a>], key: impl Fn(&Row) -> String) -> 
                 received: rs.iter().filter(|r| r.state.is_received()).count(),
                 outstanding: rs.iter().filter(|r| r.state.is_outstanding()).count(),
                 now: Average::of(rs.iter().filter_map(|r| r.overall)),
-                same: LikeForLike::of(rs.iter().filter_map(|r| Some((r.previous?, r.overall?)))),
+                same: LikeForLike::of(
+                    rs.iter()
+                        .filter(|r| !r.respondents_changed())
+                        .filter_map(|r| Some((r.previous?, r.overall?))),
+                ),
                 improved: count(Movement::Improved),
                 declined: count(Movement::Declined),
                 steady: count(Movement::Steady),

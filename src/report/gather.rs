@@ -15,7 +15,7 @@ use super::row::Row;
 use super::states::Intake;
 use crate::register::{Partnership, Register};
 use crate::respondents::{Respondent, Respondents};
-use crate::store::{ReturnRow, Store, StoredFinding};
+use crate::store::{RespondentAnswer, ReturnRow, Store, StoredFinding};
 use crate::template::Template;
 
 /// A finding with the question number as the form shows it ("1.2").
@@ -44,6 +44,9 @@ pub struct Review<'a> {
     pub generated_at: Option<String>,
     /// The date of the latest ingest run: what "now" means in the decision rules.
     pub as_of: Option<NaiveDate>,
+    /// The return deadline (`deadline` in ptk.toml), for "outstanding" to say whether
+    /// it has passed.
+    pub deadline: Option<NaiveDate>,
     pub rules: DecisionRules,
     /// Partnerships meeting a decision rule, weakest first.
     pub decisions: Vec<Decision>,
@@ -124,7 +127,8 @@ pub fn gather<'a>(
         .filter(|t| t.id != scored.id)
         .map(|t| Ok((t.id.clone(), store.current_returns(year, &t.id)?)))
         .collect::<anyhow::Result<_>>()?;
-    let rows = rows(
+    let answers = store.respondent_answers(year, &scored.id)?;
+    let mut rows = rows(
         store,
         register,
         respondents,
@@ -135,6 +139,46 @@ pub fn gather<'a>(
         year,
         council,
     )?;
+    let ranges = store.respondent_overalls(year, &scored.id)?;
+    let in_review: Vec<&crate::template::Question> = scored
+        .sections
+        .iter()
+        .flat_map(|s| &s.questions)
+        .filter(|q| q.in_review)
+        .collect();
+    let ids: Vec<String> = in_review.iter().map(|q| q.id.clone()).collect();
+    let mut said = store.answers_to(year, &scored.id, &ids)?;
+    for row in &mut rows {
+        let p = row.partnership;
+        row.respondent_range = ranges.get(&p.id).map(|v| {
+            let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+            let hi = v.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+            (lo, hi)
+        });
+        row.proposal = returns
+            .get("new-partnership")
+            .and_then(|m| m.get(&p.id))
+            .map(super::row::Proposal::from_return);
+        row.stages = stages(&answers, p, respondents, council);
+        let theirs = said.remove(&p.id).unwrap_or_default();
+        let list = respondents.for_partnership(p, council);
+        let label = |rid: &str| {
+            list.iter()
+                .find(|r| r.id.eq_ignore_ascii_case(rid))
+                .map_or_else(|| rid.to_string(), |r| r.label())
+        };
+        row.words = in_review
+            .iter()
+            .map(|q| {
+                let answers = theirs
+                    .iter()
+                    .filter(|(_, qid, _)| *qid == q.id)
+                    .map(|(rid, _, v)| (label(rid), v.clone()))
+                    .collect();
+                (q.text.clone(), answers)
+            })
+            .collect();
+    }
     let questions = super::questions::question_stats(
         &scored,
         &store.question_stats(year, &scored.id)?,
@@ -166,7 +210,7 @@ pub fn gather<'a>(
         })
         .collect();
     let (disagreements, compared_partnerships) =
-        disagreements(store, register, respondents, &scored, year, council)?;
+        disagreements(&answers, register, respondents, &scored, council);
     let (runs, files_read, generated_at) = store.runs_for_year(year)?;
     let as_of = generated_at
         .as_deref()
@@ -188,6 +232,7 @@ pub fn gather<'a>(
         files_read,
         generated_at,
         as_of,
+        deadline: None,
         rules: rules.clone(),
         decisions: Vec::new(),
         disagreements,
@@ -218,6 +263,7 @@ fn rows<'a>(
     council: &str,
 ) -> anyhow::Result<Vec<Row<'a>>> {
     let mut scored_returns = store.scored_returns(year, &scored.id, "stage")?;
+    let last_year = store.scored_returns(year - 1, &scored.id, "stage")?;
     let mut sections_before = store.section_scores(&scored.id, year - 1)?;
     let exit_dates = store.latest_answers("exit", "exit_date", year)?;
     let intake = Intake::load(store, templates, year)?;
@@ -232,6 +278,13 @@ fn rows<'a>(
             Some(t) => returns.get(&t.id).is_some_and(|m| m.contains_key(&p.id)),
         };
         let own = own.unwrap_or_default();
+        let history = by_year.remove(&p.id).unwrap_or_default();
+        // Last year's score came from its returns' respondents, or from one imported score.
+        let before = match last_year.get(&p.id) {
+            Some(r) => Some(r.respondents.max(1)),
+            None => history.get(&(year - 1)).map(|_| 1),
+        };
+        let respondents_scored = (own.overall.map(|_| own.respondents.max(1)), before);
         let state = intake.partnership_state(store, p, expected.as_deref(), got)?;
         let who: Vec<Respondent> = match form {
             Some(t) => crate::issue::recipients_for(t, p, respondents, council),
@@ -244,8 +297,9 @@ fn rows<'a>(
             &state,
             who,
         )?;
-        let history = by_year.remove(&p.id).unwrap_or_default();
         rows.push(Row {
+            respondents_scored,
+            stage_before: last_year.get(&p.id).and_then(|r| r.stage.clone()),
             respondents: each,
             former_respondents: former,
             expected,
@@ -277,14 +331,12 @@ fn rows<'a>(
 /// Statements a partnership's respondents see differently, and how many partnerships
 /// have returns from two or more respondents to compare.
 fn disagreements(
-    store: &Store,
+    answers: &[RespondentAnswer],
     register: &Register,
     respondents: &Respondents,
     scored: &Template,
-    year: i32,
     council: &str,
-) -> anyhow::Result<(Vec<Disagreement>, usize)> {
-    let answers = store.respondent_answers(year, &scored.id)?;
+) -> (Vec<Disagreement>, usize) {
     let compared = answers
         .iter()
         .map(|a| a.partnership_id.to_ascii_lowercase())
@@ -305,8 +357,42 @@ fn disagreements(
             ),
         }
     };
-    Ok((
-        disagreement::find(scored, &in_register, &answers, &who),
+    (
+        disagreement::find(scored, &in_register, answers, &who),
         compared,
-    ))
+    )
+}
+
+/// Each respondent's life-cycle stage, where two or more returned: (who, stage), in
+/// the respondents file's order (the lead first; anyone no longer listed last).
+fn stages(
+    answers: &[RespondentAnswer],
+    p: &Partnership,
+    respondents: &Respondents,
+    council: &str,
+) -> Vec<(String, String)> {
+    let list = respondents.for_partnership(p, council);
+    let mut out: Vec<(usize, String, String)> = answers
+        .iter()
+        .filter(|a| {
+            a.question_id == "stage"
+                && a.partnership_id.eq_ignore_ascii_case(&p.id)
+                && !a.value.trim().is_empty()
+        })
+        .map(|a| {
+            match list
+                .iter()
+                .position(|r| r.id.eq_ignore_ascii_case(&a.respondent_id))
+            {
+                Some(i) => (i, list[i].label(), a.value.trim().to_string()),
+                None => (
+                    usize::MAX,
+                    a.respondent_id.clone(),
+                    a.value.trim().to_string(),
+                ),
+            }
+        })
+        .collect();
+    out.sort_by_key(|x| x.0);
+    out.into_iter().map(|(_, w, s)| (w, s)).collect()
 }

@@ -37,8 +37,8 @@ pub fn sheet(
     let headers: Vec<String> = vec![
         what.into(),
         "Partnerships".into(),
-        "Forms received".into(),
-        "Outstanding".into(),
+        "Partnerships received".into(),
+        "Partnerships outstanding".into(),
         format!("Average overall % {y}"),
         format!("Scored {y} (n)"),
         "Scored both years (n)".into(),

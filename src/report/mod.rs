@@ -14,12 +14,14 @@ mod answers;
 mod charts;
 mod csv;
 pub mod decision;
+pub mod director;
 mod disagree;
 pub mod disagreement;
 pub mod figures;
 mod findings;
 pub mod gather;
 mod groups;
+mod message;
 mod outstanding;
 mod overview;
 mod questions;
@@ -75,10 +77,17 @@ pub fn workbook(review: &Review) -> anyhow::Result<Workbook> {
     );
     // Sheets with a row per partnership (or finding) stream their rows to disk as they
     // are written, so memory stays flat however many partnerships there are.
+    // The Leadership Team's pack first, then the officer's working material after a
+    // marked annex page.
     overview::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
-    summary::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
-    trends::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
+    director::pages(&mut wb, &st, review)?;
     sections::sheet(wb.add_worksheet(), &st, review)?;
+    trends::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
+    charts::sheet(wb.add_worksheet(), &st, review)?;
+    answers::exits_sheet(wb.add_worksheet(), &st, review)?;
+    answers::new_sheet(wb.add_worksheet(), &st, review)?;
+    annex(wb.add_worksheet(), &st, review)?;
+    summary::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     statements::sheet(wb.add_worksheet(), &st, review)?;
     disagree::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     groups::sheet(
@@ -97,14 +106,27 @@ pub fn workbook(review: &Review) -> anyhow::Result<Workbook> {
         "Business Plan priority",
         |r| r.partnership.priority.label().to_string(),
     )?;
-    charts::sheet(wb.add_worksheet(), &st, review)?;
     outstanding::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
-    answers::exits_sheet(wb.add_worksheet(), &st, review)?;
-    answers::new_sheet(wb.add_worksheet(), &st, review)?;
     findings::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     about::sheet(wb.add_worksheet(), &st, review)?;
     wb.worksheet_from_index(0)?.set_active(true);
     Ok(wb)
+}
+
+/// The page that divides the Leadership Team's pack from the annex.
+fn annex(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    st: &styles::Styles,
+    review: &Review,
+) -> anyhow::Result<()> {
+    ws.set_name("Annex")?;
+    ws.write_with_format(0, 0, "Annex: working material", &st.title)?;
+    ws.set_row_height(0, 24)?;
+    let text = "The sheets after this one are the Strategic Partnership Officer's working material, not part of the Leadership Team's pack: the Summary (every partnership), every statement, where respondents disagree, the figures by Assistant Director and by priority, the forms still outstanding with the problems to correct, the validation findings, and how the figures are made.";
+    styles::note(ws, 1, text, &[90.0], &st.wrap)?;
+    ws.set_column_width(0, 90.0)?;
+    styles::print_setup(ws, review, "Annex", false, None)?;
+    Ok(())
 }
 
 /// A partnership's name short enough for a chart label or a narrow column.

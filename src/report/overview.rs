@@ -8,12 +8,13 @@ use super::gather::Review;
 use super::styles::{print_setup, table, text, Styles};
 use crate::xlsx::fit;
 
-/// Column widths (characters): label, number, notes. Portrait A4 at full size.
-const WIDTHS: [f64; 3] = [36.0, 12.0, 50.0];
+/// Column widths (characters): label, number, notes; the decision list adds the
+/// proposed action and the Assistant Director. Portrait A4, scaled to fit the width.
+const WIDTHS: [f64; 5] = [26.0, 10.0, 42.0, 22.0, 14.0];
 
 /// The most content (points) that fits on one portrait A4 page (756 pt inside the
 /// margins) with 11 pt text scaled to no less than 8 pt.
-const ONE_PAGE: f64 = 756.0 * 11.0 / 8.0;
+const ONE_PAGE: f64 = 756.0 * 11.0 / 8.0 * 0.9;
 
 pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("Overview")?;
@@ -26,47 +27,41 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         .generated_at
         .as_deref()
         .map_or("no returns ingested yet".to_string(), super::readable_time);
-    let sub = format!(
-        "{}. Data as of {as_of}. The other sheets give the detail; docs/review.md explains every figure.",
-        review.council
-    );
+    let sub = format!("{}. Data as of {as_of}.", review.council);
     super::styles::note(ws, 1, &sub, &WIDTHS, &st.subtitle)?;
+    let message = super::message::headline(review);
+    let bold_wrap = st.wrap.clone().set_bold();
+    super::styles::note(ws, 2, &message, &WIDTHS, &bold_wrap)?;
 
     let closed = review.rows.iter().filter(|r| !r.in_review()).count();
     let mut lines: Vec<(String, usize, String)> = vec![
         (
             "Partnerships in the review".into(),
             h.in_review,
-            format!(
-                "Every partnership in the register that owes a form this year{}.",
-                if closed > 0 {
-                    format!(" ({closed} closed left out)")
-                } else {
-                    String::new()
-                }
-            ),
+            if closed > 0 {
+                format!("All in the register but the {closed} closed.")
+            } else {
+                "All in the register.".to_string()
+            },
         ),
         (
             "Forms received".into(),
             h.received,
             format!(
-                "of {} due (a self-assessment from each respondent: the lead officer and each partner; exit documents and new-partnership questions).",
+                "of {} due: one per person (each respondent), and exit and new-partnership forms.",
                 h.forms_due
             ),
         ),
         (
-            "Self-assessments scored".into(),
+            "Partnerships scored".into(),
             h.scored,
-            format!("of {} due.", h.assessments_expected),
+            format!("of {} owing a self-assessment.", h.assessments_expected),
         ),
     ];
     for (label, n) in &h.bands {
         lines.push((format!("{label} band"), *n, band_range(review, label)));
     }
-    let like = format!(
-        "of the {} scored in both {py} and {y} (like for like).",
-        h.compared
-    );
+    let like = format!("of {} compared like for like.", h.compared);
     lines.extend([
         (
             format!("Improved on {py}"),
@@ -84,25 +79,25 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             format!("Within {STEADY_POINTS:.0} point either way, {like}"),
         ),
         (
-            "Outstanding".into(),
-            h.outstanding,
-            {
-                let partial = review.rows.iter().filter(|r| r.is_partial()).count();
-                if partial == 0 {
-                    "Not returned, or returned with problems to correct: see the Outstanding sheet.".into()
-                } else {
-                    format!(
-                        "Not returned, or returned with problems to correct: see the Outstanding sheet. It also lists the partners still to return for {partial} partnership{} scored from some of their respondents.",
-                        if partial == 1 { "" } else { "s" }
-                    )
-                }
-            },
+            "Respondents changed".into(),
+            h.respondents_changed,
+            "Scored both years by different numbers of respondents: not compared.".to_string(),
         ),
+        ("Partnerships outstanding".into(), h.outstanding, {
+            let partial = review.rows.iter().filter(|r| r.is_partial()).count();
+            let mut s = "Form not in, or needing correction.".to_string();
+            if partial > 0 {
+                s.push_str(&format!(
+                    " {partial} more scored from some respondents, others awaited."
+                ));
+            }
+            s
+        }),
         (
             "Exiting".into(),
             h.exiting,
             format!(
-                "{} exit document{} received: see Exits.",
+                "{} exit document{} received.",
                 h.exit_documents,
                 if h.exit_documents == 1 { "" } else { "s" }
             ),
@@ -111,15 +106,35 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             "New proposals".into(),
             h.proposals,
             format!(
-                "{} new-partnership form{} received: see New partnerships.",
+                "{} new-partnership form{} received.",
                 h.proposal_forms,
                 if h.proposal_forms == 1 { "" } else { "s" }
             ),
         ),
     ]);
-    // The rows' heights so far (title, note, blank row), for the one-page decision.
-    let mut height = 24.0 + 15.0 + 15.0 + 2.0 * 15.0;
-    let top = 3;
+    for y in [py, y] {
+        if let Some(spread) = super::message::stage_spread(review, y) {
+            lines.push((
+                format!("Life-cycle stages {y}"),
+                review
+                    .rows
+                    .iter()
+                    .filter(|r| {
+                        if y == review.year {
+                            r.stage.is_some()
+                        } else {
+                            r.stage_before.is_some()
+                        }
+                    })
+                    .count(),
+                spread,
+            ));
+        }
+    }
+    // The rows' heights so far (title, notes, blank row), for the one-page decision.
+    let mut height =
+        24.0 + 15.0 + crate::xlsx::wrapped_height(&message, WIDTHS.iter().sum()) + 2.0 * 15.0;
+    let top = 4;
     table(
         ws,
         st,
@@ -167,6 +182,8 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             "Partnership".into(),
             format!("Overall % {y}"),
             "Why it needs a decision".into(),
+            "Proposed action".into(),
+            "Assistant Director".into(),
         ],
         review.decisions.len(),
         "ForDecision",
@@ -181,16 +198,28 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             (Some(o), None) => format!("{o:.1}"),
             _ => "no score".into(),
         };
-        let why = d
+        let mut why = d
             .reasons
             .iter()
             .map(|x| x.words(y))
             .collect::<Vec<_>>()
             .join("; ");
+        if row.expected.as_deref() == Some(review.scored.id.as_str()) || !row.by_year.is_empty() {
+            why.push_str(&format!(". Scores: {}", super::decision::evidence(row, y)));
+        }
+        let action = d.actions().join("; ");
+        let ad = &row.partnership.assistant_director;
         text(ws, r, 0, &name, &st.wrap)?;
-        text(ws, r, 1, &score, &st.text)?;
+        text(ws, r, 1, &score, &st.wrap)?;
         text(ws, r, 2, &why, &st.wrap)?;
-        let h = fit(&[(&name, WIDTHS[0]), (&why, WIDTHS[2])]);
+        text(ws, r, 3, &action, &st.wrap)?;
+        text(ws, r, 4, ad, &st.wrap)?;
+        let h = fit(&[
+            (&name, WIDTHS[0]),
+            (&why, WIDTHS[2]),
+            (&action, WIDTHS[3]),
+            (ad, WIDTHS[4]),
+        ]);
         ws.set_row_height(r, h)?;
         height += h;
     }
@@ -224,48 +253,26 @@ pub fn band_range(review: &Review, label: &str) -> String {
         (_, true) => format!("{lo:.0} to under {:.0}", bands[i - 1].min),
         (_, false) => format!("below {:.0}", bands[i - 1].min),
     };
-    format!("Self-assessments with an overall score {range}.")
+    format!("Overall score {range}.")
 }
 
-/// The rules in force, in words.
+/// The rules in force, in words, from the rule table.
 fn rules_text(review: &Review) -> String {
-    let rules = &review.rules;
-    let y = review.year;
-    let mut parts = Vec::new();
-    if rules.lowest_band {
-        if let Some((band, below)) = review.lowest_band() {
-            parts.push(format!(
-                "overall score in the {band} band (below {below:.0})"
-            ));
-        }
-    }
-    if rules.decline_points > 0.0 {
-        parts.push(format!(
-            "overall down {} points or more on {}",
-            crate::read::format_number(rules.decline_points),
-            y - 1
-        ));
-    }
-    if rules.down_two_years {
-        parts.push("overall down two years running".into());
-    }
-    if !rules.stages.is_empty() {
-        parts.push(format!("life-cycle stage {}", rules.stages.join(" or ")));
-    }
-    if rules.no_accepted_return {
-        parts.push(format!("no accepted self-assessment in {y} or {}", y - 1));
-    }
-    if rules.exit_within_months > 0 {
-        parts.push(format!(
-            "leaving within {} months (or on a date not known) with no accepted exit document",
-            rules.exit_within_months
-        ));
-    }
+    let cx = super::decision::Context {
+        year: review.year,
+        scored_id: &review.scored.id,
+        lowest_band: review.lowest_band(),
+        as_of: review.as_of,
+    };
+    let parts: Vec<String> = super::decision::Rule::ALL
+        .iter()
+        .filter_map(|r| r.words(&review.rules, &cx))
+        .collect();
     if parts.is_empty() {
-        return "No decision rules are switched on ([decision] in ptk.toml).".into();
+        return "No decision rules are in use.".into();
     }
     format!(
-        "A partnership is listed when it meets any of these rules ([decision] in ptk.toml), weakest first: {}.",
+        "A partnership is listed when it meets any of these rules, weakest first: {}.",
         parts.join("; ")
     )
 }

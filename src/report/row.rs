@@ -98,6 +98,77 @@ pub struct Row<'a> {
     /// Current returns from people no longer in the respondents file: their answers
     /// still count in the score.
     pub former_respondents: usize,
+    /// Each respondent's life-cycle stage where two or more returned: (who, stage),
+    /// the lead first. Empty otherwise (`stage` is then the one answer).
+    pub stages: Vec<(String, String)>,
+    /// A proposed partnership's key facts, once its new-partnership form is in.
+    pub proposal: Option<Proposal>,
+    /// The lowest and highest of its respondents' own overall scores, where two or
+    /// more are scored.
+    pub respondent_range: Option<(f64, f64)>,
+    /// How many respondents' returns this year's score and last year's come from
+    /// (last year's imported score counts as one): a change between different numbers
+    /// of respondents is not like for like.
+    pub respondents_scored: (Option<usize>, Option<usize>),
+    /// Last year's life-cycle stage, where its returns were read by ptk.
+    pub stage_before: Option<String>,
+    /// The partnership's own words for the review: each question marked `in_review`
+    /// (its text) with every respondent's answer (who, answer), the lead first.
+    pub words: Vec<(String, Vec<(String, String)>)>,
+}
+
+/// The scored risk rows of a new-partnership return: (row number, score, rating).
+pub fn risk_rows(ret: &crate::store::ReturnRow) -> Vec<(usize, f64, String)> {
+    let mut v: Vec<(usize, f64, String)> = ret
+        .answers
+        .iter()
+        .filter_map(|(k, (val, pts, _))| {
+            let n: usize = k
+                .strip_prefix("risks_")?
+                .strip_suffix("_score")?
+                .parse()
+                .ok()?;
+            let rating = ret
+                .answers
+                .get(&format!("risks_{n}_rating"))
+                .map(|a| a.0.clone())
+                .unwrap_or_default();
+            Some((n, pts.or_else(|| val.parse().ok())?, rating))
+        })
+        .collect();
+    v.sort_by_key(|x| x.0);
+    v
+}
+
+impl Proposal {
+    /// From a new-partnership form's answers.
+    pub fn from_return(ret: &crate::store::ReturnRow) -> Self {
+        let answer = |q: &str| {
+            ret.answers
+                .get(q)
+                .map(|a| a.0.trim().to_string())
+                .filter(|a| !a.is_empty())
+        };
+        Proposal {
+            highest_risk: risk_rows(ret)
+                .into_iter()
+                .max_by(|a, b| a.1.total_cmp(&b.1))
+                .map(|(_, s, r)| (s, r)),
+            annual_cost: answer("council_contribution").and_then(|a| a.parse().ok()),
+            termination: answer("termination"),
+        }
+    }
+}
+
+/// What the Leadership Team weighs first on a new-partnership proposal.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Proposal {
+    /// The highest risk score and its rating.
+    pub highest_risk: Option<(f64, String)>,
+    /// The expected annual council contribution (£).
+    pub annual_cost: Option<f64>,
+    /// The answer to "Are termination arrangements understood by all partners?".
+    pub termination: Option<String>,
 }
 
 /// The mark beside "2 of 3" for a partnership scored from fewer than all its
@@ -161,6 +232,18 @@ impl Row<'_> {
         crate::score::change(self.overall, self.previous)
     }
 
+    /// Whether this year's score comes from a different number of respondents than
+    /// last year's (e.g. the lead alone, then the lead and two partners).
+    pub fn respondents_changed(&self) -> bool {
+        matches!(self.respondents_scored, (Some(now), Some(before)) if now != before)
+    }
+
+    /// The change counted as improved, declined or steady: none where the
+    /// respondents changed, since who answered moved the score as much as the work.
+    pub fn fair_change(&self) -> Option<f64> {
+        self.change().filter(|_| !self.respondents_changed())
+    }
+
     /// A scored partnership with no earlier score is new to the review.
     pub fn is_new(&self) -> bool {
         self.overall.is_some()
@@ -198,6 +281,12 @@ impl<'a> Row<'a> {
             exit_date: None,
             respondents: Vec::new(),
             former_respondents: 0,
+            stages: Vec::new(),
+            proposal: None,
+            respondent_range: None,
+            respondents_scored: (None, None),
+            stage_before: None,
+            words: Vec::new(),
         }
     }
 }

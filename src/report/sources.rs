@@ -110,7 +110,7 @@ impl Sources {
 
     /// Gathers the review of `year` (its rows borrow from the register).
     pub fn review(&self, year: i32, config: &Config) -> anyhow::Result<super::Review<'_>> {
-        super::gather(
+        let mut review = super::gather(
             &self.store,
             &self.register,
             &self.respondents,
@@ -119,7 +119,12 @@ impl Sources {
             config.council(),
             "self-assessment",
             &config.decision,
-        )
+        )?;
+        review.deadline = config
+            .deadline
+            .as_deref()
+            .and_then(crate::register::parse_date);
+        Ok(review)
     }
 }
 

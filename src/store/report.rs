@@ -9,6 +9,9 @@ use rusqlite::params;
 use super::queries::{stored_finding, MERGED_HISTORY};
 use super::*;
 
+/// One respondent's answer to one question: (respondent id, question id, answer).
+pub type Said = (String, String, String);
+
 impl Store {
     /// Section % by partnership for one year of the scored template (merged history:
     /// imported scores, or the current return where there is one), by section id.
@@ -32,6 +35,63 @@ impl Store {
             let (p, scope, pct) = row?;
             out.entry(p).or_default().push((scope, pct));
         }
+        Ok(out)
+    }
+
+    /// The answers to `questions` on every current return of a year, by partnership:
+    /// (respondent id, question id, answer), blank answers left out, in respondent order.
+    pub fn answers_to(
+        &self,
+        year: i32,
+        template_id: &str,
+        questions: &[String],
+    ) -> anyhow::Result<BTreeMap<String, Vec<Said>>> {
+        let mut out: BTreeMap<String, Vec<Said>> = BTreeMap::new();
+        if questions.is_empty() {
+            return Ok(out);
+        }
+        let mut stmt = self.conn.prepare(
+            "SELECT r.partnership_id, r.respondent_id, a.question_id, a.value
+             FROM returns r JOIN answers a ON a.return_id = r.id
+             WHERE r.year = ?1 AND r.template_id = ?2 AND r.current = 1 AND TRIM(a.value) != ''
+             ORDER BY r.partnership_id, r.respondent_id != 'lead', r.respondent_id",
+        )?;
+        for row in stmt.query_map(params![year, template_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+            ))
+        })? {
+            let (p, rid, q, v) = row?;
+            if questions.contains(&q) {
+                out.entry(p).or_default().push((rid, q, v));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each respondent's own overall % on their current return of a year, by
+    /// partnership, where two or more returns are scored (for the respondents' range).
+    pub fn respondent_overalls(
+        &self,
+        year: i32,
+        template_id: &str,
+    ) -> anyhow::Result<BTreeMap<String, Vec<f64>>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT partnership_id, overall FROM returns
+             WHERE year = ?1 AND template_id = ?2 AND current = 1 AND overall IS NOT NULL
+             ORDER BY partnership_id, respondent_id",
+        )?;
+        let mut out: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+        for row in stmt.query_map(params![year, template_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, f64>(1)?))
+        })? {
+            let (p, v) = row?;
+            out.entry(p).or_default().push(v);
+        }
+        out.retain(|_, v| v.len() > 1);
         Ok(out)
     }
 

@@ -69,6 +69,9 @@ pub struct Question {
     pub options: Vec<AnswerOption>,
     /// Whether the question has an evidence / comment cell beside the answer.
     pub evidence: bool,
+    /// `in_review = true`: the answer (a text question's, e.g. "What has the
+    /// partnership achieved?") is quoted in full on its Assistant Director's page.
+    pub in_review: bool,
     pub min: Option<f64>,
     pub max: Option<f64>,
     /// For numbers: only whole numbers are valid.

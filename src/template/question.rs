@@ -135,6 +135,7 @@ impl Checker<'_> {
                 })
                 .collect(),
             evidence: rq.evidence,
+            in_review: rq.in_review,
             min: rq.min,
             max: rq.max,
             whole: rq.whole,

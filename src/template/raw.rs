@@ -83,6 +83,8 @@ pub(super) struct RawQuestion {
     #[serde(default)]
     pub(super) evidence: bool,
     #[serde(default)]
+    pub(super) in_review: bool,
+    #[serde(default)]
     pub(super) min: Option<f64>,
     #[serde(default)]
     pub(super) max: Option<f64>,

@@ -20,6 +20,7 @@ pub(super) fn risk_row_questions(
         required,
         options: Vec::new(),
         evidence: false,
+        in_review: false,
         min: (kind == QuestionType::Number).then_some(1.0),
         max: (kind == QuestionType::Number).then_some(5.0),
         whole: kind == QuestionType::Number,
