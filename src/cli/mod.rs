@@ -25,6 +25,7 @@ pub(crate) fn year(s: &str) -> Result<i32, String> {
     }
 }
 
+mod feedback;
 mod history;
 mod ingest;
 mod issue;
@@ -74,6 +75,8 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Write the consolidated review workbook and scores CSV from the history store.
     Report(report::ReportArgs),
+    /// Write each scored partnership's own feedback workbook (its results, for its partners).
+    Feedback(feedback::FeedbackArgs),
     /// The whole year-end run: import history, ingest the returns, write the review.
     Review(review::ReviewArgs),
     /// Show who has returned, who is outstanding, and who must correct a return.
@@ -112,6 +115,7 @@ pub fn run() -> i32 {
         Command::Ingest(_)
             | Command::Review(_)
             | Command::Report(_)
+            | Command::Feedback(_)
             | Command::Status(_)
             | Command::IngestWorker
     ) {
@@ -132,6 +136,7 @@ pub fn run() -> i32 {
         Command::Ingest(args) => ingest::run(args, &config),
         Command::History(cmd) => history::run(cmd, &config),
         Command::Report(args) => report::run(args, &config),
+        Command::Feedback(args) => feedback::run(args, &config),
         Command::Mail(cmd) => mail::run(cmd, &config),
         Command::Review(args) => review::run(args, &config),
         Command::Status(args) => status::run(args, &config),

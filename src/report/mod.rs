@@ -24,7 +24,7 @@ mod outstanding;
 mod overview;
 mod sections;
 mod statements;
-mod styles;
+pub(crate) mod styles;
 mod summary;
 mod trends;
 

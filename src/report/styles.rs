@@ -205,6 +205,19 @@ pub fn table(
     rows: usize,
     name: &str,
 ) -> anyhow::Result<()> {
+    table_from(ws, st, row, 0, headers, rows, name)
+}
+
+/// [`table`] with its first column at `col`.
+pub fn table_from(
+    ws: &mut Worksheet,
+    st: &Styles,
+    row: u32,
+    col: u16,
+    headers: &[String],
+    rows: usize,
+    name: &str,
+) -> anyhow::Result<()> {
     let columns: Vec<TableColumn> = headers
         .iter()
         .map(|h| {
@@ -218,7 +231,7 @@ pub fn table(
         .set_style(TableStyle::Light9)
         .set_name(name);
     let last = row + (rows.max(1) as u32);
-    ws.add_table(row, 0, last, (headers.len() - 1) as u16, &t)?;
+    ws.add_table(row, col, last, col + (headers.len() - 1) as u16, &t)?;
     ws.set_row_height(row, 45)?;
     Ok(())
 }

@@ -1,0 +1,1 @@
+//! An Assistant Director's pack: their partnerships only.
