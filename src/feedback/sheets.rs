@@ -178,7 +178,7 @@ pub fn scores_sheet(
             }
         }
     }
-    r += 1;
+    r += 2;
     let council = if fb.council_n > 0 {
         format!(
             "The council's average is over every partnership scored in {y} (n); it names no partnership."
