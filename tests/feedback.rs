@@ -148,6 +148,11 @@ fn num(d: &Data) -> f64 {
     }
 }
 
+/// A text cell holding exactly `s`.
+fn is(d: &Data, s: &str) -> bool {
+    matches!(d, Data::String(x) if x == s)
+}
+
 fn close(a: f64, b: f64) -> bool {
     (a - b).abs() < 1e-9
 }
@@ -386,7 +391,7 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
         assert_eq!(scores.len(), 5, "{pid}: overall and four sections");
         let mine = summary
             .iter()
-            .find(|r| r["ID"].to_string() == *pid)
+            .find(|r| is(&r["ID"], pid))
             .unwrap();
         let refs: Vec<&Plan> = plans.iter().collect();
         let (want_sections, want_overall) = expected(&refs);
@@ -432,7 +437,7 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
             );
             let council = sections
                 .iter()
-                .find(|r| r["Section"].to_string() == *title)
+                .find(|r| is(&r["Section"], title))
                 .unwrap();
             assert!(close(
                 num(&line["Council average % 2026"]),
@@ -461,7 +466,7 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
         let talk = rows(&path, "For discussion");
         let theirs: Vec<(String, String, String, String)> = disagree
             .iter()
-            .filter(|r| r["ID"].to_string() == *pid)
+            .filter(|r| is(&r["ID"], pid))
             .map(|r| {
                 (
                     r["Question"].to_string(),
