@@ -6,7 +6,9 @@ use clap::Args;
 use ptk::config::Config;
 use ptk::feedback::{self, NextSteps};
 
-use super::report::{beside, load, ReportArgs};
+use ptk::report::{SourcePaths, Sources};
+
+use super::report::beside;
 
 const EXAMPLES: &str = concat!(
     "\
@@ -57,15 +59,14 @@ pub struct FeedbackArgs {
 }
 
 pub fn run(args: FeedbackArgs, config: &Config) -> anyhow::Result<i32> {
-    let a = &args.report_args();
-    let store_path = config.store_path(a.store.as_deref());
+    let store_path = config.store_path(args.store.as_deref());
     if !store_path.exists() {
         anyhow::bail!(
             "there is no history store at {}; run `ptk ingest` (or `ptk review`) first, or point --store at it",
             store_path.display()
         );
     }
-    let sources = load(a, config, &store_path)?;
+    let sources = Sources::load(&args.sources(), config, &store_path, false)?;
     if !sources.respondent_problems.is_empty() {
         for p in &sources.respondent_problems {
             eprintln!("{}", ptk::output::printable(&p.to_string()));
@@ -77,12 +78,12 @@ pub fn run(args: FeedbackArgs, config: &Config) -> anyhow::Result<i32> {
         return Ok(ptk::exit::CANNOT_RUN);
     }
     let next = next_steps(&args, config)?;
-    let review = sources.review(a, config)?;
+    let review = sources.review(args.year, config)?;
     let feedbacks = feedback::build_all(&review, sources.store(), &next)?;
-    let dir = a
+    let dir = args
         .out
         .clone()
-        .unwrap_or_else(|| beside(&store_path, &format!("feedback-{}", a.year)));
+        .unwrap_or_else(|| beside(&store_path, &format!("feedback-{}", args.year)));
     let written = feedback::write_all(&feedbacks, &dir)?;
     let unscored = review
         .rows
@@ -91,7 +92,7 @@ pub fn run(args: FeedbackArgs, config: &Config) -> anyhow::Result<i32> {
         .count();
     println!(
         "Feedback {}: {} workbook(s) in {} (one per partnership scored){}.",
-        a.year,
+        args.year,
         written.len(),
         dir.display(),
         if unscored > 0 {
@@ -132,13 +133,11 @@ pub fn next_steps(args: &FeedbackArgs, config: &Config) -> anyhow::Result<NextSt
 
 impl FeedbackArgs {
     /// The same sources as `ptk report` reads.
-    pub fn report_args(&self) -> ReportArgs {
-        ReportArgs {
-            year: self.year,
+    pub fn sources(&self) -> SourcePaths {
+        SourcePaths {
             store: self.store.clone(),
             register: self.register.clone(),
             templates: self.templates.clone(),
-            out: self.out.clone(),
             respondents: self.respondents.clone(),
         }
     }
