@@ -117,8 +117,92 @@ fn built_in(name: &str) -> Option<&'static str> {
         "chase" => Some(include_str!("../templates/email/chase.txt")),
         "corrections" => Some(include_str!("../templates/email/corrections.txt")),
         "resend" => Some(include_str!("../templates/email/resend.txt")),
+        "feedback" => Some(include_str!("../templates/email/feedback.txt")),
+        "feedback-corrected" => Some(include_str!("../templates/email/feedback-corrected.txt")),
+        "ad-pack" => Some(include_str!("../templates/email/ad-pack.txt")),
         _ => None,
     }
+}
+
+/// The placeholders every letter to a partnership may use.
+const PARTNERSHIP_FIELDS: &[&str] = &[
+    "council",
+    "partnership",
+    "partnership_id",
+    "officer",
+    "organisation",
+    "lead_officer",
+    "assistant_director",
+    "form",
+    "year",
+];
+
+/// Every email text ptk sends, with the placeholders beyond [`PARTNERSHIP_FIELDS`]
+/// that ptk fills for it (`None`: an Assistant Director's letter, which has its own).
+pub const LETTERS: &[(&str, Option<&[&str]>)] = &[
+    ("issue", Some(&["deadline", "return_address"])),
+    (
+        "chase",
+        Some(&["deadline", "return_address", "situation", "form_note"]),
+    ),
+    (
+        "corrections",
+        Some(&[
+            "deadline",
+            "return_address",
+            "problems",
+            "file",
+            "form_note",
+        ]),
+    ),
+    (
+        "resend",
+        Some(&[
+            "deadline",
+            "return_address",
+            "problems",
+            "file",
+            "form_note",
+        ]),
+    ),
+    ("feedback", Some(&["file", "contact"])),
+    ("feedback-corrected", Some(&["file", "contact"])),
+    ("ad-pack", None),
+];
+
+/// The placeholders of an Assistant Director's letter.
+const AD_FIELDS: &[&str] = &[
+    "council",
+    "officer",
+    "assistant_director",
+    "year",
+    "partnerships",
+    "count",
+    "file",
+    "contact",
+];
+
+/// Checks every email text in `<templates>/email/` that ptk sends (the built-in text
+/// where a file is absent): it must start with `Subject:` and use only the placeholders
+/// ptk fills. Returns one message per problem, naming the file.
+pub fn check_letters(templates_dir: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, extra) in LETTERS {
+        let fields: BTreeMap<&str, String> = match extra {
+            Some(extra) => PARTNERSHIP_FIELDS
+                .iter()
+                .chain(extra.iter())
+                .collect::<Vec<_>>(),
+            None => AD_FIELDS.iter().collect(),
+        }
+        .into_iter()
+        .map(|k| (*k, String::new()))
+        .collect();
+        if let Err(e) = load_named(templates_dir, name).and_then(|t| t.render(&fields)) {
+            problems.push(format!("{e:#}"));
+        }
+    }
+    problems
 }
 
 /// Loads `<templates>/email/<name>.txt`, falling back to the built-in text.
@@ -208,6 +292,29 @@ mod tests {
             assert!(!l.body.contains('{'), "{name}");
             f.clear();
         }
+    }
+
+    #[test]
+    fn templates_check_names_an_email_text_with_a_placeholder_ptk_does_not_fill() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(check_letters(dir.path()).is_empty(), "the built-in texts");
+        std::fs::create_dir(dir.path().join("email")).unwrap();
+        std::fs::write(
+            dir.path().join("email/feedback.txt"),
+            "Subject: {partnership}\n\nYour score: {score}",
+        )
+        .unwrap();
+        std::fs::write(dir.path().join("email/ad-pack.txt"), "Hello {partnerships}").unwrap();
+        let p = check_letters(dir.path());
+        assert_eq!(p.len(), 2, "{p:?}");
+        assert!(
+            p[0].contains("feedback.txt") && p[0].contains("{score}"),
+            "{p:?}"
+        );
+        assert!(
+            p[1].contains("ad-pack.txt") && p[1].contains("Subject:"),
+            "{p:?}"
+        );
     }
 
     #[test]

@@ -389,10 +389,7 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
         let page = rows(&path, "Your scores");
         let scores = &tables(&page, "Part")[0];
         assert_eq!(scores.len(), 5, "{pid}: overall and four sections");
-        let mine = summary
-            .iter()
-            .find(|r| is(&r["ID"], pid))
-            .unwrap();
+        let mine = summary.iter().find(|r| is(&r["ID"], pid)).unwrap();
         let refs: Vec<&Plan> = plans.iter().collect();
         let (want_sections, want_overall) = expected(&refs);
 
@@ -435,10 +432,7 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
                 "{pid} {title}: {got} != {}",
                 want_sections[i]
             );
-            let council = sections
-                .iter()
-                .find(|r| is(&r["Section"], title))
-                .unwrap();
+            let council = sections.iter().find(|r| is(&r["Section"], title)).unwrap();
             assert!(close(
                 num(&line["Council average % 2026"]),
                 num(&council["Average % 2026"])

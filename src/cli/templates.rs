@@ -69,10 +69,24 @@ pub fn run(cmd: TemplatesCommand, config: &Config) -> anyhow::Result<i32> {
                 }
                 (ok, problems)
             };
-            if problems.is_empty() {
+            let letters = if files.is_empty() {
+                let dir = config.templates_dir(templates.as_deref());
+                ptk::letter::check_letters(&dir)
+            } else {
+                Vec::new()
+            };
+            for p in &letters {
+                eprintln!("{p}");
+            }
+            if problems.is_empty() && letters.is_empty() {
                 println!("{checked} template(s) checked: no problems found.");
             }
-            report_problems(&problems)
+            let code = report_problems(&problems)?;
+            if !letters.is_empty() {
+                eprintln!("{} problem(s) in the email texts; fix them in the templates' email/ folder and run `ptk templates check` again.", letters.len());
+                return Ok(ptk::exit::REJECTED);
+            }
+            Ok(code)
         }
     }
 }

@@ -21,8 +21,8 @@ pub mod smtp;
 pub use build::{build, message_id};
 pub use deliver::{deliver, DeliverOptions, DeliverSummary, EmlFolder, Transport, DRAFT_HEADER};
 pub use plan::{
-    plan_chase, plan_corrections, plan_issue, ChaseOptions, ChasePlan, CorrectionLetters,
-    CorrectionsPlan,
+    plan_ad_packs, plan_chase, plan_corrections, plan_feedback, plan_issue, ChaseOptions,
+    ChasePlan, CorrectionLetters, CorrectionsPlan, FeedbackLetters, FeedbackPlan,
 };
 pub use smtp::{redact_smtp_error, Security, Smtp, SmtpSettings};
 
@@ -45,6 +45,10 @@ pub enum Kind {
     Chase,
     /// The problems found in a rejected return, with the file sent back.
     Corrections,
+    /// A partnership's own results, to its lead officer and each respondent who returned.
+    Feedback,
+    /// An Assistant Director's pack of their partnerships.
+    AdPack,
 }
 
 impl Kind {
@@ -53,6 +57,8 @@ impl Kind {
             Kind::Issue => "issue",
             Kind::Chase => "chase",
             Kind::Corrections => "corrections",
+            Kind::Feedback => "feedback",
+            Kind::AdPack => "ad-pack",
         }
     }
 }
