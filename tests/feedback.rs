@@ -115,7 +115,7 @@ fn expected(plans: &[&Plan]) -> (Vec<f64>, f64) {
     (sections, overall)
 }
 
-fn rows(path: &Path, sheet: &str) -> Vec<Vec<Data>> {
+fn rows_of(path: &Path, sheet: &str) -> Vec<Vec<Data>> {
     let mut wb: Xlsx<_> = open_workbook(path).unwrap();
     let range = wb.worksheet_range(sheet).unwrap();
     range.rows().map(|r| r.to_vec()).collect()
@@ -363,9 +363,9 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
         .collect();
     assert_eq!(files, want, "one workbook per scored partnership");
 
-    let summary = &tables(&rows(&review, "Summary"), "ID")[0];
-    let sections = &tables(&rows(&review, "Sections"), "Section")[0];
-    let disagree = tables(&rows(&review, "Where respondents disagree"), "ID");
+    let summary = &tables(&rows_of(&review, "Summary"), "ID")[0];
+    let sections = &tables(&rows_of(&review, "Sections"), "Section")[0];
+    let disagree = tables(&rows_of(&review, "Where respondents disagree"), "ID");
     let disagree = disagree.first().cloned().unwrap_or_default();
     let titles = [
         "Foundations",
@@ -386,7 +386,7 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
 
     for (pid, plans) in &s.plans {
         let path = dir.join(format!("{pid}_feedback_2026.xlsx"));
-        let page = rows(&path, "Your scores");
+        let page = rows_of(&path, "Your scores");
         let scores = &tables(&page, "Part")[0];
         assert_eq!(scores.len(), 5, "{pid}: overall and four sections");
         let mine = summary.iter().find(|r| is(&r["ID"], pid)).unwrap();
@@ -457,7 +457,7 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
         assert_eq!(numbers(&listed[1]), bottom, "{pid} weakest");
 
         // Where respondents differ: exactly this partnership's rows of the review.
-        let talk = rows(&path, "For discussion");
+        let talk = rows_of(&path, "For discussion");
         let theirs: Vec<(String, String, String, String)> = disagree
             .iter()
             .filter(|r| is(&r["ID"], pid))
@@ -498,7 +498,7 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
 
     // LSP01 by hand: F1 (1.1) 4, 1, 2 is three apart, F4 (1.4) 4, 3, 2 and C2 (3.2)
     // 3, 3, 1 two apart; M6's 2, 1, 2 is not; the stages differ.
-    let talk = rows(&dir.join("LSP01_feedback_2026.xlsx"), "For discussion");
+    let talk = rows_of(&dir.join("LSP01_feedback_2026.xlsx"), "For discussion");
     let listed = &tables(&talk, "Question")[0];
     let got: Vec<String> = listed.iter().map(|r| r["Question"].to_string()).collect();
     assert_eq!(got, ["1.1", "1.4", "3.2"]);
@@ -521,7 +521,7 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
         "Essex Police asked for no support"
     );
     // HWB03 alone: nothing to compare, and it says so.
-    let talk = rows(&dir.join("HWB03_feedback_2026.xlsx"), "For discussion");
+    let talk = rows_of(&dir.join("HWB03_feedback_2026.xlsx"), "For discussion");
     let flat: Vec<String> = talk.iter().flatten().map(|c| c.to_string()).collect();
     assert!(flat
         .iter()
@@ -615,5 +615,318 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
         std::fs::read(dir.join("LSP01_feedback_2026.xlsx")).unwrap(),
         before,
         "same store, same bytes"
+    );
+}
+
+/// `ptk mail <what>` for 2026 over SMTP to `port`, on `register`.
+fn mail_smtp(d: &Path, port: u16, register: &Path, what: &[&str]) -> std::process::Output {
+    let smtp = format!("127.0.0.1:{port}");
+    let mut args: Vec<&str> = vec!["mail"];
+    args.extend_from_slice(what);
+    let store = d.join("ptk.db");
+    let templates = repo().join("templates");
+    let resp = repo().join("samples/respondents.csv");
+    args.extend([
+        "--year",
+        "2026",
+        "--from",
+        "partnerships@rochford.gov.uk",
+        "--return-address",
+        "partnerships@rochford.gov.uk",
+        "--store",
+        store.to_str().unwrap(),
+        "--register",
+        register.to_str().unwrap(),
+        "--templates",
+        templates.to_str().unwrap(),
+        "--respondents",
+        resp.to_str().unwrap(),
+        "--smtp",
+        &smtp,
+        "--smtp-security",
+        "plain",
+        "--per-minute",
+        "0",
+        "--retries",
+        "0",
+    ]);
+    ptk(d, &args)
+}
+
+fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
+    mail_parser::MessageParser::default().parse(raw).unwrap()
+}
+
+#[test]
+fn feedback_goes_once_to_each_lead_and_returned_respondent_with_their_own_file() {
+    use mail_parser::MimeHeaders;
+    let s = setup();
+    let d = &s.d;
+    let register = repo().join("samples/register.csv");
+    let port = free_port();
+    let server = SmtpServer::start(port, &d.join("received"));
+    let out = mail_smtp(d, port, &register, &["feedback"]);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::OK),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("7 sent via smtp"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // Who returned, by the test's own plan: LSP01's three, CSP02's two, HWB03's and
+    // SEP04's leads.
+    let mut want: BTreeSet<(String, String)> = [
+        ("LSP01", "helen.marsh@rochford.gov.uk"),
+        ("LSP01", "mark.jennings@castlepoint.gov.uk"),
+        ("LSP01", "kate.lowe@essex.police.uk"),
+        ("CSP02", "david.okafor@rochford.gov.uk"),
+        ("CSP02", "tom.reid@essex.police.uk"),
+        ("HWB03", "priya.raman@rochford.gov.uk"),
+        ("SEP04", "james.whitfield@rochford.gov.uk"),
+    ]
+    .iter()
+    .map(|(p, e)| (p.to_string(), e.to_string()))
+    .collect();
+    let received = server.received();
+    assert_eq!(received.len(), 7);
+    for raw in &received {
+        let m = parse(raw);
+        let to = m
+            .to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_string();
+        let att = m.attachments().next().expect("the feedback is attached");
+        let name = att.attachment_name().unwrap().to_string();
+        let pid = name.split('_').next().unwrap().to_string();
+        assert_eq!(name, format!("{pid}_feedback_2026.xlsx"));
+        assert!(
+            want.remove(&(pid.clone(), to.clone())),
+            "{pid} to {to}: not expected, or twice"
+        );
+        let file = std::fs::read(d.join("feedback-2026").join(&name)).unwrap();
+        assert!(
+            att.contents() == file.as_slice(),
+            "{to} gets {pid}'s own file"
+        );
+        let body = m.body_text(0).unwrap();
+        assert!(
+            !body.contains('{') && body.contains("partnerships@rochford.gov.uk"),
+            "{body}"
+        );
+    }
+    assert!(want.is_empty(), "not sent: {want:?}");
+
+    // Again: nothing. A changed feedback is not sent without --corrected...
+    let out = mail_smtp(d, port, &register, &["feedback"]);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::OK),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("0 sent via smtp"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert_eq!(server.received().len(), 7);
+    let out = ptk(
+        d,
+        &[
+            "feedback",
+            "--year",
+            "2026",
+            "--store",
+            d.join("ptk.db").to_str().unwrap(),
+            "--register",
+            register.to_str().unwrap(),
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
+            "--respondents",
+            repo().join("samples/respondents.csv").to_str().unwrap(),
+            "--review-date",
+            "2027-04-07",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::OK),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = mail_smtp(d, port, &register, &["feedback"]);
+    assert!(
+        text(&out.stdout).contains("0 sent via smtp"),
+        "{}",
+        text(&out.stdout)
+    );
+    // ...and with it, to those of one partnership, saying it replaces the earlier one.
+    let out = mail_smtp(
+        d,
+        port,
+        &register,
+        &["feedback", "--corrected", "--partnership", "CSP02"],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::OK),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(
+        text(&out.stdout).contains("2 sent via smtp"),
+        "{}",
+        text(&out.stdout)
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 9);
+    let corrected: Vec<_> = received
+        .iter()
+        .map(|r| parse(r))
+        .filter(|m| m.subject().unwrap().starts_with("Corrected: "))
+        .collect();
+    assert_eq!(corrected.len(), 2);
+    for m in &corrected {
+        assert!(m.body_text(0).unwrap().contains("replaces the earlier one"));
+        let att = m.attachments().next().unwrap();
+        let file = std::fs::read(d.join("feedback-2026/CSP02_feedback_2026.xlsx")).unwrap();
+        assert!(att.contents() == file.as_slice());
+    }
+    let out = mail_smtp(
+        d,
+        port,
+        &register,
+        &["feedback", "--corrected", "--partnership", "CSP02"],
+    );
+    assert!(
+        text(&out.stdout).contains("0 sent via smtp"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn each_assistant_director_gets_exactly_their_partnerships() {
+    use mail_parser::MimeHeaders;
+    let s = setup();
+    let d = &s.d;
+    // SEP04's Assistant Director has no email here: it is listed, in no pack.
+    let register = d.join("register.csv");
+    let text_in = std::fs::read_to_string(repo().join("samples/register.csv")).unwrap();
+    let edited: String = text_in
+        .lines()
+        .map(|l| {
+            if l.starts_with("SEP04,") {
+                l.replace("naomi.clarke@rochford.gov.uk", "")
+            } else {
+                l.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    std::fs::write(&register, edited + "\n").unwrap();
+    let rows: Vec<csv::StringRecord> = csv::Reader::from_path(&register)
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .collect();
+    // AD email → the ids of their partnerships in the review (closed ones owe nothing).
+    let mut by_ad: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for r in &rows {
+        if !r[6].is_empty() && &r[8] != "closed" {
+            by_ad
+                .entry(r[6].to_string())
+                .or_default()
+                .insert(r[0].to_string());
+        }
+    }
+    let port = free_port();
+    let server = SmtpServer::start(port, &d.join("received"));
+    let out = mail_smtp(d, port, &register, &["ad"]);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::OK),
+        "{}",
+        text(&out.stderr)
+    );
+    let stdout = text(&out.stdout);
+    assert!(
+        stdout.contains("1 partnership(s) have no assistant_director_email"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("SEP04 South Essex Economic Partnership (Assistant Director Naomi Clarke)"),
+        "{stdout}"
+    );
+    let received = server.received();
+    assert_eq!(
+        received.len(),
+        by_ad.len(),
+        "one message per Assistant Director"
+    );
+    let scored: BTreeSet<&str> = s.plans.keys().copied().collect();
+    for raw in &received {
+        let m = parse(raw);
+        let to = m
+            .to()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_string();
+        let theirs = by_ad
+            .remove(&to)
+            .unwrap_or_else(|| panic!("{to}: not an AD, or twice"));
+        let att = m.attachments().next().expect("the pack is attached");
+        let path = d.join(att.attachment_name().unwrap());
+        std::fs::write(&path, att.contents()).unwrap();
+        let listed: BTreeSet<String> = tables(&rows_of(&path, "Your partnerships"), "ID")[0]
+            .iter()
+            .map(|r| r["ID"].to_string())
+            .collect();
+        assert_eq!(listed, theirs, "{to}: exactly their partnerships");
+        let wb: Xlsx<_> = open_workbook(&path).unwrap();
+        let pages: BTreeSet<String> = wb
+            .sheet_names()
+            .iter()
+            .filter_map(|n| n.strip_suffix(" scores").map(String::from))
+            .collect();
+        let want: BTreeSet<String> = theirs
+            .iter()
+            .filter(|p| scored.contains(p.as_str()))
+            .cloned()
+            .collect();
+        assert_eq!(
+            pages, want,
+            "{to}: feedback pages of their scored partnerships"
+        );
+        // No other Assistant Director's partnership anywhere in the file.
+        for (part, xml) in xml_parts(&path) {
+            for r in rows.iter().filter(|r| !theirs.contains(&r[0])) {
+                assert!(
+                    !xml.contains(&r[0]) && !xml.contains(&xml_escaped(&r[1])),
+                    "{to}: {part} holds {} ({})",
+                    &r[0],
+                    &r[1]
+                );
+            }
+        }
+    }
+    assert!(by_ad.is_empty(), "no pack for {by_ad:?}");
+    let out = mail_smtp(d, port, &register, &["ad"]);
+    assert!(
+        text(&out.stdout).contains("0 sent via smtp"),
+        "{}",
+        text(&out.stdout)
     );
 }
