@@ -160,7 +160,7 @@ fn partnerships_sheet(
 ) -> anyhow::Result<()> {
     let name = "Your partnerships";
     ws.set_name(name)?;
-    let widths = [8.0, 30.0, 14.0, 10.0, 9.0, 8.0, 11.0, 12.0, 34.0];
+    let widths = [8.0, 30.0, 14.0, 12.0, 9.0, 8.0, 11.0, 12.0, 32.0];
     let (y, py) = (review.year, review.year - 1);
     ws.write_with_format(
         0,

@@ -9,13 +9,17 @@ use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook, Worksheet};
 use super::Feedback;
 use crate::report::disagreement::answers_text;
 use crate::report::styles::{self, change, opt_pct, table_from, text, Styles};
-use crate::xlsx::{fit, header_text};
+use crate::xlsx::{fit, header_text, wrapped_height};
+
+/// The most content (points) one portrait A4 page holds (756 pt inside the margins)
+/// with 11 pt text scaled to no less than 8 pt.
+const ONE_PAGE: f64 = 756.0 * 11.0 / 8.0;
 
 /// Column widths (characters) of "Your scores": part, name, then five figures.
-const SCORE_WIDTHS: [f64; 7] = [7.0, 36.0, 10.0, 10.0, 11.0, 13.0, 13.0];
+const SCORE_WIDTHS: [f64; 7] = [9.0, 35.0, 10.0, 13.0, 11.0, 13.0, 13.0];
 /// Column widths of "For discussion": question, statement, spread, answers, notes;
 /// "What you told us" uses the last four: respondent, stage, achieved, support.
-const TALK_WIDTHS: [f64; 5] = [9.0, 28.0, 12.0, 28.0, 28.0];
+const TALK_WIDTHS: [f64; 5] = [9.0, 25.0, 11.0, 42.0, 20.0];
 
 /// The feedback workbook of one partnership, ready to save.
 pub fn workbook(fb: &Feedback) -> anyhow::Result<Workbook> {
@@ -226,7 +230,7 @@ pub fn scores_sheet(
             "Respondents who scored it".into(),
         ];
         table_from(ws, st, r, 0, &headers, list.len(), &tag2)?;
-        ws.set_row_height(r, 32)?;
+        ws.set_row_height(r, 47)?;
         for s in list {
             r += 1;
             text(ws, r, 0, &s.number, &st.text)?;
@@ -277,13 +281,11 @@ pub fn discussion_sheet(
         &st.title,
     )?;
     ws.set_row_height(0, 24)?;
-    styles::note(
-        ws,
-        1,
-        "An agenda for your partnership's own meeting: where your respondents see things differently, questions to talk through, and what you told us.",
-        w,
-        &st.subtitle,
-    )?;
+    let sub = "An agenda for your partnership's own meeting: where your respondents see things differently, questions to talk through, and what you told us.";
+    styles::note(ws, 1, sub, w, &st.subtitle)?;
+    // The rows' heights (points), to print on one page where that keeps text >= 8 pt.
+    let note_h = |s: &str| wrapped_height(s, w.iter().sum::<f64>() * 0.95);
+    let mut h = 24.0 + note_h(sub) + 15.0 + 22.0;
 
     let mut r = 3;
     heading(ws, st, r, "Where your respondents see things differently")?;
@@ -303,6 +305,7 @@ pub fn discussion_sheet(
         )
     };
     styles::note(ws, r, &intro, w, &st.note)?;
+    h += note_h(&intro);
     if !fb.disagreements.is_empty() {
         r += 1;
         let headers: Vec<String> = vec![
@@ -322,6 +325,7 @@ pub fn discussion_sheet(
             &format!("Differences{tag}"),
         )?;
         ws.set_row_height(r, 32)?;
+        h += 32.0;
         for d in &fb.disagreements {
             r += 1;
             let answers = answers_text(d);
@@ -330,33 +334,42 @@ pub fn discussion_sheet(
             ws.write_number_with_format(r, 2, d.spread, &st.number)?;
             text(ws, r, 3, &answers, &st.wrap)?;
             text(ws, r, 4, "", &st.wrap)?;
-            ws.set_row_height(r, fit(&[(&d.text, w[1] * 1.1), (&answers, w[3] * 1.1)]))?;
+            let rh = fit(&[(&d.text, w[1] * 1.1), (&answers, w[3] * 1.1)]);
+            ws.set_row_height(r, rh)?;
+            h += rh;
         }
     }
 
     r += 2;
     heading(ws, st, r, "Questions to discuss")?;
+    h += 15.0 + 22.0;
     for q in questions(fb) {
         r += 1;
         styles::note(ws, r, &q, w, &line)?;
+        h += note_h(&q);
     }
 
     r += 2;
     heading(ws, st, r, "What you told us")?;
     r += 1;
-    write_said(ws, st, r, fb, tag)?;
+    h += write_said(ws, st, r, fb, tag)? + 15.0 + 22.0;
     r += 1 + fb.said.len().max(1) as u32;
 
     r += 1;
     heading(ws, st, r, "What happens next")?;
+    h += 15.0 + 22.0;
     for text_line in next_steps(fb) {
         r += 1;
         styles::note(ws, r, &text_line, w, &line)?;
+        h += note_h(&text_line);
     }
     for (c, width) in w.iter().enumerate() {
         ws.set_column_width(c as u16, *width)?;
     }
     page_setup(ws, fb, name);
+    if h <= ONE_PAGE {
+        ws.set_print_fit_to_pages(1, 1);
+    }
     Ok(())
 }
 
@@ -367,7 +380,7 @@ fn write_said(
     r: u32,
     fb: &Feedback,
     tag: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<f64> {
     let w = &TALK_WIDTHS;
     let headers: Vec<String> = vec![
         "Respondent".into(),
@@ -376,10 +389,8 @@ fn write_said(
         fb.support_question.clone(),
     ];
     table_from(ws, st, r, 1, &headers, fb.said.len(), &format!("Said{tag}"))?;
-    ws.set_row_height(
-        r,
-        fit(&[(&headers[2], w[3]), (&headers[3], w[4])]).max(32.0),
-    )?;
+    let mut h = fit(&[(&headers[2], w[3]), (&headers[3], w[4])]).max(32.0);
+    ws.set_row_height(r, h)?;
     let blank = |s: &str| -> String {
         if s.is_empty() {
             "(left blank)".into()
@@ -393,17 +404,16 @@ fn write_said(
         text(ws, row, 2, &blank(&s.stage), &st.wrap)?;
         text(ws, row, 3, &blank(&s.achieved), &st.wrap)?;
         text(ws, row, 4, &blank(&s.support), &st.wrap)?;
-        ws.set_row_height(
-            row,
-            fit(&[
-                (&s.who, w[1] * 1.1),
-                (&s.stage, w[2]),
-                (&s.achieved, w[3] * 1.1),
-                (&s.support, w[4] * 1.1),
-            ]),
-        )?;
+        let rh = fit(&[
+            (&s.who, w[1] * 1.1),
+            (&s.stage, w[2]),
+            (&s.achieved, w[3] * 1.1),
+            (&s.support, w[4] * 1.1),
+        ]);
+        ws.set_row_height(row, rh)?;
+        h += rh;
     }
-    Ok(())
+    Ok(h)
 }
 
 /// The discussion questions, fitted to what the partnership's answers show.
