@@ -318,6 +318,39 @@ mod tests {
     }
 
     #[test]
+    fn docs_feedback_lists_exactly_the_placeholders_of_the_feedback_letters() {
+        let docs =
+            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/feedback.md"))
+                .unwrap();
+        let listed = |file: &str| -> std::collections::BTreeSet<String> {
+            let row = docs
+                .lines()
+                .find(|l| l.starts_with(&format!("| `{file}`")))
+                .unwrap_or_else(|| panic!("docs/feedback.md has no row for {file}"));
+            let last = row.trim_end_matches('|').rsplit('|').next().unwrap();
+            last.split('`')
+                .filter(|w| w.starts_with('{') && w.ends_with('}'))
+                .map(|w| w.trim_matches(|c| c == '{' || c == '}').to_string())
+                .collect()
+        };
+        let extra = LETTERS
+            .iter()
+            .find(|(n, _)| *n == "feedback")
+            .and_then(|(_, e)| *e)
+            .unwrap();
+        let feedback: std::collections::BTreeSet<String> = PARTNERSHIP_FIELDS
+            .iter()
+            .chain(extra.iter())
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(listed("feedback.txt"), feedback);
+        let ad: std::collections::BTreeSet<String> =
+            AD_FIELDS.iter().map(|s| s.to_string()).collect();
+        assert_eq!(listed("ad-pack.txt"), ad);
+        assert!(docs.contains("| `feedback-corrected.txt` |"));
+    }
+
+    #[test]
     fn unknown_placeholder_is_an_error() {
         let t = LetterTemplate::parse("t", "Subject: x\n\n{offcer}").unwrap();
         let e = t
