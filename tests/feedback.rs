@@ -525,7 +525,7 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
     let flat: Vec<String> = talk.iter().flatten().map(|c| c.to_string()).collect();
     assert!(flat
         .iter()
-        .any(|c| c.contains("Only one respondent's form is in for 2026")));
+        .any(|c| c.contains("One form was completed for your partnership in 2026")));
 
     // No other partnership's id, name or people, in any part of the file.
     let register = csv::Reader::from_path(repo().join("samples/register.csv"))

@@ -292,8 +292,13 @@ pub fn discussion_sheet(
     r += 1;
     let threshold = points(fb.threshold);
     let intro = if fb.disagreements.is_empty() {
-        if fb.said.len() < 2 {
-            format!("Only one respondent's form is in for {y}, so there are no views to compare.")
+        if fb.said.len() < 2 && fb.due > 1 {
+            format!(
+                "Only one of your {} respondents' forms is in for {y}, so there are no views to compare yet.",
+                fb.due
+            )
+        } else if fb.said.len() < 2 {
+            format!("One form was completed for your partnership in {y}, so there are no views to compare. Next year each partner can complete their own (tell us who they are), and this page will show where you see things differently.")
         } else {
             format!(
                 "Your respondents' answers are less than {threshold} apart on every statement: you broadly agree."
