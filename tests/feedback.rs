@@ -930,3 +930,41 @@ fn each_assistant_director_gets_exactly_their_partnerships() {
         text(&out.stdout)
     );
 }
+
+#[test]
+fn templates_check_names_a_feedback_letter_with_a_placeholder_ptk_does_not_fill() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("templates");
+    std::fs::create_dir_all(t.join("email")).unwrap();
+    for e in std::fs::read_dir(repo().join("templates")).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_file() {
+            std::fs::copy(&p, t.join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    let check = || {
+        ptk(
+            dir.path(),
+            &["templates", "check", "--templates", t.to_str().unwrap()],
+        )
+    };
+    let out = check();
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::OK),
+        "{}",
+        text(&out.stderr)
+    );
+    std::fs::write(
+        t.join("email/feedback.txt"),
+        "Subject: {partnership}: your results\n\nDear {officer},\nYour score is {overall}.\n",
+    )
+    .unwrap();
+    let out = check();
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("feedback.txt") && err.contains("{overall}"),
+        "{err}"
+    );
+}
