@@ -521,6 +521,75 @@ pub fn next_steps(fb: &Feedback) -> Vec<String> {
 mod tests {
     use super::*;
 
+    fn feedback() -> Feedback {
+        Feedback {
+            year: 2026,
+            council: "C".into(),
+            partnership_id: "P1".into(),
+            partnership: "P".into(),
+            assistant_director: "Ann Lee".into(),
+            band: Some("Amber".into()),
+            band_range: "50 to under 75".into(),
+            scores: Vec::new(),
+            council_n: 0,
+            strongest: Vec::new(),
+            weakest: Vec::new(),
+            disagreements: Vec::new(),
+            threshold: 2.0,
+            said: vec![
+                super::super::Said {
+                    who: "A".into(),
+                    stage: "Functioning".into(),
+                    ..Default::default()
+                },
+                super::super::Said {
+                    who: "B".into(),
+                    stage: "Frustration".into(),
+                    ..Default::default()
+                },
+            ],
+            stage_question: String::new(),
+            achieved_question: String::new(),
+            support_question: String::new(),
+            returned: 2,
+            due: 3,
+            not_returned: vec!["C".into()],
+            generated_at: None,
+            next: super::super::NextSteps {
+                review_date: None,
+                deadline: Some("29 January 2027".into()),
+                contact: Some("p@c.gov.uk".into()),
+            },
+        }
+    }
+
+    #[test]
+    fn the_questions_and_next_steps_follow_the_answers() {
+        let fb = feedback();
+        let q = questions(&fb);
+        assert!(
+            q[0].starts_with("1. What would move our lowest-scoring"),
+            "{q:?}"
+        );
+        assert!(
+            q[1].contains("different life-cycle stages (Frustration, Functioning)"),
+            "{q:?}"
+        );
+        let next = next_steps(&fb);
+        assert!(next[0].contains("your Assistant Director (Ann Lee)"));
+        assert!(next[0].contains("once every form is in (the deadline is 29 January 2027)"));
+        assert!(next
+            .iter()
+            .any(|l| l.contains("your scores may change when they do")));
+        assert_eq!(
+            next.last().unwrap(),
+            "Questions about this feedback: p@c.gov.uk."
+        );
+        let mut one = fb.clone();
+        one.said.truncate(1);
+        assert!(questions(&one)[1].starts_with("2. Is the life-cycle stage you named right"));
+    }
+
     #[test]
     fn lists_read_as_english() {
         assert_eq!(join_and(&["1.1"]), "1.1");
