@@ -71,7 +71,7 @@ pub fn run(cmd: TemplatesCommand, config: &Config) -> anyhow::Result<i32> {
             };
             let letters = if files.is_empty() {
                 let dir = config.templates_dir(templates.as_deref());
-                ptk::letter::check_letters(&dir)
+                ptk::feedback::letters::check(&dir)
             } else {
                 Vec::new()
             };

@@ -9,6 +9,7 @@
 //! of any other partnership: the council's averages are shown only over at least
 //! [`SMALL_N`] partnerships, so no one partnership's score can be read from them.
 
+pub mod letters;
 pub mod pack;
 pub mod sheets;
 
