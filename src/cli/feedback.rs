@@ -77,6 +77,7 @@ pub fn run(args: FeedbackArgs, config: &Config) -> anyhow::Result<i32> {
         );
         return Ok(ptk::exit::CANNOT_RUN);
     }
+    ptk::report::warn_if_year_is_empty(sources.store(), args.year, &config.outbox_dir(None))?;
     let next = next_steps(&args, config)?;
     let review = sources.review(args.year, config)?;
     let feedbacks = feedback::build_all(&review, sources.store(), &next)?;

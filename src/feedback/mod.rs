@@ -325,6 +325,9 @@ pub fn build_all(
 
 /// Writes each feedback into `dir` (created if missing), atomically; returns the paths.
 pub fn write_all(feedbacks: &[Feedback], dir: &Path) -> anyhow::Result<Vec<PathBuf>> {
+    if feedbacks.is_empty() {
+        return Ok(Vec::new());
+    }
     std::fs::create_dir_all(dir)
         .with_context(|| format!("cannot create the folder {}", dir.display()))?;
     let mut out = Vec::with_capacity(feedbacks.len());
