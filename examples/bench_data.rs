@@ -122,6 +122,7 @@ fn main() -> anyhow::Result<()> {
         &BTreeMap::new(),
         &letter,
         &issued_dir,
+        &Default::default(),
     )?;
 
     // Fill every form.

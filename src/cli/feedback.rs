@@ -140,6 +140,8 @@ impl FeedbackArgs {
             register: self.register.clone(),
             templates: self.templates.clone(),
             respondents: self.respondents.clone(),
+            // The register as the year's review read it, as `ptk report` does.
+            as_run_for: Some(self.year),
         }
     }
 }

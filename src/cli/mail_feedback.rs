@@ -53,6 +53,8 @@ fn sources(c: &Common, config: &Config) -> anyhow::Result<(Sources, PathBuf)> {
         register: c.register.clone(),
         templates: c.templates.clone(),
         respondents: c.respondents.clone(),
+        // Today's register: today's addresses.
+        as_run_for: None,
     };
     let s = Sources::load(&paths, config, &store_path, true)?;
     super::mail::stop_on(&s.respondent_problems)?;

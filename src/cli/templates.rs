@@ -69,24 +69,26 @@ pub fn run(cmd: TemplatesCommand, config: &Config) -> anyhow::Result<i32> {
                 }
                 (ok, problems)
             };
-            let letters = if files.is_empty() {
+            // The email texts go out with every run: checked with the forms.
+            let letters: Vec<String> = if files.is_empty() {
                 let dir = config.templates_dir(templates.as_deref());
-                ptk::feedback::letters::check(&dir)
+                let mut l = ptk::letter::check_letters(&dir);
+                l.extend(ptk::feedback::letters::check(&dir));
+                l
             } else {
                 Vec::new()
             };
-            for p in &letters {
-                eprintln!("{p}");
+            for l in &letters {
+                eprintln!("{l}");
             }
             if problems.is_empty() && letters.is_empty() {
                 println!("{checked} template(s) checked: no problems found.");
             }
-            let code = report_problems(&problems)?;
-            if !letters.is_empty() {
-                eprintln!("{} problem(s) in the email texts; fix them in the templates' email/ folder and run `ptk templates check` again.", letters.len());
+            if !letters.is_empty() && problems.is_empty() {
+                eprintln!("{} problem(s) found in the email texts; fix them in templates/email/ and run `ptk templates check` again.", letters.len());
                 return Ok(ptk::exit::REJECTED);
             }
-            Ok(code)
+            report_problems(&problems)
         }
     }
 }
