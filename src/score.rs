@@ -185,6 +185,10 @@ pub fn change(now: Option<f64>, before: Option<f64>) -> Option<f64> {
 }
 
 #[cfg(test)]
+#[path = "score_tests.rs"]
+mod by_hand_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use std::collections::HashMap;
@@ -326,19 +330,6 @@ options = [{ label = "Forming" }, { label = "Flying" }]
             .collect();
         let refs: Vec<PointsOf<'_>> = fns.iter().map(|f| f as PointsOf<'_>).collect();
         aggregate(&template(), &refs)
-    }
-
-    #[test]
-    fn one_respondent_aggregates_to_their_own_score() {
-        let answers = [("a1", 4), ("a2", 5), ("a3", 3), ("b1", 1), ("b2", 2)];
-        let alone = run(&answers);
-        // a2's index 5 is Not applicable: no points.
-        let points: Vec<(&str, f64)> = answers
-            .iter()
-            .filter(|(id, _)| *id != "a2")
-            .map(|(id, i)| (*id, *i as f64))
-            .collect();
-        assert_eq!(agg(&[&points]).score, alone);
     }
 
     #[test]

@@ -399,6 +399,10 @@ fn capitalise(s: &str) -> String {
 }
 
 #[cfg(test)]
+#[path = "validate_tests.rs"]
+mod edge_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::template::AnswerOption;

@@ -254,8 +254,8 @@ fn an_ods_without_its_mimetype_entry_is_read_as_ods() {
     let path = dir.path().join("no-mimetype.ods");
     std::fs::write(&path, ods).unwrap();
     let out = ingest(dir.path(), &[&path], None);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let rows = report(dir.path());
-    assert!(out.status.success(), "{:?} {}", rows, text(&out.stderr));
     assert_eq!(rows["no-mimetype.ods"].status, "accepted");
     assert_eq!(rows["no-mimetype.ods"].partnership, "WST05");
 
@@ -268,7 +268,13 @@ fn an_ods_without_its_mimetype_entry_is_read_as_ods() {
     );
     let path = dir.path().join("no-content.ods");
     std::fs::write(&path, ods).unwrap();
-    ingest(dir.path(), &[&path], None);
+    let out = ingest(dir.path(), &[&path], None);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
     let (code, message) = &findings(dir.path())["no-content.ods"];
     assert_eq!(code, "unreadable");
     assert!(
@@ -349,8 +355,8 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
     std::fs::write(inbox.join("damaged.msg"), bad).unwrap();
 
     let out = ingest(dir.path(), &[&inbox], Some(1024));
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let rows = report(dir.path());
-    assert!(out.status.success(), "{rows:?} {}", text(&out.stderr));
     assert_eq!(rows.len(), 3, "{rows:?}");
     let wst = &rows["WST05 return.xlsx"];
     assert_eq!(

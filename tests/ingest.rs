@@ -92,32 +92,41 @@ fn every_sample_gets_its_expected_outcome() {
         "some samples are rejected: {}",
         text(&out.stderr)
     );
+    // Each file's outcome follows from how scripts/make-sample-returns.py made it (the
+    // comments quote what it did); findings as in docs/findings.md.
     let expected: &[(&str, &str, &[&str])] = &[
+        // Risk 2's likelihood is 7 (1 to 5 allowed); risk 3 has an impact but no likelihood.
         (
             "ART17_new-partnership_2026.xlsx",
             "rejected",
             &["out-of-range", "incomplete-risk"],
         ),
+        // ASS09 returned the first form and then the one re-issued on 7 December: the
+        // later issue is used, the first is a duplicate.
         ("ASS09 self-assessment (re-issued).xlsx", "accepted", &[]),
         (
             "ASS09_self-assessment_2026.xlsx",
             "duplicate",
             &["duplicate-return"],
         ),
+        // Complete (CSP02 re-saved by LibreOffice; CVS10 with three Not applicable).
         ("CSP02_self-assessment_2026.xlsx", "accepted", &[]),
         ("CVS10_self-assessment_2026.xlsx", "accepted", &[]),
+        // Liabilities value "about 5k"; signed officer's email "grace.hughes@rochford".
         (
             "DIG15 exit document.xlsx",
             "rejected",
             &["not-a-number", "invalid-email"],
         ),
         ("ENV14_exit_2026.xlsx", "accepted", &[]),
+        // F2 typed as "Good"; completed on "last Tuesday".
         (
             "HOU07_self-assessment_2026.xlsx",
             "rejected",
             &["not-an-option", "not-a-date"],
         ),
         ("HWB03 self-assessment.ods", "accepted", &[]),
+        // Cut to its first third, as if damaged in transit.
         (
             "ICT12_self-assessment_2026.xlsx",
             "rejected",
@@ -136,6 +145,7 @@ fn every_sample_gets_its_expected_outcome() {
             "accepted-with-warnings",
             &["unknown-respondent"],
         ),
+        // P3, P4 and M2 left blank; C3 holds =C2/0, which shows #DIV/0!.
         (
             "LEI06_self-assessment_2026.xlsx",
             "rejected",
@@ -147,15 +157,19 @@ fn every_sample_gets_its_expected_outcome() {
             ],
         ),
         ("MGT16_new-partnership_2026.ods", "accepted", &[]),
+        // A workbook of the partnership's own, not a ptk form (no _ptk sheet).
         ("Partnership budget 2026.xlsx", "rejected", &["not-ptk"]),
         ("SEP04_self-assessment_2026.xls", "accepted", &[]),
+        // Last year's (2025) form.
         (
             "TOU11_self-assessment_2025.xlsx",
             "rejected",
             &["wrong-year"],
         ),
+        // Scores typed as numbers (WST05) and as loose labels (YTH13).
         ("WST05 return.xlsx", "accepted", &[]),
         ("Youth strategy group review.ods", "accepted", &[]),
+        // Not a spreadsheet, and Excel's lock file for the open LSP form.
         ("notes from Helen.txt", "skipped", &[]),
         (
             "~$Joint LSP self assessment 2026 FINAL.xlsx",
@@ -185,10 +199,19 @@ fn every_sample_gets_its_expected_outcome() {
     assert_eq!(got.len(), expected.len());
 
     // The store holds the accepted returns only, each scored.
+    let accepted = expected
+        .iter()
+        .filter(|(_, status, _)| status.starts_with("accepted"))
+        .count();
+    let read = expected
+        .iter()
+        .filter(|(_, status, _)| *status != "skipped")
+        .count();
+    assert_eq!(accepted, 12);
     let store = Store::open(&dir.path().join("ptk.db")).unwrap();
     assert_eq!(
         count(&store, "SELECT COUNT(*) FROM returns WHERE current = 1"),
-        12
+        accepted as i64
     );
     assert_eq!(
         count(&store, "SELECT COUNT(*) FROM returns WHERE template_id = 'self-assessment' AND overall IS NULL"),
@@ -196,10 +219,11 @@ fn every_sample_gets_its_expected_outcome() {
     );
     assert_eq!(
         count(&store, "SELECT COUNT(*) FROM files"),
-        20,
-        "every read file is recorded (not the 2 skipped)"
+        read as i64,
+        "every read file is recorded (not the skipped)"
     );
-    // The new-partnership risks are scored: likelihood × impact with a rating.
+    // The new-partnership risks are scored: MGT16's risk 3 ("Political change") was
+    // given likelihood 4 and impact 4: 4 × 4 = 16, High from 15 (new-partnership.toml).
     let (score, rating): (String, String) = store
         .connection()
         .query_row(
@@ -426,7 +450,8 @@ fn a_return_that_does_not_fit_the_register_status_is_flagged() {
 #[test]
 fn re_ingesting_unchanged_files_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    ingest(dir.path(), &[&samples()], &[]);
+    let out = ingest(dir.path(), &[&samples()], &[]);
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
     let store_counts = |dir: &Path| {
         let s = Store::open(&dir.join("ptk.db")).unwrap();
         ["returns", "answers", "scores", "files", "findings"]
@@ -511,7 +536,8 @@ fn a_file_that_makes_the_reader_panic_is_rejected_and_the_batch_goes_on() {
     assert_eq!(finding_codes(dir.path())[victim], vec!["unreadable"]);
     // Every other file still got its normal outcome.
     let reference = tempfile::tempdir().unwrap();
-    ingest(reference.path(), &[&samples()], &[]);
+    let out = ingest(reference.path(), &[&samples()], &[]);
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
     let mut expected = report(reference.path());
     expected.remove(victim);
     let mut rest = got.clone();
@@ -644,9 +670,25 @@ fn inputs_are_never_modified() {
         .map(|e| e.unwrap().path())
         .collect();
     let before: Vec<Vec<u8>> = files.iter().map(|p| hash(p)).collect();
-    ingest(dir.path(), &[&samples()], &[]);
-    let after: Vec<Vec<u8>> = files.iter().map(|p| hash(p)).collect();
-    assert!(before == after);
+    let out = ingest(dir.path(), &[&samples()], &[]);
+    // The run really read them all: some rejected (exit 1), every file reported, and
+    // the accepted ones stored; a run that stopped at once would leave them untouched too.
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    assert_eq!(
+        report(dir.path()).len(),
+        files.len(),
+        "every file was looked at"
+    );
+    let store = Store::open(&dir.path().join("ptk.db")).unwrap();
+    assert!(count(&store, "SELECT COUNT(*) FROM returns WHERE current = 1") > 0);
+    for (path, was) in files.iter().zip(&before) {
+        assert!(hash(path) == *was, "{} was modified", path.display());
+    }
 }
 
 #[test]
@@ -678,6 +720,7 @@ fn history_import_and_export_round_trip() {
         dir.path(),
         &["history", "export", "--store", store.to_str().unwrap()],
     );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let exported = text(&out.stdout);
     let exported = exported
         .strip_prefix('\u{feff}')

@@ -71,7 +71,8 @@ const VICTIM: &str = "CVS10_self-assessment_2026.xlsx";
 /// then a run without the hook reads it as normal.
 fn survives(hook: &str, extra: &[&str], limit: &str) {
     let reference = tempfile::tempdir().unwrap();
-    ingest(reference.path(), &[&samples()], &[], &[]);
+    let out = ingest(reference.path(), &[&samples()], &[], &[]);
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
     let expected = report(reference.path());
     assert_eq!(expected[VICTIM].0, "accepted");
 

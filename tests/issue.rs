@@ -37,6 +37,7 @@ fn shipped_templates_parse_and_check() {
         dir.path(),
         &["templates", "list", "--templates", t.to_str().unwrap()],
     );
+    assert!(list.status.success(), "{}", text(&list.stderr));
     let listed = text(&list.stdout);
     for id in ["self-assessment", "exit", "new-partnership"] {
         assert!(listed.contains(id), "{listed}");
@@ -70,6 +71,7 @@ fn bad_template_is_reported_with_file_and_line() {
 
     std::fs::write(&bad, "id = \"bad\"\nversion = 1\ntitle = \"Bad\"\n[[sections]]\nid = \"s\"\ntitle = \"S\"\n[[sections.questions]]\nid = \"q\"\ntext = \"Q\"\ntype = \"multiple\"\n").unwrap();
     let out = ptk(dir.path(), &["templates", "check", "bad.toml"]);
+    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
     let err = text(&out.stderr);
     assert!(
         err.contains("bad.toml:10:") && err.contains("unknown variant `multiple`"),

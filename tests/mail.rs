@@ -62,6 +62,7 @@ fn smtp_delivers_each_form_once_with_its_workbook() {
     );
     assert_eq!(server.received().len(), 5);
     let out = send(&[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("8 sent via smtp"),
         "{}",
@@ -69,6 +70,7 @@ fn smtp_delivers_each_form_once_with_its_workbook() {
     );
     assert!(text(&out.stdout).contains("5 already sent before"));
     let out = send(&[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("0 sent via smtp")
             && text(&out.stdout).contains("13 already sent"),
@@ -550,6 +552,7 @@ fn corrections_list_the_problems_and_send_the_file_back() {
     // Chasing: only partnerships that were issued a form (none was issued here), and
     // not HOU07, whose corrections letter is its reminder.
     let out = mail(dir.path(), &["chase"], &["--dry-run", "--outbox", "out"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     let said = text(&out.stdout);
     assert!(said.contains("No chase email is needed"), "{said}");
     assert!(
@@ -639,6 +642,7 @@ fn drafts_are_marked_unsent_and_a_later_smtp_run_sends_each_draft_once() {
         &["issue", "out", "--template", "self-assessment"],
         &[],
     );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("0 drafted as .eml files in")
             && text(&out.stdout).contains("13 already drafted"),
@@ -713,6 +717,7 @@ fn drafts_are_marked_unsent_and_a_later_smtp_run_sends_each_draft_once() {
     }
     // 3. Nothing is sent twice.
     let out = send();
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("0 sent via smtp")
             && text(&out.stdout).contains("13 already sent"),
@@ -853,6 +858,7 @@ fn chase_letters_that_say_attached_carry_the_form_and_only_issued_forms_are_chas
             "CSP02",
         ],
     );
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("Dry run: 1 message(s) would be drafted"),
         "{}",

@@ -561,6 +561,7 @@ fn mail_issue_addresses_each_respondent_and_chase_reminds_only_the_missing() {
     assert_eq!(got_sorted, want);
     // A re-run drafts nothing new: each respondent's message is tracked on its own.
     let out = send(dir.path());
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         text(&out.stdout).contains("0 drafted") && text(&out.stdout).contains("3 already drafted"),
         "{}",

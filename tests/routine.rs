@@ -486,6 +486,7 @@ fn issue_warns_when_the_store_holds_no_earlier_scores() {
     );
     assert!(out.status.success());
     let out = issue(d, "self-assessment", &["--store", "ptk.db"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
         !text(&out.stderr).contains("no earlier scores"),
         "{}",
