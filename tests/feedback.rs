@@ -650,7 +650,16 @@ fn mail_smtp(d: &Path, port: u16, register: &Path, what: &[&str]) -> std::proces
         "--retries",
         "0",
     ]);
-    ptk(d, &args)
+    let out = ptk(d, &args);
+    // Every run here is expected to finish cleanly: checked before any output is read.
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::OK),
+        "{args:?}\n{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
 }
 
 fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
