@@ -118,6 +118,9 @@ fn built_in(name: &str) -> Option<&'static str> {
         "chase" => Some(include_str!("../templates/email/chase.txt")),
         "corrections" => Some(include_str!("../templates/email/corrections.txt")),
         "resend" => Some(include_str!("../templates/email/resend.txt")),
+        "feedback" => Some(include_str!("../templates/email/feedback.txt")),
+        "feedback-corrected" => Some(include_str!("../templates/email/feedback-corrected.txt")),
+        "ad-pack" => Some(include_str!("../templates/email/ad-pack.txt")),
         _ => None,
     }
 }

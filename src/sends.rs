@@ -15,6 +15,10 @@ pub enum Kind {
     Chase,
     /// The problems found in a rejected return, with the file sent back.
     Corrections,
+    /// A partnership's own results, to its lead officer and each respondent who returned.
+    Feedback,
+    /// An Assistant Director's pack of their partnerships.
+    AdPack,
 }
 
 impl Kind {
@@ -23,6 +27,8 @@ impl Kind {
             Kind::Issue => "issue",
             Kind::Chase => "chase",
             Kind::Corrections => "corrections",
+            Kind::Feedback => "feedback",
+            Kind::AdPack => "ad-pack",
         }
     }
 }

@@ -74,6 +74,37 @@ what to fix).
     mail_notes!()
 );
 
+const FEEDBACK_HELP: &str = concat!(
+    "Examples:
+  ptk mail feedback --year 2026
+  ptk mail feedback --year 2026 --smtp mail.council.gov.uk:587
+  ptk mail feedback --year 2026 --corrected --partnership LSP01
+
+Sends each scored partnership's feedback workbook (written by `ptk feedback`) to its lead
+officer and to every respondent who returned a form: once per person per year. When a late
+or corrected return changes a partnership's feedback, run `ptk feedback` again and send it
+with --corrected: only those whose file changed get it, with a letter saying it replaces
+the earlier one. Texts: templates/email/feedback.txt and feedback-corrected.txt.
+
+",
+    mail_notes!()
+);
+
+const AD_HELP: &str = concat!(
+    "Examples:
+  ptk mail ad --year 2026
+  ptk mail ad --year 2026 --smtp mail.council.gov.uk:587
+
+Writes and sends each Assistant Director with an assistant_director_email in the register a
+workbook of only their partnerships: their partnerships' page, the council-wide headline
+(naming no partnership) and each scored partnership's feedback pages. Partnerships whose
+Assistant Director has no email are listed, not skipped silently. Once per Assistant
+Director per year. Text: templates/email/ad-pack.txt.
+
+",
+    mail_notes!()
+);
+
 #[derive(Subcommand)]
 pub enum MailCommand {
     /// Send each partnership its issued workbook (after `ptk issue`).
@@ -85,6 +116,12 @@ pub enum MailCommand {
     /// Send every rejected return back with its problems listed.
     #[command(after_help = CORRECTIONS_HELP)]
     Corrections(FollowUp),
+    /// Send each partnership its feedback (after `ptk feedback`), once per person per year.
+    #[command(after_help = FEEDBACK_HELP)]
+    Feedback(super::mail_feedback::FeedbackMail),
+    /// Send each Assistant Director a workbook of their partnerships.
+    #[command(after_help = AD_HELP)]
+    Ad(super::mail_feedback::AdMail),
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -98,10 +135,10 @@ enum SecurityArg {
 pub struct Common {
     /// The review year, in full (2000–2100).
     #[arg(long, value_parser = super::year)]
-    year: i32,
+    pub year: i32,
     /// The sender's address (default: `sender` in ptk.toml).
     #[arg(long)]
-    from: Option<String>,
+    pub from: Option<String>,
     /// Copy each message to the lead officer to the partnership's Assistant Director.
     #[arg(long)]
     cc_ad: bool,
@@ -143,19 +180,19 @@ pub struct Common {
     deadline: Option<String>,
     /// Where completed forms go (default: `return_address` in ptk.toml).
     #[arg(long)]
-    return_address: Option<String>,
+    pub return_address: Option<String>,
     /// The partnership register CSV (default: `register` in ptk.toml, else ./register.csv).
     #[arg(long)]
-    register: Option<PathBuf>,
+    pub register: Option<PathBuf>,
     /// The respondents CSV: who beyond each lead officer was sent a form of their own (default: `respondents` in ptk.toml; none: leads only).
     #[arg(long)]
-    respondents: Option<PathBuf>,
+    pub respondents: Option<PathBuf>,
     /// The templates folder, with the email texts in email/ (default: `templates` in ptk.toml, else ./templates).
     #[arg(long)]
-    templates: Option<PathBuf>,
+    pub templates: Option<PathBuf>,
     /// The history store, where every message sent is recorded (default: `store` in ptk.toml, else ./ptk.db).
     #[arg(long)]
-    store: Option<PathBuf>,
+    pub store: Option<PathBuf>,
 }
 
 #[derive(Args)]
@@ -272,7 +309,7 @@ fn respondents(
 }
 
 /// Stops the run on bad respondents rows, each printed with its line.
-fn stop_on(problems: &[register::RegisterProblem]) -> anyhow::Result<()> {
+pub(super) fn stop_on(problems: &[register::RegisterProblem]) -> anyhow::Result<()> {
     if problems.is_empty() {
         return Ok(());
     }
@@ -290,26 +327,31 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
         MailCommand::Issue(a) => (&a.common, "issue"),
         MailCommand::Chase(a) => (&a.common, "chase"),
         MailCommand::Corrections(a) => (&a.common, "corrections"),
+        MailCommand::Feedback(a) => (&a.common, "feedback"),
+        MailCommand::Ad(a) => (&a.common, "ad-pack"),
     };
-    let ctx = context(common, config)?;
+    let council = config.council().to_string();
     let from_text = common
         .from
         .clone()
         .or_else(|| config.sender.clone())
         .context("give the sender's address: --from ADDRESS, or sender in ptk.toml")?;
     let from = lettre::message::Mailbox::new(
-        Some(format!("{} partnerships", ctx.council)),
+        Some(format!("{council} partnerships")),
         from_text
             .parse()
             .with_context(|| format!("--from '{from_text}' is not an email address"))?,
     );
     let templates_dir = config.templates_dir(common.templates.as_deref());
     let store_path = config.store_path(common.store.as_deref());
-    let letter = letter::load_named(&templates_dir, kind)?;
+    let letter = || letter::load_named(&templates_dir, kind);
     let today = chrono::Local::now().format("%Y-%m-%d").to_string();
 
     let plan: Vec<Outgoing> = match &cmd {
+        MailCommand::Feedback(a) => super::mail_feedback::plan_feedback(a, config)?,
+        MailCommand::Ad(a) => super::mail_feedback::plan_ad(a, config)?,
         MailCommand::Issue(a) => {
+            let (ctx, letter) = (context(common, config)?, letter()?);
             let t = template::find(&templates_dir, &a.template)?;
             let (reg, problems) =
                 register::load(&config.register_path(common.register.as_deref()))?;
@@ -356,6 +398,7 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
             );
         }
         MailCommand::Chase(a) | MailCommand::Corrections(a) => {
+            let (ctx, letter) = (context(common, config)?, letter()?);
             let paths = ptk::report::SourcePaths {
                 store: common.store.clone(),
                 register: common.register.clone(),

@@ -25,10 +25,12 @@ pub(crate) fn year(s: &str) -> Result<i32, String> {
     }
 }
 
+mod feedback;
 mod history;
 mod ingest;
 mod issue;
 mod mail;
+mod mail_feedback;
 mod report;
 mod review;
 mod runs;
@@ -79,6 +81,8 @@ enum Command {
     Ingest(ingest::IngestArgs),
     /// Write the consolidated review workbook and scores CSV from the history store.
     Report(report::ReportArgs),
+    /// Write each scored partnership's own feedback workbook (its results, for its partners).
+    Feedback(feedback::FeedbackArgs),
     /// The whole year-end run: import history, ingest the returns, write the review.
     Review(review::ReviewArgs),
     /// List the runs that wrote to the history store, or undo one (`ptk runs undo N`).
@@ -119,6 +123,7 @@ pub fn run() -> i32 {
         Command::Ingest(_)
             | Command::Review(_)
             | Command::Report(_)
+            | Command::Feedback(_)
             | Command::Status(_)
             | Command::IngestWorker
     ) {
@@ -142,6 +147,7 @@ pub fn run() -> i32 {
         Command::Ingest(args) => ingest::run(args, &config),
         Command::History(cmd) => history::run(cmd, &config),
         Command::Report(args) => report::run(args, &config),
+        Command::Feedback(args) => feedback::run(args, &config),
         Command::Mail(cmd) => mail::run(cmd, &config),
         Command::Review(args) => review::run(args, &config),
         Command::Status(args) => status::run(args, &config),

@@ -70,8 +70,11 @@ pub fn run(cmd: TemplatesCommand, config: &Config) -> anyhow::Result<i32> {
                 (ok, problems)
             };
             // The email texts go out with every run: checked with the forms.
-            let letters = if files.is_empty() {
-                ptk::letter::check_letters(&config.templates_dir(templates.as_deref()))
+            let letters: Vec<String> = if files.is_empty() {
+                let dir = config.templates_dir(templates.as_deref());
+                let mut l = ptk::letter::check_letters(&dir);
+                l.extend(ptk::feedback::letters::check(&dir));
+                l
             } else {
                 Vec::new()
             };

@@ -26,8 +26,9 @@ pub use deliver::{
     deliver, DeliverOptions, DeliverSummary, EmlFolder, StopSending, Transport, DRAFT_HEADER,
 };
 pub use plan::{
-    plan_chase, plan_corrections, plan_issue, ChaseOptions, ChasePlan, CorrectionLetters,
-    CorrectionsPlan, IssueLetters, IssuePlan,
+    plan_ad_packs, plan_chase, plan_corrections, plan_feedback, plan_issue, ChaseOptions,
+    ChasePlan, CorrectionLetters, CorrectionsPlan, FeedbackLetters, FeedbackPlan, IssueLetters,
+    IssuePlan,
 };
 pub use redact::redact_smtp_error;
 pub use smtp::{Security, Smtp, SmtpSettings};

@@ -30,7 +30,7 @@ mod sections;
 pub mod sources;
 mod statements;
 mod states;
-mod styles;
+pub(crate) mod styles;
 mod summary;
 mod trends;
 

@@ -3,8 +3,10 @@
 
 mod chase;
 mod corrections;
+mod feedback;
 mod issue;
 
 pub use chase::{plan_chase, ChaseOptions, ChasePlan};
 pub use corrections::{plan_corrections, CorrectionLetters, CorrectionsPlan};
+pub use feedback::{plan_ad_packs, plan_feedback, FeedbackLetters, FeedbackPlan};
 pub use issue::{plan_issue, IssueLetters, IssuePlan};
