@@ -23,6 +23,7 @@ fn question(kind: QuestionType) -> Question {
         min: None,
         max: None,
         whole: false,
+        in_review: false,
         line: 1,
     }
 }
