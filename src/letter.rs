@@ -167,9 +167,10 @@ pub fn advice(code: crate::validate::Code) -> (&'static str, Remedy) {
         WrongYear => ("the form is for another year (perhaps last year's file sent by mistake); the partnership is sent this year's form", resend("It is the form for another year, perhaps last year's file sent by mistake. Please complete this year's form (attached).", true)),
         StatusMismatch => ("the register status does not fit the form returned: check the register", Remedy::Nothing),
         StructureChanged => ("sheets or answer cells were renamed, moved or deleted; the partnership is sent a fresh form", resend("Sheets or answer cells of the form were renamed, moved or deleted, so we cannot find all your answers. Please enter them on a fresh copy of the form (attached), without changing its layout.", true)),
-        MissingAnswer | NotAnOption | NotANumber | NotADate | OutOfRange | InvalidEmail | CellError | IncompleteRisk => ("the partnership is asked to correct the answers named, in its own file", Remedy::Correct),
+        MissingAnswer | NotAnOption | NotANumber | NotADate | OutOfRange | InvalidEmail | CellError | IncompleteRisk | IncompleteRow => ("the partnership is asked to correct the answers named, in its own file", Remedy::Correct),
         DuplicateReturn => ("another return for the same form was used instead; nothing to do", Remedy::Nothing),
         ReaderFailed => ("the file could not be read safely (the reader crashed, ran out of memory or time); the partnership is asked to save it again as .xlsx", resend("The file could not be read safely: opening it went wrong in a way a normal form never does. Please open your copy in Excel, save it again as an Excel Workbook (.xlsx) and send it again.", false)),
+        MissingAction => ("a statement scored at or below the template's action_below has no action (what, who, by when); accepted: agree one with the partnership, it will be asked again next year", Remedy::Nothing),
         UnknownRespondent => ("a form from a respondent who is no longer in the respondents file; accepted (their answers count): add them back to the file if they still take part", Remedy::Nothing),
     }
 }

@@ -19,6 +19,7 @@ pub mod ingest;
 pub mod issue;
 pub mod letter;
 pub mod mail;
+pub mod objectives;
 pub mod output;
 pub mod read;
 pub mod register;

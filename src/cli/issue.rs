@@ -168,12 +168,14 @@ pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
             store_path.display()
         );
     }
+    let carried = ptk::objectives::carried_for(&template, &store_path, args.year)?;
     let issued = issue::issue_all(
         &template,
         &recipients,
         &respondents,
         &settings,
         &prior,
+        &carried,
         &letter,
         &out,
     )?;

@@ -307,9 +307,11 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
     let mut unmapped = Vec::new();
     let mut answer_cells: Vec<(String, CellRef)> = Vec::new();
     let mut evidence_cells: Vec<(String, CellRef)> = Vec::new();
-    for (_, q) in template.questions() {
+    for q in template.cells() {
         match locate(&q.answer_name()) {
             Some(c) => answer_cells.push((q.id.clone(), c)),
+            // Not on the older form it was made from: read as blank.
+            None if q.since > id.version => {}
             None => unmapped.push(q.id.clone()),
         }
         if q.evidence {
@@ -414,7 +416,7 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
 
     // Accepted: score it and keep the answers.
     let s = score::score(template, |q| answers.get(q).and_then(Answer::choice));
-    for (_, q) in template.questions() {
+    for q in template.cells() {
         let a = answers.get(&q.id).cloned().unwrap_or(Answer::Blank);
         let points = a
             .choice()

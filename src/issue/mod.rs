@@ -12,7 +12,7 @@
 //!
 //! The steps, one file each: [`names`] (file names), [`styles`], [`workbook`] (the
 //! whole workbook and `_ptk`), [`instructions`], [`form_sheet`] (question sheets),
-//! [`risk_sheet`], [`validation`] (dropdowns and checks), [`mailmerge`].
+//! [`risk_sheet`], [`table_sheet`], [`validation`] (dropdowns and checks), [`mailmerge`].
 
 mod form_sheet;
 mod instructions;
@@ -20,6 +20,7 @@ mod mailmerge;
 mod names;
 mod risk_sheet;
 mod styles;
+mod table_sheet;
 mod validation;
 mod workbook;
 
@@ -33,6 +34,7 @@ use rayon::prelude::*;
 use mailmerge::write_mailmerge;
 
 use crate::letter::LetterTemplate;
+use crate::objectives::Carried;
 use crate::output::write_atomic;
 use crate::register::{Partnership, Register};
 use crate::respondents::{Respondent, Respondents};
@@ -94,13 +96,15 @@ pub fn recipients_for(
 }
 
 /// Writes one workbook per partnership and respondent into `out_dir`, in parallel, then
-/// the `mailmerge.csv` beside them. `prior` gives earlier scores by partnership id.
+/// the `mailmerge.csv` beside them. `prior` gives earlier scores, and `carried` last
+/// year's objectives and actions, by partnership id.
 pub fn issue_all(
     template: &Template,
     partnerships: &[&Partnership],
     respondents: &Respondents,
     settings: &IssueSettings,
     prior: &BTreeMap<String, Vec<PriorScore>>,
+    carried: &BTreeMap<String, Carried>,
     letter: &LetterTemplate,
     out_dir: &Path,
 ) -> anyhow::Result<Vec<Issued>> {
@@ -114,31 +118,34 @@ pub fn issue_all(
             all.into_iter().map(move |r| (*p, r, n))
         })
         .collect();
-    let issued: Vec<Issued> = jobs
-        .into_par_iter()
-        .map(|(p, r, n)| {
-            let none = Vec::new();
-            let prior = prior.get(&p.id).unwrap_or(&none);
-            let bytes = build_workbook(template, p, &r, n, settings, prior).with_context(|| {
-                format!(
-                    "cannot build the workbook for partnership {}, respondent {}",
-                    p.id, r.id
-                )
-            })?;
-            let path = out_dir.join(respondent_file_name(
-                &p.id,
-                &template.id,
-                settings.year,
-                &r.id,
-            ));
-            write_atomic(&path, &bytes)?;
-            Ok(Issued {
-                partnership_id: p.id.clone(),
-                respondent: r,
-                path,
+    let issued: Vec<Issued> =
+        jobs.into_par_iter()
+            .map(|(p, r, n)| {
+                let none = Vec::new();
+                let prior = prior.get(&p.id).unwrap_or(&none);
+                let nothing = Carried::default();
+                let carried = carried.get(&p.id).unwrap_or(&nothing);
+                let bytes = build_workbook(template, p, &r, n, settings, prior, carried)
+                    .with_context(|| {
+                        format!(
+                            "cannot build the workbook for partnership {}, respondent {}",
+                            p.id, r.id
+                        )
+                    })?;
+                let path = out_dir.join(respondent_file_name(
+                    &p.id,
+                    &template.id,
+                    settings.year,
+                    &r.id,
+                ));
+                write_atomic(&path, &bytes)?;
+                Ok(Issued {
+                    partnership_id: p.id.clone(),
+                    respondent: r,
+                    path,
+                })
             })
-        })
-        .collect::<anyhow::Result<_>>()?;
+            .collect::<anyhow::Result<_>>()?;
     write_mailmerge(template, partnerships, settings, letter, &issued, out_dir)?;
     Ok(issued)
 }

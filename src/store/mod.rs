@@ -8,6 +8,7 @@
 //! stores), [`queries`] (what the commands read), [`run`] (writing one ingest run) and
 //! [`history`] (earlier years' scores imported from CSV).
 
+mod carried;
 mod history;
 mod queries;
 mod report;

@@ -1,0 +1,207 @@
+//! Objectives and actions carried from one year to the next, and reported.
+//!
+//! Pure functions on plain data (answers by question id), so the issue run, the review
+//! and the feedback can share them and they are tested without files. The store gives
+//! the answers (see `Store::carried_answers`); which return they come from is said in
+//! `docs/templates.md`: the lead officer's, or else the first other respondent's.
+
+use std::collections::{BTreeMap, HashMap};
+
+use crate::template::{Layout, Table, Template, COMMITTED};
+
+/// Progress labels that close an objective: it is reported that year and not carried
+/// to the next year's form.
+pub const CLOSED: [&str; 3] = ["Achieved", "Not achieved", "Dropped"];
+
+/// The progress label that names an objective on the Assistant Director's page.
+pub const AT_RISK: &str = "At risk";
+
+/// The column of an objectives table holding progress, by its id.
+pub const PROGRESS_COLUMN: &str = "progress";
+
+/// Last year's action for one statement.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Action {
+    pub what: String,
+    pub who: String,
+    pub by: String,
+}
+
+/// What next year's form is prefilled with for one partnership.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Carried {
+    /// The year the values come from.
+    pub from_year: i32,
+    /// By table id: the rows carried, each the carried columns' values by column id.
+    pub rows: BTreeMap<String, Vec<BTreeMap<String, String>>>,
+    /// By statement (question id): the action agreed last year.
+    pub actions: BTreeMap<String, Action>,
+}
+
+impl Carried {
+    pub fn is_empty(&self) -> bool {
+        self.rows.values().all(Vec::is_empty) && self.actions.is_empty()
+    }
+}
+
+fn tables(template: &Template) -> impl Iterator<Item = &Table> {
+    template.sections.iter().filter_map(|s| match &s.layout {
+        Layout::Table(t) => Some(t),
+        _ => None,
+    })
+}
+
+fn get<'a>(answers: &'a HashMap<String, String>, id: &str) -> &'a str {
+    answers.get(id).map_or("", |v| v.trim())
+}
+
+/// What to carry from one accepted return's answers (`answers`, by question id, as
+/// stored) onto next year's form: every table row with something in a carried column
+/// whose progress does not close it ([`CLOSED`]), in row order with blank rows left
+/// out; and every statement's action that has a "what".
+pub fn carry(template: &Template, from_year: i32, answers: &HashMap<String, String>) -> Carried {
+    let mut out = Carried {
+        from_year,
+        ..Carried::default()
+    };
+    for t in tables(template).filter(|t| t.is_carried()) {
+        let mut rows = Vec::new();
+        for n in 1..=t.rows {
+            let progress = get(answers, &t.cell_id(n, PROGRESS_COLUMN));
+            if CLOSED.iter().any(|c| c.eq_ignore_ascii_case(progress)) {
+                continue;
+            }
+            let row: BTreeMap<String, String> = t
+                .columns
+                .iter()
+                .filter(|c| c.carried)
+                .map(|c| (c.id.clone(), get(answers, &t.cell_id(n, &c.id)).to_string()))
+                .filter(|(_, v)| !v.is_empty())
+                .collect();
+            if !row.is_empty() {
+                rows.push(row);
+            }
+        }
+        out.rows.insert(t.id.clone(), rows);
+    }
+    for (_, q) in template.questions().filter(|(_, q)| q.is_scored()) {
+        let what = get(answers, &format!("{}_action", q.id));
+        if !what.is_empty() {
+            out.actions.insert(
+                q.id.clone(),
+                Action {
+                    what: what.to_string(),
+                    who: get(answers, &format!("{}_action_who", q.id)).to_string(),
+                    by: get(answers, &format!("{}_action_by", q.id)).to_string(),
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Last year's objectives and actions for every partnership that has them, read from
+/// the store at `store_path` (nothing when there is no store yet, or the template
+/// carries nothing).
+pub fn carried_for(
+    template: &Template,
+    store_path: &std::path::Path,
+    year: i32,
+) -> anyhow::Result<BTreeMap<String, Carried>> {
+    let carries = template.action_below.is_some() || tables(template).any(Table::is_carried);
+    if !carries || !store_path.exists() {
+        return Ok(BTreeMap::new());
+    }
+    let store = crate::store::Store::open(store_path)?;
+    Ok(store
+        .carried_answers(&template.id, year - 1)?
+        .into_iter()
+        .map(|(p, answers)| (p, carry(template, year - 1, &answers)))
+        .filter(|(_, c)| !c.is_empty())
+        .collect())
+}
+
+/// One objective as a return gives it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Objective {
+    /// Row on the form (1-based).
+    pub row: usize,
+    /// What it says now.
+    pub text: String,
+    /// What it said when the form was issued, where it was carried from last year and
+    /// has since been reworded.
+    pub committed: Option<String>,
+    pub progress: String,
+    /// The remaining columns' values by column id (target, owner, due, comment…).
+    pub details: BTreeMap<String, String>,
+}
+
+/// The objectives of one return: every row with anything in it, from the first table
+/// whose rows are carried.
+pub fn objectives(template: &Template, answers: &HashMap<String, String>) -> Vec<Objective> {
+    let Some(t) = tables(template).find(|t| t.is_carried()) else {
+        return Vec::new();
+    };
+    let Some(text_col) = t.columns.iter().find(|c| c.carried) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for n in 1..=t.rows {
+        let text = get(answers, &t.cell_id(n, &text_col.id)).to_string();
+        let committed = get(answers, &t.cell_id(n, COMMITTED)).to_string();
+        let details: BTreeMap<String, String> = t
+            .columns
+            .iter()
+            .filter(|c| c.id != text_col.id && c.id != PROGRESS_COLUMN)
+            .map(|c| (c.id.clone(), get(answers, &t.cell_id(n, &c.id)).to_string()))
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
+        let progress = get(answers, &t.cell_id(n, PROGRESS_COLUMN)).to_string();
+        if text.is_empty() && committed.is_empty() && details.is_empty() && progress.is_empty() {
+            continue;
+        }
+        let reworded = !committed.is_empty()
+            && crate::text::normalise_label(&committed) != crate::text::normalise_label(&text);
+        out.push(Objective {
+            row: n,
+            text: if text.is_empty() {
+                committed.clone()
+            } else {
+                text
+            },
+            committed: reworded.then_some(committed),
+            progress,
+            details,
+        });
+    }
+    out
+}
+
+/// A partnership's objectives by progress, for the review and the feedback.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ProgressSummary {
+    /// Count by progress label, in the order first met; "Not given" for rows without.
+    pub counts: Vec<(String, usize)>,
+    /// The objectives marked At risk, by their text.
+    pub at_risk: Vec<String>,
+}
+
+/// Counts a partnership's objectives by progress and names the ones at risk.
+pub fn summarise(objectives: &[Objective]) -> ProgressSummary {
+    let mut out = ProgressSummary::default();
+    for o in objectives {
+        let label = if o.progress.is_empty() {
+            "Not given".to_string()
+        } else {
+            o.progress.clone()
+        };
+        match out.counts.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, n)) => *n += 1,
+            None => out.counts.push((label, 1)),
+        }
+        if o.progress.eq_ignore_ascii_case(AT_RISK) {
+            out.at_risk.push(o.text.clone());
+        }
+    }
+    out
+}
