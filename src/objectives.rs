@@ -205,3 +205,76 @@ pub fn summarise(objectives: &[Objective]) -> ProgressSummary {
     }
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn template() -> Template {
+        let text = std::fs::read_to_string("templates/self-assessment.toml").unwrap();
+        crate::template::parse(std::path::Path::new("self-assessment.toml"), &text).unwrap()
+    }
+
+    fn answers(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn open_objectives_and_actions_are_carried_closed_ones_are_not() {
+        let a = answers(&[
+            ("objectives_1_objective", "Cut repeat calls"),
+            ("objectives_1_owner", "Police"),
+            ("objectives_1_progress", "On track"),
+            ("objectives_1_comment", "not carried"),
+            ("objectives_2_objective", "Open a hub"),
+            ("objectives_2_progress", "Achieved"),
+            ("objectives_4_objective", "Train volunteers"),
+            ("M1_action", "Agree a framework"),
+            ("M1_action_who", "DO"),
+            ("M2_action", "  "),
+        ]);
+        let c = carry(&template(), 2026, &a);
+        let rows = &c.rows["objectives"];
+        assert_eq!(
+            rows.len(),
+            2,
+            "the achieved one is closed; blank row 3 is left out"
+        );
+        assert_eq!(rows[0]["objective"], "Cut repeat calls");
+        assert_eq!(rows[0]["owner"], "Police");
+        assert!(!rows[0].contains_key("comment") && !rows[0].contains_key("progress"));
+        assert_eq!(rows[1]["objective"], "Train volunteers");
+        assert_eq!(c.actions.len(), 1);
+        assert_eq!(c.actions["M1"].who, "DO");
+    }
+
+    #[test]
+    fn a_reworded_objective_keeps_what_was_committed() {
+        let a = answers(&[
+            ("objectives_1_committed", "Open a hub in Rayleigh"),
+            ("objectives_1_objective", "Open a hub in Rochford"),
+            ("objectives_1_progress", "At risk"),
+            ("objectives_2_committed", "Train volunteers"),
+            ("objectives_2_objective", "train  volunteers"),
+            ("objectives_2_progress", "On track"),
+            ("objectives_3_objective", "New one"),
+        ]);
+        let o = objectives(&template(), &a);
+        assert_eq!(o.len(), 3);
+        assert_eq!(o[0].committed.as_deref(), Some("Open a hub in Rayleigh"));
+        assert_eq!(o[1].committed, None, "case and spacing are not a change");
+        let s = summarise(&o);
+        assert_eq!(s.at_risk, ["Open a hub in Rochford"]);
+        assert_eq!(
+            s.counts,
+            [
+                ("At risk".to_string(), 1),
+                ("On track".to_string(), 1),
+                ("Not given".to_string(), 1)
+            ]
+        );
+    }
+}

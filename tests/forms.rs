@@ -40,7 +40,7 @@ fn fill_plan(t: &Template) -> Vec<Fill> {
     for (i, (_, q)) in t.questions().enumerate() {
         let tag = format!("zq{i}x");
         let (kind, value, last) = match q.kind {
-            QuestionType::Text => {
+            QuestionType::Text | QuestionType::Table => {
                 let (v, l) = long_answer(&tag);
                 ("text", v, Some(l))
             }
@@ -956,8 +956,11 @@ fn empty_forms_print_every_question_whole() {
         );
         let t = ptk::template::find(&repo().join("templates"), template).unwrap();
         for (s, q) in t.questions() {
-            if matches!(s.layout, ptk::template::Layout::Risks { .. }) {
-                continue; // risk rows show column headings, not question text
+            if matches!(
+                s.layout,
+                ptk::template::Layout::Risks { .. } | ptk::template::Layout::Table(_)
+            ) {
+                continue; // risk and table rows show column headings, not question text
             }
             let words: Vec<&str> = q.text.split_whitespace().collect();
             let last = words[words.len().saturating_sub(2)..].join(" ");

@@ -348,7 +348,10 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
         };
         return out.reject(finding);
     }
-    if id.version < template.version {
+    // A template that marks what later versions added (`since`) says exactly how an
+    // older return differs: it is complete for its version, so no warning.
+    let explained = template.cells().any(|q| q.since > id.version);
+    if id.version < template.version && !explained {
         out.findings.push(Finding::file(
             Code::OlderVersion,
             format!("the return was made from version {} of '{}' (current: {}); its questions still match, so it was read", id.version, template.id, template.version),

@@ -65,6 +65,7 @@ fn question_widths(template: &Template, sections: &[&Section]) -> Vec<f64> {
     if has_actions(template, sections) {
         // Narrower question and evidence columns keep the page legible in print.
         widths[1] = 45.0;
+        widths[2] = longest.max(30.0);
         if evidence {
             widths[3] = 35.0;
         }
@@ -208,17 +209,22 @@ pub(super) fn write_form_sheet(
         &st.line,
     )?;
     r += 1;
-    let how = if let Some(t) = table {
+    let how: Vec<String> = if let Some(t) = table {
         table_sheet::how(t, carried_rows.len(), carried.from_year)
     } else if is_risk {
-        "Fill in the Risk, Likelihood, Impact, How it is managed and Owner columns; Score and Rating fill in themselves.".to_string()
+        vec!["Fill in the Risk, Likelihood, Impact, How it is managed and Owner columns; Score and Rating fill in themselves.".to_string()]
     } else if has_evidence {
-        format!("Answer in the '{ANSWER_HEADER}' column, and add evidence in the '{EVIDENCE_HEADER}' column where it is open; everything else is locked.")
+        vec![format!("Answer in the '{ANSWER_HEADER}' column, and add evidence in the '{EVIDENCE_HEADER}' column where it is open; everything else is locked.")]
     } else {
-        format!("Answer in the '{ANSWER_HEADER}' column; everything else is locked.")
+        vec![format!(
+            "Answer in the '{ANSWER_HEADER}' column; everything else is locked."
+        )]
     };
-    ws.write_with_format(r, 0, how.as_str(), &st.line_note)?;
-    r += 1;
+    // One short line per row, so no line runs on past the last column in print.
+    for line in &how {
+        ws.write_with_format(r, 0, line.as_str(), &st.line_note)?;
+        r += 1;
+    }
     if let (true, Some(below)) = (actions, template.action_below) {
         let line = format!(
             "Where you score a statement {} or below, say in the Action columns what will be done, who will do it and by when.",
@@ -292,7 +298,11 @@ pub(super) fn write_form_sheet(
             ws.write_blank(r, c, &st.section)?;
         }
         r += 1;
-        if let Some(intro) = &section.intro {
+        if let (Some(intro), Some(_)) = (&section.intro, table) {
+            // A table's columns are narrow: the intro is a line of its own.
+            ws.write_with_format(r, 0, intro.as_str(), &st.line_note)?;
+            r += 1;
+        } else if let Some(intro) = &section.intro {
             ws.write_with_format(r, 1, intro.as_str(), &st.intro)?;
             ws.set_row_height(r, wrapped_height(intro, QUESTION_WIDTH))?;
             r += 1;
@@ -393,7 +403,8 @@ fn write_question_row(
                 line.push_str(&format!(" (who: {})", a.who));
             }
             if !a.by.is_empty() {
-                line.push_str(&format!(" (by: {})", a.by));
+                let by = crate::register::parse_date(&a.by).map_or(a.by.clone(), long_date);
+                line.push_str(&format!(" (by: {by})"));
             }
             line.push_str(". Say what happened in the evidence column.");
             Some(match h {

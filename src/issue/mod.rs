@@ -98,6 +98,7 @@ pub fn recipients_for(
 /// Writes one workbook per partnership and respondent into `out_dir`, in parallel, then
 /// the `mailmerge.csv` beside them. `prior` gives earlier scores, and `carried` last
 /// year's objectives and actions, by partnership id.
+#[allow(clippy::too_many_arguments)]
 pub fn issue_all(
     template: &Template,
     partnerships: &[&Partnership],

@@ -61,24 +61,27 @@ pub(super) fn headers(t: &Table) -> Vec<String> {
     out
 }
 
-/// The instruction line for a table sheet.
-pub(super) fn how(t: &Table, carried_rows: usize, from_year: i32) -> String {
-    let mut s = format!(
-        "{} Use one row for each; leave rows you do not need blank. Choose from the dropdown where a column has one.",
-        t.text
-    );
+/// The instruction lines for a table sheet, each short enough to print within the table.
+pub(super) fn how(t: &Table, carried_rows: usize, from_year: i32) -> Vec<String> {
+    let mut out = vec![t.text.clone()];
     if let Some(h) = &t.help {
-        s = format!("{s} {h}");
+        out.push(h.clone());
     }
+    out.push(
+        "Use one row for each; leave rows you do not need blank. Choose from the dropdown where a column has one."
+            .to_string(),
+    );
     if carried_rows > 0 {
-        s.push_str(&format!(
-            " Rows 1 to {carried_rows} are last year's ({from_year}): update them if they have changed and give their progress now."
+        out.push(format!(
+            "Rows 1 to {carried_rows} are last year's ({from_year}), as agreed then: update them if they have changed, and give their progress now."
         ));
+        out.push("Add any new objectives in the blank rows below them.".to_string());
     }
-    s
+    out
 }
 
 /// Writes the table's rows from sheet row `r`; returns the row after the table.
+#[allow(clippy::too_many_arguments)]
 pub(super) fn write_table_rows(
     ws: &mut Worksheet,
     st: &Styles,

@@ -20,6 +20,7 @@ pub mod figures;
 mod findings;
 pub mod gather;
 mod groups;
+mod lessons;
 mod outstanding;
 mod overview;
 mod sections;
@@ -94,6 +95,7 @@ pub fn workbook(review: &Review) -> anyhow::Result<Workbook> {
     charts::sheet(wb.add_worksheet(), &st, review)?;
     outstanding::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     answers::exits_sheet(wb.add_worksheet(), &st, review)?;
+    lessons::sheet(wb.add_worksheet(), &st, review)?;
     answers::new_sheet(wb.add_worksheet(), &st, review)?;
     findings::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     about::sheet(wb.add_worksheet(), &st, review)?;

@@ -10,6 +10,8 @@
 
 mod carried;
 mod history;
+mod lessons;
+pub use lessons::ExitLessons;
 mod queries;
 mod report;
 mod respondents;
