@@ -44,7 +44,7 @@ import openpyxl
 wb = openpyxl.load_workbook(sys.argv[1])
 ws = wb[sys.argv[2]]
 for row in ws.iter_rows(values_only=True):
-    print("\t".join("" if v is None else str(v) for v in row))
+    print("\t".join("" if v is None else str(v).replace("\n", " ") for v in row))
 "#;
 
 const STATEMENTS: [&str; 25] = [
@@ -345,12 +345,125 @@ fn a_version_1_return_without_the_table_still_ingests_and_scores_as_before() {
     };
     let (before, _) = run(&v1, "before");
     let (after, codes) = run(&repo().join("templates"), "after");
-    // Same score and band; the only difference is the older-version note.
+    // Same status, score and band: the template says what version 2 added (`since`),
+    // so the version 1 return is complete for its version.
     assert_eq!(before, ["accepted: CSP02 scored 77.9% (Green)"]);
-    assert_eq!(
-        after,
-        ["accepted-with-warnings: CSP02 scored 77.9% (Green)"]
-    );
+    assert_eq!(after, before);
     let codes: Vec<String> = codes.into_values().flatten().collect();
     assert!(codes.is_empty(), "read without the new cells: {codes:?}");
+}
+
+#[test]
+fn exit_documents_from_two_years_appear_together_on_the_lessons_sheet() {
+    let tmp = tempfile::tempdir().unwrap();
+    let d = tmp.path();
+    let templates = repo().join("templates");
+    let register = repo().join("samples/register.csv");
+    // 2026: the shipped sample exit document of ENV14.
+    let sample = repo().join("samples/returns/ENV14_exit_2026.xlsx");
+    let console = ingest(d, YEAR1, &sample, &templates);
+    assert!(console.contains("1 accepted"), "{console}");
+    let expected_2026 = read(
+        &sample,
+        &["ptk_lessons".to_string(), "ptk_achieved".to_string()],
+    );
+    // 2027: DIG15's exit document, filled with openpyxl.
+    let o = ptk(
+        d,
+        &args(&[
+            "issue",
+            "--template",
+            "exit",
+            "--year",
+            "2027",
+            "--templates",
+            templates.to_str().unwrap(),
+            "--register",
+            register.to_str().unwrap(),
+            "--out",
+            "exit2027",
+            "--partnership",
+            "DIG15",
+            "--issued-on",
+            "2027-11-23",
+            "--deadline",
+            "2028-01-29",
+            "--return-address",
+            "partnerships@rochford.gov.uk",
+        ]),
+    );
+    assert!(o.status.success(), "{}", text(&o.stderr));
+    let form = d.join("exit2027/DIG15_exit_2027.xlsx");
+    let plan = vec![
+        p("reason", "Funding has ended"),
+        p("reason_detail", "The lottery grant ended in March."),
+        p("exit_date", "date:2027-06-30"),
+        p("partnership_continues", "No"),
+        p("achieved", "Ran 120 digital skills sessions in libraries"),
+        p("lessons", "Agree a funding exit plan in year one"),
+        p("liabilities", "None"),
+        p("liabilities_value", "0"),
+        p("assets", "Laptops returned to the library service"),
+        p("data", "Attendance records destroyed"),
+        p("staff", "None"),
+        p(
+            "communications",
+            "Library noticeboards and the council website",
+        ),
+        p("agreed_by_partners", "Yes"),
+        p("signed_officer", "Grace Hughes, lead officer"),
+        p("signed_officer_email", "grace.hughes@rochford.gov.uk"),
+        p("signed_ad", "Marcus Hill"),
+        p("signed_on", "date:2027-07-01"),
+    ];
+    let returns = d.join("returns2027");
+    std::fs::create_dir(&returns).unwrap();
+    fill(&form, &returns.join("DIG15 exit.xlsx"), &plan);
+    let console = ingest(d, "2027", &returns, &templates);
+    assert!(console.contains("1 accepted"), "{console}");
+
+    let store = d.join("ptk.db");
+    let o = ptk(
+        d,
+        &args(&[
+            "report",
+            "--year",
+            "2027",
+            "--store",
+            store.to_str().unwrap(),
+            "--register",
+            register.to_str().unwrap(),
+            "--templates",
+            templates.to_str().unwrap(),
+            "--out",
+            "review.xlsx",
+        ]),
+    );
+    assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
+    let sheet = run_python(
+        d,
+        SHEET_TEXT,
+        &[d.join("review.xlsx").to_str().unwrap(), "Lessons"],
+    );
+    let rows: Vec<&str> = sheet.lines().filter(|l| l.starts_with("202")).collect();
+    assert_eq!(rows.len(), 2, "{sheet}");
+    assert!(
+        rows[0].starts_with("2026\t") && rows[0].contains("(ENV14)"),
+        "{sheet}"
+    );
+    for (_, v) in &expected_2026 {
+        assert!(rows[0].contains(v.as_str()), "{v} in {sheet}");
+    }
+    assert!(
+        rows[1].starts_with("2027\t") && rows[1].contains("(DIG15)"),
+        "{sheet}"
+    );
+    assert!(
+        rows[1].contains("Agree a funding exit plan in year one"),
+        "{sheet}"
+    );
+    assert!(
+        rows[1].contains("Ran 120 digital skills sessions in libraries"),
+        "{sheet}"
+    );
 }
