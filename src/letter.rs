@@ -132,47 +132,13 @@ pub fn load_named(templates_dir: &Path, name: &str) -> anyhow::Result<LetterTemp
     LetterTemplate::parse(&format!("built-in {name}.txt"), text)
 }
 
-/// What a finding asks of the partnership, in a corrections email.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Remedy {
-    /// Correct the answers in their own file, which goes back to them; the finding's own
-    /// message says where (sheet, cell, question) and what.
-    Correct,
-    /// Their file cannot be used: send the return again. `why` tells the partnership
-    /// why and what to do; with `current_form` the issued form goes with the letter.
-    Resend {
-        why: &'static str,
-        current_form: bool,
-    },
-    /// Nothing to ask of the partnership: a warning, or the council's own matter
-    /// (register, templates); the officer's advice says what to do.
-    Nothing,
-}
+pub use crate::findings::Remedy;
 
-/// What to do about a finding: the officer's advice (printed by `ptk mail corrections`
-/// and documented in docs/findings.md) and what the partnership is asked. Every code has
-/// both, so no letter ever carries a message meant for the officer.
+/// What to do about a finding: the officer's advice (printed by `ptk mail corrections`)
+/// and what the partnership is asked, from the code's row in [`crate::findings`].
 pub fn advice(code: crate::validate::Code) -> (&'static str, Remedy) {
-    use crate::validate::Code::*;
-    let resend = |why, current_form| Remedy::Resend { why, current_form };
-    match code {
-        Unreadable => ("the file cannot be opened; the partnership is asked to save it again and resend it", resend("The file could not be opened: it may be damaged, or have been cut short when it was sent. Please open your copy, save it again from Excel as an Excel Workbook (.xlsx) and send it again.", false)),
-        Encrypted => ("the file is password-protected; the partnership is asked to send it without the password", resend("The file is protected with a password, so we cannot open it. Please remove the password (in Excel: File, Info, Protect Workbook, Encrypt with Password, then clear the password), save it and send it again.", false)),
-        TooLarge => ("the file is too large to read safely; the partnership is asked for the plain form", resend("The file is larger than we can accept. Please send just the completed form, saved as an Excel Workbook (.xlsx), without added pictures, sheets or attachments.", false)),
-        NotPtk => ("not a form issued by ptk; the partnership is sent the current form to fill in", resend("It is not the form we sent you, so we cannot read the answers from it. Please enter them on the form itself (attached): you can copy them across from your file.", true)),
-        UnknownTemplate => ("the form's template is not in the templates folder: point --templates at the right folder, or the partnership is sent the current form", resend("It was made from a form we no longer use. Please enter your answers on the current form (attached).", true)),
-        UnknownVersion => ("an outdated version of the form; the partnership is sent the current form", resend("It is an earlier version of the form, whose questions have changed. Please enter your answers on the current form (attached): most can be copied across.", true)),
-        OlderVersion => ("an older version whose questions still match; accepted, nothing to do", Remedy::Nothing),
-        UnknownPartnership => ("the partnership id is not in the register: add the partnership, or correct its id, and run ptk ingest again", Remedy::Nothing),
-        WrongYear => ("the form is for another year (perhaps last year's file sent by mistake); the partnership is sent this year's form", resend("It is the form for another year, perhaps last year's file sent by mistake. Please complete this year's form (attached).", true)),
-        StatusMismatch => ("the register status does not fit the form returned: check the register", Remedy::Nothing),
-        StructureChanged => ("sheets or answer cells were renamed, moved or deleted; the partnership is sent a fresh form", resend("Sheets or answer cells of the form were renamed, moved or deleted, so we cannot find all your answers. Please enter them on a fresh copy of the form (attached), without changing its layout.", true)),
-        MissingAnswer | NotAnOption | NotANumber | NotADate | OutOfRange | InvalidEmail | CellError | IncompleteRisk | IncompleteRow => ("the partnership is asked to correct the answers named, in its own file", Remedy::Correct),
-        DuplicateReturn => ("another return for the same form was used instead; nothing to do", Remedy::Nothing),
-        ReaderFailed => ("the file could not be read safely (the reader crashed, ran out of memory or time); the partnership is asked to save it again as .xlsx", resend("The file could not be read safely: opening it went wrong in a way a normal form never does. Please open your copy in Excel, save it again as an Excel Workbook (.xlsx) and send it again.", false)),
-        MissingAction => ("a statement scored at or below the template's action_below has no action (what, who, by when); accepted: agree one with the partnership, it will be asked again next year", Remedy::Nothing),
-        UnknownRespondent => ("a form from a respondent who is no longer in the respondents file; accepted (their answers count): add them back to the file if they still take part", Remedy::Nothing),
-    }
+    let i = code.info();
+    (i.officer, i.partnership)
 }
 
 fn fill(name: &str, text: &str, fields: &BTreeMap<&str, String>) -> anyhow::Result<String> {
@@ -214,28 +180,6 @@ mod tests {
         let l = t.render(&f).unwrap();
         assert_eq!(l.subject, "Review 2026");
         assert_eq!(l.body, "Dear Ann,\nThanks");
-    }
-
-    #[test]
-    fn every_finding_code_has_advice_for_the_officer_and_the_partnership() {
-        use crate::validate::{Code, Severity};
-        for code in Code::ALL {
-            let (officer, remedy) = advice(code);
-            assert!(officer.len() > 20, "{code:?}");
-            match remedy {
-                // Only an error asks something of the partnership; a warning never does.
-                Remedy::Correct | Remedy::Resend { .. } => {
-                    assert_eq!(code.severity(), Severity::Error, "{code:?}")
-                }
-                Remedy::Nothing => {}
-            }
-            if let Remedy::Resend { why, .. } = remedy {
-                assert!(
-                    !why.contains("ask "),
-                    "{code:?} talks to the officer: {why}"
-                );
-            }
-        }
     }
 
     #[test]

@@ -15,6 +15,7 @@
 pub mod config;
 pub mod contract;
 pub mod dates;
+pub mod findings;
 pub mod ingest;
 pub mod issue;
 pub mod letter;

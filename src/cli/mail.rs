@@ -334,21 +334,19 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
             );
         }
         MailCommand::Chase(a) | MailCommand::Corrections(a) => {
-            let args = super::report::ReportArgs {
-                year: common.year,
+            let paths = ptk::report::SourcePaths {
                 store: common.store.clone(),
                 register: common.register.clone(),
                 templates: common.templates.clone(),
-                out: None,
                 respondents: common.respondents.clone(),
             };
-            let sources = super::report::load_strict(&args, config, &store_path)?;
+            let sources = ptk::report::Sources::load(&paths, config, &store_path, true)?;
             stop_on(&sources.respondent_problems)?;
             let respondents = sources.respondents();
-            let review = sources.review(&args, config)?;
+            let review = sources.review(common.year, config)?;
             let store = sources.store();
             let outbox = config.outbox_dir(a.outbox.as_deref());
-            super::report::warn_if_year_is_empty(store, common.year, &outbox)?;
+            ptk::report::warn_if_year_is_empty(store, common.year, &outbox)?;
             if kind == "chase" {
                 let plan = mail::plan_chase(
                     &review,

@@ -4,9 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 use ptk::config::Config;
-use ptk::respondents::Respondents;
-use ptk::store::Store;
-use ptk::{register, report, template};
+use ptk::report;
 
 const EXAMPLES: &str = concat!(
     "\
@@ -53,6 +51,17 @@ pub struct ReportArgs {
     pub respondents: Option<PathBuf>,
 }
 
+impl ReportArgs {
+    pub fn sources(&self) -> report::SourcePaths {
+        report::SourcePaths {
+            store: self.store.clone(),
+            register: self.register.clone(),
+            templates: self.templates.clone(),
+            respondents: self.respondents.clone(),
+        }
+    }
+}
+
 pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
     let store_path = config.store_path(args.store.as_deref());
     if !store_path.exists() {
@@ -61,7 +70,7 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
             store_path.display()
         );
     }
-    let sources = load(&args, config, &store_path)?;
+    let sources = report::Sources::load(&args.sources(), config, &store_path, false)?;
     if !sources.respondent_problems.is_empty() {
         for p in &sources.respondent_problems {
             eprintln!("{}", ptk::output::printable(&p.to_string()));
@@ -72,8 +81,8 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
         );
         return Ok(ptk::exit::CANNOT_RUN);
     }
-    warn_if_year_is_empty(&sources.store, args.year, &config.outbox_dir(None))?;
-    let review = sources.review(&args, config)?;
+    report::warn_if_year_is_empty(sources.store(), args.year, &config.outbox_dir(None))?;
+    let review = sources.review(args.year, config)?;
     let out = args
         .out
         .clone()
@@ -102,117 +111,6 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
         csv.display()
     );
     Ok(ptk::exit::OK)
-}
-
-/// What a review is gathered from: the register, templates and store.
-pub struct Sources {
-    store: Store,
-    register: register::Register,
-    templates: Vec<template::Template>,
-    respondents: Respondents,
-    /// Bad rows of the respondents file, with their line numbers (`ptk report` stops
-    /// on them; the respondents on good rows are loaded).
-    pub respondent_problems: Vec<register::RegisterProblem>,
-}
-
-/// Loads the register, templates and store; a register with problems is an error
-/// (for the commands whose answer would be wrong without the rows left out: a
-/// status or reminders that skip a partnership look like good news).
-pub fn load_strict(
-    args: &ReportArgs,
-    config: &Config,
-    store_path: &Path,
-) -> anyhow::Result<Sources> {
-    load_with(args, config, store_path, true)
-}
-
-/// Warns when the store knows nothing of `year`: no file read, no email recorded and no
-/// issued workbook in the outbox. Usually a mistyped year (2025 for 2026).
-pub fn warn_if_year_is_empty(store: &Store, year: i32, outbox: &Path) -> anyhow::Result<()> {
-    let (_, files, _) = store.runs_for_year(year)?;
-    let sent = !store.sends_for_year(year)?.is_empty();
-    let suffix = format!("_{year}.xlsx");
-    let issued = std::fs::read_dir(outbox).is_ok_and(|d| {
-        d.flatten()
-            .any(|e| e.file_name().to_string_lossy().ends_with(&suffix))
-    });
-    if files == 0 && !sent && !issued {
-        eprintln!(
-            "ptk: warning: nothing is known for {year}: no returns read, no emails recorded and no {year} forms in {}. Is the year right?",
-            outbox.display()
-        );
-    }
-    Ok(())
-}
-
-/// Loads the register, templates and store; register rows with problems are listed
-/// and left out.
-pub fn load(args: &ReportArgs, config: &Config, store_path: &Path) -> anyhow::Result<Sources> {
-    load_with(args, config, store_path, false)
-}
-
-fn load_with(
-    args: &ReportArgs,
-    config: &Config,
-    store_path: &Path,
-    strict: bool,
-) -> anyhow::Result<Sources> {
-    let templates_dir = config.templates_dir(args.templates.as_deref());
-    let templates = template::load_checked(&templates_dir)?;
-    let register_path = config.register_path(args.register.as_deref());
-    let (register, problems) = register::load(&register_path)?;
-    let left_out = if strict {
-        ""
-    } else {
-        " (left out of the review)"
-    };
-    for p in &problems {
-        eprintln!("{}{left_out}", ptk::output::printable(&p.to_string()));
-    }
-    if strict && !problems.is_empty() {
-        anyhow::bail!(
-            "the register {} could not be read: {} problem(s), listed above. Fix them and run again",
-            register_path.display(),
-            problems.len()
-        );
-    }
-    let respondents_path = config.respondents_path(args.respondents.as_deref());
-    let (respondents, respondent_problems) =
-        ptk::respondents::load_optional(respondents_path.as_deref(), &register)?;
-    let store = Store::open(store_path)?;
-    Ok(Sources {
-        store,
-        register,
-        templates,
-        respondents,
-        respondent_problems,
-    })
-}
-
-impl Sources {
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
-    /// The respondents on the good rows of the respondents file (see
-    /// `respondent_problems` for the bad ones).
-    pub fn respondents(&self) -> &Respondents {
-        &self.respondents
-    }
-
-    /// Gathers the review of `args.year` (its rows borrow from the register).
-    pub fn review(&self, args: &ReportArgs, config: &Config) -> anyhow::Result<report::Review<'_>> {
-        report::gather(
-            &self.store,
-            &self.register,
-            &self.respondents,
-            &self.templates,
-            args.year,
-            config.council(),
-            "self-assessment",
-            &config.decision,
-        )
-    }
 }
 
 /// A file name in the store's folder.

@@ -7,8 +7,6 @@ use clap::Args;
 use ptk::config::Config;
 use ptk::status::{RespondentReturns, StatusRow};
 
-use super::report::ReportArgs;
-
 /// Whether a return state belongs to a group of the listing.
 type InGroup = fn(&str) -> bool;
 
@@ -56,12 +54,10 @@ pub struct StatusArgs {
 }
 
 pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
-    let report_args = ReportArgs {
-        year: args.year,
+    let paths = ptk::report::SourcePaths {
         store: args.store.clone(),
         register: args.register.clone(),
         templates: args.templates.clone(),
-        out: None,
         respondents: args.respondents.clone(),
     };
     let store_path = config.store_path(args.store.as_deref());
@@ -71,10 +67,10 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
             store_path.display()
         );
     }
-    let sources = super::report::load_strict(&report_args, config, &store_path)?;
-    let review = sources.review(&report_args, config)?;
+    let sources = ptk::report::Sources::load(&paths, config, &store_path, true)?;
+    let review = sources.review(args.year, config)?;
     let outbox = config.outbox_dir(args.outbox.as_deref());
-    super::report::warn_if_year_is_empty(sources.store(), args.year, &outbox)?;
+    ptk::report::warn_if_year_is_empty(sources.store(), args.year, &outbox)?;
     let store = sources.store();
     let sends = store.sends_for_year(args.year)?;
     let (respondents, problems) = (sources.respondents(), &sources.respondent_problems);

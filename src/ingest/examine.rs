@@ -181,8 +181,7 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
     let mut wb = match Workbook::open(bytes, ctx.limits) {
         Ok(wb) => wb,
         Err(e) => {
-            let code = Code::parse(e.code()).unwrap_or(Code::Unreadable);
-            return out.reject(Finding::file(code, e.message()));
+            return out.reject(Finding::file(e.code(), e.message()));
         }
     };
     let ids = match wb.identification() {

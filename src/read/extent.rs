@@ -193,6 +193,7 @@ pub(super) fn check_ods_extent(bytes: &[u8], limits: &Limits) -> Result<(), Read
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Code;
     use crate::read::{sniff, Format, Workbook};
 
     #[test]
@@ -318,7 +319,7 @@ mod tests {
         assert!(check(&xls_with_records(&[], &[dimensions(0, 40, 0, 6)])).is_ok());
         // 2^32 rows.
         let e = check(&xls_with_records(&[], &[dimensions(0, u32::MAX, 0, 4)])).unwrap_err();
-        assert_eq!(e.code(), "too-large");
+        assert_eq!(e.code(), Code::TooLarge);
         // A first row after the last: calamine's subtraction would wrap round.
         let e = check(&xls_with_records(&[], &[dimensions(10, 5, 0, 4)])).unwrap_err();
         assert!(matches!(e, ReadError::ClaimsTooMuch(_)), "{e:?}");

@@ -38,6 +38,7 @@ use extent::{check_ods_extent, check_xls_extent};
 use unpack::unpack_bounded;
 
 use crate::contract;
+use crate::findings::Code;
 
 /// Bounds on what one file may cost.
 #[derive(Debug, Clone, Copy)]
@@ -107,13 +108,14 @@ pub enum ReadError {
 }
 
 impl ReadError {
-    pub fn code(&self) -> &'static str {
+    /// The finding code the error is reported as.
+    pub fn code(&self) -> Code {
         match self {
             ReadError::TooLarge { .. }
             | ReadError::UnpacksTooLarge { .. }
-            | ReadError::ClaimsTooMuch(_) => "too-large",
-            ReadError::Encrypted => "encrypted",
-            ReadError::Corrupt(_) => "unreadable",
+            | ReadError::ClaimsTooMuch(_) => Code::TooLarge,
+            ReadError::Encrypted => Code::Encrypted,
+            ReadError::Corrupt(_) => Code::Unreadable,
         }
     }
 
@@ -553,9 +555,9 @@ mod tests {
         let e = Workbook::open(b"PK\x03\x04 this is not a zip", Limits::default())
             .err()
             .unwrap();
-        assert_eq!(e.code(), "unreadable");
+        assert_eq!(e.code(), Code::Unreadable);
         let e = Workbook::open(b"hello", Limits::default()).err().unwrap();
-        assert_eq!(e.code(), "unreadable");
+        assert_eq!(e.code(), Code::Unreadable);
     }
 
     #[test]
@@ -565,7 +567,7 @@ mod tests {
             ..Limits::default()
         };
         let e = Workbook::open(&[0u8; 11], limits).err().unwrap();
-        assert_eq!(e.code(), "too-large");
+        assert_eq!(e.code(), Code::TooLarge);
     }
 
     /// An ODS whose two cells sit a million rows and a thousand columns apart: calamine

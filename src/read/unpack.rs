@@ -269,6 +269,7 @@ fn root_element(xml: &[u8]) -> Option<&[u8]> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Code;
     use crate::read::CellValue;
 
     #[test]
@@ -291,7 +292,7 @@ mod tests {
         };
         let e = unpack_bounded(&bytes, &limits).expect_err("refused");
         assert_eq!(e, ReadError::UnpacksTooLarge { limit: 4 << 20 });
-        assert_eq!(e.code(), "too-large");
+        assert_eq!(e.code(), Code::TooLarge);
         assert!(
             e.message().contains("unpacks to more than 4 MB"),
             "{}",
@@ -349,7 +350,7 @@ mod tests {
         assert!(check_string_count(&sst(r#"uniqueCount="20""#, 3)).is_ok());
         // ...a hundred trillion is not.
         let e = check_string_count(&sst(r#"uniqueCount="100000000000000""#, 3)).unwrap_err();
-        assert_eq!(e.code(), "too-large");
+        assert_eq!(e.code(), Code::TooLarge);
         // Other parts are not looked at.
         assert!(check_string_count(b"<styleSheet uniqueCount=\"99999999999\"/>").is_ok());
     }

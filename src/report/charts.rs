@@ -8,7 +8,8 @@ use rust_xlsxwriter::{
 };
 
 use super::figures::sections;
-use super::gather::{Review, Row};
+use super::gather::Review;
+use super::row::Row;
 use super::styles::{opt_pct, print_setup, table, text, Styles, LAST_YEAR, THIS_YEAR};
 
 /// Most partnerships shown as bars in the per-partnership chart.

@@ -5,7 +5,7 @@
 use chrono::{Months, NaiveDate};
 use serde::Deserialize;
 
-use super::gather::{ReturnState, Row};
+use super::row::{ReturnState, Row};
 use crate::register::Status;
 
 /// The `[decision]` table of ptk.toml. Every rule is on by default; a number of 0 or an
@@ -232,7 +232,6 @@ mod tests {
     fn row<'a>(p: &'a Partnership, years: &[(i32, f64)]) -> Row<'a> {
         let by_year: std::collections::BTreeMap<i32, f64> = years.iter().copied().collect();
         Row {
-            partnership: p,
             expected: Some(
                 if p.status == Status::Exiting {
                     "exit"
@@ -247,16 +246,10 @@ mod tests {
                 ReturnState::NotReturned
             },
             overall: by_year.get(&2026).copied(),
-            band: None,
-            sections: Vec::new(),
-            sections_before: Vec::new(),
             previous: by_year.get(&2025).copied(),
-            stage: None,
             first_year: by_year.keys().next().copied(),
             by_year,
-            exit_date: None,
-            respondents: Vec::new(),
-            former_respondents: 0,
+            ..Row::new(p)
         }
     }
 

@@ -2,7 +2,7 @@
 //! (like-for-like) comparisons and group averages with how many partnerships they
 //! cover. Pure functions of plain data, unit-tested without a workbook.
 
-use super::gather::{ReturnState, Row};
+use super::row::{ReturnState, Row};
 use crate::register::Status;
 use crate::template::Template;
 

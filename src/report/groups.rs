@@ -4,7 +4,8 @@
 use rust_xlsxwriter::Worksheet;
 
 use super::figures::{groups, STEADY_POINTS};
-use super::gather::{Review, Row};
+use super::gather::Review;
+use super::row::Row;
 use super::styles::{average, average_n, change, print_setup, small_note, table, text, Styles};
 use crate::xlsx::fit_row;
 

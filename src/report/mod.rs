@@ -23,15 +23,21 @@ mod groups;
 mod lessons;
 mod outstanding;
 mod overview;
+mod questions;
+pub mod row;
 mod sections;
+pub mod sources;
 mod statements;
+mod states;
 mod styles;
 mod summary;
 mod trends;
 
 pub use csv::{scores_csv, write_scores_csv};
 pub use decision::{DecisionRules, Reason};
-pub use gather::{file_name_of, gather, names_partnership, ReturnState, Review, Row};
+pub use gather::{gather, Review};
+pub use row::{file_name_of, names_partnership, ReturnState, Row};
+pub use sources::{warn_if_year_is_empty, SourcePaths, Sources};
 
 use rust_xlsxwriter::{DocProperties, ExcelDateTime, Workbook};
 

@@ -3,7 +3,8 @@
 
 use rust_xlsxwriter::Worksheet;
 
-use super::gather::{ReturnState, Review, Row};
+use super::gather::Review;
+use super::row::{ReturnState, Row};
 use super::styles::{print_setup, table, text, Styles};
 use crate::respondents::Respondent;
 use crate::xlsx::fit_row;

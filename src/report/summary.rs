@@ -2,7 +2,8 @@
 
 use rust_xlsxwriter::Worksheet;
 
-use super::gather::{Review, Row, PARTIAL_MARK};
+use super::gather::Review;
+use super::row::{Row, PARTIAL_MARK};
 use super::styles::{change, opt_pct, print_setup, table, text, Styles};
 use crate::register::Status;
 use crate::xlsx::fit_row;

@@ -4,7 +4,8 @@
 use rust_xlsxwriter::{Sparkline, Worksheet};
 
 use super::figures::three_year_change;
-use super::gather::{Review, Row};
+use super::gather::Review;
+use super::row::Row;
 use super::styles::{change, opt_pct, print_setup, table, text, Styles};
 use crate::xlsx::fit_row;
 
