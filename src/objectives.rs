@@ -177,6 +177,25 @@ pub fn objectives(template: &Template, answers: &HashMap<String, String>) -> Vec
     out
 }
 
+/// Every partnership's objectives and their summary, from each partnership's chosen
+/// return's answers (`Store::carried_answers` for the year gives them): what the review's
+/// Assistant Director page and the feedback show. Partnerships without objectives are
+/// left out.
+pub fn by_partnership(
+    template: &Template,
+    answers: &BTreeMap<String, HashMap<String, String>>,
+) -> BTreeMap<String, (Vec<Objective>, ProgressSummary)> {
+    answers
+        .iter()
+        .map(|(p, a)| (p.clone(), objectives(template, a)))
+        .filter(|(_, o)| !o.is_empty())
+        .map(|(p, o)| {
+            let s = summarise(&o);
+            (p, (o, s))
+        })
+        .collect()
+}
+
 /// A partnership's objectives by progress, for the review and the feedback.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ProgressSummary {
@@ -268,6 +287,17 @@ mod tests {
         assert_eq!(o[1].committed, None, "case and spacing are not a change");
         let s = summarise(&o);
         assert_eq!(s.at_risk, ["Open a hub in Rochford"]);
+        let all = BTreeMap::from([
+            ("CSP02".to_string(), a.clone()),
+            ("X".to_string(), HashMap::new()),
+        ]);
+        let by = by_partnership(&template(), &all);
+        assert_eq!(
+            by.keys().collect::<Vec<_>>(),
+            ["CSP02"],
+            "none without objectives"
+        );
+        assert_eq!(by["CSP02"].1, s);
         assert_eq!(
             s.counts,
             [

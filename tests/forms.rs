@@ -37,9 +37,22 @@ fn long_answer(tag: &str) -> (String, String) {
 /// What an officer might type for every question and evidence cell of a template.
 fn fill_plan(t: &Template) -> Vec<Fill> {
     let mut plan = Vec::new();
-    for (i, (_, q)) in t.questions().enumerate() {
+    for (i, (s, q)) in t.questions().enumerate() {
         let tag = format!("zq{i}x");
         let (kind, value, last) = match q.kind {
+            QuestionType::Text | QuestionType::Table
+                if matches!(s.layout, ptk::template::Layout::Table(_)) =>
+            {
+                // Side-by-side table columns interleave in the PDF's text where a line
+                // breaks, so the last words are one token, printed only at the very end.
+                let (v, _) = long_answer(&tag);
+                let end = format!("{tag}end");
+                (
+                    "text",
+                    format!("{} {end}.", v.trim_end_matches('.')),
+                    Some(end),
+                )
+            }
             QuestionType::Text | QuestionType::Table => {
                 let (v, l) = long_answer(&tag);
                 ("text", v, Some(l))
