@@ -774,6 +774,7 @@ fn the_workbook_is_accessible() {
             "Charts",
             "Outstanding",
             "Exits",
+            "Lessons",
             "New partnerships",
             "Findings",
             "About"

@@ -1,7 +1,7 @@
 //! The consolidated review for the Assistant Directors and the Leadership Team: one
 //! workbook (Overview, Summary, Trends, Sections, Statements, Where respondents
 //! disagree, By Assistant Director,
-//! By priority, Charts, Outstanding, Exits, New partnerships, Findings, About) and a
+//! By priority, Charts, Outstanding, Exits, Lessons, New partnerships, Findings, About) and a
 //! long `scores-<year>.csv` for Power BI and Excel users. docs/review.md describes
 //! every sheet and the decision rules.
 //!
