@@ -17,6 +17,7 @@ pub mod contract;
 pub mod dates;
 pub mod findings;
 pub mod ingest;
+pub mod interrupt;
 pub mod issue;
 pub mod letter;
 pub mod mail;

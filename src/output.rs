@@ -227,6 +227,32 @@ impl<W: Write> SafeCsv<W> {
     }
 }
 
+/// Refuses an output that would overwrite one of the run's inputs (the history store, the
+/// register…): `inputs` are (what it is, its path). Compared as the files they name, so
+/// `./ptk.db` and `work/../ptk.db` are the same.
+pub fn refuse_overwriting(out: &Path, inputs: &[(&str, &Path)]) -> anyhow::Result<()> {
+    let resolve = |p: &Path| -> std::path::PathBuf {
+        let abs = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        match (abs.parent(), abs.file_name()) {
+            (Some(dir), Some(name)) => dir
+                .canonicalize()
+                .map(|d| d.join(name))
+                .unwrap_or(abs.clone()),
+            _ => abs.clone(),
+        }
+    };
+    let target = resolve(out);
+    for (what, input) in inputs {
+        if resolve(input) == target {
+            anyhow::bail!(
+                "{} is the {what}: ptk will not write its output over it. Name another file with --out",
+                out.display()
+            );
+        }
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -215,6 +215,9 @@ pub fn load(path: &Path) -> anyhow::Result<(Register, Vec<RegisterProblem>)> {
             path.display()
         )
     })?;
+    if let Some(m) = crate::text::not_csv_utf8(path, &bytes) {
+        anyhow::bail!(m);
+    }
     Ok(parse(path, &bytes))
 }
 

@@ -130,6 +130,9 @@ pub fn load(
             path.display()
         )
     })?;
+    if let Some(m) = crate::text::not_csv_utf8(path, &bytes) {
+        anyhow::bail!(m);
+    }
     Ok(parse(path, &bytes, register))
 }
 

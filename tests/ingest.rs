@@ -719,6 +719,10 @@ fn history_import_and_export_round_trip() {
             "bad.csv",
             "--store",
             store.to_str().unwrap(),
+            "--register",
+            repo().join("samples/register.csv").to_str().unwrap(),
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
         ],
     );
     assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));

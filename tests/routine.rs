@@ -168,7 +168,7 @@ fn every_csv_starts_with_the_bom_and_finished_files_are_not_private() {
     let out = run(
         d,
         &["history", "import", "history.csv", "--store", "again.db"],
-        &[],
+        &sources(d)[2..],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
 
@@ -469,6 +469,10 @@ fn issue_warns_when_the_store_holds_no_earlier_scores() {
             repo().join("samples/history.csv").to_str().unwrap(),
             "--store",
             "ptk.db",
+            "--register",
+            repo().join("samples/register.csv").to_str().unwrap(),
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
         ],
     );
     assert!(out.status.success());

@@ -60,6 +60,10 @@ pub struct IngestArgs {
     /// and findings.csv still list every file).
     #[arg(long, short)]
     pub quiet: bool,
+    /// Let this run replace data it would otherwise leave alone: that year's imported
+    /// history, or a file an earlier run recorded for another year. Must be the run's --year.
+    #[arg(long, value_name = "YEAR", value_parser = super::year)]
+    pub replace_year: Option<i32>,
     /// Ingest even if some register rows are rejected (their returns are then rejected as unknown).
     #[arg(long)]
     pub skip_bad_rows: bool,
@@ -116,6 +120,15 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     let inputs = ingest::collect_inputs(&args.paths, &limits)?;
     let store_path = config.store_path(args.store.as_deref());
     let mut store = Store::open(&store_path)?;
+    store.record_sources(&register_path, respondents_path.as_deref())?;
+    match args.replace_year {
+        Some(y) if y != args.year => anyhow::bail!(
+            "--replace-year {y} names another year than --year {}: a run changes only its own year. Run with --year {y} to replace {y}'s data",
+            args.year
+        ),
+        Some(y) => store.allow_replacing(y),
+        None => {}
+    }
     let seen = store.settled_files()?;
     let memory_mb = args
         .max_memory_mb
@@ -205,7 +218,7 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
     }
     let ingest::RunOutput {
         changes,
-        tally,
+        tally: _,
         summary,
         reports,
     } = out;
@@ -217,11 +230,51 @@ pub fn ingest(args: IngestArgs, config: &Config) -> anyhow::Result<(i32, PathBuf
         )
     })?;
 
+    let left_alone: Vec<String> = changes.other_year.iter().map(|(p, _)| p.clone()).collect();
+    ptk::store::rewrite_year_findings(&store, args.year, changes.run_id, &findings, &left_alone)
+        .with_context(|| format!("cannot write {}", findings.display()))?;
     println!("{}", printable(&summary));
     for (p, t, y) in &changes.replaced {
         println!("A corrected {t} return for {p} ({y}) replaced the earlier one.");
     }
-    let rejected = tally.needs_correction;
+    for (p, y, path) in &changes.replaced_history {
+        println!(
+            "{p}'s return for {y} ({}) replaced its imported {y} scores.",
+            printable(path)
+        );
+    }
+    for (p, y, path) in &changes.held_back {
+        println!("Not stored: {} would replace {p}'s imported {y} scores. To use it instead, run again with --year {y} --replace-year {y}.", printable(path));
+    }
+    if !changes.other_year.is_empty() {
+        let mut years: Vec<i32> = changes.other_year.iter().map(|(_, y)| *y).collect();
+        years.sort();
+        years.dedup();
+        println!(
+            "{} file(s) already recorded for another year ({}) were left as they are: a run for {} changes nothing in another year.",
+            changes.other_year.len(),
+            years.iter().map(|y| y.to_string()).collect::<Vec<_>>().join(", "),
+            args.year
+        );
+        for (path, y) in &changes.other_year {
+            println!("  {} (recorded for {y})", printable(path));
+        }
+        println!(
+            "  (to record one of them for {y} instead, run again with --replace-year {y})",
+            y = args.year
+        );
+    }
+    // A rejected file that an accepted return has since resolved needs nothing more.
+    let rejected = store.needs_correcting(changes.run_id)?;
+    let resolved = store.resolved_files(args.year)?;
+    if !resolved.is_empty() {
+        println!(
+            "{} rejected file(s) of {} are resolved by an accepted return and left out of {}.",
+            resolved.len(),
+            args.year,
+            findings.display()
+        );
+    }
     if rejected > 0 {
         println!("{rejected} file(s) were rejected and need correcting by the partnership (unless the problem is in the register or templates: fix that and run again); see {}.", findings.display());
     }

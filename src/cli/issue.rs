@@ -117,6 +117,13 @@ pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
         Some(s) => date_arg("the deadline", s)?,
         None => issued_on + chrono::Duration::weeks(6),
     };
+    // Last year's deadline left in ptk.toml would print "return by" a date gone by.
+    if args.deadline.is_none() && deadline < issued_on {
+        anyhow::bail!(
+            "the deadline {deadline} in {} is before the issue date {issued_on}: nothing was issued. Change `deadline` in ptk.toml, or give --deadline YYYY-MM-DD",
+            config.source().map_or("ptk.toml".into(), |p| p.display().to_string())
+        );
+    }
     let return_address = args
         .return_address
         .or_else(|| config.return_address.clone())

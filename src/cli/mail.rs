@@ -339,6 +339,7 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
                 register: common.register.clone(),
                 templates: common.templates.clone(),
                 respondents: common.respondents.clone(),
+                as_run_for: None,
             };
             let sources = ptk::report::Sources::load(&paths, config, &store_path, true)?;
             stop_on(&sources.respondent_problems)?;

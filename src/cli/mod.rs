@@ -31,6 +31,7 @@ mod issue;
 mod mail;
 mod report;
 mod review;
+mod runs;
 mod status;
 mod templates;
 
@@ -61,6 +62,10 @@ ptk.toml in the working folder; flags override it.
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// The settings file (default: the PTK_CONFIG environment variable, else ptk.toml in
+    /// the working folder). Relative paths in it are taken from its folder.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<std::path::PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -76,6 +81,8 @@ enum Command {
     Report(report::ReportArgs),
     /// The whole year-end run: import history, ingest the returns, write the review.
     Review(review::ReviewArgs),
+    /// List the runs that wrote to the history store, or undo one (`ptk runs undo N`).
+    Runs(runs::RunsArgs),
     /// Show who has returned, who is outstanding, and who must correct a return.
     Status(status::StatusArgs),
     /// Email the forms, reminders and correction requests (as .eml files, or by SMTP).
@@ -103,9 +110,9 @@ pub fn run() -> i32 {
             return code;
         }
     };
-    let config = match ptk::config::Config::load_from(std::path::Path::new(".")) {
+    let config = match ptk::config::Config::load(cli.config.as_deref()) {
         Ok(c) => c,
-        Err(e) => return fail(&e),
+        Err(e) => return fail(&e, None),
     };
     if matches!(
         cli.command,
@@ -120,6 +127,9 @@ pub fn run() -> i32 {
     // Ingest and review write to their reader processes through pipes: there a reader
     // that dies must be an error the pool handles (EPIPE), never a signal that kills the
     // whole run, so only the other commands end quietly on a closed stdout.
+    if !matches!(cli.command, Command::IngestWorker) {
+        ptk::interrupt::install();
+    }
     if !matches!(
         cli.command,
         Command::Ingest(_) | Command::Review(_) | Command::IngestWorker
@@ -135,16 +145,30 @@ pub fn run() -> i32 {
         Command::Mail(cmd) => mail::run(cmd, &config),
         Command::Review(args) => review::run(args, &config),
         Command::Status(args) => status::run(args, &config),
+        Command::Runs(args) => runs::run(args, &config),
         Command::IngestWorker => ptk::ingest::pool::worker::serve().map(|()| ptk::exit::OK),
     };
     match result {
         Ok(code) => code,
-        Err(e) => fail(&e),
+        Err(e) => fail(&e, Some(&config)),
     }
 }
 
 /// Prints an error that stopped the run, with its causes, and returns the exit code.
-fn fail(e: &anyhow::Error) -> i32 {
+fn fail(e: &anyhow::Error, config: Option<&ptk::config::Config>) -> i32 {
+    if let Some(i) = e
+        .chain()
+        .find_map(|c| c.downcast_ref::<ptk::interrupt::Interrupted>())
+    {
+        eprintln!("ptk: {i}");
+        return ptk::interrupt::EXIT;
+    }
+    if let Some(note) = config.and_then(|c| c.not_found_note()) {
+        eprintln!("ptk: {note}");
+    }
+    if let Some(plain) = ptk::store::plain_error(e) {
+        eprintln!("ptk: error: {plain}");
+    }
     eprintln!("ptk: error: {e}");
     for cause in e.chain().skip(1) {
         eprintln!("  because: {cause}");

@@ -58,6 +58,7 @@ impl ReportArgs {
             register: self.register.clone(),
             templates: self.templates.clone(),
             respondents: self.respondents.clone(),
+            as_run_for: Some(self.year),
         }
     }
 }
@@ -70,6 +71,21 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
             store_path.display()
         );
     }
+    let out = args
+        .out
+        .clone()
+        .unwrap_or_else(|| beside(&store_path, &format!("review-{}.xlsx", args.year)));
+    let register = config.register_path(args.register.as_deref());
+    let respondents = config.respondents_path(args.respondents.as_deref());
+    let mut inputs = vec![
+        ("history store", store_path.as_path()),
+        ("register", register.as_path()),
+    ];
+    inputs.extend(respondents.as_deref().map(|r| ("respondents file", r)));
+    let scores = out.with_file_name(format!("scores-{}.csv", args.year));
+    for o in [&out, &scores] {
+        ptk::output::refuse_overwriting(o, &inputs)?;
+    }
     let sources = report::Sources::load(&args.sources(), config, &store_path, false)?;
     if !sources.respondent_problems.is_empty() {
         for p in &sources.respondent_problems {
@@ -81,12 +97,14 @@ pub fn run(args: ReportArgs, config: &Config) -> anyhow::Result<i32> {
         );
         return Ok(ptk::exit::CANNOT_RUN);
     }
-    report::warn_if_year_is_empty(sources.store(), args.year, &config.outbox_dir(None))?;
+    if !sources.store().year_has_data(args.year)? {
+        anyhow::bail!(
+            "the history store {} holds nothing for {}: no returns were read for it and no scores imported. Is the year right? (`ptk runs` lists the runs and their years)",
+            store_path.display(),
+            args.year
+        );
+    }
     let review = sources.review(args.year, config)?;
-    let out = args
-        .out
-        .clone()
-        .unwrap_or_else(|| beside(&store_path, &format!("review-{}.xlsx", args.year)));
     let csv = report::write(&review, &out)?;
     let outstanding = review
         .rows

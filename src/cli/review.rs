@@ -46,6 +46,9 @@ pub fn run(args: ReviewArgs, config: &Config) -> anyhow::Result<i32> {
             super::history::HistoryCommand::Import {
                 file: h.clone(),
                 store: args.ingest.store.clone(),
+                register: args.ingest.register.clone(),
+                templates: args.ingest.templates.clone(),
+                skip_bad_rows: args.ingest.skip_bad_rows,
             },
             config,
         )?;

@@ -59,6 +59,7 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
         register: args.register.clone(),
         templates: args.templates.clone(),
         respondents: args.respondents.clone(),
+        as_run_for: None,
     };
     let store_path = config.store_path(args.store.as_deref());
     if !store_path.exists() {
@@ -150,6 +151,7 @@ pub fn run(args: StatusArgs, config: &Config) -> anyhow::Result<i32> {
         }
     }
     if let Some(path) = &args.csv {
+        ptk::output::refuse_overwriting(path, &[("history store", store_path.as_path())])?;
         ptk::output::write_atomic(path, &ptk::status::csv(&rows)?)?;
         println!(
             "\nWrote the status of {} form(s) (one row per partnership, form and respondent) to {}.",

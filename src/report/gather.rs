@@ -106,7 +106,11 @@ pub fn gather<'a>(
         .find(|t| t.id == scored_id)
         .with_context(|| format!("there is no template '{scored_id}' in the templates folder"))?
         .clone();
-    let by_year = store.overall_by_year(&scored.id)?;
+    let mut by_year = store.overall_by_year(&scored.id)?;
+    // A review made again for an earlier year shows nothing from later years.
+    by_year
+        .values_mut()
+        .for_each(|m| m.retain(|y, _| *y <= year));
     let years: Vec<i32> = by_year
         .values()
         .flat_map(|m| m.keys().copied())
@@ -247,7 +251,11 @@ fn rows<'a>(
             expected,
             state,
             overall: own.overall,
-            band: own.band,
+            // Imported scores (a year known only from history) carry no band: the template's.
+            band: own.band.or_else(|| {
+                let pct = own.overall?;
+                scored.band_for(pct).map(|b| b.label.clone())
+            }),
             sections: own.sections,
             sections_before: sections_before.remove(&p.id).unwrap_or_default(),
             previous: history.get(&(year - 1)).copied(),

@@ -18,6 +18,9 @@ pub struct SourcePaths {
     pub register: Option<PathBuf>,
     pub templates: Option<PathBuf>,
     pub respondents: Option<PathBuf>,
+    /// Make the review of this year again with the register (and respondents file) as
+    /// that year's last run read them, unless `register` names one (`ptk report`).
+    pub as_run_for: Option<i32>,
 }
 
 /// What a review is gathered from: the register, templates, respondents and store.
@@ -42,10 +45,24 @@ impl Sources {
         store_path: &Path,
         strict: bool,
     ) -> anyhow::Result<Self> {
+        let store = Store::open(store_path)?;
         let templates_dir = config.templates_dir(paths.templates.as_deref());
         let templates = crate::template::load_checked(&templates_dir)?;
         let register_path = config.register_path(paths.register.as_deref());
-        let (register, problems) = register::load(&register_path)?;
+        let as_run = match (paths.as_run_for, &paths.register) {
+            (Some(year), None) => store.run_register(year)?,
+            _ => None,
+        };
+        let (register, problems) = match &as_run {
+            Some((when, bytes, _)) => {
+                eprintln!(
+                    "Using the register as the last run for {} read it ({when}); name one with --register to use another.",
+                    paths.as_run_for.unwrap_or_default()
+                );
+                register::parse(&register_path, bytes)
+            }
+            None => register::load(&register_path)?,
+        };
         let left_out = if strict {
             ""
         } else {
@@ -62,9 +79,16 @@ impl Sources {
             );
         }
         let respondents_path = config.respondents_path(paths.respondents.as_deref());
-        let (respondents, respondent_problems) =
-            crate::respondents::load_optional(respondents_path.as_deref(), &register)?;
-        let store = Store::open(store_path)?;
+        let (respondents, respondent_problems) = match (&as_run, &paths.respondents) {
+            (Some((_, _, Some(bytes))), None) => crate::respondents::parse(
+                respondents_path
+                    .as_deref()
+                    .unwrap_or(Path::new("respondents.csv")),
+                bytes,
+                &register,
+            ),
+            _ => crate::respondents::load_optional(respondents_path.as_deref(), &register)?,
+        };
         Ok(Self {
             store,
             register,

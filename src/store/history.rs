@@ -11,7 +11,17 @@ impl Store {
     /// Loads earlier years' scores; a row for the same year, partnership and scope
     /// replaces the one stored. One transaction.
     pub fn import_history(&mut self, rows: &[HistoryRow]) -> anyhow::Result<usize> {
+        self.backup_before_run()?;
         let tx = self.conn.transaction()?;
+        tx.execute(
+            "INSERT INTO runs (started_at, year, ptk_version, files, summary, command) VALUES (?1, 0, ?2, 1, ?3, ?4)",
+            params![
+                chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string(),
+                env!("CARGO_PKG_VERSION"),
+                format!("imported {} score(s)", rows.len()),
+                super::runs::command_line()
+            ],
+        )?;
         {
             let mut stmt = tx.prepare(
                 "INSERT INTO history (year, partnership_id, scope, percent) VALUES (?1, ?2, ?3, ?4)
@@ -23,6 +33,29 @@ impl Store {
         }
         tx.commit()?;
         Ok(rows.len())
+    }
+
+    /// How many of `rows` a stored result (from returns already read) shadows: the
+    /// review and export use the result, not the imported score.
+    pub fn history_shadowed(
+        &self,
+        template_id: &str,
+        rows: &[HistoryRow],
+    ) -> anyhow::Result<usize> {
+        let mut stmt = self.conn.prepare(
+            "SELECT COUNT(*) > 0 FROM result_scores WHERE template_id = ?1 AND year = ?2
+             AND partnership_id = ?3 AND scope = ?4 AND percent IS NOT NULL",
+        )?;
+        let mut n = 0;
+        for r in rows {
+            if stmt.query_row(
+                params![template_id, r.year, r.partnership_id, r.scope],
+                |x| x.get::<_, bool>(0),
+            )? {
+                n += 1;
+            }
+        }
+        Ok(n)
     }
 
     /// Every score the store holds, in the long history format: current returns of
@@ -49,6 +82,22 @@ impl Store {
 /// Parses the long history CSV: `year,partnership_id,section_id,percent`, where
 /// `section_id` is a section id or `overall`. Every bad line is reported.
 pub fn parse_history_csv(path: &Path, bytes: &[u8]) -> Result<Vec<HistoryRow>, Vec<String>> {
+    match parse_history_lines(path, bytes)? {
+        (rows, problems) if problems.is_empty() => Ok(rows.into_iter().map(|(_, r)| r).collect()),
+        (_, problems) => Err(problems),
+    }
+}
+
+/// The good rows of a history CSV, each with its line number, and a problem for each bad
+/// line; `Err` when the file cannot be read at all (encoding, header).
+#[allow(clippy::type_complexity)]
+pub fn parse_history_lines(
+    path: &Path,
+    bytes: &[u8],
+) -> Result<(Vec<(u64, HistoryRow)>, Vec<String>), Vec<String>> {
+    if let Some(m) = crate::text::not_csv_utf8(path, bytes) {
+        return Err(vec![m]);
+    }
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
@@ -89,7 +138,7 @@ pub fn parse_history_csv(path: &Path, bytes: &[u8]) -> Result<Vec<HistoryRow>, V
         let year = get(cy)
             .parse::<i32>()
             .ok()
-            .filter(|y| (1990..=2100).contains(y));
+            .filter(|y| (2000..=2100).contains(y));
         let percent = get(cv)
             .trim_end_matches('%')
             .trim()
@@ -99,26 +148,68 @@ pub fn parse_history_csv(path: &Path, bytes: &[u8]) -> Result<Vec<HistoryRow>, V
         let (pid, scope) = (get(cp), get(cs));
         match (year, percent) {
             (Some(year), Some(percent)) if !pid.is_empty() && !scope.is_empty() => {
-                rows.push(HistoryRow {
+                rows.push((line, HistoryRow {
                     year,
                     partnership_id: pid,
                     scope,
                     percent,
                     respondents: None,
-                });
+                }));
             }
             _ => problems.push(format!(
-                "{}:{line}: expected a year (like 2025), a partnership_id, a section_id (or 'overall') and a percent from 0 to 100; found '{}'",
+                "{}:{line}: expected a year from 2000 to 2100 (like 2025), a partnership_id, a section_id (or 'overall') and a percent from 0 to 100; found '{}'",
                 path.display(),
                 rec.iter().collect::<Vec<_>>().join(",")
             )),
         }
     }
-    if problems.is_empty() {
-        Ok(rows)
-    } else {
-        Err(problems)
+    Ok((rows, problems))
+}
+
+/// Checks parsed history rows against the register (`partnership_ids`, exactly as
+/// written there) and the scored template's `sections` (plus `overall`): every unknown
+/// partnership (with the register's spelling when only the case differs), unknown
+/// section and repeated row, with its line number.
+pub fn check_history_rows(
+    path: &Path,
+    rows: &[(u64, HistoryRow)],
+    partnership_ids: &[String],
+    sections: &[String],
+) -> Vec<String> {
+    let mut problems = Vec::new();
+    let mut seen: std::collections::HashMap<(i32, &str, &str), u64> = Default::default();
+    for (line, r) in rows {
+        let at = format!("{}:{line}", path.display());
+        if !partnership_ids.contains(&r.partnership_id) {
+            match partnership_ids.iter().find(|id| id.eq_ignore_ascii_case(&r.partnership_id)) {
+                Some(id) => problems.push(format!(
+                    "{at}: partnership '{}' is written '{id}' in the register; write it the same way",
+                    r.partnership_id
+                )),
+                None => problems.push(format!(
+                    "{at}: partnership '{}' is not in the register; check the id (or add the partnership to the register)",
+                    r.partnership_id
+                )),
+            }
+        }
+        if r.scope != crate::score::OVERALL && !sections.contains(&r.scope) {
+            problems.push(format!(
+                "{at}: section '{}' is not a section of the self-assessment; use one of: {}, overall",
+                r.scope,
+                sections.join(", ")
+            ));
+        }
+        match seen.get(&(r.year, r.partnership_id.as_str(), r.scope.as_str())) {
+            Some(first) => problems.push(format!(
+                "{at}: repeats line {first} ({} {} {}); keep one of them",
+                r.year, r.partnership_id, r.scope
+            )),
+            None => {
+                seen.insert((r.year, &r.partnership_id, &r.scope), *line);
+            }
+        }
     }
+    problems
 }
 
 /// Writes history rows as the long CSV, partnership-level, with how many respondents

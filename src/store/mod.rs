@@ -9,18 +9,24 @@
 //! [`history`] (earlier years' scores imported from CSV).
 
 mod carried;
+mod findings;
 mod history;
 mod lessons;
+mod open;
 pub use lessons::ExitLessons;
 mod queries;
 mod report;
 mod respondents;
 mod run;
+mod runs;
 mod schema;
 
-pub use history::{history_csv, parse_history_csv};
+pub use findings::{rewrite_year_findings, ResolvedFile};
+pub use history::{check_history_rows, history_csv, parse_history_csv, parse_history_lines};
+pub use open::{NotAStore, APPLICATION_ID};
 pub use respondents::RejectedFile;
 pub use run::{newest, Candidate, Duplicate, RunWriter};
+pub use runs::{RunInfo, BACKUPS_KEPT};
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -28,11 +34,28 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use rusqlite::{Connection, OptionalExtension};
 
-use schema::{upgrade_from_v1, upgrade_from_v2, INDEXES, SCHEMA, SCHEMA_VERSION};
+use schema::{upgrade_from_v1, upgrade_from_v2, upgrade_from_v3, INDEXES, SCHEMA, SCHEMA_VERSION};
+
+/// The store this process opened (for plain messages about failures after opening).
+static LAST_OPENED: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// Plain words for a failure of the store (read-only, disk full, locked, damaged), if
+/// `e` is one.
+pub fn plain_error(e: &anyhow::Error) -> Option<String> {
+    open::plain(LAST_OPENED.get()?, e)
+}
+
+/// The register's and the respondents file's bytes, as a run read them.
+type RunSources = (Option<Vec<u8>>, Option<Vec<u8>>);
 
 pub struct Store {
     conn: Connection,
     pub path: PathBuf,
+    /// The register and respondents files' bytes, recorded with the next run.
+    run_sources: Option<RunSources>,
+    /// The year whose data the next run may replace (imported history, or a file an
+    /// earlier run recorded for another year): the officer's `--replace-year`.
+    replace_year: Option<i32>,
 }
 
 /// What the store knows of a file seen before.
@@ -169,61 +192,93 @@ pub struct RunChanges {
     pub run_id: i64,
     /// (partnership, template, year) of returns that replaced an earlier one.
     pub replaced: Vec<(String, String, i32)>,
+    /// (file, year it is recorded for): files an earlier run recorded for another year,
+    /// left as that year's (a run changes only its own year).
+    pub other_year: Vec<(String, i32)>,
+    /// (partnership, year, file): returns that would replace imported history for their
+    /// year, held back (not stored) without `--replace-year`.
+    pub held_back: Vec<(String, i32, String)>,
+    /// (partnership, year, file): returns that replaced imported history, as allowed by
+    /// `--replace-year`.
+    pub replaced_history: Vec<(String, i32, String)>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `path`.
+    /// Records the register (and respondents file) this run uses, so that the year's
+    /// review can be made again with them later (see [`Store::run_register`]).
+    pub fn record_sources(
+        &mut self,
+        register: &Path,
+        respondents: Option<&Path>,
+    ) -> anyhow::Result<()> {
+        let read =
+            |p: &Path| std::fs::read(p).with_context(|| format!("cannot read {}", p.display()));
+        self.run_sources = Some((Some(read(register)?), respondents.map(read).transpose()?));
+        Ok(())
+    }
+
+    /// Lets the next run replace `year`'s imported history and files recorded for another
+    /// year (`--replace-year`): without it they are left alone and reported.
+    pub fn allow_replacing(&mut self, year: i32) {
+        self.replace_year = Some(year);
+    }
+
+    /// Opens the store at `path`, creating it only where no file exists. An existing
+    /// file is checked before anything is written to it: an empty file, a file that is not
+    /// SQLite, another program's database and a newer ptk's store are refused, untouched.
     pub fn open(path: &Path) -> anyhow::Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir).with_context(|| {
                 format!("cannot create the folder {} for the store", dir.display())
             })?;
         }
-        let conn = Connection::open(path)
-            .with_context(|| format!("cannot open the history store {}", path.display()))?;
-        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        let _ = LAST_OPENED.set(path.to_path_buf());
+        match std::fs::symlink_metadata(path) {
+            Ok(_) => open::check_existing(path).map_err(|n| anyhow::anyhow!(n.message(path)))?,
+            Err(_) => open::create(path)?,
+        }
+        let explain = |e: rusqlite::Error| {
+            let e = anyhow::Error::from(e);
+            anyhow::anyhow!(open::plain(path, &e).unwrap_or_else(|| format!(
+                "cannot open the history store {}: {e}",
+                path.display()
+            )))
+        };
+        let conn = Connection::open(path).map_err(explain)?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))
+            .map_err(explain)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
-            .with_context(|| {
-                format!(
-                    "{} is not a ptk history store (or is damaged)",
-                    path.display()
-                )
-            })?;
-        conn.execute_batch(SCHEMA).with_context(|| {
-            format!(
-                "{} is not a ptk history store (or is damaged)",
-                path.display()
-            )
-        })?;
+            .map_err(explain)?;
+        conn.execute_batch(SCHEMA).map_err(explain)?;
         let version: Option<String> = conn
             .query_row(
                 "SELECT value FROM meta WHERE key = 'schema_version'",
                 [],
                 |r| r.get(0),
             )
-            .optional()?;
+            .optional()
+            .map_err(explain)?;
         match version.as_deref().map(str::parse::<i64>) {
-            None => {
-                conn.execute("INSERT INTO meta (key, value) VALUES ('schema_version', ?1)", [SCHEMA_VERSION.to_string()])?;
-            }
             Some(Ok(v)) if v == SCHEMA_VERSION => {}
-            Some(Ok(v @ 1..=2)) => {
+            Some(Ok(v @ 1..=3)) => {
                 let upgrade = |conn: &Connection| -> rusqlite::Result<()> {
                     if v == 1 {
                         upgrade_from_v1(conn)?;
                     }
-                    upgrade_from_v2(conn)
+                    if v <= 2 {
+                        upgrade_from_v2(conn)?;
+                    }
+                    upgrade_from_v3(conn)
                 };
                 upgrade(&conn).with_context(|| {
                     format!("cannot upgrade the history store {}", path.display())
                 })?
             }
-            Some(Ok(v)) if v > SCHEMA_VERSION => anyhow::bail!(
-                "the history store {} was written by a newer ptk (schema {v}); use that version of ptk",
-                path.display()
-            ),
-            Some(_) => anyhow::bail!("the history store {} has an unknown schema version", path.display()),
+            _ => anyhow::bail!(open::NotAStore::Damaged(
+                "its schema version is missing or unknown".into()
+            )
+            .message(path)),
         }
         schema::add_send_state(&conn)
             .with_context(|| format!("cannot upgrade the history store {}", path.display()))?;
@@ -232,6 +287,8 @@ impl Store {
         Ok(Self {
             conn,
             path: path.to_path_buf(),
+            run_sources: None,
+            replace_year: None,
         })
     }
 }
@@ -387,7 +444,20 @@ mod tests {
                 |r| r.get(0),
             )
             .unwrap();
-        assert_eq!(version, "3");
+        assert_eq!(version, SCHEMA_VERSION.to_string());
+        let marks: (i32, i64) = s
+            .conn
+            .query_row(
+                "SELECT * FROM pragma_application_id, pragma_user_version",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .unwrap();
+        assert_eq!(
+            marks,
+            (APPLICATION_ID, SCHEMA_VERSION),
+            "an upgraded store is marked as ptk's"
+        );
         let who: String = s
             .conn
             .query_row("SELECT respondent_id FROM returns WHERE id = 7", [], |r| {

@@ -156,7 +156,65 @@ impl Store {
                 ret.sections.push((scope, pct));
             }
         }
+        if out.is_empty() {
+            return self.imported_scores(year);
+        }
         Ok(out)
+    }
+
+    /// A year known only from imported history: its scores as imported, one "return" per
+    /// partnership with an overall score (no band, stage or respondents).
+    fn imported_scores(&self, year: i32) -> anyhow::Result<HashMap<String, ScoredReturn>> {
+        let mut out: HashMap<String, ScoredReturn> = HashMap::new();
+        let mut stmt = self.conn.prepare(
+            "SELECT partnership_id, scope, percent FROM history WHERE year = ?1
+             ORDER BY partnership_id, scope",
+        )?;
+        let rows = stmt.query_map([year], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+            ))
+        })?;
+        for row in rows {
+            let (pid, scope, pct) = row?;
+            let ret = out.entry(pid).or_default();
+            if scope == crate::score::OVERALL {
+                ret.overall = Some(pct);
+            } else {
+                ret.sections.push((scope, pct));
+            }
+        }
+        out.retain(|_, r| r.overall.is_some());
+        Ok(out)
+    }
+
+    /// Whether the store knows anything of `year`: a run for it, or imported scores.
+    pub fn year_has_data(&self, year: i32) -> anyhow::Result<bool> {
+        Ok(self.conn.query_row(
+            "SELECT EXISTS (SELECT 1 FROM runs WHERE year = ?1) OR EXISTS (SELECT 1 FROM history WHERE year = ?1)",
+            [year],
+            |r| r.get(0),
+        )?)
+    }
+
+    /// The register and respondents files as the latest run for `year` read them, with
+    /// when it started (see [`Store::record_sources`]).
+    #[allow(clippy::type_complexity)]
+    pub fn run_register(
+        &self,
+        year: i32,
+    ) -> anyhow::Result<Option<(String, Vec<u8>, Option<Vec<u8>>)>> {
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT started_at, register, respondents FROM runs
+                 WHERE year = ?1 AND register IS NOT NULL ORDER BY id DESC LIMIT 1",
+                [year],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .optional()?)
     }
 
     /// Who has returned a form for a year: partnership id → the respondent ids of its

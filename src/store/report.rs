@@ -56,17 +56,18 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Every finding of the files ingested by runs for `year`, in path order, with the
+    /// The open findings (see `findings`) of the files ingested by runs for `year`, in path order, with the
     /// template of the file (to show question numbers as the form shows them).
     pub fn findings_with_template(
         &self,
         year: i32,
     ) -> anyhow::Result<Vec<(StoredFinding, Option<String>)>> {
-        let mut stmt = self.conn.prepare(
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT f.path, COALESCE(f.partnership_id, ''), x.severity, x.code, x.sheet, x.cell, x.question_id, x.message, f.template_id
              FROM findings x JOIN files f ON f.sha256 = x.sha256 JOIN runs r ON r.id = f.run_id
-             WHERE r.year = ?1 ORDER BY f.path, x.seq",
-        )?;
+             WHERE r.year = ?1 AND {} ORDER BY f.path, x.seq",
+            super::findings::open_finding_sql()
+        ))?;
         let rows = stmt.query_map([year], |r| Ok((stored_finding(r)?, r.get(8)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

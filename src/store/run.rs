@@ -24,16 +24,23 @@ impl Store {
         partnerships: &[Partnership],
         fail_after: Option<usize>,
     ) -> anyhow::Result<RunWriter<'_>> {
+        self.backup_before_run()?;
+        let (register, respondents) = self.run_sources.clone().unwrap_or_default();
         let tx = self.conn.transaction()?;
         upsert_partnerships(&tx, partnerships)?;
         tx.execute(
-            "INSERT INTO runs (started_at, year, ptk_version, files, summary) VALUES (?1, ?2, ?3, 0, '')",
-            params![started_at, year, env!("CARGO_PKG_VERSION")],
+            "INSERT INTO runs (started_at, year, ptk_version, files, summary, command, register, respondents)
+             VALUES (?1, ?2, ?3, 0, '', ?4, ?5, ?6)",
+            params![started_at, year, env!("CARGO_PKG_VERSION"), super::runs::command_line(), register, respondents],
         )?;
         let run_id = tx.last_insert_rowid();
         Ok(RunWriter {
             tx,
             run_id,
+            year,
+            replace_year: self.replace_year,
+            changes: RunChanges::default(),
+            _guard: crate::interrupt::RunGuard::new(),
             started_at: started_at.to_string(),
             fail_after,
             written: 0,
@@ -45,6 +52,12 @@ impl Store {
 pub struct RunWriter<'c> {
     tx: Transaction<'c>,
     run_id: i64,
+    year: i32,
+    replace_year: Option<i32>,
+    /// What the run left alone or replaced in other years, for its summary.
+    changes: RunChanges,
+    /// Ctrl-C asks this run to stop rather than killing the process (see `interrupt`).
+    _guard: crate::interrupt::RunGuard,
     started_at: String,
     fail_after: Option<usize>,
     written: usize,
@@ -97,6 +110,14 @@ impl RunWriter<'_> {
     /// Records one file (skipped and unchanged files leave no trace). An accepted
     /// return is stored as pending; [`RunWriter::settle`] decides which is current.
     pub fn write(&mut self, f: &FileRecord, modified: Option<i64>) -> anyhow::Result<()> {
+        crate::interrupt::check()?;
+        if let Some(ms) = std::env::var("PTK_TEST_SLOW_WRITES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+        {
+            // Test hook: time to press Ctrl-C in the middle of a run.
+            std::thread::sleep(std::time::Duration::from_millis(ms));
+        }
         if self.fail_after == Some(self.written) {
             // Simulates a crash in the middle of the write: nothing is committed.
             std::process::abort();
@@ -105,11 +126,53 @@ impl RunWriter<'_> {
         if f.status == "unchanged" || f.status == "skipped" {
             return Ok(());
         }
+        if self.leaves_alone(f)? {
+            return Ok(());
+        }
         insert_file(&self.tx, f, self.run_id)?;
         if let Some(acc) = &f.accepted {
             insert_return(&self.tx, f, acc, &self.started_at, self.run_id, modified)?;
         }
         Ok(())
+    }
+
+    /// Whether this file must not be recorded, because it would change another year (a
+    /// file an earlier run recorded for another year) or replace imported history,
+    /// unless the officer named the year with `--replace-year`. Notes it for the summary.
+    fn leaves_alone(&mut self, f: &FileRecord) -> anyhow::Result<bool> {
+        let allowed = self.replace_year == Some(self.year);
+        let recorded: Option<i32> = self
+            .tx
+            .prepare_cached(
+                "SELECT r.year FROM files f JOIN runs r ON r.id = f.run_id WHERE f.sha256 = ?1",
+            )?
+            .query_row([&f.sha256], |r| r.get(0))
+            .optional()?;
+        if let Some(y) = recorded.filter(|&y| y != self.year) {
+            if !(allowed && f.accepted.is_some()) {
+                self.changes.other_year.push((f.path.clone(), y));
+                return Ok(true);
+            }
+        }
+        let (Some(_), Some(pid), Some(year)) = (&f.accepted, &f.partnership_id, f.year) else {
+            return Ok(false);
+        };
+        let imported: bool = self
+            .tx
+            .prepare_cached(
+                "SELECT COUNT(*) > 0 FROM history WHERE year = ?1 AND partnership_id = ?2",
+            )?
+            .query_row(params![year, pid], |r| r.get(0))?;
+        if imported {
+            let note = (pid.clone(), year, f.path.clone());
+            if self.replace_year == Some(year) {
+                self.changes.replaced_history.push(note);
+            } else {
+                self.changes.held_back.push(note);
+                return Ok(true);
+            }
+        }
+        Ok(false)
     }
 
     /// Findings already stored for a file (for an unchanged one).
@@ -221,6 +284,7 @@ impl RunWriter<'_> {
             RunChanges {
                 run_id: self.run_id,
                 replaced,
+                ..std::mem::take(&mut self.changes)
             },
             duplicates,
         ))
@@ -369,6 +433,7 @@ impl RunWriter<'_> {
 
     /// Records the run's summary and commits everything written.
     pub fn commit(self, files: usize, summary: &str) -> anyhow::Result<()> {
+        crate::interrupt::check()?;
         self.tx.execute(
             "UPDATE runs SET files = ?1, summary = ?2 WHERE id = ?3",
             params![files as i64, summary, self.run_id],
@@ -407,8 +472,8 @@ fn insert_file(tx: &Transaction<'_>, f: &FileRecord, run_id: i64) -> anyhow::Res
     tx.prepare_cached("DELETE FROM findings WHERE sha256 = ?1")?
         .execute([&f.sha256])?;
     tx.prepare_cached(
-        "INSERT INTO files (sha256, path, status, partnership_id, template_id, template_version, year, issued_at, message, run_id, respondent_id)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+        "INSERT INTO files (sha256, path, status, partnership_id, template_id, template_version, year, issued_at, message, run_id, respondent_id, first_run)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?10)
          ON CONFLICT (sha256) DO UPDATE SET path = excluded.path, status = excluded.status, partnership_id = excluded.partnership_id,
            template_id = excluded.template_id, template_version = excluded.template_version, year = excluded.year,
            issued_at = excluded.issued_at, message = excluded.message, run_id = excluded.run_id,

@@ -3,7 +3,7 @@
 use rusqlite::Connection;
 
 /// Raised whenever the schema changes; an older store is upgraded on open.
-pub(super) const SCHEMA_VERSION: i64 = 3;
+pub(super) const SCHEMA_VERSION: i64 = 4;
 
 pub(super) const SCHEMA: &str = r#"
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -24,7 +24,12 @@ CREATE TABLE IF NOT EXISTS runs (
     year INTEGER NOT NULL,
     ptk_version TEXT NOT NULL,
     files INTEGER NOT NULL,
-    summary TEXT NOT NULL
+    summary TEXT NOT NULL,
+    -- Schema 4: the command line, and the register and respondents files as they were
+    -- (to make the year's review again as it was).
+    command TEXT NOT NULL DEFAULT '',
+    register BLOB,
+    respondents BLOB
 );
 -- Every file ingested, accepted or not, by content hash.
 CREATE TABLE IF NOT EXISTS files (
@@ -38,7 +43,9 @@ CREATE TABLE IF NOT EXISTS files (
     issued_at TEXT,
     message TEXT NOT NULL,
     run_id INTEGER NOT NULL REFERENCES runs(id),
-    respondent_id TEXT
+    respondent_id TEXT,
+    -- Schema 4: the run that first recorded the file (run_id is the latest).
+    first_run INTEGER
 );
 CREATE TABLE IF NOT EXISTS findings (
     sha256 TEXT NOT NULL REFERENCES files(sha256),
@@ -178,11 +185,41 @@ pub(super) fn upgrade_from_v2(conn: &Connection) -> rusqlite::Result<()> {
          INSERT OR REPLACE INTO result_scores (template_id, year, partnership_id, scope, percent, points, max_points)
            SELECT r.template_id, r.year, r.partnership_id, s.scope, s.percent, s.points, s.max_points
            FROM scores s JOIN returns r ON r.id = s.return_id WHERE r.current = 1;
-         UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version';
+         UPDATE meta SET value = '3' WHERE key = 'schema_version';
          COMMIT;",
         stage = crate::score::STAGE_QUESTION
     ));
     conn.execute_batch(&batch).inspect_err(|_| {
+        let _ = conn.execute_batch("ROLLBACK");
+    })
+}
+
+/// Schema 4 marks the store as ptk's (`application_id`, `user_version`) and records
+/// each run's command line, register and respondents. One transaction.
+pub(super) fn upgrade_from_v3(conn: &Connection) -> rusqlite::Result<()> {
+    let has: bool = conn.query_row(
+        "SELECT COUNT(*) > 0 FROM pragma_table_info('runs') WHERE name = 'command'",
+        [],
+        |r| r.get(0),
+    )?;
+    let columns = if has {
+        ""
+    } else {
+        "ALTER TABLE runs ADD COLUMN command TEXT NOT NULL DEFAULT '';
+         ALTER TABLE runs ADD COLUMN register BLOB;
+         ALTER TABLE runs ADD COLUMN respondents BLOB;
+         ALTER TABLE files ADD COLUMN first_run INTEGER;"
+    };
+    conn.execute_batch(&format!(
+        "BEGIN IMMEDIATE;
+         {columns}
+         PRAGMA application_id = {id};
+         PRAGMA user_version = {SCHEMA_VERSION};
+         UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version';
+         COMMIT;",
+        id = super::open::APPLICATION_ID
+    ))
+    .inspect_err(|_| {
         let _ = conn.execute_batch("ROLLBACK");
     })
 }

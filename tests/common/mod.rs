@@ -305,6 +305,10 @@ pub fn import_sample_history(dir: &Path) -> PathBuf {
             h.to_str().unwrap(),
             "--store",
             store.to_str().unwrap(),
+            "--register",
+            repo().join("samples/register.csv").to_str().unwrap(),
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
