@@ -123,6 +123,7 @@ fn main() -> anyhow::Result<()> {
         &BTreeMap::new(),
         &letter,
         &issued_dir,
+        &Default::default(),
     )?;
 
     // Fill every form.

@@ -114,6 +114,7 @@ impl LetterTemplate {
 fn built_in(name: &str) -> Option<&'static str> {
     match name {
         "issue" => Some(include_str!("../templates/email/issue.txt")),
+        "reissue" => Some(include_str!("../templates/email/reissue.txt")),
         "chase" => Some(include_str!("../templates/email/chase.txt")),
         "corrections" => Some(include_str!("../templates/email/corrections.txt")),
         "resend" => Some(include_str!("../templates/email/resend.txt")),
@@ -130,6 +131,48 @@ pub fn load_named(templates_dir: &Path, name: &str) -> anyhow::Result<LetterTemp
     let text =
         built_in(name).with_context(|| format!("there is no email template {}", path.display()))?;
     LetterTemplate::parse(&format!("built-in {name}.txt"), text)
+}
+
+/// Every email template ptk sends, with the placeholders it gets beyond those of
+/// [`respondent_fields`] (which every letter gets).
+pub const LETTERS: &[(&str, &[&str])] = &[
+    ("issue", &[]),
+    ("reissue", &["edition"]),
+    ("chase", &["situation", "form_note"]),
+    ("corrections", &["file", "problems"]),
+    ("resend", &["file", "problems", "form_note"]),
+];
+
+/// The placeholders of [`respondent_fields`].
+const COMMON_FIELDS: &[&str] = &[
+    "council",
+    "partnership",
+    "partnership_id",
+    "officer",
+    "assistant_director",
+    "form",
+    "year",
+    "deadline",
+    "return_address",
+    "organisation",
+    "lead_officer",
+];
+
+/// Checks each email template in `<templates>/email/` (or the built-in one) as a run
+/// would fill it: a problem is a sentence naming the file and the placeholder.
+pub fn check_letters(templates_dir: &Path) -> Vec<String> {
+    let mut problems = Vec::new();
+    for (name, extra) in LETTERS {
+        let fields: BTreeMap<&str, String> = COMMON_FIELDS
+            .iter()
+            .chain(extra.iter())
+            .map(|f| (*f, String::new()))
+            .collect();
+        if let Err(e) = load_named(templates_dir, name).and_then(|t| t.render(&fields)) {
+            problems.push(format!("{e:#}"));
+        }
+    }
+    problems
 }
 
 pub use crate::findings::Remedy;
@@ -171,6 +214,24 @@ fn fill(name: &str, text: &str, fields: &BTreeMap<&str, String>) -> anyhow::Resu
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_shipped_letters_use_only_their_placeholders() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
+        assert_eq!(check_letters(&dir), Vec::<String>::new());
+        let bad = tempfile::tempdir().unwrap();
+        std::fs::create_dir(bad.path().join("email")).unwrap();
+        std::fs::write(
+            bad.path().join("email/reissue.txt"),
+            "Subject: {form}\n\nDear {oficer}",
+        )
+        .unwrap();
+        let p = check_letters(bad.path());
+        assert!(
+            p.len() == 1 && p[0].contains("reissue.txt") && p[0].contains("{oficer}"),
+            "{p:?}"
+        );
+    }
 
     #[test]
     fn fills_placeholders() {

@@ -29,6 +29,7 @@ pub mod report;
 pub mod respondents;
 pub mod rows;
 pub mod score;
+pub mod sends;
 pub mod status;
 pub mod store;
 pub mod template;

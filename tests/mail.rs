@@ -236,20 +236,27 @@ fn a_failed_send_is_recorded_and_the_next_run_sends_the_rest() {
         "--retries",
         "0",
     ];
-    // Nobody is listening: both fail, and the failures are recorded.
+    // Nobody is listening: the run stops at the first message (recorded as failed),
+    // says what to do, and does not try the other.
+    let started = Instant::now();
     let out = mail(dir.path(), &["issue", "out", "--template", "exit"], &args);
-    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
+    assert_eq!(out.status.code(), Some(ptk::exit::CANNOT_RUN));
+    assert!(started.elapsed() < Duration::from_secs(5));
     assert!(
-        text(&out.stdout).contains("0 sent via smtp") && text(&out.stdout).contains("2 failed"),
+        text(&out.stdout).contains("0 sent via smtp") && text(&out.stdout).contains("1 failed"),
         "{}",
         text(&out.stdout)
     );
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("cannot connect to the SMTP server 127.0.0.1")
+            && said.contains("1 more were not tried"),
+        "{said}"
+    );
     let store = Store::open(&dir.path().join("ptk.db")).unwrap();
-    assert!(store
-        .sends()
-        .unwrap()
-        .iter()
-        .all(|s| s.result.starts_with("failed: ")));
+    let sends = store.sends().unwrap();
+    assert_eq!(sends.len(), 1);
+    assert!(sends[0].result.starts_with("failed: "));
     drop(store);
     // The server comes up: the next run sends both.
     let server = SmtpServer::start(port, &dir.path().join("received"));
@@ -259,29 +266,33 @@ fn a_failed_send_is_recorded_and_the_next_run_sends_the_rest() {
 }
 
 #[test]
-fn a_server_without_starttls_says_which_setting_to_use() {
+fn a_server_without_starttls_fails_at_once_naming_the_setting_to_use() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(issue(dir.path(), "exit", &[]).status.success());
+    assert!(issue(dir.path(), "self-assessment", &[]).status.success());
     let port = free_port();
-    let _server = SmtpServer::start(port, &dir.path().join("received"));
+    let server = SmtpServer::start(port, &dir.path().join("received"));
     let smtp = format!("127.0.0.1:{port}");
-    // STARTTLS is the default; this server offers none.
+    // STARTTLS is the default; this server offers none. With the default retries and
+    // rate, 13 messages used to take two minutes, failing each in turn.
+    let started = Instant::now();
     let out = mail(
         dir.path(),
-        &["issue", "out", "--template", "exit"],
-        &[
-            "--smtp",
-            smtp.as_str(),
-            "--per-minute",
-            "0",
-            "--retries",
-            "0",
-        ],
+        &["issue", "out", "--template", "self-assessment"],
+        &["--smtp", smtp.as_str()],
     );
-    assert_eq!(out.status.code(), Some(ptk::exit::REJECTED));
-    let said = text(&out.stdout);
-    assert!(said.contains("2 failed"), "{said}");
-    assert!(said.contains("--smtp-security tls"), "{said}");
+    let took = started.elapsed();
+    assert_eq!(out.status.code(), Some(ptk::exit::CANNOT_RUN));
+    assert!(took < Duration::from_secs(5), "took {took:?}");
+    let said = text(&out.stderr);
+    assert!(
+        said.contains("does not offer STARTTLS")
+            && said.contains("--smtp-security plain")
+            && said.contains("12 more were not tried"),
+        "{said}"
+    );
+    assert!(!text(&out.stdout).contains("run the same command again"));
+    assert!(!said.contains("run the same command again"));
+    assert!(server.received().is_empty());
 }
 
 #[test]
@@ -304,41 +315,75 @@ fn plain_smtp_to_a_remote_server_is_refused() {
 #[test]
 fn eml_files_parse_with_pythons_email_package() {
     let dir = tempfile::tempdir().unwrap();
-    assert!(issue(dir.path(), "self-assessment", &[]).status.success());
-    let out = mail(
+    // With the sample respondents, partners' forms have long names (the ones lettre
+    // alone gave only RFC 2231's filename*0=, shown by Outlook as "ATT00001").
+    let resp = repo().join("samples/respondents.csv");
+    let resp = resp.to_str().unwrap();
+    assert!(
+        issue(dir.path(), "self-assessment", &["--respondents", resp])
+            .status
+            .success()
+    );
+    let out = mail_run(
         dir.path(),
+        Some(resp),
         &["issue", "out", "--template", "self-assessment"],
         &["--cc-ad"],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
     let script = r#"
-import email, glob, hashlib, sys
+import email, glob, hashlib, re, sys
 from email import policy
 for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
-    m = email.message_from_bytes(open(f, "rb").read(), policy=policy.default)
+    raw = open(f, "rb").read()
+    m = email.message_from_bytes(raw, policy=policy.default)
     atts = list(m.iter_attachments())
     body = m.get_body(("plain",)).get_content()
-    print("|".join([m["To"].addresses[0].addr_spec, m["Cc"].addresses[0].addr_spec, atts[0].get_filename(),
-                    hashlib.sha256(atts[0].get_content()).hexdigest(), str(len(atts)), str("Dear " in body)]))
+    cc = m["Cc"].addresses[0].addr_spec if m["Cc"] else ""
+    # The raw headers (compat32 keeps them as written): a plain name= on the
+    # Content-Type and a plain filename= beside filename* on the Content-Disposition.
+    old = email.message_from_bytes(raw, policy=policy.compat32)
+    part = [p for p in old.walk() if p.get_content_disposition() == "attachment"][0]
+    ctype = re.sub(r"\r?\n[ \t]", " ", str(part["Content-Type"]))
+    disp = re.sub(r"\r?\n[ \t]", " ", str(part["Content-Disposition"]))
+    plain_name = re.search(r';\s*name="([^"]*)"', ctype)
+    plain_filename = re.search(r';\s*filename="([^"]*)"', disp)
+    star = re.search(r";\s*filename\*(0\*?)?=", disp)
+    print("|".join([m["To"].addresses[0].addr_spec, cc, atts[0].get_filename(),
+                    hashlib.sha256(atts[0].get_content()).hexdigest(), str(len(atts)), str("Dear " in body),
+                    plain_name.group(1) if plain_name else "-", plain_filename.group(1) if plain_filename else "-",
+                    str(star is not None)]))
 "#;
-    let py = Command::new("python3")
-        .arg("-c")
-        .arg(script)
-        .arg(dir.path().join("mail-outbox"))
-        .output()
-        .unwrap();
-    assert!(py.status.success(), "{}", text(&py.stderr));
-    let lines: Vec<String> = text(&py.stdout).lines().map(str::to_string).collect();
-    assert_eq!(lines.len(), 13);
+    let py = run_python(
+        dir.path(),
+        script,
+        &[dir.path().join("mail-outbox").to_str().unwrap()],
+    );
+    let lines: Vec<String> = py.lines().map(str::to_string).collect();
+    let issued = xlsx_files(&dir.path().join("out"));
+    assert_eq!(lines.len(), issued.len(), "one message per issued form");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.split('|').nth(2).unwrap().len() > 40),
+        "some attachments have long names: {lines:?}"
+    );
     let officers = officers();
     for line in lines {
         let f: Vec<&str> = line.split('|').collect();
         let pid = f[2].split('_').next().unwrap();
-        assert_eq!(f[0], officers[pid].1);
-        assert!(
-            f[1].ends_with("@rochford.gov.uk"),
-            "the Assistant Director is copied"
-        );
+        if f[2].split('_').count() == 3 {
+            assert_eq!(f[0], officers[pid].1);
+            assert!(
+                f[1].ends_with("@rochford.gov.uk"),
+                "the Assistant Director is copied"
+            );
+        } else {
+            assert_ne!(
+                f[0], officers[pid].1,
+                "a partner's form goes to the partner"
+            );
+        }
         let issued = std::fs::read(dir.path().join("out").join(f[2])).unwrap();
         let sha: String =
             sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&issued))
@@ -347,6 +392,9 @@ for f in sorted(glob.glob(sys.argv[1] + "/*.eml")):
                 .collect();
         assert_eq!(f[3], sha, "{} attachment is the issued workbook", f[2]);
         assert_eq!((f[4], f[5]), ("1", "True"));
+        assert_eq!(f[6], f[2], "Content-Type name= of {}", f[2]);
+        assert_eq!(f[7], f[2], "Content-Disposition filename= of {}", f[2]);
+        assert_eq!(f[8], "True", "filename* (RFC 2231) of {}", f[2]);
     }
 }
 
@@ -561,12 +609,17 @@ fn corrections_list_the_problems_and_send_the_file_back() {
         att.contents() == original.as_slice(),
         "their own file goes back"
     );
-    // Chasing: only partnerships that were issued a form; none was issued here.
+    // Chasing: only partnerships that were issued a form (none was issued here), and
+    // not HOU07, whose corrections letter is its reminder.
     let out = mail(dir.path(), &["chase"], &["--dry-run", "--outbox", "out"]);
     let said = text(&out.stdout);
     assert!(said.contains("No chase email is needed"), "{said}");
     assert!(
-        said.contains("HOU07: not reminded: no 'self-assessment' form was issued"),
+        said.contains("LSP01: not reminded: no 'self-assessment' form was issued"),
+        "{said}"
+    );
+    assert!(
+        said.contains("HOU07: not reminded: Aisha Begum's return needs correcting"),
         "{said}"
     );
 }
@@ -676,6 +729,14 @@ fn drafts_are_marked_unsent_and_a_later_smtp_run_sends_each_draft_once() {
             ],
         )
     };
+    let drafted_ids: std::collections::BTreeSet<String> = drafts
+        .iter()
+        .map(|d| {
+            let raw = std::fs::read(d).unwrap();
+            let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+            m.message_id().unwrap().to_string()
+        })
+        .collect();
     let out = send();
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert!(
@@ -695,15 +756,23 @@ fn drafts_are_marked_unsent_and_a_later_smtp_run_sends_each_draft_once() {
             })
             .collect()
     };
-    let drafted_ids: std::collections::BTreeSet<String> = drafts
-        .iter()
-        .map(|d| {
-            let raw = std::fs::read(d).unwrap();
-            let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
-            m.message_id().unwrap().to_string()
-        })
-        .collect();
     assert_eq!(ids(received), drafted_ids);
+    // The drafts cannot be sent again from Outlook: none is left in the folder the
+    // officer sends from, and the copies kept in sent/ have no draft mark.
+    assert!(
+        text(&out.stdout).contains("13 draft(s) of the messages just sent were moved to"),
+        "{}",
+        text(&out.stdout)
+    );
+    assert!(emls(&dir.path().join("mail-outbox")).is_empty());
+    let kept = emls(&dir.path().join("mail-outbox/sent"));
+    assert_eq!(kept.len(), 13);
+    for k in &kept {
+        let raw = std::fs::read(k).unwrap();
+        let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        assert!(m.header_raw("X-Unsent").is_none(), "{}", k.display());
+        assert!(drafted_ids.contains(m.message_id().unwrap()));
+    }
     // 3. Nothing is sent twice.
     let out = send();
     assert!(
@@ -726,11 +795,53 @@ fn chase_letters_that_say_attached_carry_the_form_and_only_issued_forms_are_chas
     let dir = tempfile::tempdir().unwrap();
     assert!(issue(dir.path(), "self-assessment", &[]).status.success());
     assert!(issue(dir.path(), "exit", &[]).status.success());
-    // The exit forms are drafted by ptk; then DIG15's file leaves the outbox (moved by
-    // hand). The new-partnership forms are never issued.
-    let out = mail(dir.path(), &["issue", "out", "--template", "exit"], &[]);
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    // The exit forms are sent by ptk; then DIG15's file leaves the outbox (moved by
+    // hand). LSP01's self-assessment email is only drafted, never sent. The
+    // new-partnership forms are never issued.
+    let port = free_port();
+    let _server = SmtpServer::start(port, &dir.path().join("received"));
+    let smtp = format!("127.0.0.1:{port}");
+    let out = mail(
+        dir.path(),
+        &["issue", "out", "--template", "exit"],
+        &[
+            "--smtp",
+            &smtp,
+            "--smtp-security",
+            "plain",
+            "--per-minute",
+            "0",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let out = mail(
+        dir.path(),
+        &[
+            "issue",
+            "out",
+            "--template",
+            "self-assessment",
+            "--partnership",
+            "LSP01",
+        ],
+        &[],
+    );
+    assert!(out.status.success(), "{}", text(&out.stdout));
     std::fs::remove_file(dir.path().join("out/DIG15_exit_2026.xlsx")).unwrap();
+    // One email a day: a form sent today is not chased today.
+    let out = mail(dir.path(), &["chase"], &["--outbox", "out", "--dry-run"]);
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("DIG15: not reminded: the form was sent to")
+            && said.contains("today (one email a day)"),
+        "{said}"
+    );
+    // Weeks later (the forms went on 23 November).
+    {
+        let conn = rusqlite::Connection::open(dir.path().join("ptk.db")).unwrap();
+        conn.execute_batch("UPDATE sends SET sent_at = '2026-11-23T10:00:00'")
+            .unwrap();
+    }
     let chased = dir.path().join("chased");
     let out = mail(
         dir.path(),
@@ -751,8 +862,18 @@ fn chase_letters_that_say_attached_carry_the_form_and_only_issued_forms_are_chas
         said.contains("DIG15: the issued form") && said.contains("goes without it"),
         "{said}"
     );
+    assert!(
+        said.contains(
+            "LSP01: not reminded: the issue email to Helen Marsh was drafted but never sent"
+        ),
+        "{said}"
+    );
     let letters = emls(&chased);
-    assert_eq!(letters.len(), 15, "13 self-assessments and 2 exits");
+    assert_eq!(
+        letters.len(),
+        14,
+        "12 self-assessments (not LSP01's, only drafted) and 2 exits"
+    );
     let mut without = Vec::new();
     for l in &letters {
         let raw = std::fs::read(l).unwrap();
@@ -791,7 +912,7 @@ fn chase_letters_that_say_attached_carry_the_form_and_only_issued_forms_are_chas
             "--dry-run",
             "--resend",
             "--partnership",
-            "LSP01",
+            "CSP02",
         ],
     );
     assert!(
@@ -824,7 +945,15 @@ fn an_smtp_server_that_echoes_the_login_never_puts_the_password_in_the_log() {
             let reply = if upper.starts_with("EHLO") {
                 "250-echo.test\r\n250 AUTH PLAIN LOGIN".to_string()
             } else if upper.starts_with("AUTH") {
-                format!("535 5.7.8 Authentication failed: {cmd}")
+                // The whole command; then its argument cut short and folded over two
+                // reply lines; then part of the password itself.
+                let arg = cmd.rsplit(' ').next().unwrap_or("");
+                let cut = &arg[..arg.len() - 3];
+                let (a, b) = cut.split_at(cut.len() - 6);
+                format!(
+                    "535-5.7.8 Authentication failed: {cmd}\r\n535-5.7.8 for {a}\r\n535-5.7.8 {b} (cut)\r\n535 5.7.8 password {}",
+                    &"Tr0ub4dor&3-secret"[2..14]
+                )
             } else if upper.starts_with("QUIT") {
                 "221 bye".to_string()
             } else {
@@ -877,7 +1006,7 @@ fn an_smtp_server_that_echoes_the_login_never_puts_the_password_in_the_log() {
     let _ = server.join();
     assert_eq!(
         out.status.code(),
-        Some(ptk::exit::REJECTED),
+        Some(ptk::exit::CANNOT_RUN),
         "{}",
         text(&out.stdout)
     );
@@ -905,9 +1034,18 @@ fn an_smtp_server_that_echoes_the_login_never_puts_the_password_in_the_log() {
         logged.contains("AUTH PLAIN [redacted]"),
         "the echo was there, cut: {logged}"
     );
+    assert!(
+        shown.contains("refused the login for 'ptk-mailer'"),
+        "{shown}"
+    );
+    // No 8 characters of any secret, on screen or in the log.
     for s in &secrets {
-        assert!(!shown.contains(s.as_str()), "on screen: {shown}");
-        assert!(!logged.contains(s.as_str()), "in the sends log: {logged}");
+        let s: Vec<char> = s.chars().collect();
+        for w in s.windows(8) {
+            let w: String = w.iter().collect();
+            assert!(!shown.contains(&w), "{w} on screen: {shown}");
+            assert!(!logged.contains(&w), "{w} in the sends log: {logged}");
+        }
     }
 }
 
@@ -999,4 +1137,273 @@ fn a_store_from_before_drafts_is_upgraded_and_its_eml_rows_become_drafts() {
         assert!(!store.was_sent("issue/exit/2026/ENV14/a").unwrap());
         assert!(store.was_sent("issue/exit/2026/DIG15/b").unwrap());
     }
+}
+
+/// `ptk <args>` for 2026 with the shipped templates, the given register, the store and
+/// the outbox `out` in `dir`.
+fn run_with_register(dir: &Path, register: &Path, args: &[&str]) -> std::process::Output {
+    let mut all: Vec<&str> = args.to_vec();
+    let store = dir.join("ptk.db");
+    let templates = repo().join("templates");
+    all.extend([
+        "--year",
+        "2026",
+        "--templates",
+        templates.to_str().unwrap(),
+        "--register",
+        register.to_str().unwrap(),
+        "--store",
+        store.to_str().unwrap(),
+        "--deadline",
+        "2027-01-29",
+        "--return-address",
+        "partnerships@rochford.gov.uk",
+    ]);
+    let all: Vec<String> = all.iter().map(|s| s.to_string()).collect();
+    let refs: Vec<&str> = all.iter().map(String::as_str).collect();
+    ptk(dir, &refs)
+}
+
+fn sha256_file(p: &Path) -> String {
+    let bytes = std::fs::read(p).unwrap();
+    sha2::Digest::finalize(<sha2::Sha256 as sha2::Digest>::new_with_prefix(&bytes))
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
+#[test]
+fn forms_are_issued_and_sent_once_per_form_and_a_reissue_is_explicit() {
+    let dir = tempfile::tempdir().unwrap();
+    let register = dir.path().join("register.csv");
+    std::fs::copy(repo().join("samples/register.csv"), &register).unwrap();
+    let maildir = dir.path().join("received");
+    let port = free_port();
+    let server = SmtpServer::start(port, &maildir);
+    let smtp = format!("127.0.0.1:{port}");
+    let issue_on = |date: &str, extra: &[&str]| {
+        let mut a = vec![
+            "issue",
+            "--template",
+            "self-assessment",
+            "--out",
+            "out",
+            "--issued-on",
+            date,
+        ];
+        a.extend_from_slice(extra);
+        let out = run_with_register(dir.path(), &register, &a);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let send = || {
+        let out = run_with_register(
+            dir.path(),
+            &register,
+            &[
+                "mail",
+                "issue",
+                "out",
+                "--template",
+                "self-assessment",
+                "--from",
+                "partnerships@rochford.gov.uk",
+                "--smtp",
+                smtp.as_str(),
+                "--smtp-security",
+                "plain",
+                "--per-minute",
+                "0",
+            ],
+        );
+        assert!(out.status.success(), "{}", text(&out.stdout));
+        text(&out.stdout)
+    };
+    let outbox = dir.path().join("out");
+    // 1. Issued and sent: one message per active partnership.
+    let said = issue_on("2026-11-23", &[]);
+    assert!(
+        said.contains("Issued 13 'self-assessment' workbook(s)"),
+        "{said}"
+    );
+    let said = send();
+    assert!(said.contains("13 sent via smtp"), "{said}");
+    assert_eq!(server.received().len(), 13);
+    let before: Vec<(PathBuf, String)> = xlsx_files(&outbox)
+        .into_iter()
+        .map(|p| (p.clone(), sha256_file(&p)))
+        .collect();
+
+    // 2. Issued again on a later date: every form is left alone, nothing is delivered.
+    let said = issue_on("2027-01-05", &[]);
+    assert!(
+        said.contains("Left alone 13 'self-assessment' form(s) already issued for 2026")
+            && said.contains("Issued 0 'self-assessment' workbook(s)"),
+        "{said}"
+    );
+    for (p, sha) in &before {
+        assert_eq!(&sha256_file(p), sha, "{} unchanged", p.display());
+    }
+    let said = send();
+    assert!(
+        said.contains("0 sent via smtp") && said.contains("13 already sent"),
+        "{said}"
+    );
+    assert_eq!(server.received().len(), 13);
+
+    // 3. A partnership joins mid-year: issuing again writes and sends its form only.
+    let mut csv = std::fs::read_to_string(&register).unwrap();
+    csv.push_str("NEW20,Rochford Warm Homes Partnership,Operational,Priya Shah,priya.shah@rochford.gov.uk,Angela Hutchings,angela.hutchings@rochford.gov.uk,Enable communities,active,Rochford District Council,Essex County Council,2027-01-02,,Joined mid-year\n");
+    std::fs::write(&register, csv).unwrap();
+    let said = issue_on("2027-01-05", &[]);
+    assert!(
+        said.contains("Issued 1 'self-assessment' workbook(s) for 1 partnership(s)")
+            && said.contains("Left alone 13"),
+        "{said}"
+    );
+    let said = send();
+    assert!(
+        said.contains("1 sent via smtp") && said.contains("13 already sent"),
+        "{said}"
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 14);
+    let newest: Vec<String> = received
+        .iter()
+        .map(|raw| {
+            let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+            m.to()
+                .unwrap()
+                .first()
+                .unwrap()
+                .address()
+                .unwrap()
+                .to_string()
+        })
+        .filter(|to| to == "priya.shah@rochford.gov.uk")
+        .collect();
+    assert_eq!(newest.len(), 1);
+
+    // 4. A deliberate re-issue: the earlier file is kept, the new form goes once, as a
+    // replacement.
+    let lsp = outbox.join("LSP01_self-assessment_2026.xlsx");
+    let lsp_sha = sha256_file(&lsp);
+    let said = issue_on("2027-01-06", &["--reissue", "LSP01"]);
+    assert!(
+        said.contains("Re-issued LSP01") && said.contains("Issued 1 'self-assessment'"),
+        "{said}"
+    );
+    let kept = outbox.join("replaced/LSP01_self-assessment_2026_edition-1.xlsx");
+    assert_eq!(sha256_file(&kept), lsp_sha, "the earlier form is kept");
+    assert_ne!(
+        sha256_file(&lsp),
+        lsp_sha,
+        "a new form, issued on the new date"
+    );
+    let said = send();
+    assert!(
+        said.contains("1 sent via smtp") && said.contains("13 already sent"),
+        "{said}"
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 15);
+    let replacement: Vec<String> = received
+        .iter()
+        .filter_map(|raw| {
+            let m = mail_parser::MessageParser::default().parse(raw).unwrap();
+            let s = m.subject().unwrap().to_string();
+            s.starts_with("Replacement form").then(|| {
+                assert!(m
+                    .body_text(0)
+                    .unwrap()
+                    .contains("replaces the one we sent you earlier"));
+                m.to()
+                    .unwrap()
+                    .first()
+                    .unwrap()
+                    .address()
+                    .unwrap()
+                    .to_string()
+            })
+        })
+        .collect();
+    assert_eq!(replacement, vec!["helen.marsh@rochford.gov.uk".to_string()]);
+    let said = send();
+    assert!(said.contains("0 sent via smtp"), "{said}");
+    assert_eq!(server.received().len(), 15);
+    // The templates check covers the replacement letter.
+    let out = ptk(
+        dir.path(),
+        &[
+            "templates",
+            "check",
+            "--templates",
+            repo().join("templates").to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn a_store_from_before_keeps_its_hash_keyed_sends_as_sent() {
+    let dir = tempfile::tempdir().unwrap();
+    assert!(issue(dir.path(), "exit", &[]).status.success());
+    // As ptk recorded sends before forms were keyed by what they are: the key's tail
+    // was the workbook's hash (of a workbook since issued again, so another hash).
+    let store = Store::open(&dir.path().join("ptk.db")).unwrap();
+    let forms = xlsx_files(&dir.path().join("out"));
+    assert_eq!(forms.len(), 2);
+    let first = forms[0].file_name().unwrap().to_string_lossy().into_owned();
+    let pid = first.split('_').next().unwrap().to_string();
+    store
+        .record_send(&ptk::store::SendRecord {
+            key: format!("issue/exit/2026/{pid}/0123456789abcdef"),
+            kind: "issue".into(),
+            message_id: "<x@rochford.gov.uk>".into(),
+            partnership_id: pid.clone(),
+            recipient: "someone@rochford.gov.uk".into(),
+            template_id: "exit".into(),
+            year: 2026,
+            file_sha256: "0123456789abcdef".repeat(4),
+            sent_at: "2026-11-23T10:00:00".into(),
+            transport: "smtp:mail.rochford.gov.uk:587".into(),
+            result: "sent".into(),
+            state: "sent".into(),
+        })
+        .unwrap();
+    drop(store);
+    let port = free_port();
+    let server = SmtpServer::start(port, &dir.path().join("received"));
+    let smtp = format!("127.0.0.1:{port}");
+    let out = mail(
+        dir.path(),
+        &["issue", "out", "--template", "exit"],
+        &[
+            "--smtp",
+            &smtp,
+            "--smtp-security",
+            "plain",
+            "--per-minute",
+            "0",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("1 sent via smtp") && said.contains("1 already sent"),
+        "{said}"
+    );
+    let received = server.received();
+    assert_eq!(received.len(), 1);
+    let m = mail_parser::MessageParser::default()
+        .parse(&received[0])
+        .unwrap();
+    let name = m
+        .attachments()
+        .next()
+        .unwrap()
+        .attachment_name()
+        .unwrap()
+        .to_string();
+    assert!(!name.starts_with(&pid), "{pid} was sent before: {name}");
 }

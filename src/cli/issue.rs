@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use clap::Args;
 use ptk::config::Config;
-use ptk::issue::{self, IssueSettings};
+use ptk::issue::{self, editions, IssueSettings};
 use ptk::{letter, register, template};
 
 const EXAMPLES: &str = concat!(
@@ -15,12 +15,17 @@ Examples:
   ptk issue --template self-assessment --year 2026 --register samples/register.csv --out outbox/
   ptk issue --template exit --year 2026
   ptk issue --template new-partnership --year 2026 --partnership MGT16 --partnership ART17
+  ptk issue --template self-assessment --year 2026 --reissue LSP01
 
 Who receives it: by default the partnerships whose register status the template names
 (self-assessment: active; exit: exiting; new-partnership: proposed); --partnership picks them
 by id instead. Writes <partnership_id>_<template>_<year>.xlsx per partnership and mailmerge.csv.
 A template for all respondents (self-assessment) also writes one form for each person in the
 respondents file, <partnership_id>_<template>_<year>_<respondent_id>.xlsx, each in their name.
+Forms already issued for the year (in the outbox, or emailed) are left alone and listed, so
+running it again after a partnership joins writes only the new form; --reissue ID issues a
+partnership's form again on purpose (the earlier file is kept in replaced/, and `ptk mail
+issue` sends the new one once, saying it replaces the earlier form).
 The self-assessment shows each partnership's earlier scores from the history store: import
 them first (`ptk history import`), or the forms say \"no earlier scores\".
 
@@ -52,6 +57,9 @@ pub struct IssueArgs {
     /// Issue only to these partnership ids (repeat the flag for several).
     #[arg(long = "partnership", value_name = "ID")]
     partnerships: Vec<String>,
+    /// Issue this partnership's form(s) again although already issued for the year (repeat for several): the earlier file is kept in replaced/ and `ptk mail issue` sends the new one once, saying it replaces the earlier form.
+    #[arg(long = "reissue", value_name = "ID")]
+    reissue: Vec<String>,
     /// The return deadline, YYYY-MM-DD (default: `deadline` in ptk.toml, else six weeks after the issue date).
     #[arg(long)]
     deadline: Option<String>,
@@ -158,17 +166,21 @@ pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
     }
     let letter = letter::load_named(&templates_dir, "issue")?;
     let out = config.outbox_dir(args.out.as_deref());
-    // Earlier scores are shown on the form for reference, when a store exists.
+    // Earlier scores are shown on the form for reference, and what was issued and
+    // mailed before is recorded, when a store exists.
     let store_path = config.store_path(args.store.as_deref());
-    let prior: BTreeMap<String, Vec<ptk::score::PriorScore>> =
-        if store_path.exists() && template.is_scored() {
-            ptk::store::Store::open(&store_path)?
-                .prior_scores(&template.id, args.year)?
-                .into_iter()
-                .collect()
-        } else {
-            BTreeMap::new()
-        };
+    let mut store = if store_path.exists() {
+        Some(ptk::store::Store::open(&store_path)?)
+    } else {
+        None
+    };
+    let prior: BTreeMap<String, Vec<ptk::score::PriorScore>> = match &store {
+        Some(s) if template.is_scored() => s
+            .prior_scores(&template.id, args.year)?
+            .into_iter()
+            .collect(),
+        _ => BTreeMap::new(),
+    };
     if template.is_scored() && prior.is_empty() {
         eprintln!(
             "ptk: warning: the history store {} holds no earlier scores, so every form will say \"no earlier scores\". If partnerships have earlier years, run `ptk history import FILE` first and issue again.",
@@ -176,6 +188,21 @@ pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
         );
     }
     let carried = ptk::objectives::carried_for(&template, &store_path, args.year)?;
+    let mut choice = editions::choose(
+        &template,
+        &recipients,
+        &respondents,
+        &settings.council,
+        args.year,
+        &out,
+        &args.reissue,
+        store.as_ref(),
+    )?;
+    if !choice.reissues.is_empty() && store.is_none() {
+        // A re-issue's edition is what keeps it from being sent twice.
+        store = Some(ptk::store::Store::open(&store_path)?);
+    }
+    editions::set_aside(&mut choice, &template, args.year, &out)?;
     let issued = issue::issue_all(
         &template,
         &recipients,
@@ -185,12 +212,51 @@ pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
         &carried,
         &letter,
         &out,
+        &choice.skip,
     )?;
+    if let Some(s) = &store {
+        let now = chrono::Local::now().format("%Y-%m-%dT%H:%M:%S").to_string();
+        editions::record(
+            &choice,
+            s,
+            &template,
+            args.year,
+            &issued_on.to_string(),
+            &now,
+        )?;
+    }
+    if !choice.left_alone.is_empty() {
+        println!(
+            "Left alone {} '{}' form(s) already issued for {} (in {} or emailed): {}. To issue a partnership's form again, use --reissue ID.",
+            choice.left_alone.len(),
+            template.id,
+            args.year,
+            out.display(),
+            choice.left_alone.join(", ")
+        );
+    }
+    for r in &choice.reissues {
+        println!(
+            "Re-issued {}'s form for {} ({}) as edition {}{}; `ptk mail issue` will send it once, saying it replaces the earlier form.",
+            r.partnership_id,
+            r.respondent_id,
+            args.year,
+            r.edition,
+            r.replaced
+                .as_ref()
+                .map(|p| format!(", the earlier file kept as {}", p.display()))
+                .unwrap_or_default()
+        );
+    }
     println!(
         "Issued {} '{}' workbook(s) for {} partnership(s) for {} into {} (return by {}), with mailmerge.csv for sending.",
         issued.len(),
         template.id,
-        recipients.len(),
+        issued
+            .iter()
+            .map(|i| i.partnership_id.as_str())
+            .collect::<std::collections::BTreeSet<_>>()
+            .len(),
         args.year,
         out.display(),
         issue::long_date(deadline)

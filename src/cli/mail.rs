@@ -52,8 +52,10 @@ const CHASE_HELP: &str = concat!(
   ptk mail chase --year 2026 --partnership LSP01 --partnership ICT12
 
 Reminds the partnerships that were issued a form (it is in the outbox, or an issue email
-was drafted or sent) and have no accepted return; the form is attached again when it is in
-the outbox. The run says who was left out, and why.
+was sent) and have no return; the form is attached again when it is in the outbox. Not
+reminded: a form whose issue email was only drafted, and a return that needs correcting
+(`ptk mail corrections` writes to them: one letter, not two). The run says who was left
+out, and why.
 
 ",
     mail_notes!()
@@ -206,13 +208,18 @@ fn context(c: &Common, config: &Config) -> anyhow::Result<LetterContext> {
     })
 }
 
+/// Where .eml drafts are written (and, after an SMTP run sends them, moved from).
+fn drafts_dir(c: &Common, store: &std::path::Path) -> PathBuf {
+    c.eml_dir
+        .clone()
+        .unwrap_or_else(|| super::report::beside(store, "mail-outbox"))
+}
+
 fn transport(c: &Common, store: &std::path::Path) -> anyhow::Result<Box<dyn Transport>> {
     let Some(hp) = &c.smtp else {
-        let dir = c
-            .eml_dir
-            .clone()
-            .unwrap_or_else(|| super::report::beside(store, "mail-outbox"));
-        return Ok(Box::new(EmlFolder { dir }));
+        return Ok(Box::new(EmlFolder {
+            dir: drafts_dir(c, store),
+        }));
     };
     let (host, port) = hp
         .rsplit_once(':')
@@ -317,15 +324,30 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
             }
             let respondents = respondents(common, config, &reg)?;
             let who = issue::select_partnerships(&reg, &t, &a.partnerships)?;
-            mail::plan_issue(
+            // What was sent, drafted or returned before is in the store, if there is one.
+            let store = if store_path.exists() {
+                Some(Store::open(&store_path)?)
+            } else {
+                None
+            };
+            let letters = mail::IssueLetters {
+                issue: letter,
+                reissue: letter::load_named(&templates_dir, "reissue")?,
+            };
+            let plan = mail::plan_issue(
                 &t,
                 &who,
                 &respondents,
                 &ctx,
-                &letter,
+                &letters,
                 &a.outbox,
                 common.cc_ad,
-            )?
+                store.as_ref(),
+            )?;
+            for n in &plan.notes {
+                println!("{}", ptk::output::printable(n));
+            }
+            plan.messages
         }
         MailCommand::Chase(_) | MailCommand::Corrections(_) if !store_path.exists() => {
             anyhow::bail!(
@@ -410,6 +432,7 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
         dry_run: common.dry_run,
         resend: common.resend,
         limit: common.limit,
+        drafts_dir: Some(drafts_dir(common, &store_path)),
     };
     let summary = mail::deliver(
         &store,
@@ -470,9 +493,24 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
             "{} sent via {dest}, {} failed, {} already sent before{later}.",
             summary.sent, summary.failed, summary.already_sent,
         );
+        if summary.drafts_retired > 0 {
+            println!(
+                "{} draft(s) of the messages just sent were moved to {} without the draft mark, so they cannot be sent again from Outlook.",
+                summary.drafts_retired,
+                drafts_dir(common, &store_path).join(mail::deliver::SENT_DRAFTS).display()
+            );
+        }
+    }
+    if let Some(advice) = &summary.stopped {
+        eprintln!(
+            "ptk: sending stopped at the first message that could not go, and {} more were not tried: {}",
+            summary.not_tried,
+            ptk::output::printable(advice)
+        );
+        return Ok(ptk::exit::CANNOT_RUN);
     }
     if summary.failed > 0 {
-        println!("Run the same command again to retry the failed messages; the ones sent will not be sent twice.");
+        println!("Each failed message says why above: once that is put right (an address in the register, a full mailbox), run the same command again to send them; the ones sent will not be sent twice.");
         return Ok(ptk::exit::REJECTED);
     }
     Ok(ptk::exit::OK)

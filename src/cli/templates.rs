@@ -69,8 +69,21 @@ pub fn run(cmd: TemplatesCommand, config: &Config) -> anyhow::Result<i32> {
                 }
                 (ok, problems)
             };
-            if problems.is_empty() {
+            // The email texts go out with every run: checked with the forms.
+            let letters = if files.is_empty() {
+                ptk::letter::check_letters(&config.templates_dir(templates.as_deref()))
+            } else {
+                Vec::new()
+            };
+            for l in &letters {
+                eprintln!("{l}");
+            }
+            if problems.is_empty() && letters.is_empty() {
                 println!("{checked} template(s) checked: no problems found.");
+            }
+            if !letters.is_empty() && problems.is_empty() {
+                eprintln!("{} problem(s) found in the email texts; fix them in templates/email/ and run `ptk templates check` again.", letters.len());
+                return Ok(ptk::exit::REJECTED);
             }
             report_problems(&problems)
         }

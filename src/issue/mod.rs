@@ -14,6 +14,7 @@
 //! whole workbook and `_ptk`), [`instructions`], [`form_sheet`] (question sheets),
 //! [`risk_sheet`], [`table_sheet`], [`validation`] (dropdowns and checks), [`mailmerge`].
 
+pub mod editions;
 mod form_sheet;
 mod instructions;
 mod mailmerge;
@@ -97,7 +98,8 @@ pub fn recipients_for(
 
 /// Writes one workbook per partnership and respondent into `out_dir`, in parallel, then
 /// the `mailmerge.csv` beside them. `prior` gives earlier scores, and `carried` last
-/// year's objectives and actions, by partnership id.
+/// year's objectives and actions, by partnership id. The forms in `skip` ((partnership
+/// id, respondent id), lower-case: already issued, see [`editions::choose`]) are not written.
 #[allow(clippy::too_many_arguments)]
 pub fn issue_all(
     template: &Template,
@@ -108,6 +110,7 @@ pub fn issue_all(
     carried: &BTreeMap<String, Carried>,
     letter: &LetterTemplate,
     out_dir: &Path,
+    skip: &std::collections::HashSet<(String, String)>,
 ) -> anyhow::Result<Vec<Issued>> {
     std::fs::create_dir_all(out_dir)
         .with_context(|| format!("cannot create the output folder {}", out_dir.display()))?;
@@ -118,6 +121,7 @@ pub fn issue_all(
             let n = all.len();
             all.into_iter().map(move |r| (*p, r, n))
         })
+        .filter(|(p, r, _)| !skip.contains(&(p.id.to_ascii_lowercase(), r.id.to_ascii_lowercase())))
         .collect();
     let issued: Vec<Issued> =
         jobs.into_par_iter()

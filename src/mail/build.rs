@@ -1,8 +1,11 @@
 //! Building a planned message into RFC 5322 (with lettre).
 
+use std::fmt::Write as _;
+
 use anyhow::Context;
-use lettre::message::header::ContentType;
-use lettre::message::{Attachment, Mailbox, MultiPart, SinglePart};
+use email_encoding::headers::writer::EmailWriter;
+use lettre::message::header::{Header, HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
 use super::{sha256_hex, Outgoing};
@@ -20,6 +23,134 @@ fn content_type_for(name: &str) -> &'static str {
         Some("ods") => "application/vnd.oasis.opendocument.spreadsheet",
         _ => "application/octet-stream",
     }
+}
+
+/// An attachment's headers, naming the file every way mail programs look for it.
+/// lettre writes only RFC 2231's `filename*` (continued as `filename*0*=` for a long
+/// name), which Outlook and Exchange show as "ATT00001" or "Untitled attachment"; so
+/// the Content-Type also gets `name=` and the Content-Disposition a plain `filename=`
+/// (RFC 2047 encoded words for a name that is not plain ASCII, as Outlook writes them).
+#[derive(Clone)]
+struct AttachmentHeader(HeaderValue);
+
+impl AttachmentHeader {
+    fn content_type(file_name: &str) -> Self {
+        let prefix = "Content-Type: ";
+        let mut v = String::new();
+        {
+            let mut w = EmailWriter::new(&mut v, prefix.len(), 0, false);
+            let _ = w.write_str(content_type_for(file_name));
+            let _ = w.write_char(';');
+            let _ = fold(&mut w);
+            let _ = write_plain_param(&mut w, "name", file_name);
+        }
+        let raw = format!("{}; name=\"{file_name}\"", content_type_for(file_name));
+        Self(HeaderValue::dangerous_new_pre_encoded(
+            HeaderName::new_from_ascii_str("Content-Type"),
+            raw,
+            v,
+        ))
+    }
+
+    fn disposition(file_name: &str) -> Self {
+        let prefix = "Content-Disposition: ";
+        let mut v = String::new();
+        {
+            let mut w = EmailWriter::new(&mut v, prefix.len(), 0, false);
+            let _ = w.write_str("attachment;");
+            let _ = fold(&mut w);
+            let _ = write_plain_param(&mut w, "filename", file_name);
+            let _ = w.write_char(';');
+            let _ = write_rfc2231_filename(&mut w, file_name);
+        }
+        let raw = format!("attachment; filename=\"{file_name}\"");
+        Self(HeaderValue::dangerous_new_pre_encoded(
+            HeaderName::new_from_ascii_str("Content-Disposition"),
+            raw,
+            v,
+        ))
+    }
+}
+
+/// Continues the header on a new line (folding whitespace).
+fn fold(w: &mut EmailWriter<'_>) -> std::fmt::Result {
+    w.new_line()?;
+    w.write_char(' ')
+}
+
+/// `filename*` (RFC 2231): as lettre writes it for a long or non-ASCII name (continued
+/// as `filename*0*=`), and written out for a short ASCII one too, where the encoder
+/// would give only the plain form already written.
+fn write_rfc2231_filename(w: &mut EmailWriter<'_>, name: &str) -> std::fmt::Result {
+    let mut encoded = String::new();
+    {
+        let mut e = EmailWriter::new(&mut encoded, w.line_len() + 1, 0, false);
+        email_encoding::headers::rfc2231::encode("filename", name, &mut e)?;
+    }
+    if encoded.starts_with("\r\n") {
+        // Continued on lines of its own, folding included.
+        return w.write_str(&encoded);
+    }
+    fold(w)?;
+    w.write_str("filename*=utf-8''")?;
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            w.write_char(char::from(b))?;
+        } else {
+            write!(w, "%{b:02X}")?;
+        }
+    }
+    Ok(())
+}
+
+/// `key="value"`: quoted as it is when plain printable ASCII, else as RFC 2047 encoded
+/// words inside the quotes.
+fn write_plain_param(w: &mut EmailWriter<'_>, key: &str, value: &str) -> std::fmt::Result {
+    w.write_str(key)?;
+    w.write_str("=\"")?;
+    if value.bytes().all(|b| (b' '..=b'~').contains(&b)) {
+        for c in value.chars() {
+            if matches!(c, '"' | '\\') {
+                w.write_char('\\')?;
+            }
+            w.write_char(c)?;
+        }
+    } else {
+        email_encoding::headers::rfc2047::encode(value, w)?;
+    }
+    w.write_char('"')
+}
+
+/// lettre's `Headers::set` keeps one header per name; the two attachment headers are
+/// told apart by a name each, so the header carries its own.
+macro_rules! attachment_header {
+    ($ty:ident, $name:literal) => {
+        #[derive(Clone)]
+        struct $ty(AttachmentHeader);
+        impl Header for $ty {
+            fn name() -> HeaderName {
+                HeaderName::new_from_ascii_str($name)
+            }
+            fn parse(_: &str) -> Result<Self, Box<dyn std::error::Error + Send + Sync>> {
+                Err("not parsed".into())
+            }
+            fn display(&self) -> HeaderValue {
+                (self.0).0.clone()
+            }
+        }
+    };
+}
+attachment_header!(AttachmentType, "Content-Type");
+attachment_header!(AttachmentDisposition, "Content-Disposition");
+
+/// The attachment part: its bytes (base64) under the headers above.
+fn attachment_part(file_name: &str, bytes: Vec<u8>) -> SinglePart {
+    SinglePart::builder()
+        .header(AttachmentType(AttachmentHeader::content_type(file_name)))
+        .header(AttachmentDisposition(AttachmentHeader::disposition(
+            file_name,
+        )))
+        .body(bytes)
 }
 
 /// A stable Message-ID derived from the message's key, so a message can be traced
@@ -76,12 +207,11 @@ pub fn build(o: &Outgoing, from: &Mailbox) -> anyhow::Result<Message> {
     }
     let text = SinglePart::plain(o.letter.body.clone());
     let msg = match &o.attachment {
-        Some(a) => b.multipart(MultiPart::mixed().singlepart(text).singlepart(
-            Attachment::new(a.name.clone()).body(
-                a.bytes.clone(),
-                ContentType::parse(content_type_for(&a.name))?,
-            ),
-        ))?,
+        Some(a) => b.multipart(
+            MultiPart::mixed()
+                .singlepart(text)
+                .singlepart(attachment_part(&a.name, a.bytes.clone())),
+        )?,
         None => b.singlepart(text)?,
     };
     Ok(msg)
@@ -93,6 +223,35 @@ mod tests {
 
     use super::super::{Kind, Outgoing};
     use crate::letter::Letter;
+
+    #[test]
+    fn attachments_are_named_plainly_and_by_rfc_2231() {
+        let head = |name: &str| {
+            let part = attachment_part(name, vec![1, 2, 3]);
+            let raw = String::from_utf8(part.formatted()).unwrap();
+            raw.split("\r\n\r\n").next().unwrap().to_string()
+        };
+        let long = "LSP01_self-assessment_2026_castle-point-community-safety.xlsx";
+        let h = head(long);
+        assert!(h.contains(&format!("\r\n name=\"{long}\"")), "{h}");
+        assert!(h.contains(&format!("\r\n filename=\"{long}\";")), "{h}");
+        assert!(
+            h.contains("filename*=utf-8''LSP01_") || h.contains("filename*0=\"LSP01_"),
+            "{h}"
+        );
+        let longer = format!("{}.xlsx", "a".repeat(120));
+        assert!(head(&longer).contains("\r\n filename*0=\"aaa"));
+        let h = head("LSP01_exit_2026.xlsx");
+        assert!(h.contains("\r\n name=\"LSP01_exit_2026.xlsx\""), "{h}");
+        assert!(h.contains("\r\n filename=\"LSP01_exit_2026.xlsx\";"), "{h}");
+        assert!(h.contains("filename*=utf-8''LSP01_exit_2026.xlsx"), "{h}");
+        assert!(h.lines().all(|l| l.len() <= 998), "{h}");
+        let h = head("Réponse \"Q1\".xlsx");
+        assert!(h.contains("name=\"=?utf-8?b?"), "{h}");
+        assert!(h.contains("filename=\"=?utf-8?b?"), "{h}");
+        let h = head("a \"b\".xlsx");
+        assert!(h.contains(r#"filename="a \"b\".xlsx""#), "{h}");
+    }
 
     #[test]
     fn line_breaks_in_a_name_never_reach_a_header_or_panic() {

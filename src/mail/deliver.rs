@@ -1,13 +1,34 @@
 //! Delivering built messages: the transports (.eml drafts, SMTP) and the run that
 //! records every attempt in the store.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
 
 use lettre::message::Mailbox;
 use lettre::Message;
 
 use super::{build, message_id, Outgoing};
 use crate::store::{SendRecord, Store};
+
+/// A failure after which no later message can go either (the server cannot be
+/// reached, secured or logged in to): [`deliver`] stops at once instead of failing
+/// every message in turn, and the run says what to change.
+#[derive(Debug)]
+pub struct StopSending {
+    /// What to do, in the officer's words.
+    pub advice: String,
+    /// What the server or library said (credentials removed).
+    pub detail: String,
+}
+
+impl std::fmt::Display for StopSending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} (detail: {})", self.advice, self.detail)
+    }
+}
+
+impl std::error::Error for StopSending {}
 
 /// Where messages go.
 pub trait Transport {
@@ -64,7 +85,7 @@ impl Transport for EmlFolder {
     }
 }
 
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Debug, Clone, Default)]
 pub struct DeliverOptions {
     /// Say what would be sent; send and record nothing.
     pub dry_run: bool,
@@ -72,6 +93,9 @@ pub struct DeliverOptions {
     pub resend: bool,
     /// Send at most this many (to work through a long list in batches).
     pub limit: Option<usize>,
+    /// The drafts folder of earlier .eml runs: a draft that an SMTP run delivers is
+    /// moved to its `sent/` folder without the draft mark (see [`retire_draft`]).
+    pub drafts_dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -84,8 +108,14 @@ pub struct DeliverSummary {
     /// Drafted before and not written again (an .eml run); an SMTP run sends them.
     pub already_drafted: usize,
     pub failed: usize,
+    /// Drafts delivered by this SMTP run and moved to `sent/` (see [`retire_draft`]).
+    pub drafts_retired: usize,
     pub would_send: usize,
     pub left_for_later: usize,
+    /// Why the run stopped early, and what to do (see [`StopSending`]).
+    pub stopped: Option<String>,
+    /// Messages not tried because the run stopped.
+    pub not_tried: usize,
 }
 
 /// Sends the planned messages in order, recording every attempt as it happens.
@@ -129,6 +159,10 @@ pub fn deliver(
             }
             _ => {}
         }
+        if s.stopped.is_some() {
+            s.not_tried += 1;
+            continue;
+        }
         if opts
             .limit
             .is_some_and(|l| s.sent + s.drafted + s.failed >= l)
@@ -161,10 +195,18 @@ pub fn deliver(
             }
             Ok(()) => {
                 s.sent += 1;
+                if let Some(dir) = &opts.drafts_dir {
+                    if retire_draft(dir, o)? {
+                        s.drafts_retired += 1;
+                    }
+                }
                 ("sent".to_string(), "sent")
             }
             Err(e) => {
                 s.failed += 1;
+                if let Some(stop) = e.downcast_ref::<StopSending>() {
+                    s.stopped = Some(stop.advice.clone());
+                }
                 (
                     format!("failed: {}", crate::output::printable(&format!("{e:#}"))),
                     "failed",
@@ -188,4 +230,45 @@ pub fn deliver(
         note(o, &result);
     }
     Ok(s)
+}
+
+/// Where a delivered draft is kept: `sent/` inside the drafts folder.
+pub const SENT_DRAFTS: &str = "sent";
+
+/// After an SMTP run has delivered `o`, its draft (if an earlier run wrote one) must not
+/// be sendable again: opened in Outlook, an `X-Unsent: 1` draft has a Send button. It is
+/// rewritten without the mark into `sent/` (atomically) and removed from the folder the
+/// officer sends from. Says whether there was a draft.
+pub fn retire_draft(dir: &Path, o: &Outgoing) -> anyhow::Result<bool> {
+    let name = EmlFolder::file_name(o);
+    let draft = dir.join(&name);
+    let bytes = match std::fs::read(&draft) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
+        Err(e) => {
+            return Err(e).with_context(|| {
+                format!(
+                    "{} was sent, but its draft {} could not be read to move it to {SENT_DRAFTS}/: delete the draft so that it is not sent again from Outlook",
+                    o.partnership_id,
+                    draft.display()
+                )
+            })
+        }
+    };
+    let sent = bytes.strip_prefix(DRAFT_HEADER).unwrap_or(&bytes);
+    let to = dir.join(SENT_DRAFTS);
+    let move_it = || -> anyhow::Result<()> {
+        std::fs::create_dir_all(&to)?;
+        crate::output::write_atomic(&to.join(&name), sent)?;
+        std::fs::remove_file(&draft)?;
+        Ok(())
+    };
+    move_it().with_context(|| {
+        format!(
+            "{} was sent, but its draft {} could not be moved to {SENT_DRAFTS}/: delete the draft so that it is not sent again from Outlook",
+            o.partnership_id,
+            draft.display()
+        )
+    })?;
+    Ok(true)
 }

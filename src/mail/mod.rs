@@ -7,24 +7,30 @@
 //! recorded in the store as it happens, so a re-run never sends a message twice and a
 //! failure part-way leaves an exact record.
 //!
-//! A new kind of message needs a [`Kind`], a planner in [`plan`] that returns
+//! A new kind of message needs a [`Kind`] (in [`crate::sends`]), a planner in [`plan`] that returns
 //! [`Outgoing`] messages (see [`Outgoing::addressed`] and [`message_key`]), and a letter in
 //! templates/email/; building and delivery are shared.
 //!
 //! Returns coming back by email are read by `ptk ingest` ([`crate::ingest::email`]).
 
+pub use crate::sends::{key_respondent, message_key, Kind};
+
 pub mod build;
 pub mod deliver;
 pub mod plan;
+pub mod redact;
 pub mod smtp;
 
 pub use build::{build, message_id};
-pub use deliver::{deliver, DeliverOptions, DeliverSummary, EmlFolder, Transport, DRAFT_HEADER};
+pub use deliver::{
+    deliver, DeliverOptions, DeliverSummary, EmlFolder, StopSending, Transport, DRAFT_HEADER,
+};
 pub use plan::{
     plan_chase, plan_corrections, plan_issue, ChaseOptions, ChasePlan, CorrectionLetters,
-    CorrectionsPlan,
+    CorrectionsPlan, IssueLetters, IssuePlan,
 };
-pub use smtp::{redact_smtp_error, Security, Smtp, SmtpSettings};
+pub use redact::redact_smtp_error;
+pub use smtp::{Security, Smtp, SmtpSettings};
 
 use std::path::Path;
 
@@ -33,29 +39,8 @@ use sha2::{Digest, Sha256};
 
 use crate::letter::Letter;
 use crate::register::Partnership;
-use crate::respondents::{Respondent, LEAD};
+use crate::respondents::Respondent;
 use crate::template::Template;
-
-/// Why a message is sent.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    /// The form, when it is issued.
-    Issue,
-    /// A reminder to a partnership with no accepted return.
-    Chase,
-    /// The problems found in a rejected return, with the file sent back.
-    Corrections,
-}
-
-impl Kind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Kind::Issue => "issue",
-            Kind::Chase => "chase",
-            Kind::Corrections => "corrections",
-        }
-    }
-}
 
 /// A file attached to a message.
 #[derive(Debug, Clone)]
@@ -113,28 +98,6 @@ impl Outgoing {
     }
 }
 
-/// The key naming a message: `<kind>/<template>/<year>/<partnership>/<tail>` for the
-/// lead officer (as before respondents existed, so nothing already sent is sent again),
-/// `<kind>/<template>/<year>/<partnership>/<respondent>/<tail>` for anyone else. Ids
-/// never contain `/`.
-pub fn message_key(kind: Kind, t: &str, year: i32, pid: &str, rid: &str, tail: &str) -> String {
-    if rid.eq_ignore_ascii_case(LEAD) {
-        format!("{}/{t}/{year}/{pid}/{tail}", kind.as_str())
-    } else {
-        format!("{}/{t}/{year}/{pid}/{rid}/{tail}", kind.as_str())
-    }
-}
-
-/// Whose message a key names (see [`message_key`]): the respondent id, or `lead`.
-pub fn key_respondent(key: &str) -> &str {
-    let parts: Vec<&str> = key.split('/').collect();
-    if parts.len() == 6 {
-        parts[4]
-    } else {
-        LEAD
-    }
-}
-
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
@@ -150,40 +113,4 @@ fn read_attachment(path: &Path) -> anyhow::Result<FileAttachment> {
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "return.xlsx".into());
     Ok(FileAttachment { name, bytes })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_key_names_its_respondent_and_the_leads_keys_are_unchanged() {
-        let lead = message_key(
-            Kind::Issue,
-            "self-assessment",
-            2026,
-            "LSP01",
-            "lead",
-            "ab12",
-        );
-        assert_eq!(lead, "issue/self-assessment/2026/LSP01/ab12");
-        assert_eq!(key_respondent(&lead), "lead");
-        let other = message_key(
-            Kind::Chase,
-            "self-assessment",
-            2026,
-            "LSP01",
-            "essex-police",
-            "2026-12-01",
-        );
-        assert_eq!(
-            other,
-            "chase/self-assessment/2026/LSP01/essex-police/2026-12-01"
-        );
-        assert_eq!(key_respondent(&other), "essex-police");
-        assert_eq!(
-            key_respondent("corrections/exit/2026/P1/0123456789abcdef"),
-            "lead"
-        );
-    }
 }

@@ -9,7 +9,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Tls, TlsParameters};
 use lettre::{SmtpTransport, Transport as _};
 
-use super::deliver::Transport;
+use super::deliver::{StopSending, Transport};
+use super::redact::redact_smtp_error;
 use super::Outgoing;
 
 /// How the SMTP connection is secured.
@@ -54,50 +55,47 @@ impl std::fmt::Debug for SmtpSettings {
     }
 }
 
-/// What to do about an SMTP error an officer cannot act on as worded by the library.
-fn smtp_hint(error: &str) -> &'static str {
-    if error.contains("STARTTLS") {
-        " (the server does not offer STARTTLS on this port: use its TLS port with --smtp-security tls, e.g. port 465, or ask IT which settings to use; plain SMTP is allowed only to this computer)"
-    } else {
-        ""
-    }
+/// Whether an SMTP error means no later message can go either: the server cannot be
+/// reached, secured or logged in to. Such a run stops at the first message.
+fn stops_the_run(e: &lettre::transport::smtp::Error) -> bool {
+    let auth_refused = e
+        .status()
+        .is_some_and(|c| matches!(u16::from(c), 530 | 534 | 535 | 538));
+    !e.is_transient() && !e.is_permanent() || auth_refused
 }
 
-/// Removes authentication content from an SMTP error before it is shown or stored: a
-/// server that echoes the AUTH command would otherwise put the base64-encoded password
-/// into the sends log and on screen. Cuts everything after `AUTH <mechanism>` on each
-/// line, and every occurrence of the secrets given (the password, and the base64 forms
-/// a client sends for PLAIN and LOGIN).
-pub fn redact_smtp_error(text: &str, user: Option<&str>, password: Option<&str>) -> String {
-    use base64::Engine as _;
-    let b64 = |s: &str| base64::engine::general_purpose::STANDARD.encode(s);
-    let mut secrets: Vec<String> = Vec::new();
-    if let Some(pw) = password.filter(|p| !p.is_empty()) {
-        secrets.push(pw.to_string());
-        secrets.push(b64(pw));
-        if let Some(u) = user {
-            secrets.push(b64(&format!("\0{u}\0{pw}")));
-            secrets.push(b64(&format!("{u}\0{u}\0{pw}")));
+/// What to do about an SMTP error that stops the run, in the officer's words. A server
+/// on this computer (a test or relay server, usually without encryption) is told to use
+/// `--smtp-security plain`; any other, to check the settings with IT.
+fn stop_advice(error: &str, s: &SmtpSettings) -> String {
+    let here = is_loopback(&s.host);
+    let server = format!("the SMTP server {}:{}", s.host, s.port);
+    let lower = error.to_ascii_lowercase();
+    let local_fix = "For a server on this computer without encryption, add --smtp-security plain.";
+    if lower.contains("starttls") {
+        if here {
+            format!("{server} does not offer STARTTLS (encryption). {local_fix}")
+        } else {
+            format!("{server} does not offer STARTTLS (encryption) on port {}: use its TLS port with --smtp-security tls (usually port 465), or ask IT which settings to use.", s.port)
         }
+    } else if lower.contains("535")
+        || lower.contains("534")
+        || lower.contains("530")
+        || lower.contains("538")
+    {
+        format!("{server} refused the login{}: check --smtp-user and the password (PTK_SMTP_PASSWORD or --smtp-password-file).", s.user.as_deref().map(|u| format!(" for '{u}'")).unwrap_or_default())
+    } else if lower.contains("tls") || lower.contains("certificate") || lower.contains("handshake")
+    {
+        if here {
+            format!("the encrypted connection to {server} could not be set up. {local_fix}")
+        } else {
+            format!("the encrypted connection to {server} could not be set up: check --smtp-security (starttls for port 587, tls for port 465) and ask IT whether the server's certificate is trusted on this computer.")
+        }
+    } else if here {
+        format!("cannot connect to {server}: is it running, on that port? {local_fix}")
+    } else {
+        format!("cannot connect to {server}: check the server name and port (ask IT which to use), and that this computer is on the council's network.")
     }
-    // Longest first, so a secret containing another is cut whole.
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    let mut out: Vec<String> = Vec::new();
-    for line in text.split('\n') {
-        let mut line = line.to_string();
-        if let Some(at) = line.to_ascii_uppercase().find("AUTH ") {
-            let rest = &line[at + 5..];
-            let mech_end = rest.find(char::is_whitespace).unwrap_or(rest.len());
-            if mech_end < rest.len() {
-                line = format!("{} [redacted]", &line[..at + 5 + mech_end]);
-            }
-        }
-        for sec in &secrets {
-            line = line.replace(sec.as_str(), "[redacted]");
-        }
-        out.push(line);
-    }
-    out.join("\n")
 }
 
 fn is_loopback(host: &str) -> bool {
@@ -167,7 +165,11 @@ impl Transport for Smtp {
         loop {
             match self.transport.send(m) {
                 Ok(_) => return Ok(()),
-                Err(e) if !e.is_permanent() && attempt < self.settings.retries => {
+                Err(e)
+                    if !stops_the_run(&e)
+                        && !e.is_permanent()
+                        && attempt < self.settings.retries =>
+                {
                     attempt += 1;
                     std::thread::sleep(Duration::from_millis(500 * (1 << attempt.min(6))));
                 }
@@ -177,7 +179,13 @@ impl Transport for Smtp {
                         self.settings.user.as_deref(),
                         self.settings.password.as_deref(),
                     );
-                    return Err(anyhow::anyhow!("{said}{}", smtp_hint(&said)));
+                    if stops_the_run(&e) {
+                        return Err(anyhow::Error::new(StopSending {
+                            advice: stop_advice(&said, &self.settings),
+                            detail: said,
+                        }));
+                    }
+                    return Err(anyhow::anyhow!("{said}"));
                 }
             }
         }
@@ -209,30 +217,37 @@ mod tests {
     }
 
     #[test]
-    fn smtp_errors_lose_their_authentication_content() {
-        use base64::Engine as _;
-        let plain = base64::engine::general_purpose::STANDARD.encode("\0ptk\0s3cret-pw");
-        let echoed = format!(
-            "permanent error (535): 5.7.8 bad credentials: AUTH PLAIN {plain}\nretry later"
-        );
-        let r = redact_smtp_error(&echoed, Some("ptk"), Some("s3cret-pw"));
-        assert!(!r.contains(&plain) && !r.contains("s3cret"), "{r}");
+    fn a_failure_that_stops_the_run_says_what_to_change() {
+        let mut s = SmtpSettings {
+            host: "mail.rochford.gov.uk".into(),
+            port: 587,
+            security: Security::StartTls,
+            user: Some("ptk".into()),
+            password: None,
+            per_minute: 0,
+            retries: 0,
+            allow_plain_remote: false,
+        };
+        let starttls = "internal client error: STARTTLS is not supported by this server";
+        let a = stop_advice(starttls, &s);
         assert!(
-            r.contains("AUTH PLAIN [redacted]") && r.contains("retry later"),
-            "{r}"
+            a.contains("--smtp-security tls") && !a.contains("plain"),
+            "{a}"
         );
-        // The secret itself, or its base64, anywhere else on a line.
-        let pw64 = base64::engine::general_purpose::STANDARD.encode("s3cret-pw");
-        let r = redact_smtp_error(
-            &format!("535 {pw64} s3cret-pw rejected"),
-            Some("ptk"),
-            Some("s3cret-pw"),
-        );
-        assert_eq!(r, "535 [redacted] [redacted] rejected");
-        assert_eq!(
-            redact_smtp_error("550 mailbox unavailable", None, None),
-            "550 mailbox unavailable"
-        );
+        let a = stop_advice("Connection error: Connection refused (os error 111)", &s);
+        assert!(a.contains("check the server name and port"), "{a}");
+        let a = stop_advice("permanent error (535): 5.7.8 bad credentials", &s);
+        assert!(a.contains("refused the login for 'ptk'"), "{a}");
+        s.host = "127.0.0.1".into();
+        for e in [
+            starttls,
+            "Connection error: Connection refused",
+            "tls error: handshake",
+        ] {
+            let a = stop_advice(e, &s);
+            assert!(a.contains("--smtp-security plain"), "{a}");
+            assert!(!a.to_lowercase().contains("run the same command"), "{a}");
+        }
     }
 
     #[test]

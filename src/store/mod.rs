@@ -15,6 +15,7 @@ mod lessons;
 mod open;
 pub use lessons::ExitLessons;
 mod queries;
+mod reissues;
 mod report;
 mod respondents;
 mod run;
@@ -24,6 +25,7 @@ mod schema;
 pub use findings::{rewrite_year_findings, ResolvedFile};
 pub use history::{check_history_rows, history_csv, parse_history_csv, parse_history_lines};
 pub use open::{NotAStore, APPLICATION_ID};
+pub use reissues::FormKey;
 pub use respondents::RejectedFile;
 pub use run::{newest, Candidate, Duplicate, RunWriter};
 pub use runs::{RunInfo, BACKUPS_KEPT};
@@ -284,6 +286,8 @@ impl Store {
             .with_context(|| format!("cannot upgrade the history store {}", path.display()))?;
         conn.execute_batch(INDEXES)
             .with_context(|| format!("cannot index the history store {}", path.display()))?;
+        conn.execute_batch(reissues::REISSUES)
+            .with_context(|| format!("cannot upgrade the history store {}", path.display()))?;
         Ok(Self {
             conn,
             path: path.to_path_buf(),

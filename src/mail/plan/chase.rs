@@ -33,8 +33,10 @@ pub struct ChaseOptions {
 
 /// Plans reminders for every respondent with no accepted return for the form their
 /// partnership owes, who was issued that form: their workbook is in the outbox (attached
-/// again), or an issue email for it was drafted or sent (then the form is no longer in
-/// the outbox: the letter says so instead of "attached"). A partnership whose lead
+/// again), or an issue email for it was sent (then the form is no longer in the outbox:
+/// the letter says so instead of "attached"). Not reminded: a form whose issue email was
+/// only drafted, and a return that needs correcting (its corrections letter asks for it:
+/// one letter a day, not two). A partnership whose lead
 /// returned but a partner did not gets a reminder to that partner only. `only` keeps the
 /// listed partnerships. One reminder a day at most.
 pub fn plan_chase(
@@ -53,19 +55,33 @@ pub fn plan_chase(
     } = opts;
     let (outbox, cc_ad) = (outbox.as_path(), *cc_ad);
     let lower = |s: &str| s.to_ascii_lowercase();
-    // (partnership, template, respondent), lower-case.
-    let mailed: HashSet<(String, String, String)> = store
-        .sends_for_year(ctx.year)?
-        .into_iter()
-        .filter(|s| s.kind == Kind::Issue.as_str() && s.state != "failed")
-        .map(|s| {
-            (
-                lower(&s.partnership_id),
-                s.template_id.clone(),
-                lower(key_respondent(&s.key)),
-            )
-        })
-        .collect();
+    // (partnership, template, respondent), lower-case: whose issue email was sent, and
+    // whose was only drafted (never delivered by ptk).
+    let mut mailed: HashSet<(String, String, String)> = HashSet::new();
+    let mut drafted: HashSet<(String, String, String)> = HashSet::new();
+    let mut issued_today: HashSet<(String, String, String)> = HashSet::new();
+    for s in store.sends_for_year(ctx.year)? {
+        if s.kind != Kind::Issue.as_str() {
+            continue;
+        }
+        let form = (
+            lower(&s.partnership_id),
+            s.template_id.clone(),
+            lower(key_respondent(&s.key)),
+        );
+        match s.state.as_str() {
+            "sent" => {
+                if s.sent_at.starts_with(today.as_str()) {
+                    issued_today.insert(form.clone());
+                }
+                mailed.insert(form);
+            }
+            "drafted" => {
+                drafted.insert(form);
+            }
+            _ => {}
+        }
+    }
     let rejected: HashSet<(String, String, String)> = store
         .rejected_respondent_files(ctx.year)?
         .into_iter()
@@ -108,10 +124,38 @@ pub fn plan_chase(
             if back.contains(&who) {
                 continue;
             }
+            let form = (who.0.clone(), t.id.clone(), who.1.clone());
+            // One letter a day: a return that needs correcting (or could not be opened)
+            // is chased by its corrections letter, not by a reminder as well.
+            let needs_correcting = rejected.contains(&form)
+                || (r.is_lead() && matches!(row.state, ReturnState::Unreadable(_)));
+            if needs_correcting {
+                plan.notes.push(format!(
+                    "{}: not reminded: {}'s return needs correcting, and `ptk mail corrections` writes to them about it (one letter, not two)",
+                    p.id, r.name
+                ));
+                continue;
+            }
+            // A form whose issue email was drafted and never sent by ptk may never have
+            // gone: no reminder for a form nobody received.
+            if drafted.contains(&form) && !mailed.contains(&form) {
+                plan.notes.push(format!(
+                    "{}: not reminded: the issue email to {} was drafted but never sent by ptk; send it first (`ptk mail issue … --smtp`), or if you sent it from Outlook, delete the draft and remind them yourself",
+                    p.id, r.name
+                ));
+                continue;
+            }
+            if issued_today.contains(&form) {
+                plan.notes.push(format!(
+                    "{}: not reminded: the form was sent to {} today (one email a day)",
+                    p.id, r.name
+                ));
+                continue;
+            }
             let path = outbox.join(respondent_file_name(&p.id, &t.id, ctx.year, &r.id));
             let attachment = if path.exists() {
                 Some(read_attachment(&path)?)
-            } else if mailed.contains(&(who.0.clone(), t.id.clone(), who.1.clone())) {
+            } else if mailed.contains(&form) {
                 plan.notes.push(format!(
                     "{}: the issued form {} is not in the outbox, so the reminder to {} goes without it",
                     p.id,
@@ -131,15 +175,8 @@ pub fn plan_chase(
                 ));
                 continue;
             };
-            let situation = if rejected.contains(&(who.0.clone(), t.id.clone(), who.1.clone())) {
-                chase_situation(&ReturnState::Rejected(String::new()))
-            } else if r.is_lead() && matches!(row.state, ReturnState::Unreadable(_)) {
-                chase_situation(&row.state)
-            } else {
-                chase_situation(&ReturnState::NotReturned)
-            };
             let mut fields = crate::letter::respondent_fields(t, p, &r, ctx);
-            fields.insert("situation", situation.into());
+            fields.insert("situation", NOT_RECEIVED.into());
             fields.insert(
                 "form_note",
                 if attachment.is_some() {
@@ -170,11 +207,6 @@ pub fn plan_chase(
     Ok(plan)
 }
 
-/// The reminder's opening, by where the return stands.
-fn chase_situation(state: &ReturnState) -> &'static str {
-    match state {
-        ReturnState::Rejected(_) => "The return we received could not be accepted yet (we will send the details separately), so we have no accepted return from you",
-        ReturnState::Unreadable(_) => "We received a file from you but could not open it (we will write separately to ask for it again), so we have no return from you yet",
-        _ => "We have not yet received your completed form",
-    }
-}
+/// The reminder's opening (`{situation}`): only those with nothing to correct are
+/// reminded, so it is always the same.
+const NOT_RECEIVED: &str = "We have not yet received your completed form";

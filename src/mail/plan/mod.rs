@@ -7,4 +7,4 @@ mod issue;
 
 pub use chase::{plan_chase, ChaseOptions, ChasePlan};
 pub use corrections::{plan_corrections, CorrectionLetters, CorrectionsPlan};
-pub use issue::plan_issue;
+pub use issue::{plan_issue, IssueLetters, IssuePlan};
