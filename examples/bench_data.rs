@@ -120,6 +120,7 @@ fn main() -> anyhow::Result<()> {
         &Default::default(),
         &settings,
         &BTreeMap::new(),
+        &BTreeMap::new(),
         &letter,
         &issued_dir,
         &Default::default(),
@@ -199,7 +200,9 @@ fn answers_for(t: &Template, i: u64) -> HashMap<String, Value> {
                     .label
                     .clone(),
             ),
-            QuestionType::Text => Value::Text(format!("Synthetic answer {i} to {}", q.id)),
+            QuestionType::Text | QuestionType::Table => {
+                Value::Text(format!("Synthetic answer {i} to {}", q.id))
+            }
             QuestionType::Email => Value::Text(format!("officer{i}@example.gov.uk")),
             QuestionType::Date => Value::Number(46360.0 + rng.below(30) as f64),
             QuestionType::Number => Value::Number(1.0 + rng.below(4) as f64),

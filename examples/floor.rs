@@ -97,6 +97,7 @@ fn write(register: &Path, out: &Path) {
             1,
             &settings,
             &[],
+            &Default::default(),
         )
         .unwrap();
         std::fs::write(out.join(format!("{}.xlsx", p.id)), bytes).unwrap();

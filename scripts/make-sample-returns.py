@@ -12,6 +12,8 @@ LibreOffice. Re-run it only to change the samples:
     pip install openpyxl msoffcrypto-tool      # and: apt-get install libreoffice-calc-nogui
     python3 scripts/make-sample-returns.py
 
+`--objectives-only` writes just samples/objectives/ (a version 2 self-assessment with
+objectives and actions, kept apart so the returns in samples/returns keep their outcomes);
 `--respondents-only` adds just the other respondents' returns of the Local Strategic
 Partnership (the forms already in samples/returns stay as they were issued then);
 PTK_BIN=target/debug/ptk uses a ptk already built instead of `cargo run --release`.
@@ -390,9 +392,51 @@ def respondent_returns():
     shutil.rmtree(work)
 
 
+OBJECTIVES = os.path.join(ROOT, "samples", "objectives")
+
+
+def objectives_returns():
+    """samples/objectives/: CSP02's self-assessment on the version 2 form, with three
+    objectives in the objectives table, statement 4.1 scored 1 with an action (what, who,
+    by when) and 4.2 scored 0 without one (the missing-action warning). Ingest it into a
+    store of its own, then `ptk issue --year 2027` shows the objectives and the action on
+    next year's form."""
+    work = tempfile.mkdtemp()
+    issue(work, "self-assessment", partnerships=["CSP02"])
+    wb = openpyxl.load_workbook(os.path.join(work, "CSP02_self-assessment_2026.xlsx"))
+    rng = random.Random(21)
+    fill_self_assessment(wb, "CSP02", 3, rng)
+    cell(wb, "M1").value = SCALE[1]
+    cell(wb, "M2").value = SCALE[0]
+    cell(wb, "M1_action").value = "Agree a performance framework with all partners"
+    cell(wb, "M1_action_who").value = "David Okafor"
+    cell(wb, "M1_action_by").value = dt.datetime(2027, 2, 26)
+    objectives = [
+        ("Cut repeat anti-social behaviour calls in Rayleigh town centre",
+         "20% fewer repeat calls than 2025/26", "Essex Police", dt.datetime(2027, 3, 31), "On track"),
+        ("Open a joint community safety hub", "Hub open three days a week",
+         "RDC Community Safety", dt.datetime(2027, 9, 30), "At risk"),
+        ("Train 50 volunteer street wardens", "50 trained", "Rochford CVS",
+         dt.datetime(2027, 3, 31), "On track"),
+    ]
+    for n, (objective, target, owner, due, progress) in enumerate(objectives, 1):
+        cell(wb, f"objectives_{n}_objective").value = objective
+        cell(wb, f"objectives_{n}_target").value = target
+        cell(wb, f"objectives_{n}_owner").value = owner
+        cell(wb, f"objectives_{n}_due").value = due
+        cell(wb, f"objectives_{n}_progress").value = progress
+    cell(wb, "objectives_2_comment").value = "Waiting for a building; the lease is not yet agreed."
+    os.makedirs(OBJECTIVES, exist_ok=True)
+    wb.save(os.path.join(OBJECTIVES, "CSP02_self-assessment_2026.xlsx"))
+    shutil.rmtree(work)
+
+
 if __name__ == "__main__":
     if "--respondents-only" in sys.argv:
         respondent_returns()
+    elif "--objectives-only" in sys.argv:
+        objectives_returns()
     else:
         main()
         respondent_returns()
+        objectives_returns()

@@ -187,7 +187,7 @@ codes! {
     OlderVersion {
         code: "older-version",
         severity: Warning,
-        meaning: "made from an older template version whose questions still match",
+        meaning: "made from an older template version whose questions still match (not given when the template marks what later versions added with `since`: such a return is complete for its version)",
         fix: "none",
         officer: "an older version whose questions still match; accepted, nothing to do",
         partnership: Remedy::Nothing,
@@ -293,6 +293,22 @@ codes! {
         fix: "complete or clear the row",
         officer: "the partnership is asked to correct the answers named, in its own file",
         partnership: Remedy::Correct,
+    },
+    IncompleteRow {
+        code: "incomplete-row",
+        severity: Error,
+        meaning: "a row of a table question (such as the objectives) has something in it but not a column the template marks `required`",
+        fix: "complete or clear the row",
+        officer: "the partnership is asked to correct the answers named, in its own file",
+        partnership: Remedy::Correct,
+    },
+    MissingAction {
+        code: "missing-action",
+        severity: Warning,
+        meaning: "a statement is scored at or below the template's `action_below` but its Action (what) cell is blank",
+        fix: "agree an action with the partnership; next year's form asks again",
+        officer: "a statement scored at or below the template's action_below has no action (what, who, by when); accepted: agree one with the partnership, it will be asked again next year",
+        partnership: Remedy::Nothing,
     },
     DuplicateReturn {
         code: "duplicate-return",

@@ -22,6 +22,7 @@ pub mod interrupt;
 pub mod issue;
 pub mod letter;
 pub mod mail;
+pub mod objectives;
 pub mod output;
 pub mod read;
 pub mod register;

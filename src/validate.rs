@@ -276,7 +276,7 @@ pub fn check_answer(q: &Question, value: &CellValue) -> Result<Answer, (Code, St
                 ))
             }
         }
-        QuestionType::Text => Ok(Answer::Text(shown.trim().to_string())),
+        QuestionType::Text | QuestionType::Table => Ok(Answer::Text(shown.trim().to_string())),
     }
 }
 
@@ -311,7 +311,7 @@ pub fn validate_return(
 ) -> (HashMap<String, Answer>, Vec<Finding>) {
     let mut answers: HashMap<String, Answer> = HashMap::new();
     let mut findings = Vec::new();
-    for (_, q) in template.questions() {
+    for q in template.cells() {
         let Some((cell, value)) = cells.get(&q.id) else {
             continue;
         };
@@ -387,7 +387,86 @@ pub fn validate_return(
             }
         }
     }
+    table_rows(template, cells, &answers, &mut findings);
+    missing_actions(template, cells, &answers, &mut findings);
     (answers, findings)
+}
+
+/// A table row with anything in it needs its required columns (blank rows are fine).
+fn table_rows(
+    template: &Template,
+    cells: &HashMap<String, (CellRef, CellValue)>,
+    answers: &HashMap<String, Answer>,
+    findings: &mut Vec<Finding>,
+) {
+    let is_blank = |id: &str| answers.get(id).is_none_or(|a| *a == Answer::Blank);
+    for section in &template.sections {
+        let Layout::Table(t) = &section.layout else {
+            continue;
+        };
+        for n in 1..=t.rows {
+            let used = t.columns.iter().any(|c| !is_blank(&t.cell_id(n, &c.id)));
+            if !used {
+                continue;
+            }
+            for c in t.columns.iter().filter(|c| c.required) {
+                let id = t.cell_id(n, &c.id);
+                if !is_blank(&id) || findings.iter().any(|f| f.question_id == id) {
+                    continue;
+                }
+                if let Some((cell, _)) = cells.get(&id) {
+                    findings.push(Finding::at(
+                        Code::IncompleteRow,
+                        cell,
+                        &id,
+                        format!("{}, row {n} is partly filled in: its {} is missing. Fill it in, or clear the row", t.text, c.heading),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// A statement scored at or below the template's `action_below` asks for an action;
+/// a missing "what" is a warning (the return is still accepted).
+fn missing_actions(
+    template: &Template,
+    cells: &HashMap<String, (CellRef, CellValue)>,
+    answers: &HashMap<String, Answer>,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(below) = template.action_below else {
+        return;
+    };
+    for (_, q) in template.questions().filter(|(_, q)| q.is_scored()) {
+        let points = answers
+            .get(&q.id)
+            .and_then(Answer::choice)
+            .and_then(|i| q.options.get(i))
+            .and_then(|o| o.points);
+        let Some(p) = points.filter(|p| *p <= below) else {
+            continue;
+        };
+        let what = format!("{}_action", q.id);
+        let given = answers.get(&what).is_some_and(|a| *a != Answer::Blank);
+        // An older form without action cells cannot give one.
+        let Some((cell, _)) = cells.get(&what) else {
+            continue;
+        };
+        if !given {
+            findings.push(Finding::at(
+                Code::MissingAction,
+                cell,
+                &what,
+                format!(
+                    "{} is scored {} (at or below {}), so it needs an action: say what will be done, who will do it and by when in the Action columns of its row",
+                    capitalise(&describe(template, &q.id)),
+                    crate::read::format_number(p),
+                    crate::read::format_number(below)
+                ),
+            ));
+        }
+    }
 }
 
 fn capitalise(s: &str) -> String {
@@ -426,6 +505,7 @@ mod tests {
             min: None,
             max: None,
             whole: false,
+            since: 1,
             line: 1,
         }
     }

@@ -37,10 +37,23 @@ fn long_answer(tag: &str) -> (String, String) {
 /// What an officer might type for every question and evidence cell of a template.
 fn fill_plan(t: &Template) -> Vec<Fill> {
     let mut plan = Vec::new();
-    for (i, (_, q)) in t.questions().enumerate() {
+    for (i, (s, q)) in t.questions().enumerate() {
         let tag = format!("zq{i}x");
         let (kind, value, last) = match q.kind {
-            QuestionType::Text => {
+            QuestionType::Text | QuestionType::Table
+                if matches!(s.layout, ptk::template::Layout::Table(_)) =>
+            {
+                // Side-by-side table columns interleave in the PDF's text where a line
+                // breaks, so the last words are one token, printed only at the very end.
+                let (v, _) = long_answer(&tag);
+                let end = format!("{tag}end");
+                (
+                    "text",
+                    format!("{} {end}.", v.trim_end_matches('.')),
+                    Some(end),
+                )
+            }
+            QuestionType::Text | QuestionType::Table => {
                 let (v, l) = long_answer(&tag);
                 ("text", v, Some(l))
             }
@@ -955,8 +968,11 @@ fn empty_forms_print_every_question_whole() {
         );
         let t = ptk::template::find(&repo().join("templates"), template).unwrap();
         for (s, q) in t.questions() {
-            if matches!(s.layout, ptk::template::Layout::Risks { .. }) {
-                continue; // risk rows show column headings, not question text
+            if matches!(
+                s.layout,
+                ptk::template::Layout::Risks { .. } | ptk::template::Layout::Table(_)
+            ) {
+                continue; // risk and table rows show column headings, not question text
             }
             let words: Vec<&str> = q.text.split_whitespace().collect();
             let last = words[words.len().saturating_sub(2)..].join(" ");

@@ -359,6 +359,11 @@ fn too_large_files_are_refused_before_reading() {
 }
 
 /// Copies the shipped templates into `dir/templates`, applying `edit` to the self-assessment.
+/// The self-assessment as it was at version 1 (before the objectives table).
+fn v1() -> String {
+    std::fs::read_to_string(repo().join("tests/fixtures/self-assessment-v1.toml")).unwrap()
+}
+
 fn templates_copy(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
     let t = dir.join("templates");
     std::fs::create_dir_all(&t).unwrap();
@@ -375,7 +380,8 @@ fn templates_copy(dir: &Path, edit: impl Fn(String) -> String) -> PathBuf {
 #[test]
 fn an_older_version_is_read_when_its_questions_still_map() {
     let dir = tempfile::tempdir().unwrap();
-    let t = templates_copy(dir.path(), |s| s.replace("version = 1", "version = 2"));
+    // Version 1's questions as version 2, with nothing marked as added (`since`).
+    let t = templates_copy(dir.path(), |_| v1().replace("version = 1", "version = 2"));
     let f = samples().join("WST05 return.xlsx");
     let out = ingest_with(
         dir.path(),
@@ -398,8 +404,8 @@ fn an_older_version_is_read_when_its_questions_still_map() {
 #[test]
 fn an_older_version_missing_a_question_is_rejected_naming_the_version() {
     let dir = tempfile::tempdir().unwrap();
-    let t = templates_copy(dir.path(), |s| {
-        s.replace("version = 1", "version = 2")
+    let t = templates_copy(dir.path(), |_| {
+        v1().replace("version = 1", "version = 2")
             + "\n[[sections.questions]]\nid = \"new_q\"\ntext = \"A question added in version 2\"\ntype = \"text\"\n"
     });
     let f = samples().join("WST05 return.xlsx");

@@ -258,7 +258,7 @@ fn outstanding_exits_new_partnerships_trends_and_findings_sheets() {
 
     let about = sheet(&xlsx, "About");
     let templates = about.iter().find(|r| is(&r[0], "Templates")).unwrap();
-    assert!(templates[1].to_string().contains("self-assessment v1"));
+    assert!(templates[1].to_string().contains("self-assessment v2"));
     // "Data as of" reads as a date, not a raw timestamp.
     let as_of = about.iter().find(|r| is(&r[0], "Data as of")).unwrap()[1].to_string();
     assert!(

@@ -835,6 +835,7 @@ fn the_workbook_is_accessible() {
             "Trends",
             "Charts",
             "Exits",
+            "Lessons",
             "New partnerships",
             "Annex",
             "Summary",

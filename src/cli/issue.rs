@@ -187,6 +187,7 @@ pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
             store_path.display()
         );
     }
+    let carried = ptk::objectives::carried_for(&template, &store_path, args.year)?;
     let mut choice = editions::choose(
         &template,
         &recipients,
@@ -208,6 +209,7 @@ pub fn run(args: IssueArgs, config: &Config) -> anyhow::Result<i32> {
         &respondents,
         &settings,
         &prior,
+        &carried,
         &letter,
         &out,
         &choice.skip,

@@ -15,7 +15,7 @@ Examples:
 
 Writes the review workbook (Overview with the partnerships for decision, Summary, Trends,
 Sections, Statements, Where respondents disagree, By Assistant Director, By priority,
-Charts, Outstanding, Exits, New partnerships, Findings, About) and scores-<year>.csv
+Charts, Outstanding, Exits, Lessons, New partnerships, Findings, About) and scores-<year>.csv
 beside it. With a respondents file (--respondents, or `respondents` in ptk.toml) the
 Summary counts each partner's form, Outstanding lists each partner still to return, and
 the disagreement sheet compares their answers. The decision rules are

@@ -313,9 +313,11 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
     let mut unmapped = Vec::new();
     let mut answer_cells: Vec<(String, CellRef)> = Vec::new();
     let mut evidence_cells: Vec<(String, CellRef)> = Vec::new();
-    for (_, q) in template.questions() {
+    for q in template.cells() {
         match locate(&q.answer_name()) {
             Some(c) => answer_cells.push((q.id.clone(), c)),
+            // Not on the older form it was made from: read as blank.
+            None if q.since > id.version => {}
             None => unmapped.push(q.id.clone()),
         }
         if q.evidence {
@@ -352,7 +354,10 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
         };
         return out.reject(finding);
     }
-    if id.version < template.version {
+    // A template that marks what later versions added (`since`) says exactly how an
+    // older return differs: it is complete for its version, so no warning.
+    let explained = template.cells().any(|q| q.since > id.version);
+    if id.version < template.version && !explained {
         out.findings.push(Finding::file(
             Code::OlderVersion,
             format!("the return was made from version {} of '{}' (current: {}); its questions still match, so it was read", id.version, template.id, template.version),
@@ -420,7 +425,7 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
 
     // Accepted: score it and keep the answers.
     let s = score::score(template, |q| answers.get(q).and_then(Answer::choice));
-    for (_, q) in template.questions() {
+    for q in template.cells() {
         let a = answers.get(&q.id).cloned().unwrap_or(Answer::Blank);
         let points = a
             .choice()

@@ -9,13 +9,15 @@ use rust_xlsxwriter::{DataValidation, Worksheet};
 
 use super::risk_sheet::write_risk_row;
 use super::styles::Styles;
+use super::table_sheet;
 use super::validation::validation_for;
 use super::workbook::protect;
 use super::{long_date, IssueSettings};
 use crate::contract;
+use crate::objectives::Carried;
 use crate::register::Partnership;
 use crate::respondents::Respondent;
-use crate::template::{Layout, Question, QuestionType, Section, Template};
+use crate::template::{Layout, Question, QuestionType, Section, Template, ACTION_PARTS};
 use crate::xlsx::{header_text, wrapped_height};
 
 /// Column widths (characters) of a question sheet.
@@ -25,6 +27,8 @@ const QUESTION_WIDTH: f64 = 55.0;
 const ANSWER_WIDTH: f64 = 45.0;
 const ANSWER_WIDTH_ALONE: f64 = 75.0;
 const EVIDENCE_WIDTH: f64 = 45.0;
+/// The action columns (what, who, by when) of a sheet whose template sets `action_below`.
+const ACTION_WIDTHS: [f64; 3] = [30.0, 14.0, 12.0];
 /// Columns of a risk sheet: number, risk, likelihood, impact, score, rating, mitigation, owner.
 const R_WIDTHS: [f64; 8] = [5.0, 42.0, 14.0, 14.0, 10.0, 11.0, 40.0, 20.0];
 
@@ -42,7 +46,7 @@ pub(super) fn dropdown_width(label: &str) -> f64 {
 /// The widths of a question sheet: the answer column fits the longest option of any
 /// dropdown on it; the evidence column is there only if a question on the sheet asks
 /// for evidence.
-fn question_widths(sections: &[&Section]) -> Vec<f64> {
+fn question_widths(template: &Template, sections: &[&Section]) -> Vec<f64> {
     let questions = || sections.iter().flat_map(|s| &s.questions);
     let evidence = questions().any(|q| q.evidence);
     let longest = questions()
@@ -58,7 +62,26 @@ fn question_widths(sections: &[&Section]) -> Vec<f64> {
     if evidence {
         widths.push(EVIDENCE_WIDTH);
     }
+    if has_actions(template, sections) {
+        // Narrower question and evidence columns keep the page legible in print.
+        widths[1] = 45.0;
+        widths[2] = longest.max(30.0);
+        if evidence {
+            widths[3] = 35.0;
+        }
+        widths.extend(ACTION_WIDTHS);
+    }
     widths
+}
+
+/// Whether a sheet asks for actions: the template sets `action_below` and a statement
+/// on the sheet is scored.
+fn has_actions(template: &Template, sections: &[&Section]) -> bool {
+    template.action_below.is_some()
+        && sections
+            .iter()
+            .flat_map(|s| &s.questions)
+            .any(|q| !template.actions_for(&q.id).is_empty())
 }
 
 /// "sections 1 to 3", "section 4".
@@ -105,21 +128,38 @@ pub(super) fn write_form_sheet(
     settings: &IssueSettings,
     sheet: &str,
     sections: &[&Section],
+    carried: &Carried,
     cell_map: &mut Vec<(String, String)>,
 ) -> anyhow::Result<()> {
     let is_risk = sections
         .iter()
         .any(|s| matches!(s.layout, Layout::Risks { .. }));
+    let table = sections.iter().find_map(|s| match &s.layout {
+        Layout::Table(t) => Some(t),
+        _ => None,
+    });
+    let no_rows = Vec::new();
+    let carried_rows = table
+        .and_then(|t| carried.rows.get(&t.id))
+        .unwrap_or(&no_rows);
+    let actions = has_actions(template, sections);
     let widths: Vec<f64> = if is_risk {
         R_WIDTHS.to_vec()
+    } else if let Some(t) = table {
+        table_sheet::widths(t)
     } else {
-        question_widths(sections)
+        question_widths(template, sections)
     };
     for (c, w) in (0u16..).zip(&widths) {
         ws.set_column_width(c, *w)?;
     }
     let last_col = (widths.len() - 1) as u16;
-    let has_evidence = !is_risk && widths.len() == 4;
+    let has_evidence = !is_risk
+        && table.is_none()
+        && sections
+            .iter()
+            .flat_map(|s| &s.questions)
+            .any(|q| q.evidence);
     ws.set_screen_gridlines(false);
     ws.set_landscape();
     ws.set_paper_size(9);
@@ -169,15 +209,30 @@ pub(super) fn write_form_sheet(
         &st.line,
     )?;
     r += 1;
-    let how = if is_risk {
-        "Fill in the Risk, Likelihood, Impact, How it is managed and Owner columns; Score and Rating fill in themselves.".to_string()
+    let how: Vec<String> = if let Some(t) = table {
+        table_sheet::how(t, carried_rows.len(), carried.from_year)
+    } else if is_risk {
+        vec!["Fill in the Risk, Likelihood, Impact, How it is managed and Owner columns; Score and Rating fill in themselves.".to_string()]
     } else if has_evidence {
-        format!("Answer in the '{ANSWER_HEADER}' column, and add evidence in the '{EVIDENCE_HEADER}' column where it is open; everything else is locked.")
+        vec![format!("Answer in the '{ANSWER_HEADER}' column, and add evidence in the '{EVIDENCE_HEADER}' column where it is open; everything else is locked.")]
     } else {
-        format!("Answer in the '{ANSWER_HEADER}' column; everything else is locked.")
+        vec![format!(
+            "Answer in the '{ANSWER_HEADER}' column; everything else is locked."
+        )]
     };
-    ws.write_with_format(r, 0, how.as_str(), &st.line_note)?;
-    r += 1;
+    // One short line per row, so no line runs on past the last column in print.
+    for line in &how {
+        ws.write_with_format(r, 0, line.as_str(), &st.line_note)?;
+        r += 1;
+    }
+    if let (true, Some(below)) = (actions, template.action_below) {
+        let line = format!(
+            "Where you score a statement {} or below, say in the Action columns what will be done, who will do it and by when.",
+            crate::read::format_number(below)
+        );
+        ws.write_with_format(r, 0, line.as_str(), &st.line_note)?;
+        r += 1;
+    }
     let note = format!(
         "Rows grow as you type (Alt+Enter starts a new line). Please return by {} to {}.",
         long_date(settings.deadline),
@@ -187,8 +242,10 @@ pub(super) fn write_form_sheet(
     r += 2;
 
     let header_row = r;
-    let headers: &[&str] = if is_risk {
-        &[
+    let mut headers: Vec<String> = if let Some(t) = table {
+        table_sheet::headers(t)
+    } else if is_risk {
+        [
             "No.",
             "Risk",
             "Likelihood (1–5)",
@@ -198,13 +255,22 @@ pub(super) fn write_form_sheet(
             "How it is managed",
             "Owner",
         ]
+        .map(String::from)
+        .to_vec()
     } else if has_evidence {
-        &["No.", "Question", ANSWER_HEADER, EVIDENCE_HEADER]
+        ["No.", "Question", ANSWER_HEADER, EVIDENCE_HEADER]
+            .map(String::from)
+            .to_vec()
     } else {
-        &["No.", "Question", ANSWER_HEADER]
+        ["No.", "Question", ANSWER_HEADER]
+            .map(String::from)
+            .to_vec()
     };
-    for (c, h) in (0u16..).zip(headers) {
-        ws.write_with_format(r, c, *h, &st.header)?;
+    if actions {
+        headers.extend(ACTION_PARTS.map(|(_, h)| h.to_string()));
+    }
+    for (c, h) in (0u16..).zip(&headers) {
+        ws.write_with_format(r, c, h.as_str(), &st.header)?;
     }
     ws.set_row_height(r, 30)?;
     // The header row repeats on every printed page and stays in view when scrolling.
@@ -232,7 +298,11 @@ pub(super) fn write_form_sheet(
             ws.write_blank(r, c, &st.section)?;
         }
         r += 1;
-        if let Some(intro) = &section.intro {
+        if let (Some(intro), Some(_)) = (&section.intro, table) {
+            // A table's columns are narrow: the intro is a line of its own.
+            ws.write_with_format(r, 0, intro.as_str(), &st.line_note)?;
+            r += 1;
+        } else if let Some(intro) = &section.intro {
             ws.write_with_format(r, 1, intro.as_str(), &st.intro)?;
             ws.set_row_height(r, wrapped_height(intro, QUESTION_WIDTH))?;
             r += 1;
@@ -245,6 +315,8 @@ pub(super) fn write_form_sheet(
                         r,
                         number: format!("{number}.{}", qi + 1),
                         has_evidence,
+                        actions: actions.then(|| template.actions_for(&q.id)),
+                        last_action: carried.actions.get(&q.id).map(|a| (carried.from_year, a)),
                     };
                     write_question_row(ws, st, &row, q, cell_map)?;
                     r += 1;
@@ -262,6 +334,18 @@ pub(super) fn write_form_sheet(
                     write_risk_row(ws, st, template, sheet, r, n, &find, cell_map)?;
                     r += 1;
                 }
+            }
+            Layout::Table(ref t) => {
+                r = table_sheet::write_table_rows(
+                    ws,
+                    st,
+                    template,
+                    sheet,
+                    r,
+                    t,
+                    carried_rows,
+                    cell_map,
+                )?;
             }
         }
         r += 1;
@@ -292,6 +376,10 @@ struct QuestionRow<'a> {
     number: String,
     /// Whether the sheet has an evidence column.
     has_evidence: bool,
+    /// On a sheet with action columns: this statement's action cells (none if unscored).
+    actions: Option<Vec<&'a Question>>,
+    /// The action agreed for this statement last year, shown under it.
+    last_action: Option<(i32, &'a crate::objectives::Action)>,
 }
 
 fn write_question_row(
@@ -308,7 +396,25 @@ fn write_question_row(
     } else {
         format!("{} (optional)", q.text)
     };
-    match &q.help {
+    let help = match (&q.help, row.last_action) {
+        (h, Some((year, a))) => {
+            let mut line = format!("Action agreed in {year}: {}", a.what);
+            if !a.who.is_empty() {
+                line.push_str(&format!(" (who: {})", a.who));
+            }
+            if !a.by.is_empty() {
+                let by = crate::register::parse_date(&a.by).map_or(a.by.clone(), long_date);
+                line.push_str(&format!(" (by: {by})"));
+            }
+            line.push_str(". Say what happened in the evidence column.");
+            Some(match h {
+                Some(h) => format!("{h}\n{line}"),
+                None => line,
+            })
+        }
+        (h, None) => h.clone(),
+    };
+    match &help {
         Some(help) => {
             let segments = [
                 (&st.question.clone(), text.as_str()),
@@ -322,7 +428,7 @@ fn write_question_row(
     }
     // A starting height that shows the question whole and leaves room to write; the
     // row is not fixed (see `rows_grow_with_their_text`), so it grows with the answer.
-    let full = match &q.help {
+    let full = match &help {
         Some(h) => format!("{text}\n{h}"),
         None => text.clone(),
     };
@@ -356,6 +462,28 @@ fn write_question_row(
         ws.add_data_validation(r, 3, r, 3, &dv)?;
     } else if row.has_evidence {
         ws.write_with_format(r, 3, "Not asked for this question", &st.no_evidence)?;
+    }
+    if let Some(actions) = &row.actions {
+        let first: u16 = if row.has_evidence { 4 } else { 3 };
+        for (i, col) in (first..first + ACTION_PARTS.len() as u16).enumerate() {
+            match actions.get(i) {
+                Some(a) => {
+                    let format = if a.kind == QuestionType::Date {
+                        &st.answer_date
+                    } else {
+                        &st.evidence
+                    };
+                    ws.write_blank(r, col, format)?;
+                    if let Some(dv) = validation_for(a)? {
+                        ws.add_data_validation(r, col, r, col, &dv)?;
+                    }
+                    cell_map.push((a.answer_name(), contract::absolute_ref(row.sheet, r, col)));
+                }
+                None => {
+                    ws.write_with_format(r, col, "Not scored", &st.no_evidence)?;
+                }
+            }
+        }
     }
     Ok(())
 }

@@ -111,6 +111,14 @@ pub(super) fn write_instructions(
         format!("Answer on the sheet '{sheets}' (tabs at the bottom of the window), in the '{ANSWER_HEADER}' column{}; everything else is locked. The cells to answer in are also shaded.", if has_risks { " (on the risk sheet, in the columns its heading names)" } else { "" }),
         "Where a cell has a dropdown arrow, choose one of the options from the list. A message explains each answer when you select its cell.".into(),
     ];
+    for s in &template.sections {
+        if let Layout::Table(t) = &s.layout {
+            steps.push(format!("On the sheet '{}', {} Use one row for each; a row carried from last year shows what was agreed then: update it if it has changed and give its progress now.", s.sheet, lower_first(&t.text)));
+        }
+    }
+    if let Some(below) = template.action_below {
+        steps.push(format!("Where you score a statement {} or below, say in its Action columns what will be done, who will do it and by when.", crate::read::format_number(below)));
+    }
     if template.questions().any(|(_, q)| q.evidence) {
         steps.push(format!("Add evidence or comments in the '{EVIDENCE_HEADER}' column, where a question asks for them: short, specific examples help the review."));
     }
@@ -243,4 +251,13 @@ fn write_prior_scores(
         r += 1;
     }
     Ok(r)
+}
+
+/// "List the…" → "list the…", to run on after "On the sheet 'X',".
+fn lower_first(s: &str) -> String {
+    let mut c = s.chars();
+    match c.next() {
+        Some(f) => f.to_lowercase().collect::<String>() + c.as_str(),
+        None => String::new(),
+    }
 }

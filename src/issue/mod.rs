@@ -12,7 +12,7 @@
 //!
 //! The steps, one file each: [`names`] (file names), [`styles`], [`workbook`] (the
 //! whole workbook and `_ptk`), [`instructions`], [`form_sheet`] (question sheets),
-//! [`risk_sheet`], [`validation`] (dropdowns and checks), [`mailmerge`].
+//! [`risk_sheet`], [`table_sheet`], [`validation`] (dropdowns and checks), [`mailmerge`].
 
 pub mod editions;
 mod form_sheet;
@@ -21,6 +21,7 @@ mod mailmerge;
 mod names;
 mod risk_sheet;
 mod styles;
+mod table_sheet;
 mod validation;
 mod workbook;
 
@@ -34,6 +35,7 @@ use rayon::prelude::*;
 use mailmerge::write_mailmerge;
 
 use crate::letter::LetterTemplate;
+use crate::objectives::Carried;
 use crate::output::write_atomic;
 use crate::register::{Partnership, Register};
 use crate::respondents::{Respondent, Respondents};
@@ -95,9 +97,9 @@ pub fn recipients_for(
 }
 
 /// Writes one workbook per partnership and respondent into `out_dir`, in parallel, then
-/// the `mailmerge.csv` beside them. `prior` gives earlier scores by partnership id.
-/// The forms in `skip` ((partnership id, respondent id), lower-case: already issued,
-/// see [`editions::choose`]) are not written.
+/// the `mailmerge.csv` beside them. `prior` gives earlier scores, and `carried` last
+/// year's objectives and actions, by partnership id. The forms in `skip` ((partnership
+/// id, respondent id), lower-case: already issued, see [`editions::choose`]) are not written.
 #[allow(clippy::too_many_arguments)]
 pub fn issue_all(
     template: &Template,
@@ -105,6 +107,7 @@ pub fn issue_all(
     respondents: &Respondents,
     settings: &IssueSettings,
     prior: &BTreeMap<String, Vec<PriorScore>>,
+    carried: &BTreeMap<String, Carried>,
     letter: &LetterTemplate,
     out_dir: &Path,
     skip: &std::collections::HashSet<(String, String)>,
@@ -120,31 +123,34 @@ pub fn issue_all(
         })
         .filter(|(p, r, _)| !skip.contains(&(p.id.to_ascii_lowercase(), r.id.to_ascii_lowercase())))
         .collect();
-    let issued: Vec<Issued> = jobs
-        .into_par_iter()
-        .map(|(p, r, n)| {
-            let none = Vec::new();
-            let prior = prior.get(&p.id).unwrap_or(&none);
-            let bytes = build_workbook(template, p, &r, n, settings, prior).with_context(|| {
-                format!(
-                    "cannot build the workbook for partnership {}, respondent {}",
-                    p.id, r.id
-                )
-            })?;
-            let path = out_dir.join(respondent_file_name(
-                &p.id,
-                &template.id,
-                settings.year,
-                &r.id,
-            ));
-            write_atomic(&path, &bytes)?;
-            Ok(Issued {
-                partnership_id: p.id.clone(),
-                respondent: r,
-                path,
+    let issued: Vec<Issued> =
+        jobs.into_par_iter()
+            .map(|(p, r, n)| {
+                let none = Vec::new();
+                let prior = prior.get(&p.id).unwrap_or(&none);
+                let nothing = Carried::default();
+                let carried = carried.get(&p.id).unwrap_or(&nothing);
+                let bytes = build_workbook(template, p, &r, n, settings, prior, carried)
+                    .with_context(|| {
+                        format!(
+                            "cannot build the workbook for partnership {}, respondent {}",
+                            p.id, r.id
+                        )
+                    })?;
+                let path = out_dir.join(respondent_file_name(
+                    &p.id,
+                    &template.id,
+                    settings.year,
+                    &r.id,
+                ));
+                write_atomic(&path, &bytes)?;
+                Ok(Issued {
+                    partnership_id: p.id.clone(),
+                    respondent: r,
+                    path,
+                })
             })
-        })
-        .collect::<anyhow::Result<_>>()?;
+            .collect::<anyhow::Result<_>>()?;
     write_mailmerge(template, partnerships, settings, letter, &issued, out_dir)?;
     Ok(issued)
 }

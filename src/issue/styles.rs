@@ -35,6 +35,8 @@ pub(super) struct Styles {
     pub(super) answer_number: Format,
     pub(super) evidence: Format,
     pub(super) no_evidence: Format,
+    /// Locked text ptk fills in (last year\'s objective, last year\'s action).
+    pub(super) computed_text: Format,
     pub(super) computed: Format,
 }
 
@@ -114,6 +116,7 @@ impl Styles {
                     .set_font_color(Color::RGB(MID_GREY))
                     .set_background_color(Color::RGB(GREY)),
             ),
+            computed_text: border(wrap_top.clone().set_background_color(Color::RGB(GREY))),
             computed: border(
                 wrap_top
                     .clone()

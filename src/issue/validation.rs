@@ -79,7 +79,7 @@ pub(super) fn validation_for(q: &Question) -> anyhow::Result<Option<DataValidati
             .allow_any_value()
             .set_input_title("Enter an email address")?
             .set_input_message("Enter an email address, for example name@rochford.gov.uk.")?,
-        QuestionType::Text => DataValidation::new()
+        QuestionType::Text | QuestionType::Table => DataValidation::new()
             .allow_any_value()
             .set_input_title("Type your answer")?
             .set_input_message(if q.required {

@@ -7,6 +7,7 @@ use super::instructions::write_instructions;
 use super::styles::Styles;
 use super::IssueSettings;
 use crate::contract;
+use crate::objectives::Carried;
 use crate::register::Partnership;
 use crate::respondents::Respondent;
 use crate::score::PriorScore;
@@ -21,6 +22,7 @@ pub fn build_workbook(
     respondents: usize,
     settings: &IssueSettings,
     prior: &[PriorScore],
+    carried: &Carried,
 ) -> anyhow::Result<Vec<u8>> {
     let st = Styles::new();
     let mut wb = Workbook::new();
@@ -60,6 +62,7 @@ pub fn build_workbook(
             settings,
             sheet,
             &sections,
+            carried,
             &mut cell_map,
         )?;
     }

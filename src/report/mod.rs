@@ -1,7 +1,7 @@
 //! The consolidated review for the Assistant Directors and the Leadership Team: one
 //! workbook (Overview, Summary, Trends, Sections, Statements, Where respondents
 //! disagree, By Assistant Director,
-//! By priority, Charts, Outstanding, Exits, New partnerships, Findings, About) and a
+//! By priority, Charts, Outstanding, Exits, Lessons, New partnerships, Findings, About) and a
 //! long `scores-<year>.csv` for Power BI and Excel users. docs/review.md describes
 //! every sheet and the decision rules.
 //!
@@ -21,6 +21,7 @@ pub mod figures;
 mod findings;
 pub mod gather;
 mod groups;
+mod lessons;
 mod message;
 mod outstanding;
 mod overview;
@@ -85,6 +86,7 @@ pub fn workbook(review: &Review) -> anyhow::Result<Workbook> {
     trends::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;
     charts::sheet(wb.add_worksheet(), &st, review)?;
     answers::exits_sheet(wb.add_worksheet(), &st, review)?;
+    lessons::sheet(wb.add_worksheet(), &st, review)?;
     answers::new_sheet(wb.add_worksheet(), &st, review)?;
     annex(wb.add_worksheet(), &st, review)?;
     summary::sheet(wb.add_worksheet_with_constant_memory()?, &st, review)?;

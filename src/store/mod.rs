@@ -8,10 +8,13 @@
 //! stores), [`queries`] (what the commands read), [`run`] (writing one ingest run) and
 //! [`history`] (earlier years' scores imported from CSV).
 
+mod carried;
 mod feedback;
 mod findings;
 mod history;
+mod lessons;
 mod open;
+pub use lessons::ExitLessons;
 mod queries;
 mod reissues;
 mod report;

@@ -181,15 +181,19 @@ impl Checker<'_> {
         // A risk table has its own columns, so it needs a sheet of its own.
         for s in sections
             .iter()
-            .filter(|s| matches!(s.layout, Layout::Risks { .. }))
+            .filter(|s| !matches!(s.layout, Layout::Questions))
         {
             let shared = sections.iter().any(|o| o.id != s.id && o.sheet == s.sheet);
             if shared {
+                let (what, example) = match s.layout {
+                    Layout::Table(_) => ("table", "Objectives"),
+                    _ => ("risk", "Risk assessment"),
+                };
                 self.problems.push(TemplateProblem {
                     file: self.path.to_path_buf(),
                     line: 0,
                     message: format!(
-                        "risk section '{}' shares the sheet '{}' with other sections; give it a sheet of its own (sheet = \"Risk assessment\")",
+                        "{what} section '{}' shares the sheet '{}' with other sections; give it a sheet of its own (sheet = \"{example}\")",
                         s.id, s.sheet
                     ),
                 });
@@ -235,6 +239,37 @@ impl Checker<'_> {
                 DEFAULT_DISAGREEMENT
             }
         };
+        let action_below = match &raw.action_below {
+            None => None,
+            Some(a) if a.get_ref().is_finite() && *a.get_ref() >= 0.0 => Some(*a.get_ref()),
+            Some(a) => {
+                self.problem(
+                    a.span().start,
+                    format!(
+                        "action_below must be a number of points, 0 or more, such as 1 (found {})",
+                        a.get_ref()
+                    ),
+                );
+                None
+            }
+        };
+        let action_since = self.since(raw.action_since.as_ref());
+        let actions = match action_below {
+            Some(below) => {
+                let scored = sections
+                    .iter()
+                    .flat_map(|s| &s.questions)
+                    .any(|q| q.is_scored());
+                if !scored {
+                    self.problem(
+                        raw.action_below.as_ref().map_or(usize::MAX, |a| a.span().start),
+                        "action_below is set but the template has no scored statements to ask actions for; remove it",
+                    );
+                }
+                action_questions(&sections, below, action_since)
+            }
+            None => Vec::new(),
+        };
         let template = Template {
             id,
             version: version.clamp(0, i64::from(u32::MAX)) as u32,
@@ -247,6 +282,8 @@ impl Checker<'_> {
             bands,
             risk_ratings,
             sections,
+            action_below,
+            actions,
             source: self.path.to_path_buf(),
         };
         if template.is_scored() && template.bands.is_empty() {
@@ -337,7 +374,7 @@ impl Checker<'_> {
             }
             None => default_sheet.to_string(),
         };
-        let layout = match rs.layout.as_ref().map(|l| l.get_ref().as_str()) {
+        let mut layout = match rs.layout.as_ref().map(|l| l.get_ref().as_str()) {
             None | Some("questions") => Layout::Questions,
             Some("risks") => {
                 let rows = rs.rows.unwrap_or(5);
@@ -361,7 +398,7 @@ impl Checker<'_> {
         };
 
         let mut questions = Vec::new();
-        match layout {
+        match layout.clone() {
             Layout::Risks {
                 rows,
                 required_rows,
@@ -384,15 +421,31 @@ impl Checker<'_> {
                 }
             }
             Layout::Questions => {
+                let tables = rs
+                    .questions
+                    .iter()
+                    .filter(|q| *q.kind.get_ref() == QuestionType::Table)
+                    .count();
+                if tables > 0 && rs.questions.len() > 1 {
+                    self.problem(sspan, format!("section '{sid}' has a table question and other questions; give the table a section (and a sheet) of its own"));
+                }
                 for rq in rs.questions {
-                    if let Some(q) = self.build_question(rq, option_sets, question_ids) {
+                    if *rq.kind.get_ref() == QuestionType::Table {
+                        if let Some((table, cells)) =
+                            self.build_table(rq, option_sets, question_ids)
+                        {
+                            layout = Layout::Table(table);
+                            questions.extend(cells);
+                        }
+                    } else if let Some(q) = self.build_question(rq, option_sets, question_ids) {
                         questions.push(q);
                     }
                 }
-                if questions.is_empty() {
+                if questions.is_empty() && tables == 0 {
                     self.problem(sspan, format!("section '{sid}' has no questions"));
                 }
             }
+            Layout::Table(_) => unreachable!("a table layout comes from a table question"),
         }
 
         Some(Section {
@@ -427,4 +480,50 @@ fn in_form_order(sections: &mut [Section]) {
 
 fn is_hex_colour(s: &str) -> bool {
     s.len() == 6 && s.chars().all(|c| c.is_ascii_hexdigit())
+}
+
+/// The action cells of every scored statement (see [`ACTION_PARTS`]), named after the
+/// statement's number on the form so messages point at the right row.
+fn action_questions(sections: &[Section], below: f64, since: u32) -> Vec<Question> {
+    let mut out = Vec::new();
+    for (si, s) in sections.iter().enumerate() {
+        if !matches!(s.layout, Layout::Questions) {
+            continue;
+        }
+        for (qi, q) in s
+            .questions
+            .iter()
+            .enumerate()
+            .filter(|(_, q)| q.is_scored())
+        {
+            for (part, heading) in ACTION_PARTS {
+                let kind = if part == "action_by" {
+                    QuestionType::Date
+                } else {
+                    QuestionType::Text
+                };
+                out.push(Question {
+                    id: format!("{}_{part}", q.id),
+                    text: format!(
+                        "Statement {}.{} (scored {} or below): {}",
+                        si + 1,
+                        qi + 1,
+                        crate::read::format_number(below),
+                        heading.to_lowercase()
+                    ),
+                    help: None,
+                    kind,
+                    required: false,
+                    options: Vec::new(),
+                    evidence: false,
+                    min: None,
+                    max: None,
+                    whole: false,
+                    since,
+                    line: q.line,
+                });
+            }
+        }
+    }
+    out
 }

@@ -13,6 +13,7 @@ mod model;
 mod question;
 mod raw;
 mod risks;
+mod table;
 #[cfg(test)]
 mod tests;
 

@@ -25,6 +25,9 @@ pub enum QuestionType {
     Number,
     /// An email address.
     Email,
+    /// A table of rows and typed columns; in a checked template each cell is a question
+    /// of the column's type, so no built question has this type.
+    Table,
 }
 
 impl QuestionType {
@@ -42,6 +45,7 @@ impl QuestionType {
             Self::Date => "date",
             Self::Number => "number",
             Self::Email => "email",
+            Self::Table => "table",
         }
     }
 }
@@ -76,6 +80,9 @@ pub struct Question {
     pub max: Option<f64>,
     /// For numbers: only whole numbers are valid.
     pub whole: bool,
+    /// The template version that first asked this question: a return from an older
+    /// version is read without it (its cells are not on that form).
+    pub since: u32,
     /// Line in the template file, for messages.
     pub line: usize,
 }
@@ -109,7 +116,55 @@ pub enum Layout {
     Questions,
     /// A risk register table: one row per risk with likelihood × impact.
     Risks { rows: usize, required_rows: usize },
+    /// A `type = "table"` question: a header row and a fixed number of rows of cells,
+    /// each cell a question of its own (`<table>_<row>_<column>`).
+    Table(Table),
 }
+
+/// A table question (such as the partnership's objectives): its columns and rows.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Table {
+    pub id: String,
+    pub text: String,
+    pub help: Option<String>,
+    pub rows: usize,
+    pub columns: Vec<TableColumn>,
+}
+
+/// One column of a table: the type and options every cell in it takes.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableColumn {
+    pub id: String,
+    pub heading: String,
+    pub kind: QuestionType,
+    pub options: Vec<AnswerOption>,
+    /// Needed in every row that has anything in it (blank rows are allowed).
+    pub required: bool,
+    /// Copied onto next year's form from this year's accepted return.
+    pub carried: bool,
+}
+
+/// The id of the locked cell that keeps what a carried row said when it was issued
+/// (its first carried column), so a return that rewords it keeps both.
+pub const COMMITTED: &str = "committed";
+
+impl Table {
+    pub fn cell_id(&self, row: usize, column: &str) -> String {
+        format!("{}_{row}_{column}", self.id)
+    }
+
+    /// Whether rows are carried to next year's form (some column is carried).
+    pub fn is_carried(&self) -> bool {
+        self.columns.iter().any(|c| c.carried)
+    }
+}
+
+/// The cells a statement scored at or below `action_below` asks for.
+pub const ACTION_PARTS: [(&str, &str); 3] = [
+    ("action", "Action: what will be done"),
+    ("action_who", "Who"),
+    ("action_by", "By when"),
+];
 
 /// The condition under which a section's required questions are required
 /// (e.g. the 8-step model only for a strategic partnership).
@@ -183,6 +238,11 @@ pub struct Template {
     /// Risk ratings, highest `min` first.
     pub risk_ratings: Vec<RiskRating>,
     pub sections: Vec<Section>,
+    /// A scored statement at or below this many points asks for an action.
+    pub action_below: Option<f64>,
+    /// The action cells of every scored statement (`<question>_action`, `_action_who`,
+    /// `_action_by`), when `action_below` is set; not numbered on the form.
+    pub actions: Vec<Question>,
     pub source: PathBuf,
 }
 
@@ -196,6 +256,22 @@ impl Template {
         self.sections
             .iter()
             .flat_map(|s| s.questions.iter().map(move |q| (s, q)))
+    }
+
+    /// Every cell read from a return: the questions, then the action cells.
+    pub fn cells(&self) -> impl Iterator<Item = &Question> {
+        self.questions().map(|(_, q)| q).chain(&self.actions)
+    }
+
+    /// The action cells of statement `question_id`, in [`ACTION_PARTS`] order.
+    pub fn actions_for(&self, question_id: &str) -> Vec<&Question> {
+        ACTION_PARTS
+            .iter()
+            .filter_map(|(part, _)| {
+                let id = format!("{question_id}_{part}");
+                self.actions.iter().find(|q| q.id == id)
+            })
+            .collect()
     }
 
     pub fn question(&self, id: &str) -> Option<&Question> {

@@ -36,6 +36,12 @@ pub(super) struct RawTemplate {
     pub(super) option_sets: HashMap<String, Vec<AnswerOption>>,
     #[serde(default)]
     pub(super) sections: Vec<RawSection>,
+    /// A scored statement at or below this many points asks for an action.
+    #[serde(default)]
+    pub(super) action_below: Option<Spanned<f64>>,
+    /// The template version that first asked for actions (default 1).
+    #[serde(default)]
+    pub(super) action_since: Option<Spanned<i64>>,
 }
 
 pub(super) fn default_sheet() -> Spanned<String> {
@@ -74,6 +80,14 @@ pub(super) struct RawQuestion {
     pub(super) help: Option<String>,
     #[serde(rename = "type")]
     pub(super) kind: Spanned<QuestionType>,
+    /// The template version that first asked this question (default 1).
+    #[serde(default)]
+    pub(super) since: Option<Spanned<i64>>,
+    /// For a table: how many rows, and its columns.
+    #[serde(default)]
+    pub(super) rows: Option<usize>,
+    #[serde(default)]
+    pub(super) columns: Vec<RawColumn>,
     #[serde(default)]
     pub(super) required: bool,
     #[serde(default)]
@@ -90,4 +104,22 @@ pub(super) struct RawQuestion {
     pub(super) max: Option<f64>,
     #[serde(default)]
     pub(super) whole: bool,
+}
+
+/// One column of a table question.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RawColumn {
+    pub(super) id: Spanned<String>,
+    pub(super) heading: String,
+    #[serde(rename = "type")]
+    pub(super) kind: Spanned<QuestionType>,
+    #[serde(default)]
+    pub(super) required: bool,
+    #[serde(default)]
+    pub(super) carried: bool,
+    #[serde(default)]
+    pub(super) options: Option<Vec<AnswerOption>>,
+    #[serde(default)]
+    pub(super) options_from: Option<Spanned<String>>,
 }

@@ -24,6 +24,7 @@ pub(super) fn risk_row_questions(
         min: (kind == QuestionType::Number).then_some(1.0),
         max: (kind == QuestionType::Number).then_some(5.0),
         whole: kind == QuestionType::Number,
+        since: 1,
         line,
     };
     vec![

@@ -191,3 +191,127 @@ type = "text"
 fn normalise_label_ignores_case_and_spacing() {
     assert_eq!(normalise_label("  3 -  In   Place "), "3 - in place");
 }
+
+const TABLE: &str = r#"
+id = "t"
+version = 2
+title = "T"
+action_below = 1
+action_since = 2
+[[bands]]
+label = "Red"
+min = 0
+[[sections]]
+id = "s1"
+title = "One"
+[[sections.questions]]
+id = "q1"
+text = "Is it?"
+type = "scale"
+options = [{ label = "0 - No", points = 0 }, { label = "2 - Yes", points = 2 }]
+[[sections]]
+id = "obj"
+title = "Objectives"
+sheet = "Objectives"
+[[sections.questions]]
+id = "objectives"
+text = "Your objectives"
+type = "table"
+rows = 2
+since = 2
+columns = [
+  { id = "objective", heading = "Objective", type = "text", required = true, carried = true },
+  { id = "progress", heading = "Progress", type = "choice", options = [{ label = "On track" }, { label = "At risk" }] },
+]
+"#;
+
+#[test]
+fn a_table_question_makes_a_question_per_cell() {
+    let t = parse(Path::new("t.toml"), TABLE).unwrap();
+    let ids: Vec<&str> = t.sections[1]
+        .questions
+        .iter()
+        .map(|q| q.id.as_str())
+        .collect();
+    assert_eq!(
+        ids,
+        [
+            "objectives_1_objective",
+            "objectives_1_progress",
+            "objectives_1_committed",
+            "objectives_2_objective",
+            "objectives_2_progress",
+            "objectives_2_committed"
+        ]
+    );
+    let Layout::Table(table) = &t.sections[1].layout else {
+        panic!("a table layout")
+    };
+    assert_eq!((table.rows, table.columns.len()), (2, 2));
+    let progress = t.question("objectives_2_progress").unwrap();
+    assert_eq!(
+        (progress.kind, progress.options.len(), progress.since),
+        (QuestionType::Choice, 2, 2)
+    );
+    assert!(
+        !t.question("objectives_1_objective").unwrap().required,
+        "blank rows are allowed"
+    );
+    // action_below: the scored statement gets its three action cells, asked since 2.
+    assert_eq!(t.action_below, Some(1.0));
+    let actions: Vec<(&str, u32)> = t.actions.iter().map(|q| (q.id.as_str(), q.since)).collect();
+    assert_eq!(
+        actions,
+        [("q1_action", 2), ("q1_action_who", 2), ("q1_action_by", 2)]
+    );
+    assert_eq!(t.actions_for("q1").len(), 3);
+}
+
+#[test]
+fn table_problems_are_reported_with_their_line() {
+    let p = problems(&TABLE.replace("rows = 2\n", ""));
+    assert!(
+        p.iter()
+            .any(|m| m.starts_with("t.toml:23:") && m.contains("needs rows = N")),
+        "{p:?}"
+    );
+    let p = problems(&TABLE.replace("type = \"choice\", options", "type = \"scale\", options"));
+    assert!(
+        p.iter()
+            .any(|m| m.starts_with("t.toml:30:")
+                && m.contains("column 'progress' is of type 'scale'")),
+        "{p:?}"
+    );
+    let p = problems(&TABLE.replace("{ label = \"At risk\" }", "{ label = \"At risk, late\" }"));
+    assert!(
+        p.iter().any(|m| m.contains(
+            "table 'objectives', column 'progress': option 'At risk, late' contains a comma"
+        )),
+        "{p:?}"
+    );
+    let p = problems(&TABLE.replace("id = \"progress\"", "id = \"committed\""));
+    assert!(
+        p.iter()
+            .any(|m| m.contains("'committed' is the name ptk gives")),
+        "{p:?}"
+    );
+    let p = problems(&TABLE.replace("sheet = \"Objectives\"\n", ""));
+    assert!(
+        p.iter()
+            .any(|m| m.contains("table section 'obj' shares the sheet 'Form'")),
+        "{p:?}"
+    );
+    let p = problems(&TABLE.replace("action_below = 1", "action_below = -1"));
+    assert!(
+        p.iter()
+            .any(|m| m.starts_with("t.toml:5:")
+                && m.contains("action_below must be a number of points")),
+        "{p:?}"
+    );
+    let p = problems(&TABLE.replace("since = 2\n", "since = 0\n"));
+    assert!(
+        p.iter()
+            .any(|m| m.starts_with("t.toml:27:") && m.contains("since must be")),
+        "{p:?}"
+    );
+}
