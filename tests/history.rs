@@ -211,6 +211,13 @@ fn undoing_a_run_puts_the_history_and_status_back_byte_for_byte_and_keeps_the_ma
         "six sample returns are rejected: {}",
         text(&o.stderr)
     );
+    let said = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    let summary = said
+        .lines()
+        .find(|l| l.contains(" files: ") && l.contains(" rejected"))
+        .unwrap_or_else(|| panic!("no run summary in {said}"))
+        .trim_end_matches('.')
+        .to_string();
     let before = snapshot(dir);
     // Run 3: the same folder read by mistake as 2025.
     let o = ingest(dir, &returns, "2025");
@@ -246,6 +253,16 @@ fn undoing_a_run_puts_the_history_and_status_back_byte_for_byte_and_keeps_the_ma
     // Mail drafted after a run is still recorded after that run is undone.
     let o = ingest(dir, &returns, "2026");
     assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    // Each run's line says what that run said when it finished: run 2 keeps its own
+    // rejections although run 3 has just read the same rejected files again.
+    let o = run(dir, &["runs"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let listed = text(&o.stdout);
+    let second = listed.lines().nth(1).unwrap_or_default();
+    assert!(
+        second.starts_with("run 2 ") && second.contains(&summary),
+        "{second} / {summary}"
+    );
     let corrections = |dir: &Path| {
         let o = run(
             dir,
