@@ -462,11 +462,11 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
         // about the life-cycle stage, checked below; the table holds the statements.
         let stage_row = disagree
             .iter()
-            .any(|r| is(&r["ID"], pid) && r["Spread (points)"].to_string() == "different stages");
+            .any(|r| is(&r["ID"], pid) && r["Spread (points)"] == "different stages");
         let theirs: Vec<(String, String, String, String)> = disagree
             .iter()
             .filter(|r| is(&r["ID"], pid))
-            .filter(|r| r["Spread (points)"].to_string() != "different stages")
+            .filter(|r| r["Spread (points)"] != "different stages")
             .map(|r| {
                 (
                     r["Question"].to_string(),
