@@ -101,6 +101,9 @@ pub struct Headline {
     /// Self-assessments expected and scored.
     pub assessments_expected: usize,
     pub scored: usize,
+    /// Of `scored`, those owing a self-assessment (the rest: imported scores of
+    /// partnerships that owe another form now).
+    pub scored_owing: usize,
     /// Count per band label, in the template's band order (highest first).
     pub bands: Vec<(String, usize)>,
     /// Scored both this year and last year.
@@ -133,6 +136,7 @@ pub fn headline(rows: &[Row], scored: &Template) -> Headline {
         }
         if let Some(o) = r.overall {
             h.scored += 1;
+            h.scored_owing += usize::from(r.expected.as_deref() == Some(scored.id.as_str()));
             if let Some(b) = scored.band_for(o) {
                 if let Some(c) = h.bands.iter_mut().find(|(l, _)| *l == b.label) {
                     c.1 += 1;

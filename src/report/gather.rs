@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use super::decision::{self, Decision, DecisionRules};
 use super::disagreement::{self, Disagreement};
 pub use super::questions::QuestionStats;
-use super::row::Row;
+use super::row::{ReturnState, Row};
 use super::states::Intake;
 use crate::register::{Partnership, Register};
 use crate::respondents::{Respondent, Respondents};
@@ -55,6 +55,9 @@ pub struct Review<'a> {
     pub disagreements: Vec<Disagreement>,
     /// Partnerships with returns from two or more respondents this year.
     pub compared_partnerships: usize,
+    /// When history was last imported, for a year known only from imported history
+    /// (no run read any form for it): the figures are those scores.
+    pub imported_at: Option<String>,
 }
 
 impl Review<'_> {
@@ -237,7 +240,11 @@ pub fn gather<'a>(
         decisions: Vec::new(),
         disagreements,
         compared_partnerships,
+        imported_at: None,
     };
+    if review.generated_at.is_none() && review.rows.iter().any(|r| r.overall.is_some()) {
+        review.imported_at = Some(store.history_imported_at()?.unwrap_or_default());
+    }
     let cx = decision::Context {
         year,
         scored_id,
@@ -272,6 +279,8 @@ fn rows<'a>(
         let form = templates.iter().find(|t| t.issue_to.contains(&p.status));
         let expected = form.map(|t| t.id.clone());
         let own = scored_returns.remove(&p.id);
+        // A score from imported history (no respondents): no form was read for it.
+        let imported = own.as_ref().is_some_and(|o| o.respondents == 0);
         let got = match form {
             None => false,
             Some(t) if t.id == scored.id => own.is_some(),
@@ -285,18 +294,24 @@ fn rows<'a>(
             None => history.get(&(year - 1)).map(|_| 1),
         };
         let respondents_scored = (own.overall.map(|_| own.respondents.max(1)), before);
-        let state = intake.partnership_state(store, p, expected.as_deref(), got)?;
+        let state = match intake.partnership_state(store, p, expected.as_deref(), got)? {
+            ReturnState::Accepted if imported => ReturnState::Imported,
+            state => state,
+        };
         let who: Vec<Respondent> = match form {
             Some(t) => crate::issue::recipients_for(t, p, respondents, council),
             None => Vec::new(),
         };
-        let (each, former) = intake.respondent_states(
+        let (mut each, former) = intake.respondent_states(
             store,
             p,
             expected.as_deref().unwrap_or_default(),
             &state,
             who,
         )?;
+        if state == ReturnState::Imported {
+            each.iter_mut().for_each(|(_, s)| *s = ReturnState::Imported);
+        }
         rows.push(Row {
             respondents_scored,
             stage_before: last_year.get(&p.id).and_then(|r| r.stage.clone()),

@@ -25,6 +25,8 @@ pub enum ReturnState {
     Unreadable(String),
     /// No form is expected (e.g. a closed partnership).
     NotExpected,
+    /// A year known only from imported history: its score was imported, no form read.
+    Imported,
 }
 
 impl ReturnState {
@@ -38,6 +40,7 @@ impl ReturnState {
             ReturnState::NotReturned => "not returned",
             ReturnState::Unreadable(_) => "received, unreadable",
             ReturnState::NotExpected => "no form due",
+            ReturnState::Imported => "score imported from history",
         }
     }
 
