@@ -731,7 +731,10 @@ fn last_years_review_is_made_again_from_imported_history() {
         scored_2025("active"),
         scored_2025("exiting") + scored_2025("proposed"),
     );
-    assert!(other > 0, "the samples' history scores an exiting partnership");
+    assert!(
+        other > 0,
+        "the samples' history scores an exiting partnership"
+    );
     let overview = sheet_text(&out, "Overview");
     let said = |label: &str| -> Vec<String> {
         overview
@@ -745,7 +748,10 @@ fn last_years_review_is_made_again_from_imported_history() {
         "{:?}",
         overview[1]
     );
-    assert!(!overview.concat().iter().any(|c| c.contains("no returns ingested")));
+    assert!(!overview
+        .concat()
+        .iter()
+        .any(|c| c.contains("no returns ingested")));
     assert_eq!(said("Forms received")[1], "0");
     let scored = said("Partnerships scored");
     assert_eq!(scored[1], (owing + other).to_string());

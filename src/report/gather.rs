@@ -274,6 +274,8 @@ fn rows<'a>(
     let mut sections_before = store.section_scores(&scored.id, year - 1)?;
     let exit_dates = store.latest_answers("exit", "exit_date", year)?;
     let intake = Intake::load(store, templates, year)?;
+    let versions_now = store.template_versions(year, &scored.id)?;
+    let versions_before = store.template_versions(year - 1, &scored.id)?;
     let mut rows = Vec::with_capacity(register.partnerships.len());
     for p in &register.partnerships {
         let form = templates.iter().find(|t| t.issue_to.contains(&p.status));
@@ -310,9 +312,17 @@ fn rows<'a>(
             who,
         )?;
         if state == ReturnState::Imported {
-            each.iter_mut().for_each(|(_, s)| *s = ReturnState::Imported);
+            each.iter_mut()
+                .for_each(|(_, s)| *s = ReturnState::Imported);
         }
+        let version = |m: &std::collections::HashMap<String, u32>, y: i32| {
+            m.get(&p.id).copied().or_else(|| history.get(&y).map(|_| 1))
+        };
         rows.push(Row {
+            versions: (
+                version(&versions_now, year),
+                version(&versions_before, year - 1),
+            ),
             respondents_scored,
             stage_before: last_year.get(&p.id).and_then(|r| r.stage.clone()),
             respondents: each,

@@ -56,11 +56,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
                 h.forms_due
             ),
         ),
-        (
-            "Partnerships scored".into(),
-            h.scored,
-            scored_text(&h),
-        ),
+        ("Partnerships scored".into(), h.scored, scored_text(&h)),
     ];
     for (label, n) in &h.bands {
         lines.push((format!("{label} band"), *n, band_range(review, label)));

@@ -113,6 +113,10 @@ pub struct Row<'a> {
     /// (last year's imported score counts as one): a change between different numbers
     /// of respondents is not like for like.
     pub respondents_scored: (Option<usize>, Option<usize>),
+    /// The template versions this year's and last year's scores were answered on
+    /// (imported history counts as version 1, the form before ptk changed it): a
+    /// section whose statements differ between them is not compared.
+    pub versions: (Option<u32>, Option<u32>),
     /// Last year's life-cycle stage, where its returns were read by ptk.
     pub stage_before: Option<String>,
     /// The partnership's own words for the review: each question marked `in_review`
@@ -288,6 +292,7 @@ impl<'a> Row<'a> {
             proposal: None,
             respondent_range: None,
             respondents_scored: (None, None),
+            versions: (None, None),
             stage_before: None,
             words: Vec::new(),
         }
