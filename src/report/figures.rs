@@ -180,6 +180,9 @@ pub struct SectionFigures {
     /// Partnerships scored on this section both years but left out of `same`: its
     /// statements differ between the template versions they answered.
     pub questions_changed: usize,
+    /// Of those, how many are compared on the statements both years share instead
+    /// (both years' answers stored); the rest are not compared.
+    pub on_shared: usize,
 }
 
 /// The scored statements a section asked in template `version` (those with `since`
@@ -191,6 +194,32 @@ pub fn statements_at(section: &Section, version: u32) -> Vec<&str> {
         .filter(|q| q.is_scored() && q.since <= version)
         .map(|q| q.id.as_str())
         .collect()
+}
+
+/// The scored statements a section asked in both template versions.
+pub fn shared_statements(section: &Section, a: u32, b: u32) -> Vec<&str> {
+    let other = statements_at(section, b);
+    statements_at(section, a)
+        .into_iter()
+        .filter(|q| other.contains(q))
+        .collect()
+}
+
+/// A section's percent on `statements` only, from a partnership's mean points per
+/// statement, as the score counts it: the answered statements' mean points over their
+/// maximum points. None where none of them was answered.
+pub fn percent_on(
+    section: &Section,
+    statements: &[&str],
+    means: &std::collections::HashMap<String, f64>,
+) -> Option<f64> {
+    let (got, max) = section
+        .questions
+        .iter()
+        .filter(|q| statements.contains(&q.id.as_str()))
+        .filter_map(|q| Some((*means.get(&q.id)?, q.max_points()?)))
+        .fold((0.0, 0.0), |(g, m), (a, b)| (g + a, m + b));
+    (max > 0.0).then(|| 100.0 * got / max)
 }
 
 /// Whether a section asked different scored statements in the two template versions
@@ -218,12 +247,20 @@ pub fn sections(rows: &[Row], scored: &Template) -> Vec<SectionFigures> {
                 id: s.id.clone(),
                 title: s.title.clone(),
                 now: Average::of(rows.iter().filter_map(|r| r.section(&s.id))),
-                same: LikeForLike::of(
-                    both()
-                        .filter(|r| !questions_changed(s, r.versions))
-                        .filter_map(|r| Some((r.section_before(&s.id)?, r.section(&s.id)?))),
-                ),
+                same: LikeForLike::of(both().filter_map(|r| {
+                    if !questions_changed(s, r.versions) {
+                        return Some((r.section_before(&s.id)?, r.section(&s.id)?));
+                    }
+                    r.shared_sections
+                        .iter()
+                        .find(|(id, _, _)| *id == s.id)
+                        .map(|(_, before, now)| (*before, *now))
+                })),
                 questions_changed: both().filter(|r| questions_changed(s, r.versions)).count(),
+                on_shared: both()
+                    .filter(|r| questions_changed(s, r.versions))
+                    .filter(|r| r.shared_sections.iter().any(|(id, _, _)| *id == s.id))
+                    .count(),
             }
         })
         .collect()
@@ -384,6 +421,23 @@ options_from = "s"
         let f = sections(&rows[..1], &t);
         assert_eq!((f[0].same.n, f[0].same.change()), (0, None));
         assert_eq!(f[0].now.n, 1, "this year's average still shown");
+        // On the statements both versions share, where both years' answers are stored.
+        assert_eq!(shared_statements(a, 2, 1), ["a1"]);
+        let means: std::collections::HashMap<String, f64> =
+            [("a1".to_string(), 1.0), ("a2".to_string(), 0.0)].into();
+        assert_eq!(percent_on(a, &["a1"], &means), Some(100.0));
+        assert_eq!(percent_on(a, &["a1", "a2"], &means), Some(50.0));
+        assert_eq!(percent_on(a, &["a1"], &Default::default()), None);
+        let shared = Row {
+            shared_sections: vec![("a".into(), 40.0, 100.0)],
+            ..row((Some(2), Some(1)))
+        };
+        let f = sections(std::slice::from_ref(&shared), &t);
+        assert_eq!(
+            (f[0].same.n, f[0].questions_changed, f[0].on_shared),
+            (1, 1, 1)
+        );
+        assert_eq!(f[0].same.change(), Some(60.0));
     }
 
     #[test]

@@ -276,6 +276,8 @@ fn rows<'a>(
     let intake = Intake::load(store, templates, year)?;
     let versions_now = store.template_versions(year, &scored.id)?;
     let versions_before = store.template_versions(year - 1, &scored.id)?;
+    let mut means_now = store.statement_means(year, &scored.id)?;
+    let mut means_before = store.statement_means(year - 1, &scored.id)?;
     let mut rows = Vec::with_capacity(register.partnerships.len());
     for p in &register.partnerships {
         let form = templates.iter().find(|t| t.issue_to.contains(&p.status));
@@ -318,11 +320,19 @@ fn rows<'a>(
         let version = |m: &std::collections::HashMap<String, u32>, y: i32| {
             m.get(&p.id).copied().or_else(|| history.get(&y).map(|_| 1))
         };
+        let versions = (
+            version(&versions_now, year),
+            version(&versions_before, year - 1),
+        );
+        let shared_sections = shared_sections(
+            scored,
+            versions,
+            &means_before.remove(&p.id).unwrap_or_default(),
+            &means_now.remove(&p.id).unwrap_or_default(),
+        );
         rows.push(Row {
-            versions: (
-                version(&versions_now, year),
-                version(&versions_before, year - 1),
-            ),
+            versions,
+            shared_sections,
             respondents_scored,
             stage_before: last_year.get(&p.id).and_then(|r| r.stage.clone()),
             respondents: each,
@@ -351,6 +361,34 @@ fn rows<'a>(
         });
     }
     Ok(rows)
+}
+
+/// Each section whose statements changed between the two years' template versions,
+/// on the statements both share: (section id, before, now), where both years'
+/// answers to them are stored.
+fn shared_sections(
+    scored: &Template,
+    versions: (Option<u32>, Option<u32>),
+    before: &std::collections::HashMap<String, f64>,
+    now: &std::collections::HashMap<String, f64>,
+) -> Vec<(String, f64, f64)> {
+    use super::figures::{percent_on, questions_changed, shared_statements};
+    let (Some(v_now), Some(v_before)) = versions else {
+        return Vec::new();
+    };
+    scored
+        .sections
+        .iter()
+        .filter(|s| s.is_scored() && questions_changed(s, versions))
+        .filter_map(|s| {
+            let shared = shared_statements(s, v_now, v_before);
+            Some((
+                s.id.clone(),
+                percent_on(s, &shared, before)?,
+                percent_on(s, &shared, now)?,
+            ))
+        })
+        .collect()
 }
 
 /// Statements a partnership's respondents see differently, and how many partnerships

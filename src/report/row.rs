@@ -117,6 +117,10 @@ pub struct Row<'a> {
     /// (imported history counts as version 1, the form before ptk changed it): a
     /// section whose statements differ between them is not compared.
     pub versions: (Option<u32>, Option<u32>),
+    /// For each section whose statements changed between those versions, its percent
+    /// last year and this year on the statements both years share, where both years'
+    /// answers are stored: (section id, before, now).
+    pub shared_sections: Vec<(String, f64, f64)>,
     /// Last year's life-cycle stage, where its returns were read by ptk.
     pub stage_before: Option<String>,
     /// The partnership's own words for the review: each question marked `in_review`
@@ -293,6 +297,7 @@ impl<'a> Row<'a> {
             respondent_range: None,
             respondents_scored: (None, None),
             versions: (None, None),
+            shared_sections: Vec::new(),
             stage_before: None,
             words: Vec::new(),
         }

@@ -77,13 +77,27 @@ pub fn changed_note(figures: &[super::figures::SectionFigures]) -> String {
         .iter()
         .filter(|f| f.questions_changed > 0)
         .map(|f| {
-            format!(
-                " \u{201c}{}\u{201d}: its statements changed between the two years' forms for {} partnership{}, left out of the comparison{}.",
+            let plural = |n: usize| if n == 1 { "" } else { "s" };
+            let left_out = f.questions_changed - f.on_shared;
+            let mut s = format!(
+                " \u{201c}{}\u{201d}: its statements changed between the two years' forms for {} partnership{}",
                 f.title,
                 f.questions_changed,
-                if f.questions_changed == 1 { "" } else { "s" },
-                if f.same.n == 0 { " (none left to compare)" } else { "" }
-            )
+                plural(f.questions_changed)
+            );
+            if f.on_shared > 0 {
+                s.push_str(&format!(
+                    "; {} compared on the statements both years share",
+                    f.on_shared
+                ));
+            }
+            if left_out > 0 {
+                s.push_str(&format!(
+                    "; {left_out} not compared (no answers stored for the earlier year)"
+                ));
+            }
+            s.push('.');
+            s
         })
         .collect()
 }

@@ -190,30 +190,6 @@ impl Store {
         Ok(out)
     }
 
-    /// The template version each partnership's current returns of a year were issued
-    /// on (the highest, where its respondents' forms differ), by partnership id.
-    pub fn template_versions(
-        &self,
-        year: i32,
-        template_id: &str,
-    ) -> anyhow::Result<HashMap<String, u32>> {
-        let mut stmt = self.conn.prepare(
-            "SELECT partnership_id, MAX(template_version) FROM returns
-             WHERE year = ?1 AND template_id = ?2 AND current = 1 AND partnership_id IS NOT NULL
-             GROUP BY partnership_id",
-        )?;
-        let rows = stmt.query_map(params![year, template_id], |r| {
-            Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
-        })?;
-        let mut out = HashMap::new();
-        for row in rows {
-            if let (p, Some(v)) = row? {
-                out.insert(p, v.max(1) as u32);
-            }
-        }
-        Ok(out)
-    }
-
     /// When history was last imported (`ptk history import` runs are recorded as year 0).
     pub fn history_imported_at(&self) -> anyhow::Result<Option<String>> {
         Ok(self
