@@ -39,17 +39,26 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         let r = top + 1 + i as u32;
         text(ws, r, 0, &row.partnership.id, &st.text)?;
         text(ws, r, 1, &row.partnership.name, &st.wrap)?;
-        fit_row(ws, r, &[(&row.partnership.name, widths[1])])?;
         for (j, yr) in review.years.iter().enumerate() {
             opt_pct(ws, r, 2 + j as u16, row.by_year.get(yr).copied(), &st.pct)?;
         }
         let now = row.by_year.get(&y).copied();
         let last = crate::score::change(now, row.by_year.get(&(y - 1)).copied());
-        match changed_respondents(row, last) {
+        let words = changed_respondents(row, last);
+        match &words {
             // In words, not red or green: who answered moved it as much as the work.
-            Some(words) => text(ws, r, 2 + n, &words, &st.wrap)?,
+            Some(words) => text(ws, r, 2 + n, words, &st.wrap)?,
             None => change(ws, st, r, 2 + n, last)?,
         }
+        let said = words.unwrap_or_default();
+        fit_row(
+            ws,
+            r,
+            &[
+                (&row.partnership.name, widths[1]),
+                (&said, widths[2 + n as usize]),
+            ],
+        )?;
         change(ws, st, r, 3 + n, three_year_change(row, y))?;
         ws.write_string_with_format(r, 4 + n, "", &st.text)?;
     }
