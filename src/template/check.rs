@@ -521,7 +521,6 @@ fn action_questions(sections: &[Section], below: f64, since: u32) -> Vec<Questio
                     max: None,
                     whole: false,
                     since,
-                    in_review: false,
                     line: q.line,
                 });
             }

@@ -130,7 +130,6 @@ fn table_cells(table: &Table, since: u32, line: usize) -> Vec<Question> {
             max: None,
             whole: false,
             since,
-            in_review: false,
             line,
         };
     let mut out = Vec::new();
