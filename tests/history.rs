@@ -725,6 +725,60 @@ fn last_years_review_is_made_again_from_imported_history() {
             );
         }
     }
+    // The Overview says the figures are imported history, counts no imported score as
+    // a form received, and counts the scored against what each partnership owes now:
+    // active ones owe a self-assessment, exiting and proposed ones another form.
+    let register = ptk::register::load(&repo().join("samples/register.csv"))
+        .unwrap()
+        .0;
+    let scored_2025 = |status: &str| {
+        register
+            .partnerships
+            .iter()
+            .filter(|p| p.status.as_str() == status)
+            .filter(|p| expected.iter().any(|(id, _)| *id == p.id))
+            .count()
+    };
+    let active = register
+        .partnerships
+        .iter()
+        .filter(|p| p.status.as_str() == "active")
+        .count();
+    let (owing, other) = (
+        scored_2025("active"),
+        scored_2025("exiting") + scored_2025("proposed"),
+    );
+    assert!(
+        other > 0,
+        "the samples' history scores an exiting partnership"
+    );
+    let overview = sheet_text(&out, "Overview");
+    let said = |label: &str| -> Vec<String> {
+        overview
+            .iter()
+            .find(|r| r[0] == label)
+            .unwrap_or_else(|| panic!("no {label} row: {overview:?}"))
+            .clone()
+    };
+    assert!(
+        overview[1][0].contains("The 2025 figures are imported history (scores imported "),
+        "{:?}",
+        overview[1]
+    );
+    assert!(!overview
+        .concat()
+        .iter()
+        .any(|c| c.contains("no returns ingested")));
+    assert_eq!(said("Forms received")[1], "0");
+    let scored = said("Partnerships scored");
+    assert_eq!(scored[1], (owing + other).to_string());
+    assert!(
+        scored[2].starts_with(&format!(
+            "{owing} of the {active} owing a self-assessment, and {other} that owe another form now"
+        )),
+        "{scored:?}"
+    );
+
     // A year with nothing in it says so.
     let o = run(dir, &["report", "--year", "2019"]);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
