@@ -225,6 +225,130 @@ pub fn summarise(objectives: &[Objective]) -> ProgressSummary {
     out
 }
 
+/// An action agreed for a weak statement, as the review and the feedback report it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AgreedAction {
+    /// The statement's question id.
+    pub question_id: String,
+    /// The year the action was agreed.
+    pub year: i32,
+    pub action: Action,
+    /// For an action agreed last year: the statement's answer this year ("3 - In
+    /// place"), so its progress shows; `None` for this year's own actions.
+    pub now: Option<String>,
+}
+
+impl AgreedAction {
+    /// "Agree a framework (who: David Okafor; by: 28 February 2027)".
+    pub fn words(&self) -> String {
+        let a = &self.action;
+        let mut extra = Vec::new();
+        if !a.who.is_empty() {
+            extra.push(format!("who: {}", a.who));
+        }
+        if !a.by.is_empty() {
+            let by =
+                crate::register::parse_date(&a.by).map_or(a.by.clone(), crate::dates::long_date);
+            extra.push(format!("by: {by}"));
+        }
+        if extra.is_empty() {
+            a.what.clone()
+        } else {
+            format!("{} ({})", a.what, extra.join("; "))
+        }
+    }
+}
+
+/// One partnership's objectives and actions for the year's review and feedback.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reported {
+    pub objectives: Vec<Objective>,
+    pub summary: ProgressSummary,
+    /// Actions agreed this year for its weak statements: due before next year's form.
+    pub due: Vec<AgreedAction>,
+    /// Actions agreed last year, each with the statement's answer this year.
+    pub last_year: Vec<AgreedAction>,
+}
+
+impl Reported {
+    /// "3 objectives: 1 Achieved, 1 At risk, 1 On track".
+    pub fn counts_words(&self) -> String {
+        let n = self.objectives.len();
+        let parts: Vec<String> = self
+            .summary
+            .counts
+            .iter()
+            .map(|(l, c)| format!("{c} {l}"))
+            .collect();
+        format!(
+            "{n} objective{}: {}",
+            if n == 1 { "" } else { "s" },
+            parts.join(", ")
+        )
+    }
+}
+
+/// Every partnership's objectives and actions for `year`: `now` and `before` are each
+/// partnership's chosen return's answers this year and last (`Store::carried_answers`).
+/// Partnerships with none of either are left out.
+pub fn reported(
+    template: &Template,
+    year: i32,
+    now: &BTreeMap<String, HashMap<String, String>>,
+    before: &BTreeMap<String, HashMap<String, String>>,
+) -> BTreeMap<String, Reported> {
+    let mut out: BTreeMap<String, Reported> = BTreeMap::new();
+    for (p, answers) in now {
+        let objectives = objectives(template, answers);
+        let summary = summarise(&objectives);
+        let due = carry(template, year, answers)
+            .actions
+            .into_iter()
+            .map(|(q, action)| AgreedAction {
+                question_id: q,
+                year,
+                action,
+                now: None,
+            })
+            .collect();
+        let last_year = before
+            .get(p)
+            .map(|b| carry(template, year - 1, b).actions)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(q, action)| {
+                let now = Some(get(answers, &q).to_string()).filter(|v| !v.is_empty());
+                AgreedAction {
+                    question_id: q,
+                    year: year - 1,
+                    action,
+                    now,
+                }
+            })
+            .collect();
+        let order = |v: &mut Vec<AgreedAction>| {
+            v.sort_by_key(|a| {
+                template
+                    .questions()
+                    .position(|(_, q)| q.id == a.question_id)
+            })
+        };
+        let (mut due, mut last_year): (Vec<_>, Vec<_>) = (due, last_year);
+        order(&mut due);
+        order(&mut last_year);
+        let r = Reported {
+            objectives,
+            summary,
+            due,
+            last_year,
+        };
+        if !r.objectives.is_empty() || !r.due.is_empty() || !r.last_year.is_empty() {
+            out.insert(p.clone(), r);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -33,6 +33,10 @@ pub fn workbook(fb: &Feedback) -> anyhow::Result<Workbook> {
     let st = Styles::default();
     scores_sheet(wb.add_worksheet(), &st, fb, "Your scores", "")?;
     discussion_sheet(wb.add_worksheet(), &st, fb, "For discussion", "")?;
+    if super::objectives_sheet::wanted(fb) {
+        let ws = wb.add_worksheet();
+        super::objectives_sheet::sheet(ws, &st, fb, "Objectives and actions", "")?;
+    }
     wb.worksheet_from_index(0)?.set_active(true);
     Ok(wb)
 }
@@ -57,7 +61,7 @@ pub fn points(v: f64) -> String {
 }
 
 /// A4 portrait, one page wide, the partnership in the header, page numbers below.
-fn page_setup(ws: &mut Worksheet, fb: &Feedback, sheet: &str) {
+pub(super) fn page_setup(ws: &mut Worksheet, fb: &Feedback, sheet: &str) {
     ws.set_portrait();
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
@@ -74,8 +78,16 @@ fn page_setup(ws: &mut Worksheet, fb: &Feedback, sheet: &str) {
     ));
 }
 
+/// A change whose respondents changed: "−1.8 (respondents changed)", no arrow, no colour.
+fn changed_format(st: &Styles) -> rust_xlsxwriter::Format {
+    const C: &str = " (respondents changed)";
+    st.wrap
+        .clone()
+        .set_num_format(format!("\"+\"0.0\"{C}\";\"−\"0.0\"{C}\";0.0\"{C}\""))
+}
+
 /// A heading row.
-fn heading(ws: &mut Worksheet, st: &Styles, r: u32, s: &str) -> anyhow::Result<()> {
+pub(super) fn heading(ws: &mut Worksheet, st: &Styles, r: u32, s: &str) -> anyhow::Result<()> {
     ws.write_with_format(r, 0, s, &st.section)?;
     ws.set_row_height(r, 22)?;
     Ok(())
@@ -170,7 +182,13 @@ pub fn scores_sheet(
         ws.set_row_height(r, fit(&[(&line.label, w[1])]))?;
         opt_pct(ws, r, 2, line.now, &st.pct)?;
         opt_pct(ws, r, 3, line.before, &st.pct)?;
-        change(ws, st, r, 4, line.change())?;
+        match line.change().filter(|_| fb.respondents_changed) {
+            // As in the review: the number, but neither improved nor declined.
+            Some(c) => {
+                ws.write_number_with_format(r, 4, c, &changed_format(st))?;
+            }
+            None => change(ws, st, r, 4, line.change())?,
+        }
         match line.council {
             Some(a) => {
                 opt_pct(ws, r, 5, a.value, &st.pct)?;
@@ -193,8 +211,13 @@ pub fn scores_sheet(
             crate::report::figures::SMALL_N
         )
     };
+    let changed = if fb.respondents_changed {
+        format!(" A different number of respondents scored your partnership in {y} than in {py}, so the change is shown but, as in the review, not counted as improved or declined: who answered moves the score as much as the work.")
+    } else {
+        String::new()
+    };
     let note = format!(
-        "{py} is your partnership's own score that year (blank: none stored). Change is in points: ▲ up, ▼ down, ● less than 1 point either way. {council}"
+        "{py} is your partnership's own score that year (blank: none stored). Change is in points: ▲ up, ▼ down, ● less than 1 point either way. {council}{changed}"
     );
     styles::note(ws, r, &note, w, &st.note)?;
 
@@ -291,7 +314,8 @@ pub fn discussion_sheet(
     heading(ws, st, r, "Where your respondents see things differently")?;
     r += 1;
     let threshold = points(fb.threshold);
-    let intro = if fb.disagreements.is_empty() {
+    let listed = fb.disagreements.len() + usize::from(fb.stage_disagreement.is_some());
+    let intro = if listed == 0 {
         if fb.said.len() < 2 && fb.due > 1 {
             format!(
                 "Only one of your {} respondents' forms is in for {y}, so there are no views to compare yet.",
@@ -306,12 +330,13 @@ pub fn discussion_sheet(
         }
     } else {
         format!(
-            "The statements on which your respondents' answers are {threshold} or more apart, largest difference first. Not applicable and blank answers are shown but not compared. The last column is for your notes."
+            "The statements on which your respondents' answers are {threshold} or more apart, largest difference first. Not applicable and blank answers are shown but not compared.{} The last column is for your notes.",
+            if fb.stage_disagreement.is_some() { " Last, the life-cycle stage, on which you chose different answers." } else { "" }
         )
     };
     styles::note(ws, r, &intro, w, &st.note)?;
     h += note_h(&intro);
-    if !fb.disagreements.is_empty() {
+    if listed > 0 {
         r += 1;
         let headers: Vec<String> = vec![
             "Question".into(),
@@ -320,15 +345,7 @@ pub fn discussion_sheet(
             "Each respondent's answer".into(),
             "Notes from your discussion".into(),
         ];
-        table_at(
-            ws,
-            st,
-            r,
-            0,
-            &headers,
-            fb.disagreements.len(),
-            &format!("Differences{tag}"),
-        )?;
+        table_at(ws, st, r, 0, &headers, listed, &format!("Differences{tag}"))?;
         ws.set_row_height(r, 32)?;
         h += 32.0;
         for d in &fb.disagreements {
@@ -340,6 +357,18 @@ pub fn discussion_sheet(
             text(ws, r, 3, &answers, &st.wrap)?;
             text(ws, r, 4, "", &st.wrap)?;
             let rh = fit(&[(&d.text, w[1] * 1.1), (&answers, w[3] * 1.1)]);
+            ws.set_row_height(r, rh)?;
+            h += rh;
+        }
+        // As in the review: then the life-cycle stage, where respondents differ.
+        if let Some((number, question, answers)) = &fb.stage_disagreement {
+            r += 1;
+            text(ws, r, 0, number, &st.text)?;
+            text(ws, r, 1, question, &st.wrap)?;
+            text(ws, r, 2, "different stages", &st.wrap)?;
+            text(ws, r, 3, answers, &st.wrap)?;
+            text(ws, r, 4, "", &st.wrap)?;
+            let rh = fit(&[(question, w[1] * 1.1), (answers, w[3] * 1.1)]);
             ws.set_row_height(r, rh)?;
             h += rh;
         }
@@ -560,6 +589,11 @@ mod tests {
                 deadline: Some("29 January 2027".into()),
                 contact: Some("p@c.gov.uk".into()),
             },
+            respondents_changed: false,
+            stage_disagreement: None,
+            objectives: None,
+            objective_headings: Vec::new(),
+            statements: Default::default(),
         }
     }
 

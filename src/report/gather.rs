@@ -55,6 +55,8 @@ pub struct Review<'a> {
     pub disagreements: Vec<Disagreement>,
     /// Partnerships with returns from two or more respondents this year.
     pub compared_partnerships: usize,
+    /// By partnership id: its objectives by progress and its actions (issue #21).
+    pub objectives: BTreeMap<String, crate::objectives::Reported>,
 }
 
 impl Review<'_> {
@@ -216,6 +218,12 @@ pub fn gather<'a>(
         .as_deref()
         .and_then(|s| s.get(..10))
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let objectives = crate::objectives::reported(
+        &scored,
+        year,
+        &store.carried_answers(scored_id, year)?,
+        &store.carried_answers(scored_id, year - 1)?,
+    );
     let mut review = Review {
         year,
         council: council.to_string(),
@@ -237,6 +245,7 @@ pub fn gather<'a>(
         decisions: Vec::new(),
         disagreements,
         compared_partnerships,
+        objectives,
     };
     let cx = decision::Context {
         year,
