@@ -364,7 +364,7 @@ fn reported_on_the_ad_page_and_in_the_feedback(d: &Path, templates: &Path) {
         "Objectives\t3 objectives: 1 Achieved, 1 At risk, 1 On track",
         "At risk\tOpen a joint hub in Rochford",
         "Action due\t4.2 ",
-        "Publish a yearly progress report (who: Helen Marsh; by: 30 June 2027)",
+        "back to the partners: Publish a yearly progress report (who: Helen Marsh; by: 30 June 2027)",
         "Action agreed in 2026\t4.1 ",
         "Agree a performance framework with partners (who: David Okafor; by: 28 February 2027). Now: 3 - In place",
     ] {

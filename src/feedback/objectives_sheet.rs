@@ -12,7 +12,7 @@ use crate::report::styles::{self, table_at, text, Styles};
 use crate::xlsx::{fit, wrapped_height};
 
 /// Column widths (characters): row, objective, progress, details.
-const WIDTHS: [f64; 4] = [6.0, 40.0, 13.0, 45.0];
+const WIDTHS: [f64; 4] = [8.0, 40.0, 13.0, 43.0];
 
 /// Whether the feedback has anything for this sheet.
 pub fn wanted(fb: &Feedback) -> bool {

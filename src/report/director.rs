@@ -183,7 +183,7 @@ fn objective_lines(review: &Review, id: &str) -> Vec<(String, String)> {
     let statement = |q: &str| {
         let number = Review::form_number(&review.scored, q).unwrap_or_else(|| q.to_string());
         let text = review.scored.question(q).map_or("", |q| q.text.as_str());
-        format!("{number} {text}")
+        format!("{number} {}", text.trim_end_matches('.'))
     };
     for a in &o.due {
         lines.push((
