@@ -78,12 +78,10 @@ pub(super) fn page_setup(ws: &mut Worksheet, fb: &Feedback, sheet: &str) {
     ));
 }
 
-/// A change whose respondents changed: "−1.8 (respondents changed)", no arrow, no colour.
+/// A change whose respondents changed: "−1.8", no arrow, no colour (the overall
+/// score's label and the note say why).
 fn changed_format(st: &Styles) -> rust_xlsxwriter::Format {
-    const C: &str = " (respondents changed)";
-    st.wrap
-        .clone()
-        .set_num_format(format!("\"+\"0.0\"{C}\";\"−\"0.0\"{C}\";0.0\"{C}\""))
+    st.text.clone().set_num_format("\"+\"0.0;\"−\"0.0;0.0")
 }
 
 /// A heading row.
@@ -178,8 +176,16 @@ pub fn scores_sheet(
             &line.number,
             if bold { &st.label } else { &st.text },
         )?;
-        text(ws, r, 1, &line.label, &st.wrap)?;
-        ws.set_row_height(r, fit(&[(&line.label, w[1])]))?;
+        let label = if bold && fb.respondents_changed && line.change().is_some() {
+            format!(
+                "{} (respondents changed: not counted as up or down)",
+                line.label
+            )
+        } else {
+            line.label.clone()
+        };
+        text(ws, r, 1, &label, &st.wrap)?;
+        ws.set_row_height(r, fit(&[(&label, w[1])]))?;
         opt_pct(ws, r, 2, line.now, &st.pct)?;
         opt_pct(ws, r, 3, line.before, &st.pct)?;
         match line.change().filter(|_| fb.respondents_changed) {
