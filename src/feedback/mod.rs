@@ -92,9 +92,6 @@ pub struct Feedback {
     pub weakest: Vec<Statement>,
     /// This partnership's rows of the review's "Where respondents disagree".
     pub disagreements: Vec<Disagreement>,
-    /// Where its respondents chose different life-cycle stages, the review's row for
-    /// it: (question number, question, each respondent's stage).
-    pub stage_disagreement: Option<(String, String, String)>,
     /// The review's disagreement threshold, in points.
     pub threshold: f64,
     /// Each respondent who returned a form, the lead first.
@@ -302,10 +299,6 @@ pub fn build(
             .filter(|d| d.partnership_id.eq_ignore_ascii_case(&p.id))
             .cloned()
             .collect(),
-        stage_disagreement: crate::report::disagree::stage_disagreements(review)
-            .into_iter()
-            .find(|d| d.0.eq_ignore_ascii_case(&p.id))
-            .map(|(_, _, n, q, a)| (n, q, a)),
         threshold: t.disagreement,
         said,
         stage_question: text_of(STAGE_QUESTION),

@@ -320,8 +320,7 @@ pub fn discussion_sheet(
     heading(ws, st, r, "Where your respondents see things differently")?;
     r += 1;
     let threshold = points(fb.threshold);
-    let listed = fb.disagreements.len() + usize::from(fb.stage_disagreement.is_some());
-    let intro = if listed == 0 {
+    let intro = if fb.disagreements.is_empty() {
         if fb.said.len() < 2 && fb.due > 1 {
             format!(
                 "Only one of your {} respondents' forms is in for {y}, so there are no views to compare yet.",
@@ -336,13 +335,12 @@ pub fn discussion_sheet(
         }
     } else {
         format!(
-            "The statements on which your respondents' answers are {threshold} or more apart, largest difference first. Not applicable and blank answers are shown but not compared.{} The last column is for your notes.",
-            if fb.stage_disagreement.is_some() { " Last, the life-cycle stage, on which you chose different answers." } else { "" }
+            "The statements on which your respondents' answers are {threshold} or more apart, largest difference first. Not applicable and blank answers are shown but not compared. The last column is for your notes."
         )
     };
     styles::note(ws, r, &intro, w, &st.note)?;
     h += note_h(&intro);
-    if listed > 0 {
+    if !fb.disagreements.is_empty() {
         r += 1;
         let headers: Vec<String> = vec![
             "Question".into(),
@@ -351,7 +349,15 @@ pub fn discussion_sheet(
             "Each respondent's answer".into(),
             "Notes from your discussion".into(),
         ];
-        table_at(ws, st, r, 0, &headers, listed, &format!("Differences{tag}"))?;
+        table_at(
+            ws,
+            st,
+            r,
+            0,
+            &headers,
+            fb.disagreements.len(),
+            &format!("Differences{tag}"),
+        )?;
         ws.set_row_height(r, 32)?;
         h += 32.0;
         for d in &fb.disagreements {
@@ -363,18 +369,6 @@ pub fn discussion_sheet(
             text(ws, r, 3, &answers, &st.wrap)?;
             text(ws, r, 4, "", &st.wrap)?;
             let rh = fit(&[(&d.text, w[1] * 1.1), (&answers, w[3] * 1.1)]);
-            ws.set_row_height(r, rh)?;
-            h += rh;
-        }
-        // As in the review: then the life-cycle stage, where respondents differ.
-        if let Some((number, question, answers)) = &fb.stage_disagreement {
-            r += 1;
-            text(ws, r, 0, number, &st.text)?;
-            text(ws, r, 1, question, &st.wrap)?;
-            text(ws, r, 2, "different stages", &st.wrap)?;
-            text(ws, r, 3, answers, &st.wrap)?;
-            text(ws, r, 4, "", &st.wrap)?;
-            let rh = fit(&[(question, w[1] * 1.1), (answers, w[3] * 1.1)]);
             ws.set_row_height(r, rh)?;
             h += rh;
         }
@@ -596,7 +590,6 @@ mod tests {
                 contact: Some("p@c.gov.uk".into()),
             },
             respondents_changed: false,
-            stage_disagreement: None,
             objectives: None,
             objective_headings: Vec::new(),
             statements: Default::default(),

@@ -23,7 +23,7 @@ fn points(v: f64) -> String {
 
 /// Partnerships whose respondents chose different life-cycle stages: (id, name, the
 /// stage question's number and text, each respondent's stage), in register order.
-pub fn stage_disagreements(review: &Review) -> Vec<(String, String, String, String, String)> {
+fn stage_disagreements(review: &Review) -> Vec<(String, String, String, String, String)> {
     let Some(q) = review
         .scored
         .sections

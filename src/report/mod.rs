@@ -15,7 +15,7 @@ mod charts;
 mod csv;
 pub mod decision;
 pub mod director;
-pub mod disagree;
+mod disagree;
 pub mod disagreement;
 pub mod figures;
 mod findings;
