@@ -442,8 +442,10 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
         });
         assert_eq!(note, review_says, "{pid}: respondents changed note");
         assert_eq!(
-            scores[0]["Score"].to_string()
-                == "Overall score (respondents changed: not counted as up or down)",
+            is(
+                &scores[0]["Score"],
+                "Overall score (respondents changed: not counted as up or down)"
+            ),
             review_says,
             "{pid}: overall line"
         );
@@ -498,11 +500,11 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
         // about the life-cycle stage, checked below; the table holds the statements.
         let stage_row = disagree
             .iter()
-            .any(|r| is(&r["ID"], pid) && r["Spread (points)"].to_string() == "different stages");
+            .any(|r| is(&r["ID"], pid) && is(&r["Spread (points)"], "different stages"));
         let theirs: Vec<(String, String, String, String)> = disagree
             .iter()
             .filter(|r| is(&r["ID"], pid))
-            .filter(|r| r["Spread (points)"].to_string() != "different stages")
+            .filter(|r| !is(&r["Spread (points)"], "different stages"))
             .map(|r| {
                 (
                     r["Question"].to_string(),
