@@ -431,4 +431,42 @@ mod tests {
             ]
         );
     }
+
+    #[test]
+    fn reported_gives_actions_due_in_form_order_and_last_years_with_the_answer_now() {
+        let now = answers(&[
+            ("objectives_1_objective", "Open a hub"),
+            ("objectives_1_progress", "At risk"),
+            ("M2_action", "Publish a report"),
+            ("M2_action_who", "HM"),
+            ("M2_action_by", "2027-06-30"),
+            ("C1_action", "Agree a rationale"),
+            ("P2_action", "Meet quarterly"),
+            ("M1", "3 - In place"),
+        ]);
+        let before = answers(&[("M1_action", "Agree a framework"), ("M1_action_who", "DO")]);
+        let t = template();
+        let r = reported(
+            &t,
+            2027,
+            &BTreeMap::from([
+                ("CSP02".to_string(), now),
+                ("X".to_string(), HashMap::new()),
+            ]),
+            &BTreeMap::from([("CSP02".to_string(), before)]),
+        );
+        assert_eq!(r.keys().collect::<Vec<_>>(), ["CSP02"], "none without any");
+        let c = &r["CSP02"];
+        assert_eq!(c.counts_words(), "1 objective: 1 At risk");
+        let due: Vec<&str> = c.due.iter().map(|a| a.question_id.as_str()).collect();
+        assert_eq!(due, ["P2", "C1", "M2"], "form order, not id order");
+        assert_eq!(
+            c.due[2].words(),
+            "Publish a report (who: HM; by: 30 June 2027)"
+        );
+        assert_eq!(c.last_year.len(), 1);
+        assert_eq!(c.last_year[0].year, 2026);
+        assert_eq!(c.last_year[0].now.as_deref(), Some("3 - In place"));
+        assert_eq!(c.last_year[0].words(), "Agree a framework (who: DO)");
+    }
 }
