@@ -58,6 +58,8 @@ pub struct Review<'a> {
     /// When history was last imported, for a year known only from imported history
     /// (no run read any form for it): the figures are those scores.
     pub imported_at: Option<String>,
+    /// By partnership id: its objectives by progress and its actions (issue #21).
+    pub objectives: BTreeMap<String, crate::objectives::Reported>,
 }
 
 impl Review<'_> {
@@ -219,6 +221,12 @@ pub fn gather<'a>(
         .as_deref()
         .and_then(|s| s.get(..10))
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let objectives = crate::objectives::reported(
+        &scored,
+        year,
+        &store.carried_answers(scored_id, year)?,
+        &store.carried_answers(scored_id, year - 1)?,
+    );
     let mut review = Review {
         year,
         council: council.to_string(),
@@ -241,6 +249,7 @@ pub fn gather<'a>(
         disagreements,
         compared_partnerships,
         imported_at: None,
+        objectives,
     };
     if review.generated_at.is_none() && review.rows.iter().any(|r| r.overall.is_some()) {
         review.imported_at = Some(store.history_imported_at()?.unwrap_or_default());
