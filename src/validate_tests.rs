@@ -24,6 +24,7 @@ fn question(kind: QuestionType) -> Question {
         max: None,
         whole: false,
         in_review: false,
+        since: 1,
         line: 1,
     }
 }

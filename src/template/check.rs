@@ -516,6 +516,7 @@ fn action_questions(sections: &[Section], below: f64, since: u32) -> Vec<Questio
                     required: false,
                     options: Vec::new(),
                     evidence: false,
+                    in_review: false,
                     min: None,
                     max: None,
                     whole: false,

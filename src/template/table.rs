@@ -125,6 +125,7 @@ fn table_cells(table: &Table, since: u32, line: usize) -> Vec<Question> {
             required: false,
             options,
             evidence: false,
+            in_review: false,
             min: None,
             max: None,
             whole: false,
