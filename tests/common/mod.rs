@@ -514,3 +514,16 @@ pub fn expected_scores(
     }
     out
 }
+
+/// Each partnership's overall percent in `year` as samples/history.csv gives it.
+pub fn sample_history_overall(year: i32) -> HashMap<String, f64> {
+    let text = std::fs::read_to_string(repo().join("samples/history.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.len() == 4 && f[0] == year.to_string() && f[2] == "overall")
+                .then(|| (f[1].to_string(), f[3].parse().unwrap()))
+        })
+        .collect()
+}
