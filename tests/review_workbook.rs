@@ -222,7 +222,7 @@ fn weakest_first(ids: Vec<String>, t: &Truth) -> Vec<String> {
 }
 
 #[test]
-fn overview_headline_counts_equal_the_store() {
+fn overview_headline_counts_equal_independent_scores() {
     let dir = tempfile::tempdir().unwrap();
     let xlsx = run(dir.path(), &sample_history(), "", None);
     let t = truth(dir.path());
