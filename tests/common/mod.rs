@@ -408,7 +408,8 @@ pub fn expected_scores(
         .unwrap_or_default();
     // section id → (weight, [(question id, label → points)])
     type Points = BTreeMap<String, f64>;
-    let mut sections: Vec<(String, f64, Vec<(String, Points)>)> = Vec::new();
+    type Section = (String, f64, Vec<(String, Points)>);
+    let mut sections: Vec<Section> = Vec::new();
     for s in t["sections"].as_array().unwrap() {
         let weight = s.get("weight").map_or(1.0, |w| {
             w.as_float()
