@@ -65,13 +65,14 @@ fn message(q: &Question, v: &CellValue) -> String {
 // Codes and severities
 
 #[test]
-fn exactly_four_codes_are_warnings_and_the_rest_reject_the_return() {
+fn exactly_five_codes_are_warnings_and_the_rest_reject_the_return() {
     // docs/findings.md: a warning leaves the return accepted.
     let warnings = [
         Code::OlderVersion,
         Code::StatusMismatch,
         Code::DuplicateReturn,
         Code::UnknownRespondent,
+        Code::MissingAction,
     ];
     for c in warnings {
         assert_eq!(c.severity(), Severity::Warning, "{c}");
@@ -94,6 +95,7 @@ fn exactly_four_codes_are_warnings_and_the_rest_reject_the_return() {
         Code::InvalidEmail,
         Code::CellError,
         Code::IncompleteRisk,
+        Code::IncompleteRow,
         Code::ReaderFailed,
     ];
     for c in errors {

@@ -458,9 +458,15 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
 
         // Where respondents differ: exactly this partnership's rows of the review.
         let talk = rows_of(&path, "For discussion");
+        // The review's stage rows ("different stages") are the feedback's own question
+        // about the life-cycle stage, checked below; the table holds the statements.
+        let stage_row = disagree
+            .iter()
+            .any(|r| is(&r["ID"], pid) && r["Spread (points)"].to_string() == "different stages");
         let theirs: Vec<(String, String, String, String)> = disagree
             .iter()
             .filter(|r| is(&r["ID"], pid))
+            .filter(|r| r["Spread (points)"].to_string() != "different stages")
             .map(|r| {
                 (
                     r["Question"].to_string(),
@@ -487,6 +493,11 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
             })
             .unwrap_or_default();
         assert_eq!(ours, theirs, "{pid} disagreements");
+        let asks_about_stage = talk.iter().flatten().any(|c| {
+            c.to_string()
+                .contains("You named different life-cycle stages")
+        });
+        assert_eq!(asks_about_stage, stage_row, "{pid} stage question");
 
         // What they wrote: a row per respondent who returned.
         let flat: Vec<String> = talk.iter().flatten().map(|c| c.to_string()).collect();
