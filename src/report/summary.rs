@@ -131,19 +131,6 @@ pub fn columns<'r>(review: &'r Review<'_>) -> Vec<Column<'r>> {
     c
 }
 
-/// Printed width (points) of columns `widths` characters wide in Arial 11, as Excel
-/// lays them out: 8 pixels a digit and 5 of padding, at 0.75 points a pixel.
-pub fn printed_width(widths: &[f64]) -> f64 {
-    widths.iter().map(|w| (w * 8.0 + 5.0).trunc() * 0.75).sum()
-}
-
-/// The body text size (points) the Summary prints at, fitted to one A4 landscape page
-/// wide inside its 0.3 inch side margins.
-pub fn printed_size(widths: &[f64]) -> f64 {
-    let avail = 841.9 - 2.0 * 0.3 * 72.0;
-    f64::from(super::styles::FONT_SIZE) * (avail / printed_width(widths)).min(1.0)
-}
-
 pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result<()> {
     ws.set_name("Summary")?;
     ws.set_default_row_height(crate::xlsx::ROW_HEIGHT);
@@ -200,6 +187,19 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Printed width (points) of columns `widths` characters wide in Arial 11, as Excel
+    /// lays them out: 8 pixels a digit and 5 of padding, at 0.75 points a pixel.
+    fn printed_width(widths: &[f64]) -> f64 {
+        widths.iter().map(|w| (w * 8.0 + 5.0).trunc() * 0.75).sum()
+    }
+
+    /// The body text size (points) the Summary prints at, fitted to one A4 landscape page
+    /// wide inside its 0.3 inch side margins.
+    fn printed_size(widths: &[f64]) -> f64 {
+        let avail = 841.9 - 2.0 * 0.3 * 72.0;
+        f64::from(super::styles::FONT_SIZE) * (avail / printed_width(widths)).min(1.0)
+    }
 
     /// A review of the shipped self-assessment (its four scored sections) with no rows.
     fn review(scored: crate::template::Template) -> Review<'static> {
