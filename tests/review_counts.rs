@@ -159,7 +159,7 @@ fn the_same_count_is_equal_on_every_sheet_where_it_appears() {
         .iter()
         .filter(|r| r["Register status"] != "closed")
         .collect();
-    let respondents = "Respondents (forms returned of due)";
+    let respondents = "Respondents";
     let (mut forms_in, mut forms_due, mut forms_owed) = (0, 0, 0);
     for r in &summary_in_review {
         let t = &r[respondents];
@@ -191,7 +191,7 @@ fn the_same_count_is_equal_on_every_sheet_where_it_appears() {
         .count();
     let summary_scored = summary_in_review
         .iter()
-        .filter(|r| !r["Overall % 2026"].is_empty())
+        .filter(|r| !r["Overall %"].is_empty())
         .count();
     let partial = summary_in_review
         .iter()

@@ -82,7 +82,7 @@ pub fn columns<'r>(review: &'r Review<'_>) -> Vec<Column<'r>> {
     let (y, py) = (review.year, review.year - 1);
     let mut c = vec![
         col("ID", 6.0, |r| Value::Text(r.partnership.id.clone())),
-        col("Partnership", 22.0, |r| {
+        col("Partnership", 19.0, |r| {
             Value::Prose(r.partnership.name.clone())
         }),
         col("Assistant Director", 10.0, |r| {
@@ -94,11 +94,9 @@ pub fn columns<'r>(review: &'r Review<'_>) -> Vec<Column<'r>> {
         col("Form this year", 12.0, move |r| {
             Value::Wrap(form_status(review, r))
         }),
-        col("Respondents (forms returned of due)", 12.0, |r| {
-            Value::Wrap(r.respondents_text())
-        }),
+        col("Respondents", 12.0, |r| Value::Wrap(r.respondents_text())),
         col(format!("Overall % {py}"), 8.0, |r| Value::Pct(r.previous)),
-        col(format!("Overall % {y}"), 8.0, |r| Value::Overall(r.overall)),
+        col("Overall %", 8.0, |r| Value::Overall(r.overall)),
         col("Band", 7.0, |r| {
             Value::Text(r.band.clone().unwrap_or_default())
         }),
@@ -188,17 +186,18 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
 mod tests {
     use super::*;
 
-    /// Printed width (points) of columns `widths` characters wide in Arial 11, as Excel
-    /// lays them out: 8 pixels a digit and 5 of padding, at 0.75 points a pixel.
+    /// Printed width (points) of columns `widths` characters wide in Arial 11: 8 pixels a
+    /// digit, the 5 pixels of padding the workbook stores in the width and 5 more as the
+    /// print test in tests/review_workbook.rs counts them, at 0.75 points a pixel.
     fn printed_width(widths: &[f64]) -> f64 {
-        widths.iter().map(|w| (w * 8.0 + 5.0).trunc() * 0.75).sum()
+        widths.iter().map(|w| (w * 8.0 + 10.0).trunc() * 0.75).sum()
     }
 
     /// The body text size (points) the Summary prints at, fitted to one A4 landscape page
     /// wide inside its 0.3 inch side margins.
     fn printed_size(widths: &[f64]) -> f64 {
         let avail = 841.9 - 2.0 * 0.3 * 72.0;
-        f64::from(super::styles::FONT_SIZE) * (avail / printed_width(widths)).min(1.0)
+        f64::from(crate::report::styles::FONT_SIZE) * (avail / printed_width(widths)).min(1.0)
     }
 
     /// A review of the shipped self-assessment (its four scored sections) with no rows.
@@ -240,15 +239,15 @@ mod tests {
         let headers: Vec<&str> = cols.iter().map(|c| c.header.as_str()).collect();
         let unique: std::collections::BTreeSet<&&str> = headers.iter().collect();
         assert_eq!(unique.len(), headers.len(), "{headers:?}");
-        assert!(headers.contains(&"Overall % 2025") && headers.contains(&"Overall % 2026"));
+        assert!(headers.contains(&"Overall % 2025") && headers.contains(&"Overall %"));
         let widths: Vec<f64> = cols.iter().map(|c| c.width).collect();
         let size = printed_size(&widths);
         assert!(size >= 8.0, "prints at {size:.2} pt");
-        // The arithmetic: 5 characters are 45 px, 33.75 pt; 798.7 pt of A4 landscape
+        // The arithmetic: 5 characters are 50 px, 37.5 pt; 798.7 pt of A4 landscape
         // inside the margins is the most that prints at full size.
-        assert_eq!(printed_width(&[5.0]), 33.75);
+        assert_eq!(printed_width(&[5.0]), 37.5);
         assert!(printed_size(&[200.0]) < 8.0);
-        assert!((printed_size(&[200.0]) - 11.0 * 798.7 / 1203.75).abs() < 1e-6);
+        assert!((printed_size(&[200.0]) - 11.0 * 798.7 / 1207.5).abs() < 1e-6);
         assert_eq!(printed_size(&[100.0]), 11.0);
     }
 }
