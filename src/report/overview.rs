@@ -48,19 +48,15 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             "Forms received".into(),
             h.received,
             format!(
-                "of {} due: one per person (each respondent), and exit and new-partnership forms.",
-                h.forms_due
+                "of {} due, {} outstanding: one per person, and exit and new-partnership forms.",
+                h.forms_due,
+                review
+                    .rows
+                    .iter()
+                    .filter(|r| r.in_review())
+                    .map(|r| r.missing_respondents().count())
+                    .sum::<usize>()
             ),
-        ),
-        (
-            "Forms outstanding".into(),
-            review
-                .rows
-                .iter()
-                .filter(|r| r.in_review())
-                .map(|r| r.missing_respondents().count())
-                .sum(),
-            "One per person still to send or correct their form.".into(),
         ),
         (
             "Partnerships scored".into(),
@@ -73,8 +69,8 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             format!("{label} band"),
             *n,
             format!(
-                "Partnerships with an {}",
-                band_range(review, label).replacen("Overall", "overall", 1)
+                "Partnerships scoring {}",
+                band_range(review, label).replacen("Overall score ", "", 1)
             ),
         ));
     }
@@ -115,7 +111,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             "Exiting".into(),
             h.exiting,
             format!(
-                "Partnerships leaving; {} exit document{} received.",
+                "Partnerships leaving: {} exit document{} in.",
                 h.exit_documents,
                 if h.exit_documents == 1 { "" } else { "s" }
             ),
@@ -124,7 +120,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             "New proposals".into(),
             h.proposals,
             format!(
-                "Proposed partnerships; {} new-partnership form{} received.",
+                "Partnerships proposed: {} form{} received.",
                 h.proposal_forms,
                 if h.proposal_forms == 1 { "" } else { "s" }
             ),
