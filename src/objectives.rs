@@ -225,6 +225,130 @@ pub fn summarise(objectives: &[Objective]) -> ProgressSummary {
     out
 }
 
+/// An action agreed for a weak statement, as the review and the feedback report it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AgreedAction {
+    /// The statement's question id.
+    pub question_id: String,
+    /// The year the action was agreed.
+    pub year: i32,
+    pub action: Action,
+    /// For an action agreed last year: the statement's answer this year ("3 - In
+    /// place"), so its progress shows; `None` for this year's own actions.
+    pub now: Option<String>,
+}
+
+impl AgreedAction {
+    /// "Agree a framework (who: David Okafor; by: 28 February 2027)".
+    pub fn words(&self) -> String {
+        let a = &self.action;
+        let mut extra = Vec::new();
+        if !a.who.is_empty() {
+            extra.push(format!("who: {}", a.who));
+        }
+        if !a.by.is_empty() {
+            let by =
+                crate::register::parse_date(&a.by).map_or(a.by.clone(), crate::dates::long_date);
+            extra.push(format!("by: {by}"));
+        }
+        if extra.is_empty() {
+            a.what.clone()
+        } else {
+            format!("{} ({})", a.what, extra.join("; "))
+        }
+    }
+}
+
+/// One partnership's objectives and actions for the year's review and feedback.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Reported {
+    pub objectives: Vec<Objective>,
+    pub summary: ProgressSummary,
+    /// Actions agreed this year for its weak statements: due before next year's form.
+    pub due: Vec<AgreedAction>,
+    /// Actions agreed last year, each with the statement's answer this year.
+    pub last_year: Vec<AgreedAction>,
+}
+
+impl Reported {
+    /// "3 objectives: 1 Achieved, 1 At risk, 1 On track".
+    pub fn counts_words(&self) -> String {
+        let n = self.objectives.len();
+        let parts: Vec<String> = self
+            .summary
+            .counts
+            .iter()
+            .map(|(l, c)| format!("{c} {l}"))
+            .collect();
+        format!(
+            "{n} objective{}: {}",
+            if n == 1 { "" } else { "s" },
+            parts.join(", ")
+        )
+    }
+}
+
+/// Every partnership's objectives and actions for `year`: `now` and `before` are each
+/// partnership's chosen return's answers this year and last (`Store::carried_answers`).
+/// Partnerships with none of either are left out.
+pub fn reported(
+    template: &Template,
+    year: i32,
+    now: &BTreeMap<String, HashMap<String, String>>,
+    before: &BTreeMap<String, HashMap<String, String>>,
+) -> BTreeMap<String, Reported> {
+    let mut out: BTreeMap<String, Reported> = BTreeMap::new();
+    for (p, answers) in now {
+        let objectives = objectives(template, answers);
+        let summary = summarise(&objectives);
+        let due = carry(template, year, answers)
+            .actions
+            .into_iter()
+            .map(|(q, action)| AgreedAction {
+                question_id: q,
+                year,
+                action,
+                now: None,
+            })
+            .collect();
+        let last_year = before
+            .get(p)
+            .map(|b| carry(template, year - 1, b).actions)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(q, action)| {
+                let now = Some(get(answers, &q).to_string()).filter(|v| !v.is_empty());
+                AgreedAction {
+                    question_id: q,
+                    year: year - 1,
+                    action,
+                    now,
+                }
+            })
+            .collect();
+        let order = |v: &mut Vec<AgreedAction>| {
+            v.sort_by_key(|a| {
+                template
+                    .questions()
+                    .position(|(_, q)| q.id == a.question_id)
+            })
+        };
+        let (mut due, mut last_year): (Vec<_>, Vec<_>) = (due, last_year);
+        order(&mut due);
+        order(&mut last_year);
+        let r = Reported {
+            objectives,
+            summary,
+            due,
+            last_year,
+        };
+        if !r.objectives.is_empty() || !r.due.is_empty() || !r.last_year.is_empty() {
+            out.insert(p.clone(), r);
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -306,5 +430,43 @@ mod tests {
                 ("Not given".to_string(), 1)
             ]
         );
+    }
+
+    #[test]
+    fn reported_gives_actions_due_in_form_order_and_last_years_with_the_answer_now() {
+        let now = answers(&[
+            ("objectives_1_objective", "Open a hub"),
+            ("objectives_1_progress", "At risk"),
+            ("M2_action", "Publish a report"),
+            ("M2_action_who", "HM"),
+            ("M2_action_by", "2027-06-30"),
+            ("C1_action", "Agree a rationale"),
+            ("P2_action", "Meet quarterly"),
+            ("M1", "3 - In place"),
+        ]);
+        let before = answers(&[("M1_action", "Agree a framework"), ("M1_action_who", "DO")]);
+        let t = template();
+        let r = reported(
+            &t,
+            2027,
+            &BTreeMap::from([
+                ("CSP02".to_string(), now),
+                ("X".to_string(), HashMap::new()),
+            ]),
+            &BTreeMap::from([("CSP02".to_string(), before)]),
+        );
+        assert_eq!(r.keys().collect::<Vec<_>>(), ["CSP02"], "none without any");
+        let c = &r["CSP02"];
+        assert_eq!(c.counts_words(), "1 objective: 1 At risk");
+        let due: Vec<&str> = c.due.iter().map(|a| a.question_id.as_str()).collect();
+        assert_eq!(due, ["P2", "C1", "M2"], "form order, not id order");
+        assert_eq!(
+            c.due[2].words(),
+            "Publish a report (who: HM; by: 30 June 2027)"
+        );
+        assert_eq!(c.last_year.len(), 1);
+        assert_eq!(c.last_year[0].year, 2026);
+        assert_eq!(c.last_year[0].now.as_deref(), Some("3 - In place"));
+        assert_eq!(c.last_year[0].words(), "Agree a framework (who: DO)");
     }
 }

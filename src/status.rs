@@ -211,6 +211,7 @@ pub fn rows(
                 ),
                 ReturnState::NotReturned => ("not-returned", String::new()),
                 ReturnState::NotExpected => ("not-expected", String::new()),
+                ReturnState::Imported => ("imported", String::new()),
             };
             let state = match &state_here {
                 ReturnState::NotReturned => fs.label(),

@@ -140,6 +140,26 @@ fn tables(rows: &[Vec<Data>], first: &str) -> Vec<Vec<HashMap<String, Data>>> {
     out
 }
 
+/// The score line of partnership `pid` on the review's Assistant Director page
+/// ("62.5% Amber; -1.8 on 2025 (respondents changed: …)").
+fn review_ad_line(review: &Path, pid: &str) -> String {
+    let wb: Xlsx<_> = open_workbook(review).unwrap();
+    for name in wb.sheet_names().iter().filter(|n| n.starts_with("AD ")) {
+        let rows = rows_of(review, name);
+        let suffix = format!("({pid})");
+        if let Some(i) = rows
+            .iter()
+            .position(|r| r.first().is_some_and(|c| c.to_string().ends_with(&suffix)))
+        {
+            return rows[i + 1]
+                .get(1)
+                .map(|c| c.to_string())
+                .unwrap_or_default();
+        }
+    }
+    panic!("{pid} is on no Assistant Director page of the review")
+}
+
 fn num(d: &Data) -> f64 {
     match d {
         Data::Float(f) => *f,
@@ -384,6 +404,7 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
     assert_eq!(scored.len(), 4);
     let council_overall = scored.iter().sum::<f64>() / 4.0;
 
+    let mut changed_seen = false;
     for (pid, plans) in &s.plans {
         let path = dir.join(format!("{pid}_feedback_2026.xlsx"));
         let page = rows_of(&path, "Your scores");
@@ -412,6 +433,23 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
             ),
             "{pid} change"
         );
+        // Where the review says the respondents changed, the feedback says so too, on
+        // the overall score's line and in the note.
+        let review_says = review_ad_line(&review, pid).contains("respondents changed");
+        let note = page.iter().flatten().any(|c| {
+            c.to_string()
+                .contains("A different number of respondents scored your partnership")
+        });
+        assert_eq!(note, review_says, "{pid}: respondents changed note");
+        assert_eq!(
+            is(
+                &scores[0]["Score"],
+                "Overall score (respondents changed: not counted as up or down)"
+            ),
+            review_says,
+            "{pid}: overall line"
+        );
+        changed_seen |= review_says;
         assert!(close(
             num(&scores[0]["Council average % 2026"]),
             council_overall
@@ -462,11 +500,11 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
         // about the life-cycle stage, checked below; the table holds the statements.
         let stage_row = disagree
             .iter()
-            .any(|r| is(&r["ID"], pid) && r["Spread (points)"].to_string() == "different stages");
+            .any(|r| is(&r["ID"], pid) && r["Spread (points)"] == "different stages");
         let theirs: Vec<(String, String, String, String)> = disagree
             .iter()
             .filter(|r| is(&r["ID"], pid))
-            .filter(|r| r["Spread (points)"].to_string() != "different stages")
+            .filter(|r| r["Spread (points)"] != "different stages")
             .map(|r| {
                 (
                     r["Question"].to_string(),
@@ -506,6 +544,11 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
             || c.contains("Naomi Clarke")));
         assert!(flat.iter().any(|c| c.contains("3 March 2027")));
     }
+
+    assert!(
+        changed_seen,
+        "LSP01's respondents changed (the lead alone in 2025, three in 2026)"
+    );
 
     // LSP01 by hand: F1 (1.1) 4, 1, 2 is three apart, F4 (1.4) 4, 3, 2 and C2 (3.2)
     // 3, 3, 1 two apart; M6's 2, 1, 2 is not; the stages differ.
@@ -910,9 +953,17 @@ fn each_assistant_director_gets_exactly_their_partnerships() {
         let att = m.attachments().next().expect("the pack is attached");
         let path = d.join(att.attachment_name().unwrap());
         std::fs::write(&path, att.contents()).unwrap();
-        let listed: BTreeSet<String> = tables(&rows_of(&path, "Your partnerships"), "ID")[0]
+        // The review's own page for this Assistant Director heads each partnership
+        // "Name (ID)".
+        let ad = &rows.iter().find(|r| r[6] == to).unwrap()[5];
+        let page = rows_of(&path, &format!("AD {ad}"));
+        let listed: BTreeSet<String> = rows
             .iter()
-            .map(|r| r["ID"].to_string())
+            .filter(|r| {
+                let head = format!("{} ({})", &r[1], &r[0]);
+                page.iter().any(|c| c.first().is_some_and(|c| is(c, &head)))
+            })
+            .map(|r| r[0].to_string())
             .collect();
         assert_eq!(listed, theirs, "{to}: exactly their partnerships");
         let wb: Xlsx<_> = open_workbook(&path).unwrap();

@@ -211,6 +211,13 @@ fn undoing_a_run_puts_the_history_and_status_back_byte_for_byte_and_keeps_the_ma
         "six sample returns are rejected: {}",
         text(&o.stderr)
     );
+    let said = format!("{}{}", text(&o.stdout), text(&o.stderr));
+    let summary = said
+        .lines()
+        .find(|l| l.contains(" files: ") && l.contains(" rejected"))
+        .unwrap_or_else(|| panic!("no run summary in {said}"))
+        .trim_end_matches('.')
+        .to_string();
     let before = snapshot(dir);
     // Run 3: the same folder read by mistake as 2025.
     let o = ingest(dir, &returns, "2025");
@@ -246,6 +253,16 @@ fn undoing_a_run_puts_the_history_and_status_back_byte_for_byte_and_keeps_the_ma
     // Mail drafted after a run is still recorded after that run is undone.
     let o = ingest(dir, &returns, "2026");
     assert_eq!(code(&o), 1, "{}", text(&o.stderr));
+    // Each run's line says what that run said when it finished: run 2 keeps its own
+    // rejections although run 3 has just read the same rejected files again.
+    let o = run(dir, &["runs"]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let listed = text(&o.stdout);
+    let second = listed.lines().nth(1).unwrap_or_default();
+    assert!(
+        second.starts_with("run 2 ") && second.contains(&summary),
+        "{second} / {summary}"
+    );
     let corrections = |dir: &Path| {
         let o = run(
             dir,
@@ -708,6 +725,60 @@ fn last_years_review_is_made_again_from_imported_history() {
             );
         }
     }
+    // The Overview says the figures are imported history, counts no imported score as
+    // a form received, and counts the scored against what each partnership owes now:
+    // active ones owe a self-assessment, exiting and proposed ones another form.
+    let register = ptk::register::load(&repo().join("samples/register.csv"))
+        .unwrap()
+        .0;
+    let scored_2025 = |status: &str| {
+        register
+            .partnerships
+            .iter()
+            .filter(|p| p.status.as_str() == status)
+            .filter(|p| expected.iter().any(|(id, _)| *id == p.id))
+            .count()
+    };
+    let active = register
+        .partnerships
+        .iter()
+        .filter(|p| p.status.as_str() == "active")
+        .count();
+    let (owing, other) = (
+        scored_2025("active"),
+        scored_2025("exiting") + scored_2025("proposed"),
+    );
+    assert!(
+        other > 0,
+        "the samples' history scores an exiting partnership"
+    );
+    let overview = sheet_text(&out, "Overview");
+    let said = |label: &str| -> Vec<String> {
+        overview
+            .iter()
+            .find(|r| r[0] == label)
+            .unwrap_or_else(|| panic!("no {label} row: {overview:?}"))
+            .clone()
+    };
+    assert!(
+        overview[1][0].contains("The 2025 figures are imported history (scores imported "),
+        "{:?}",
+        overview[1]
+    );
+    assert!(!overview
+        .concat()
+        .iter()
+        .any(|c| c.contains("no returns ingested")));
+    assert_eq!(said("Forms received")[1], "0");
+    let scored = said("Partnerships scored");
+    assert_eq!(scored[1], (owing + other).to_string());
+    assert!(
+        scored[2].starts_with(&format!(
+            "{owing} of the {active} owing a self-assessment, and {other} that owe another form now"
+        )),
+        "{scored:?}"
+    );
+
     // A year with nothing in it says so.
     let o = run(dir, &["report", "--year", "2019"]);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));

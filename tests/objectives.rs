@@ -57,6 +57,10 @@ fn args<'a>(v: &'a [&'a str]) -> Vec<&'a str> {
 }
 
 fn issue(dir: &Path, year: &str, templates: &Path) -> PathBuf {
+    issue_for(dir, year, templates, "CSP02")
+}
+
+fn issue_for(dir: &Path, year: &str, templates: &Path, pid: &str) -> PathBuf {
     let store = dir.join("ptk.db");
     let register = repo().join("samples/register.csv");
     let out = format!("out{year}");
@@ -75,7 +79,7 @@ fn issue(dir: &Path, year: &str, templates: &Path) -> PathBuf {
             "--out",
             &out,
             "--partnership",
-            "CSP02",
+            pid,
             "--issued-on",
             "2026-11-23",
             "--deadline",
@@ -88,7 +92,7 @@ fn issue(dir: &Path, year: &str, templates: &Path) -> PathBuf {
     );
     assert!(o.status.success(), "{}{}", text(&o.stdout), text(&o.stderr));
     dir.join(out)
-        .join(format!("CSP02_self-assessment_{year}.xlsx"))
+        .join(format!("{pid}_self-assessment_{year}.xlsx"))
 }
 
 fn ingest(dir: &Path, year: &str, what: &Path, templates: &Path) -> String {
@@ -274,15 +278,21 @@ fn objectives_and_actions_are_carried_from_one_year_to_the_next() {
         "{assessment}"
     );
 
-    // 2027 return: objective 2 reworded and At risk; both texts are kept.
-    let mut plan = statements(&[]);
+    // 2027 return: objective 2 reworded and At risk; both texts are kept. M2 scored 1
+    // with a new action. HWB03 (another Assistant Director) returns a form without any.
+    let mut plan = statements(&[("M2", "1 - Planned or just started")]);
     plan.push(p("objectives_1_progress", "Achieved"));
     plan.push(p("objectives_2_objective", "Open a joint hub in Rochford"));
     plan.push(p("objectives_2_progress", "At risk"));
     plan.push(p("objectives_3_progress", "On track"));
+    plan.push(p("M2_action", "Publish a yearly progress report"));
+    plan.push(p("M2_action_who", "Helen Marsh"));
+    plan.push(p("M2_action_by", "date:2027-06-30"));
     let returns27 = d.join("returns2027");
     std::fs::create_dir(&returns27).unwrap();
     fill(&form27, &returns27.join("CSP02.xlsx"), &plan);
+    let hwb = issue_for(d, "2027", &templates, "HWB03");
+    fill(&hwb, &returns27.join("HWB03.xlsx"), &statements(&[]));
     ingest(d, "2027", &returns27, &templates);
     let store = ptk::store::Store::open(&d.join("ptk.db")).unwrap();
     let answers = &store.carried_answers("self-assessment", 2027).unwrap()["CSP02"];
@@ -304,6 +314,113 @@ fn objectives_and_actions_are_carried_from_one_year_to_the_next() {
             ("On track".to_string(), 1)
         ]
     );
+    drop(store);
+
+    // The review's Assistant Director page and the feedback report them.
+    reported_on_the_ad_page_and_in_the_feedback(d, &templates);
+}
+
+/// The 2027 review and feedback of the carried-year test's store: CSP02's At risk
+/// objective and its actions are on Angela Hutchings's page and in CSP02's feedback,
+/// and in no other partnership's feedback.
+fn reported_on_the_ad_page_and_in_the_feedback(d: &Path, templates: &Path) {
+    let register = repo().join("samples/register.csv");
+    let store = d.join("ptk.db");
+    for cmd in ["report", "feedback"] {
+        let o = ptk(
+            d,
+            &[
+                cmd,
+                "--year",
+                "2027",
+                "--store",
+                store.to_str().unwrap(),
+                "--register",
+                register.to_str().unwrap(),
+                "--templates",
+                templates.to_str().unwrap(),
+            ],
+        );
+        assert_eq!(
+            o.status.code(),
+            Some(ptk::exit::OK),
+            "{cmd}: {}{}",
+            text(&o.stdout),
+            text(&o.stderr)
+        );
+    }
+    let review = d.join("review-2027.xlsx");
+    let page = run_python(
+        d,
+        SHEET_TEXT,
+        &[review.to_str().unwrap(), "AD Angela Hutchings"],
+    );
+    // From CSP02's heading on (no other partnership of hers returned a 2027 form).
+    let start = page
+        .find("Castle Point and Rochford Community Safety Partnership (CSP02)")
+        .unwrap_or_else(|| panic!("CSP02 on its AD's page: {page}"));
+    let block = &page[start..];
+    for want in [
+        "Objectives\t3 objectives: 1 Achieved, 1 At risk, 1 On track",
+        "At risk\tOpen a joint hub in Rochford",
+        "Action due\t4.2 ",
+        "back to the partners: Publish a yearly progress report (who: Helen Marsh; by: 30 June 2027)",
+        "Action agreed in 2026\t4.1 ",
+        "Agree a performance framework with partners (who: David Okafor; by: 28 February 2027). Now: 3 - In place",
+    ] {
+        assert!(block.contains(want), "{want:?} on the AD page:\n{block}");
+    }
+    let marcus = run_python(d, SHEET_TEXT, &[review.to_str().unwrap(), "AD Marcus Hill"]);
+    assert!(!marcus.contains("Open a joint hub"), "{marcus}");
+
+    let fb_dir = d.join("feedback-2027");
+    let csp = fb_dir.join("CSP02_feedback_2027.xlsx");
+    let sheet = run_python(
+        d,
+        SHEET_TEXT,
+        &[csp.to_str().unwrap(), "Objectives and actions"],
+    );
+    for want in [
+        "Open a joint hub in Rochford (as agreed last year: Open a joint hub in Rayleigh)\tAt risk",
+        "Cut repeat anti-social behaviour\tAchieved",
+        "Train 50 volunteers\tOn track",
+        "2027\t4.2 ",
+        "Publish a yearly progress report (who: Helen Marsh; by: 30 June 2027)",
+        "2026\t4.1 ",
+        "\t3 - In place\tAgree a performance framework with partners",
+    ] {
+        assert!(
+            sheet.contains(want),
+            "{want:?} in CSP02's feedback:\n{sheet}"
+        );
+    }
+    // No other partnership's feedback holds any of it (every part of the file).
+    let others: Vec<PathBuf> = std::fs::read_dir(&fb_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p != &csp)
+        .collect();
+    assert!(!others.is_empty(), "HWB03 was scored too");
+    for other in others {
+        let mut z = zip::ZipArchive::new(std::fs::File::open(&other).unwrap()).unwrap();
+        for i in 0..z.len() {
+            let mut f = z.by_index(i).unwrap();
+            let mut xml = String::new();
+            std::io::Read::read_to_string(&mut f, &mut xml).unwrap();
+            for secret in [
+                "Open a joint hub",
+                "Publish a yearly progress",
+                "performance framework",
+            ] {
+                assert!(
+                    !xml.contains(secret),
+                    "{}: {} holds {secret}",
+                    other.display(),
+                    f.name().unwrap()
+                );
+            }
+        }
+    }
 }
 
 #[test]

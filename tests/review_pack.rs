@@ -265,6 +265,13 @@ fn the_pack_lists_every_decision_with_evidence_and_gives_each_director_a_page() 
     assert_eq!(headline["Respondents changed"], "1");
     assert_eq!(headline["Declined on 2025"], "0");
     assert!(!why("LSP01").contains("Down "), "{}", why("LSP01"));
+    // Trends says so too, in words rather than a red decline: 90 imported, 66.7 now.
+    let trends = table(&rows(&xlsx, "Trends"), "ID");
+    let lsp_trend = trends.iter().find(|r| r["ID"] == "LSP01").unwrap();
+    assert_eq!(
+        lsp_trend["Change vs 2025"],
+        format!("{:+.1} (respondents changed)", lsp01 - 90.0)
+    );
 
     // Every Assistant Director in the register has a page listing exactly their
     // partnerships in the review, with each one's answers in full.

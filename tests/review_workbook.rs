@@ -105,7 +105,8 @@ fn decision_ids(xlsx: &Path) -> Vec<String> {
         .collect()
 }
 
-/// What the test computes from the store itself.
+/// What the test expects: scores computed here (`expected_scores`) and from the history
+/// CSV it wrote; which returns and stages were accepted, from the store.
 struct Truth {
     now: BTreeMap<String, f64>,
     by_year: BTreeMap<String, BTreeMap<i32, f64>>,
@@ -151,32 +152,41 @@ fn truth(dir: &Path) -> Truth {
                 .push(a.value);
         }
     }
-    for h in store.history("self-assessment").unwrap() {
-        if h.scope == "overall" {
-            t.by_year
-                .entry(h.partnership_id.clone())
-                .or_default()
-                .insert(h.year, h.percent);
+    // Earlier years: the history CSV this test wrote (section and overall rows).
+    let history = std::fs::read_to_string(dir.join("history.csv")).unwrap();
+    for line in history.lines().skip(1).filter(|l| !l.trim().is_empty()) {
+        let f: Vec<&str> = line.split(',').collect();
+        let (year, pid, scope) = (f[0].parse::<i32>().unwrap(), f[1].to_string(), f[2]);
+        let pct: f64 = f[3].parse().unwrap();
+        if scope == "overall" {
+            t.by_year.entry(pid).or_default().insert(year, pct);
         } else {
-            t.sections.insert(
-                (h.partnership_id.clone(), h.year, h.scope.clone()),
-                h.percent,
-            );
+            t.sections.insert((pid, year, scope.to_string()), pct);
         }
     }
-    // This year's results: each partnership's, aggregated over its respondents.
-    for (pid, r) in store
-        .scored_returns(2026, "self-assessment", "stage")
-        .unwrap()
-    {
-        t.now.insert(pid.clone(), r.overall.unwrap());
+    // This year's results: computed here from the template's points and the answers
+    // (see `expected_scores`), not read back from ptk's scores.
+    let expected = expected_scores(&dir.join("ptk.db"), 2026, "self-assessment");
+    for (pid, e) in &expected {
+        t.now.insert(pid.clone(), e.overall);
         t.by_year
             .entry(pid.clone())
             .or_default()
-            .insert(2026, r.overall.unwrap());
-        for (scope, pct) in &r.sections {
+            .insert(2026, e.overall);
+        for (scope, pct) in &e.sections {
             t.sections.insert((pid.clone(), 2026, scope.clone()), *pct);
         }
+    }
+    // Each scored partnership's stage answer, and the count of accepted returns (intake's
+    // verdicts, not scores); the scored set must be the one computed above.
+    let scored = store
+        .scored_returns(2026, "self-assessment", "stage")
+        .unwrap();
+    assert_eq!(
+        scored.keys().collect::<BTreeSet<_>>(),
+        expected.keys().collect::<BTreeSet<_>>()
+    );
+    for (pid, r) in scored {
         t.stage.insert(pid, r.stage.clone().unwrap_or_default());
         t.accepted += 1;
     }
@@ -212,7 +222,7 @@ fn weakest_first(ids: Vec<String>, t: &Truth) -> Vec<String> {
 }
 
 #[test]
-fn overview_headline_counts_equal_the_store() {
+fn overview_headline_counts_equal_independent_scores() {
     let dir = tempfile::tempdir().unwrap();
     let xlsx = run(dir.path(), &sample_history(), "", None);
     let t = truth(dir.path());

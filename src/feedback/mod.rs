@@ -10,6 +10,7 @@
 //! [`SMALL_N`] partnerships, so no one partnership's score can be read from them.
 
 pub mod letters;
+pub mod objectives_sheet;
 pub mod pack;
 pub mod sheets;
 
@@ -105,6 +106,15 @@ pub struct Feedback {
     pub not_returned: Vec<String>,
     pub generated_at: Option<String>,
     pub next: NextSteps,
+    /// This year's score comes from a different number of respondents than last
+    /// year's: the change is shown but, as in the review, not as improved or declined.
+    pub respondents_changed: bool,
+    /// Its objectives and actions (the review's, for this partnership only).
+    pub objectives: Option<crate::objectives::Reported>,
+    /// Headings of the objectives table's columns by id ("Target or measure").
+    pub objective_headings: Vec<(String, String)>,
+    /// "4.1 Objectives and targets have been set…" by question id, for the actions.
+    pub statements: BTreeMap<String, String>,
 }
 
 /// What happens next: who sees the review, when, and whom to ask.
@@ -261,6 +271,11 @@ pub fn build(
             }
         })
         .collect();
+    let objectives = review
+        .objectives
+        .iter()
+        .find(|(id, _)| id.eq_ignore_ascii_case(&p.id))
+        .map(|(_, o)| o);
     let band_range = row
         .band
         .as_deref()
@@ -299,6 +314,32 @@ pub fn build(
             .collect(),
         generated_at: review.generated_at.clone(),
         next: next.clone(),
+        respondents_changed: row.respondents_changed(),
+        objectives: objectives.cloned(),
+        objective_headings: t
+            .sections
+            .iter()
+            .find_map(|s| match &s.layout {
+                crate::template::Layout::Table(t) => Some(t),
+                _ => None,
+            })
+            .map(|t| {
+                t.columns
+                    .iter()
+                    .map(|c| (c.id.clone(), c.heading.clone()))
+                    .collect()
+            })
+            .unwrap_or_default(),
+        statements: objectives
+            .iter()
+            .flat_map(|o| o.due.iter().chain(&o.last_year))
+            .map(|a| {
+                let q = &a.question_id;
+                let number = Review::form_number(t, q).unwrap_or_else(|| q.clone());
+                let text = t.question(q).map_or("", |q| q.text.as_str());
+                (q.clone(), format!("{number} {text}"))
+            })
+            .collect(),
     }
 }
 

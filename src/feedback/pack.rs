@@ -1,8 +1,8 @@
 //! An Assistant Director's pack: the Toolkit reports partnership progress "annually to
 //! the relevant Assistant Director(s)". One workbook per Assistant Director with an
-//! email in the register: the council-wide headline (figures only, naming no
-//! partnership), a page listing their partnerships, and each of their scored
-//! partnerships' feedback pages. Nothing of another Assistant Director's partnerships.
+//! email in the register: the review's own page for them (`report::director::page`),
+//! the council-wide headline (figures only, naming no partnership), and each of their
+//! scored partnerships' feedback pages. Nothing of another Assistant Director's partnerships.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -10,9 +10,11 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use rust_xlsxwriter::{Workbook, Worksheet};
 
-use super::{sheets, CouncilAverages, Feedback};
+use super::{objectives_sheet, sheets, CouncilAverages, Feedback};
+use crate::report::decision::Decision;
+use crate::report::director;
 use crate::report::figures::{headline, SMALL_N};
-use crate::report::styles::{self, change, opt_pct, table_at, text, Styles};
+use crate::report::styles::{self, opt_pct, table_at, text, Styles};
 use crate::report::{Review, Row};
 use crate::xlsx::{fit, header_text};
 
@@ -92,7 +94,21 @@ pub fn workbook(review: &Review, pack: &Pack, feedbacks: &[Feedback]) -> anyhow:
         review.generated_at.as_deref(),
     )?);
     let st = Styles::default();
-    partnerships_sheet(wb.add_worksheet(), &st, review, pack)?;
+    // The review's own page for this Assistant Director, so the two cannot drift.
+    let decisions: Vec<(&Row, &Decision)> = review
+        .decisions
+        .iter()
+        .map(|d| (&review.rows[d.row], d))
+        .filter(|(r, _)| pack.rows.iter().any(|x| std::ptr::eq(*x, *r)))
+        .collect();
+    director::page(
+        wb.add_worksheet(),
+        &st,
+        review,
+        &pack.name,
+        &pack.rows,
+        &decisions,
+    )?;
     headline_sheet(wb.add_worksheet(), &st, review)?;
     for row in &pack.rows {
         let Some(fb) = feedbacks
@@ -115,6 +131,10 @@ pub fn workbook(review: &Review, pack: &Pack, feedbacks: &[Feedback]) -> anyhow:
             &format!("{id} discussion"),
             &tag,
         )?;
+        if objectives_sheet::wanted(fb) {
+            let ws = wb.add_worksheet();
+            objectives_sheet::sheet(ws, &st, fb, &format!("{id} objectives"), &tag)?;
+        }
     }
     wb.worksheet_from_index(0)?.set_active(true);
     Ok(wb)
@@ -148,100 +168,6 @@ fn page_setup(ws: &mut Worksheet, review: &Review, who: &str, sheet: &str, lands
         review.year,
         header_text(sheet)
     ));
-}
-
-/// The Assistant Director's partnerships: where each form stands, score, band, change,
-/// stage, and why it is on the review's list for decision.
-fn partnerships_sheet(
-    ws: &mut Worksheet,
-    st: &Styles,
-    review: &Review,
-    pack: &Pack,
-) -> anyhow::Result<()> {
-    let name = "Your partnerships";
-    ws.set_name(name)?;
-    let widths = [8.0, 30.0, 14.0, 12.0, 9.0, 8.0, 11.0, 12.0, 32.0];
-    let (y, py) = (review.year, review.year - 1);
-    ws.write_with_format(
-        0,
-        0,
-        format!("{}: your partnerships, {y}", pack.name),
-        &st.title,
-    )?;
-    ws.set_row_height(0, 24)?;
-    let scored = pack.rows.iter().filter(|r| r.overall.is_some()).count();
-    let intro = format!(
-        "The {} partnership{} you are Assistant Director for in the {y} review ({scored} scored). Each scored partnership's own feedback follows on two pages (its scores, strongest and weakest statements, where its respondents differ, what they wrote); the council's headline is on the next sheet. Change is in points against {py}: ▲ up, ▼ down, ● less than 1 point either way.",
-        pack.rows.len(),
-        if pack.rows.len() == 1 { "" } else { "s" }
-    );
-    styles::note(ws, 1, &intro, &widths, &st.subtitle)?;
-    let top = 3;
-    let headers: Vec<String> = vec![
-        "ID".into(),
-        "Partnership".into(),
-        "Form this year".into(),
-        "Respondents".into(),
-        format!("Overall % {y}"),
-        "Band".into(),
-        format!("Change vs {py}"),
-        "Life-cycle stage".into(),
-        "For decision: why".into(),
-    ];
-    table_at(
-        ws,
-        st,
-        top,
-        0,
-        &headers,
-        pack.rows.len(),
-        "YourPartnerships",
-    )?;
-    ws.set_row_height(top, 32)?;
-    for (i, row) in pack.rows.iter().enumerate() {
-        let r = top + 1 + i as u32;
-        let index = review
-            .rows
-            .iter()
-            .position(|x| std::ptr::eq(x, *row))
-            .unwrap_or(usize::MAX);
-        let why = review
-            .decisions
-            .iter()
-            .find(|d| d.row == index)
-            .map(|d| {
-                d.reasons
-                    .iter()
-                    .map(|x| x.words(y))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            })
-            .unwrap_or_default();
-        let p = row.partnership;
-        text(ws, r, 0, &p.id, &st.text)?;
-        text(ws, r, 1, &p.name, &st.wrap)?;
-        text(ws, r, 2, row.state.label(), &st.wrap)?;
-        text(ws, r, 3, &row.respondents_text(), &st.wrap)?;
-        opt_pct(ws, r, 4, row.overall, &st.pct)?;
-        text(ws, r, 5, row.band.as_deref().unwrap_or(""), &st.text)?;
-        change(ws, st, r, 6, row.change())?;
-        text(ws, r, 7, row.stage.as_deref().unwrap_or(""), &st.wrap)?;
-        text(ws, r, 8, &why, &st.wrap)?;
-        ws.set_row_height(
-            r,
-            fit(&[
-                (&p.name, widths[1] * 1.1),
-                (row.state.label(), widths[2]),
-                (&why, widths[8] * 1.1),
-            ]),
-        )?;
-    }
-    for (c, w) in widths.iter().enumerate() {
-        ws.set_column_width(c as u16, *w)?;
-    }
-    ws.set_repeat_rows(top, top)?;
-    page_setup(ws, review, &pack.name, name, true);
-    Ok(())
 }
 
 /// The council-wide headline: counts and averages over every partnership, naming none.

@@ -33,6 +33,10 @@ pub fn workbook(fb: &Feedback) -> anyhow::Result<Workbook> {
     let st = Styles::default();
     scores_sheet(wb.add_worksheet(), &st, fb, "Your scores", "")?;
     discussion_sheet(wb.add_worksheet(), &st, fb, "For discussion", "")?;
+    if super::objectives_sheet::wanted(fb) {
+        let ws = wb.add_worksheet();
+        super::objectives_sheet::sheet(ws, &st, fb, "Objectives and actions", "")?;
+    }
     wb.worksheet_from_index(0)?.set_active(true);
     Ok(wb)
 }
@@ -57,7 +61,7 @@ pub fn points(v: f64) -> String {
 }
 
 /// A4 portrait, one page wide, the partnership in the header, page numbers below.
-fn page_setup(ws: &mut Worksheet, fb: &Feedback, sheet: &str) {
+pub(super) fn page_setup(ws: &mut Worksheet, fb: &Feedback, sheet: &str) {
     ws.set_portrait();
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
@@ -74,8 +78,14 @@ fn page_setup(ws: &mut Worksheet, fb: &Feedback, sheet: &str) {
     ));
 }
 
+/// A change whose respondents changed: "−1.8", no arrow, no colour (the overall
+/// score's label and the note say why).
+fn changed_format(st: &Styles) -> rust_xlsxwriter::Format {
+    st.text.clone().set_num_format("\"+\"0.0;\"−\"0.0;0.0")
+}
+
 /// A heading row.
-fn heading(ws: &mut Worksheet, st: &Styles, r: u32, s: &str) -> anyhow::Result<()> {
+pub(super) fn heading(ws: &mut Worksheet, st: &Styles, r: u32, s: &str) -> anyhow::Result<()> {
     ws.write_with_format(r, 0, s, &st.section)?;
     ws.set_row_height(r, 22)?;
     Ok(())
@@ -166,11 +176,25 @@ pub fn scores_sheet(
             &line.number,
             if bold { &st.label } else { &st.text },
         )?;
-        text(ws, r, 1, &line.label, &st.wrap)?;
-        ws.set_row_height(r, fit(&[(&line.label, w[1])]))?;
+        let label = if bold && fb.respondents_changed && line.change().is_some() {
+            format!(
+                "{} (respondents changed: not counted as up or down)",
+                line.label
+            )
+        } else {
+            line.label.clone()
+        };
+        text(ws, r, 1, &label, &st.wrap)?;
+        ws.set_row_height(r, fit(&[(&label, w[1])]))?;
         opt_pct(ws, r, 2, line.now, &st.pct)?;
         opt_pct(ws, r, 3, line.before, &st.pct)?;
-        change(ws, st, r, 4, line.change())?;
+        match line.change().filter(|_| fb.respondents_changed) {
+            // As in the review: the number, but neither improved nor declined.
+            Some(c) => {
+                ws.write_number_with_format(r, 4, c, &changed_format(st))?;
+            }
+            None => change(ws, st, r, 4, line.change())?,
+        }
         match line.council {
             Some(a) => {
                 opt_pct(ws, r, 5, a.value, &st.pct)?;
@@ -193,8 +217,13 @@ pub fn scores_sheet(
             crate::report::figures::SMALL_N
         )
     };
+    let changed = if fb.respondents_changed {
+        format!(" A different number of respondents scored your partnership in {y} than in {py}, so the change is shown but, as in the review, not counted as improved or declined: who answered moves the score as much as the work.")
+    } else {
+        String::new()
+    };
     let note = format!(
-        "{py} is your partnership's own score that year (blank: none stored). Change is in points: ▲ up, ▼ down, ● less than 1 point either way. {council}"
+        "{py} is your partnership's own score that year (blank: none stored). Change is in points: ▲ up, ▼ down, ● less than 1 point either way. {council}{changed}"
     );
     styles::note(ws, r, &note, w, &st.note)?;
 
@@ -560,6 +589,10 @@ mod tests {
                 deadline: Some("29 January 2027".into()),
                 contact: Some("p@c.gov.uk".into()),
             },
+            respondents_changed: false,
+            objectives: None,
+            objective_headings: Vec::new(),
+            statements: Default::default(),
         }
     }
 

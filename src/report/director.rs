@@ -116,6 +116,7 @@ pub fn page(
             lines.push(("For decision".into(), why));
             lines.push(("Proposed action".into(), d.actions().join("; ")));
         }
+        lines.extend(objective_lines(review, &p.id));
         for (question, answers) in &row.words {
             let owes_these = row.expected.as_deref() == Some(review.scored.id.as_str());
             if answers.is_empty() && row.state.is_received() && owes_these {
@@ -164,6 +165,40 @@ pub fn page(
         ws.set_print_fit_to_pages(1, 1);
     }
     Ok(())
+}
+
+/// Objectives by progress with the At risk ones named, and the actions agreed for
+/// weak statements (this year's, due; last year's, with the statement's answer now).
+fn objective_lines(review: &Review, id: &str) -> Vec<(String, String)> {
+    let Some(o) = review.objectives.get(id) else {
+        return Vec::new();
+    };
+    let mut lines = Vec::new();
+    if !o.objectives.is_empty() {
+        lines.push(("Objectives".into(), o.counts_words()));
+    }
+    for text in &o.summary.at_risk {
+        lines.push((crate::objectives::AT_RISK.into(), text.clone()));
+    }
+    let statement = |q: &str| {
+        let number = Review::form_number(&review.scored, q).unwrap_or_else(|| q.to_string());
+        let text = review.scored.question(q).map_or("", |q| q.text.as_str());
+        format!("{number} {}", text.trim_end_matches('.'))
+    };
+    for a in &o.due {
+        lines.push((
+            "Action due".into(),
+            format!("{}: {}", statement(&a.question_id), a.words()),
+        ));
+    }
+    for a in &o.last_year {
+        let now = a.now.as_deref().unwrap_or("not answered");
+        lines.push((
+            format!("Action agreed in {}", a.year),
+            format!("{}: {}. Now: {now}", statement(&a.question_id), a.words()),
+        ));
+    }
+    lines
 }
 
 /// The stage and any other views: "Functioning (Essex Police: Frustration)".

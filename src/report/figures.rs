@@ -4,7 +4,7 @@
 
 use super::row::{ReturnState, Row};
 use crate::register::Status;
-use crate::template::Template;
+use crate::template::{Section, Template};
 
 /// Averages over fewer partnerships than this are shown but marked.
 pub const SMALL_N: usize = 3;
@@ -101,6 +101,9 @@ pub struct Headline {
     /// Self-assessments expected and scored.
     pub assessments_expected: usize,
     pub scored: usize,
+    /// Of `scored`, those owing a self-assessment (the rest: imported scores of
+    /// partnerships that owe another form now).
+    pub scored_owing: usize,
     /// Count per band label, in the template's band order (highest first).
     pub bands: Vec<(String, usize)>,
     /// Scored both this year and last year.
@@ -133,6 +136,7 @@ pub fn headline(rows: &[Row], scored: &Template) -> Headline {
         }
         if let Some(o) = r.overall {
             h.scored += 1;
+            h.scored_owing += usize::from(r.expected.as_deref() == Some(scored.id.as_str()));
             if let Some(b) = scored.band_for(o) {
                 if let Some(c) = h.bands.iter_mut().find(|(l, _)| *l == b.label) {
                     c.1 += 1;
@@ -173,6 +177,59 @@ pub struct SectionFigures {
     pub title: String,
     pub now: Average,
     pub same: LikeForLike,
+    /// Partnerships scored on this section both years but left out of `same`: its
+    /// statements differ between the template versions they answered.
+    pub questions_changed: usize,
+    /// Of those, how many are compared on the statements both years share instead
+    /// (both years' answers stored); the rest are not compared.
+    pub on_shared: usize,
+}
+
+/// The scored statements a section asked in template `version` (those with `since`
+/// at or below it), by id.
+pub fn statements_at(section: &Section, version: u32) -> Vec<&str> {
+    section
+        .questions
+        .iter()
+        .filter(|q| q.is_scored() && q.since <= version)
+        .map(|q| q.id.as_str())
+        .collect()
+}
+
+/// The scored statements a section asked in both template versions.
+pub fn shared_statements(section: &Section, a: u32, b: u32) -> Vec<&str> {
+    let other = statements_at(section, b);
+    statements_at(section, a)
+        .into_iter()
+        .filter(|q| other.contains(q))
+        .collect()
+}
+
+/// A section's percent on `statements` only, from a partnership's mean points per
+/// statement, as the score counts it: the answered statements' mean points over their
+/// maximum points. None where none of them was answered.
+pub fn percent_on(
+    section: &Section,
+    statements: &[&str],
+    means: &std::collections::HashMap<String, f64>,
+) -> Option<f64> {
+    let (got, max) = section
+        .questions
+        .iter()
+        .filter(|q| statements.contains(&q.id.as_str()))
+        .filter_map(|q| Some((*means.get(&q.id)?, q.max_points()?)))
+        .fold((0.0, 0.0), |(g, m), (a, b)| (g + a, m + b));
+    (max > 0.0).then(|| 100.0 * got / max)
+}
+
+/// Whether a section asked different scored statements in the two template versions
+/// (this year's, last year's), so its percentages do not compare. Unknown versions
+/// compare as they are.
+pub fn questions_changed(section: &Section, versions: (Option<u32>, Option<u32>)) -> bool {
+    match versions {
+        (Some(now), Some(before)) => statements_at(section, now) != statements_at(section, before),
+        _ => false,
+    }
 }
 
 pub fn sections(rows: &[Row], scored: &Template) -> Vec<SectionFigures> {
@@ -180,15 +237,31 @@ pub fn sections(rows: &[Row], scored: &Template) -> Vec<SectionFigures> {
         .sections
         .iter()
         .filter(|s| s.is_scored())
-        .map(|s| SectionFigures {
-            id: s.id.clone(),
-            title: s.title.clone(),
-            now: Average::of(rows.iter().filter_map(|r| r.section(&s.id))),
-            same: LikeForLike::of(
+        .map(|s| {
+            let both = || {
                 rows.iter()
                     .filter(|r| !r.respondents_changed())
-                    .filter_map(|r| Some((r.section_before(&s.id)?, r.section(&s.id)?))),
-            ),
+                    .filter(|r| r.section_before(&s.id).is_some() && r.section(&s.id).is_some())
+            };
+            SectionFigures {
+                id: s.id.clone(),
+                title: s.title.clone(),
+                now: Average::of(rows.iter().filter_map(|r| r.section(&s.id))),
+                same: LikeForLike::of(both().filter_map(|r| {
+                    if !questions_changed(s, r.versions) {
+                        return Some((r.section_before(&s.id)?, r.section(&s.id)?));
+                    }
+                    r.shared_sections
+                        .iter()
+                        .find(|(id, _, _)| *id == s.id)
+                        .map(|(_, before, now)| (*before, *now))
+                })),
+                questions_changed: both().filter(|r| questions_changed(s, r.versions)).count(),
+                on_shared: both()
+                    .filter(|r| questions_changed(s, r.versions))
+                    .filter(|r| r.shared_sections.iter().any(|(id, _, _)| *id == s.id))
+                    .count(),
+            }
         })
         .collect()
 }
@@ -271,6 +344,100 @@ mod tests {
         assert_eq!(movement(-0.94), Movement::Steady);
         assert_eq!(movement(1.0), Movement::Improved);
         assert_eq!(movement(-5.0), Movement::Declined);
+    }
+
+    #[test]
+    fn a_section_whose_statements_changed_is_left_out_of_like_for_like() {
+        let text = r#"
+id = "t"
+version = 2
+title = "T"
+[[bands]]
+label = "All"
+min = 0
+[option_sets]
+s = [{ label = "0 - No", points = 0 }, { label = "1 - Yes", points = 1 }]
+[[sections]]
+id = "a"
+title = "A"
+[[sections.questions]]
+id = "a1"
+text = "First"
+type = "scale"
+options_from = "s"
+[[sections.questions]]
+id = "a2"
+text = "Added in version 2"
+type = "scale"
+options_from = "s"
+since = 2
+[[sections]]
+id = "b"
+title = "B"
+[[sections.questions]]
+id = "b1"
+text = "Unchanged"
+type = "scale"
+options_from = "s"
+"#;
+        let t = crate::template::parse(std::path::Path::new("t.toml"), text).unwrap();
+        let (a, b) = (&t.sections[0], &t.sections[1]);
+        assert_eq!(statements_at(a, 1), ["a1"]);
+        assert_eq!(statements_at(a, 2), ["a1", "a2"]);
+        assert!(questions_changed(a, (Some(2), Some(1))));
+        assert!(!questions_changed(a, (Some(2), Some(2))));
+        assert!(!questions_changed(b, (Some(2), Some(1))));
+        assert!(
+            !questions_changed(a, (Some(2), None)),
+            "nothing to compare with"
+        );
+        let p = crate::register::Partnership {
+            id: "P1".into(),
+            name: "P".into(),
+            category: String::new(),
+            lead_officer: String::new(),
+            email: String::new(),
+            assistant_director: String::new(),
+            assistant_director_email: None,
+            priority: crate::register::Priority::EarlyIntervention,
+            status: Status::Active,
+            lead_organisation: String::new(),
+            partners: String::new(),
+            start_date: None,
+            exit_date: None,
+            notes: String::new(),
+            line: 0,
+        };
+        let row = |versions| Row {
+            sections: vec![("a".into(), 60.0), ("b".into(), 70.0)],
+            sections_before: vec![("a".into(), 50.0), ("b".into(), 65.0)],
+            versions,
+            ..Row::new(&p)
+        };
+        let rows = [row((Some(2), Some(1))), row((Some(2), Some(2)))];
+        let f = sections(&rows, &t);
+        assert_eq!((f[0].same.n, f[0].questions_changed), (1, 1));
+        assert_eq!((f[1].same.n, f[1].questions_changed), (2, 0));
+        let f = sections(&rows[..1], &t);
+        assert_eq!((f[0].same.n, f[0].same.change()), (0, None));
+        assert_eq!(f[0].now.n, 1, "this year's average still shown");
+        // On the statements both versions share, where both years' answers are stored.
+        assert_eq!(shared_statements(a, 2, 1), ["a1"]);
+        let means: std::collections::HashMap<String, f64> =
+            [("a1".to_string(), 1.0), ("a2".to_string(), 0.0)].into();
+        assert_eq!(percent_on(a, &["a1"], &means), Some(100.0));
+        assert_eq!(percent_on(a, &["a1", "a2"], &means), Some(50.0));
+        assert_eq!(percent_on(a, &["a1"], &Default::default()), None);
+        let shared = Row {
+            shared_sections: vec![("a".into(), 40.0, 100.0)],
+            ..row((Some(2), Some(1)))
+        };
+        let f = sections(std::slice::from_ref(&shared), &t);
+        assert_eq!(
+            (f[0].same.n, f[0].questions_changed, f[0].on_shared),
+            (1, 1, 1)
+        );
+        assert_eq!(f[0].same.change(), Some(60.0));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use chrono::NaiveDate;
 use super::decision::{self, Decision, DecisionRules};
 use super::disagreement::{self, Disagreement};
 pub use super::questions::QuestionStats;
-use super::row::Row;
+use super::row::{ReturnState, Row};
 use super::states::Intake;
 use crate::register::{Partnership, Register};
 use crate::respondents::{Respondent, Respondents};
@@ -55,6 +55,11 @@ pub struct Review<'a> {
     pub disagreements: Vec<Disagreement>,
     /// Partnerships with returns from two or more respondents this year.
     pub compared_partnerships: usize,
+    /// When history was last imported, for a year known only from imported history
+    /// (no run read any form for it): the figures are those scores.
+    pub imported_at: Option<String>,
+    /// By partnership id: its objectives by progress and its actions (issue #21).
+    pub objectives: BTreeMap<String, crate::objectives::Reported>,
 }
 
 impl Review<'_> {
@@ -216,6 +221,12 @@ pub fn gather<'a>(
         .as_deref()
         .and_then(|s| s.get(..10))
         .and_then(|d| NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
+    let objectives = crate::objectives::reported(
+        &scored,
+        year,
+        &store.carried_answers(scored_id, year)?,
+        &store.carried_answers(scored_id, year - 1)?,
+    );
     let mut review = Review {
         year,
         council: council.to_string(),
@@ -237,7 +248,12 @@ pub fn gather<'a>(
         decisions: Vec::new(),
         disagreements,
         compared_partnerships,
+        imported_at: None,
+        objectives,
     };
+    if review.generated_at.is_none() && review.rows.iter().any(|r| r.overall.is_some()) {
+        review.imported_at = Some(store.history_imported_at()?.unwrap_or_default());
+    }
     let cx = decision::Context {
         year,
         scored_id,
@@ -267,11 +283,17 @@ fn rows<'a>(
     let mut sections_before = store.section_scores(&scored.id, year - 1)?;
     let exit_dates = store.latest_answers("exit", "exit_date", year)?;
     let intake = Intake::load(store, templates, year)?;
+    let versions_now = store.template_versions(year, &scored.id)?;
+    let versions_before = store.template_versions(year - 1, &scored.id)?;
+    let mut means_now = store.statement_means(year, &scored.id)?;
+    let mut means_before = store.statement_means(year - 1, &scored.id)?;
     let mut rows = Vec::with_capacity(register.partnerships.len());
     for p in &register.partnerships {
         let form = templates.iter().find(|t| t.issue_to.contains(&p.status));
         let expected = form.map(|t| t.id.clone());
         let own = scored_returns.remove(&p.id);
+        // A score from imported history (no respondents): no form was read for it.
+        let imported = own.as_ref().is_some_and(|o| o.respondents == 0);
         let got = match form {
             None => false,
             Some(t) if t.id == scored.id => own.is_some(),
@@ -285,19 +307,41 @@ fn rows<'a>(
             None => history.get(&(year - 1)).map(|_| 1),
         };
         let respondents_scored = (own.overall.map(|_| own.respondents.max(1)), before);
-        let state = intake.partnership_state(store, p, expected.as_deref(), got)?;
+        let state = match intake.partnership_state(store, p, expected.as_deref(), got)? {
+            ReturnState::Accepted if imported => ReturnState::Imported,
+            state => state,
+        };
         let who: Vec<Respondent> = match form {
             Some(t) => crate::issue::recipients_for(t, p, respondents, council),
             None => Vec::new(),
         };
-        let (each, former) = intake.respondent_states(
+        let (mut each, former) = intake.respondent_states(
             store,
             p,
             expected.as_deref().unwrap_or_default(),
             &state,
             who,
         )?;
+        if state == ReturnState::Imported {
+            each.iter_mut()
+                .for_each(|(_, s)| *s = ReturnState::Imported);
+        }
+        let version = |m: &std::collections::HashMap<String, u32>, y: i32| {
+            m.get(&p.id).copied().or_else(|| history.get(&y).map(|_| 1))
+        };
+        let versions = (
+            version(&versions_now, year),
+            version(&versions_before, year - 1),
+        );
+        let shared_sections = shared_sections(
+            scored,
+            versions,
+            &means_before.remove(&p.id).unwrap_or_default(),
+            &means_now.remove(&p.id).unwrap_or_default(),
+        );
         rows.push(Row {
+            versions,
+            shared_sections,
             respondents_scored,
             stage_before: last_year.get(&p.id).and_then(|r| r.stage.clone()),
             respondents: each,
@@ -326,6 +370,34 @@ fn rows<'a>(
         });
     }
     Ok(rows)
+}
+
+/// Each section whose statements changed between the two years' template versions,
+/// on the statements both share: (section id, before, now), where both years'
+/// answers to them are stored.
+fn shared_sections(
+    scored: &Template,
+    versions: (Option<u32>, Option<u32>),
+    before: &std::collections::HashMap<String, f64>,
+    now: &std::collections::HashMap<String, f64>,
+) -> Vec<(String, f64, f64)> {
+    use super::figures::{percent_on, questions_changed, shared_statements};
+    let (Some(v_now), Some(v_before)) = versions else {
+        return Vec::new();
+    };
+    scored
+        .sections
+        .iter()
+        .filter(|s| s.is_scored() && questions_changed(s, versions))
+        .filter_map(|s| {
+            let shared = shared_statements(s, v_now, v_before);
+            Some((
+                s.id.clone(),
+                percent_on(s, &shared, before)?,
+                percent_on(s, &shared, now)?,
+            ))
+        })
+        .collect()
 }
 
 /// Statements a partnership's respondents see differently, and how many partnerships

@@ -88,10 +88,17 @@ pub fn headline(review: &Review) -> String {
         (Some(d), _) => format!(" before the deadline of {}", day(d)),
         _ => String::new(),
     };
-    parts.push(format!(
-        "{} still to send a form{due}",
-        plural(outstanding, "partnership is", "partnerships are")
-    ));
+    if review.imported_at.is_some() {
+        // A year known only from imported history: this year's deadline is not its.
+        parts.push(format!(
+            "the {y} scores are imported history: no {y} form was read"
+        ));
+    } else {
+        parts.push(format!(
+            "{} still to send a form{due}",
+            plural(outstanding, "partnership is", "partnerships are")
+        ));
+    }
     let mut out = parts.join("; ");
     out.push('.');
     out

@@ -23,11 +23,15 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
     let h = headline(&review.rows, &review.scored);
     ws.write_with_format(0, 0, format!("Partnership review {y}: overview"), &st.title)?;
     ws.set_row_height(0, 24)?;
-    let as_of = review
-        .generated_at
-        .as_deref()
-        .map_or("no returns ingested yet".to_string(), super::readable_time);
-    let sub = format!("{}. Data as of {as_of}.", review.council);
+    let sub = match (&review.generated_at, &review.imported_at) {
+        (Some(at), _) => format!("{}. Data as of {}.", review.council, super::readable_time(at)),
+        (None, Some(at)) => format!(
+            "{}. The {y} figures are imported history (scores imported {}): no {y} form was read, so none counts as received.",
+            review.council,
+            super::readable_time(at)
+        ),
+        (None, None) => format!("{}. No returns read yet.", review.council),
+    };
     super::styles::note(ws, 1, &sub, &WIDTHS, &st.subtitle)?;
     let message = super::message::headline(review);
     let bold_wrap = st.wrap.clone().set_bold();
@@ -58,11 +62,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
                     .sum::<usize>()
             ),
         ),
-        (
-            "Partnerships scored".into(),
-            h.scored,
-            format!("of {} owing a self-assessment.", h.assessments_expected),
-        ),
+        ("Partnerships scored".into(), h.scored, scored_text(&h)),
     ];
     for (label, n) in &h.bands {
         lines.push((
@@ -288,5 +288,18 @@ fn rules_text(review: &Review) -> String {
     format!(
         "A partnership is listed when it meets any of these rules, weakest first: {}.",
         parts.join("; ")
+    )
+}
+
+/// "of 13 owing a self-assessment.", and where imported history scores partnerships
+/// that owe another form now (exiting or proposed), how many of each.
+fn scored_text(h: &super::figures::Headline) -> String {
+    let other = h.scored - h.scored_owing;
+    if other == 0 {
+        return format!("of {} owing a self-assessment.", h.assessments_expected);
+    }
+    format!(
+        "{} of the {} owing a self-assessment, and {other} that owe another form now (exiting or proposed), scored in imported history.",
+        h.scored_owing, h.assessments_expected
     )
 }

@@ -25,6 +25,8 @@ pub enum ReturnState {
     Unreadable(String),
     /// No form is expected (e.g. a closed partnership).
     NotExpected,
+    /// A year known only from imported history: its score was imported, no form read.
+    Imported,
 }
 
 impl ReturnState {
@@ -38,6 +40,7 @@ impl ReturnState {
             ReturnState::NotReturned => "not returned",
             ReturnState::Unreadable(_) => "received, unreadable",
             ReturnState::NotExpected => "no form due",
+            ReturnState::Imported => "score imported from history",
         }
     }
 
@@ -110,6 +113,14 @@ pub struct Row<'a> {
     /// (last year's imported score counts as one): a change between different numbers
     /// of respondents is not like for like.
     pub respondents_scored: (Option<usize>, Option<usize>),
+    /// The template versions this year's and last year's scores were answered on
+    /// (imported history counts as version 1, the form before ptk changed it): a
+    /// section whose statements differ between them is not compared.
+    pub versions: (Option<u32>, Option<u32>),
+    /// For each section whose statements changed between those versions, its percent
+    /// last year and this year on the statements both years share, where both years'
+    /// answers are stored: (section id, before, now).
+    pub shared_sections: Vec<(String, f64, f64)>,
     /// Last year's life-cycle stage, where its returns were read by ptk.
     pub stage_before: Option<String>,
     /// The partnership's own words for the review: each question marked `in_review`
@@ -285,6 +296,8 @@ impl<'a> Row<'a> {
             proposal: None,
             respondent_range: None,
             respondents_scored: (None, None),
+            versions: (None, None),
+            shared_sections: Vec::new(),
             stage_before: None,
             words: Vec::new(),
         }

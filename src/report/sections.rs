@@ -45,17 +45,59 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
         ws.write_number_with_format(r, 3, f.same.n as f64, &st.number)?;
         average(ws, st, r, 4, f.same.before, f.same.is_small())?;
         average(ws, st, r, 5, f.same.now, f.same.is_small())?;
-        change(ws, st, r, 6, f.same.change())?;
+        if f.same.n == 0 && f.questions_changed > 0 {
+            // Said, never left blank: the statements asked are not the same.
+            text(ws, r, 6, NOT_COMPARABLE, &st.wrap)?;
+        } else {
+            change(ws, st, r, 6, f.same.change())?;
+        }
     }
     let r = top + 2 + figures.len() as u32;
-    let note = format!(
+    let mut note = format!(
         "Like for like: {same_n} partnership{} scored in both {py} and {y}. Earlier years' scores come from the history store (imported scores or returns).",
         if same_n == 1 { "" } else { "s" }
     );
+    note.push_str(&changed_note(&figures));
     super::styles::note(ws, r, &note, &widths, &st.note)?;
     for (c, w) in widths.iter().enumerate() {
         ws.set_column_width(c as u16, *w)?;
     }
     print_setup(ws, review, "Sections", false, Some(top))?;
     Ok(())
+}
+
+/// What the Change column says for a section whose statements changed between the
+/// two years' template versions for every partnership scored on it both years.
+pub const NOT_COMPARABLE: &str = "not comparable: the questions changed";
+
+/// The note naming each section compared on fewer partnerships, or not at all, because
+/// its statements changed between the template versions answered; empty if none.
+pub fn changed_note(figures: &[super::figures::SectionFigures]) -> String {
+    figures
+        .iter()
+        .filter(|f| f.questions_changed > 0)
+        .map(|f| {
+            let plural = |n: usize| if n == 1 { "" } else { "s" };
+            let left_out = f.questions_changed - f.on_shared;
+            let mut s = format!(
+                " \u{201c}{}\u{201d}: its statements changed between the two years' forms for {} partnership{}",
+                f.title,
+                f.questions_changed,
+                plural(f.questions_changed)
+            );
+            if f.on_shared > 0 {
+                s.push_str(&format!(
+                    "; {} compared on the statements both years share",
+                    f.on_shared
+                ));
+            }
+            if left_out > 0 {
+                s.push_str(&format!(
+                    "; {left_out} not compared (no answers stored for the earlier year)"
+                ));
+            }
+            s.push('.');
+            s
+        })
+        .collect()
 }

@@ -190,6 +190,15 @@ impl Store {
         Ok(out)
     }
 
+    /// When history was last imported (`ptk history import` runs are recorded as year 0).
+    pub fn history_imported_at(&self) -> anyhow::Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT MAX(started_at) FROM runs WHERE year = 0", [], |r| {
+                r.get(0)
+            })?)
+    }
+
     /// Whether the store knows anything of `year`: a run for it, or imported scores.
     pub fn year_has_data(&self, year: i32) -> anyhow::Result<bool> {
         Ok(self.conn.query_row(

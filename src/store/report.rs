@@ -38,6 +38,61 @@ impl Store {
         Ok(out)
     }
 
+    /// The template version each partnership's current returns of a year were issued
+    /// on (the highest, where its respondents' forms differ), by partnership id.
+    pub fn template_versions(
+        &self,
+        year: i32,
+        template_id: &str,
+    ) -> anyhow::Result<std::collections::HashMap<String, u32>> {
+        let mut stmt = self.conn.prepare(
+            "SELECT partnership_id, MAX(template_version) FROM returns
+             WHERE year = ?1 AND template_id = ?2 AND current = 1 AND partnership_id IS NOT NULL
+             GROUP BY partnership_id",
+        )?;
+        let rows = stmt.query_map(params![year, template_id], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, Option<i64>>(1)?))
+        })?;
+        let mut out = std::collections::HashMap::new();
+        for row in rows {
+            if let (p, Some(v)) = row? {
+                out.insert(p, v.max(1) as u32);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each partnership's mean points per scored statement over its current returns of
+    /// a year (answers with points only): partnership id → question id → mean.
+    pub fn statement_means(
+        &self,
+        year: i32,
+        template_id: &str,
+    ) -> anyhow::Result<std::collections::HashMap<String, std::collections::HashMap<String, f64>>>
+    {
+        let mut stmt = self.conn.prepare(
+            "SELECT r.partnership_id, a.question_id, AVG(a.points)
+             FROM returns r JOIN answers a ON a.return_id = r.id
+             WHERE r.year = ?1 AND r.template_id = ?2 AND r.current = 1
+               AND r.partnership_id IS NOT NULL AND a.points IS NOT NULL
+             GROUP BY r.partnership_id, a.question_id",
+        )?;
+        let rows = stmt.query_map(params![year, template_id], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, f64>(2)?,
+            ))
+        })?;
+        let mut out: std::collections::HashMap<String, std::collections::HashMap<String, f64>> =
+            Default::default();
+        for row in rows {
+            let (p, q, mean) = row?;
+            out.entry(p).or_default().insert(q, mean);
+        }
+        Ok(out)
+    }
+
     /// The answers to `questions` on every current return of a year, by partnership:
     /// (respondent id, question id, answer), blank answers left out, in respondent order.
     pub fn answers_to(

@@ -41,8 +41,9 @@ pub struct RunInfo {
     pub year: i32,
     pub command: String,
     pub files: i64,
-    pub accepted: i64,
-    pub rejected: i64,
+    /// What the run said when it finished ("22 files: 12 accepted, 7 rejected, …"),
+    /// recorded then: a file read again by a later run is that run's too.
+    pub summary: String,
     /// "HOU07 self-assessment 2026": earlier returns a return of this run replaced.
     pub replaced: Vec<String>,
 }
@@ -59,9 +60,13 @@ impl RunInfo {
         } else {
             format!("; replaced {}", self.replaced.join(", "))
         };
+        let what = match self.summary.trim() {
+            "" => format!("{} file(s)", self.files),
+            s => s.trim_end_matches('.').to_string(),
+        };
         format!(
-            "run {}  {}  {year}  {} file(s): {} accepted, {} rejected{replaced}  ({})",
-            self.id, self.started_at, self.files, self.accepted, self.rejected, self.command
+            "run {}  {}  {year}  {what}{replaced}  ({})",
+            self.id, self.started_at, self.command
         )
     }
 }
@@ -129,9 +134,7 @@ impl Store {
     /// Every run, oldest first.
     pub fn runs(&self) -> anyhow::Result<Vec<RunInfo>> {
         let mut stmt = self.conn.prepare(
-            "SELECT r.id, r.started_at, r.year, r.command, r.files,
-                    (SELECT COUNT(*) FROM returns x WHERE x.run_id = r.id),
-                    (SELECT COUNT(*) FROM files f WHERE f.run_id = r.id AND f.status = 'rejected')
+            "SELECT r.id, r.started_at, r.year, r.command, r.files, r.summary
              FROM runs r ORDER BY r.id",
         )?;
         let mut runs: Vec<RunInfo> = stmt
@@ -142,8 +145,7 @@ impl Store {
                     year: r.get(2)?,
                     command: r.get(3)?,
                     files: r.get(4)?,
-                    accepted: r.get(5)?,
-                    rejected: r.get(6)?,
+                    summary: r.get(5)?,
                     replaced: Vec::new(),
                 })
             })?

@@ -377,3 +377,154 @@ impl Drop for SmtpServer {
         let _ = self.child.wait();
     }
 }
+
+/// A partnership's result as the test computes it: section id → percent, and overall.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expected {
+    pub sections: std::collections::BTreeMap<String, f64>,
+    pub overall: f64,
+}
+
+/// This year's scores of the scored form, computed here rather than read back from
+/// ptk's results: the points come from the template's option labels (templates/<id>.toml,
+/// parsed with `toml`), and the aggregation is written out below. Only which returns
+/// are current (intake's verdict) and the raw answer each held (the reader's text) are
+/// taken from the store. Per statement: the mean points of the respondents who chose a
+/// scored option; per section: 100 × Σ means ÷ (max points × statements with a mean);
+/// overall: the sections' percents weighted by their `weight`.
+pub fn expected_scores(
+    db: &Path,
+    year: i32,
+    template: &str,
+) -> std::collections::BTreeMap<String, Expected> {
+    use std::collections::BTreeMap;
+    let toml_text =
+        std::fs::read_to_string(repo().join(format!("templates/{template}.toml"))).unwrap();
+    let t: toml::Value = toml::from_str(&toml_text).unwrap();
+    let sets = t
+        .get("option_sets")
+        .and_then(|s| s.as_table())
+        .cloned()
+        .unwrap_or_default();
+    // section id → (weight, [(question id, label → points)])
+    type Points = BTreeMap<String, f64>;
+    type Section = (String, f64, Vec<(String, Points)>);
+    let mut sections: Vec<Section> = Vec::new();
+    for s in t["sections"].as_array().unwrap() {
+        let weight = s.get("weight").map_or(1.0, |w| {
+            w.as_float()
+                .unwrap_or_else(|| w.as_integer().unwrap() as f64)
+        });
+        let mut qs = Vec::new();
+        for q in s
+            .get("questions")
+            .and_then(|q| q.as_array())
+            .into_iter()
+            .flatten()
+        {
+            let options = match q.get("options_from") {
+                Some(from) => sets[from.as_str().unwrap()].clone(),
+                None => q
+                    .get("options")
+                    .cloned()
+                    .unwrap_or(toml::Value::Array(vec![])),
+            };
+            let points: Points = options
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter_map(|o| {
+                    let p = o.get("points")?;
+                    Some((
+                        o["label"].as_str()?.to_string(),
+                        p.as_float()
+                            .unwrap_or_else(|| p.as_integer().unwrap() as f64),
+                    ))
+                })
+                .collect();
+            if !points.is_empty() {
+                qs.push((q["id"].as_str().unwrap().to_string(), points));
+            }
+        }
+        if !qs.is_empty() {
+            sections.push((s["id"].as_str().unwrap().to_string(), weight, qs));
+        }
+    }
+    // partnership → question → every respondent's answer
+    let conn = rusqlite::Connection::open(db).unwrap();
+    let mut stmt = conn
+        .prepare(
+            "SELECT r.partnership_id, a.question_id, a.value FROM returns r
+             JOIN answers a ON a.return_id = r.id
+             WHERE r.year = ?1 AND r.template_id = ?2 AND r.current = 1",
+        )
+        .unwrap();
+    let mut answers: BTreeMap<String, BTreeMap<String, Vec<String>>> = BTreeMap::new();
+    let rows = stmt
+        .query_map(rusqlite::params![year, template], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+            ))
+        })
+        .unwrap();
+    for r in rows {
+        let (pid, q, v) = r.unwrap();
+        answers
+            .entry(pid)
+            .or_default()
+            .entry(q)
+            .or_default()
+            .push(v);
+    }
+    let mut out = BTreeMap::new();
+    for (pid, by_q) in answers {
+        let mut percents = BTreeMap::new();
+        let (mut weighted, mut weights) = (0.0, 0.0);
+        for (sid, weight, qs) in &sections {
+            let (mut sum, mut max) = (0.0, 0.0);
+            for (qid, points) in qs {
+                let chosen: Vec<f64> = by_q
+                    .get(qid)
+                    .into_iter()
+                    .flatten()
+                    .filter_map(|v| points.get(v.trim()).copied())
+                    .collect();
+                if !chosen.is_empty() {
+                    sum += chosen.iter().sum::<f64>() / chosen.len() as f64;
+                    max += points.values().cloned().fold(f64::MIN, f64::max);
+                }
+            }
+            if max > 0.0 {
+                let pct = 100.0 * sum / max;
+                percents.insert(sid.clone(), pct);
+                weighted += weight * pct;
+                weights += weight;
+            }
+        }
+        if weights > 0.0 {
+            out.insert(
+                pid,
+                Expected {
+                    sections: percents,
+                    overall: weighted / weights,
+                },
+            );
+        }
+    }
+    out
+}
+
+/// Each partnership's overall percent in `year` as samples/history.csv gives it.
+pub fn sample_history_overall(year: i32) -> HashMap<String, f64> {
+    let text = std::fs::read_to_string(repo().join("samples/history.csv")).unwrap();
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split(',').collect();
+            (f.len() == 4 && f[0] == year.to_string() && f[2] == "overall")
+                .then(|| (f[1].to_string(), f[3].parse().unwrap()))
+        })
+        .collect()
+}

@@ -465,6 +465,8 @@ fn a_proposal_received_is_listed_with_its_risk_cost_and_termination() {
     assert_eq!(money(1234567.0), "1,234,567");
     assert_eq!(money(999.0), "999");
     assert_eq!(money(-1000.0), "-1,000");
+    // Nothing a year is "0", never "-0".
+    assert_eq!(money(0.0), "0");
 }
 
 #[test]
