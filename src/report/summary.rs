@@ -223,6 +223,8 @@ mod tests {
             decisions: Vec::new(),
             disagreements: Vec::new(),
             compared_partnerships: 0,
+            imported_at: None,
+            objectives: Default::default(),
         }
     }
 
