@@ -999,7 +999,11 @@ fn group_averages_say_their_n_and_leave_closed_partnerships_out() {
             .iter()
             .filter_map(|p| t.now.get(&p.id).copied())
             .collect();
-        assert_eq!(num(&r["Scored 2026 (n)"]), scored.len() as f64, "{ad}");
+        assert_eq!(
+            num(&r["Partnerships scored 2026 (n)"]),
+            scored.len() as f64,
+            "{ad}"
+        );
         let avg = scored.iter().sum::<f64>() / scored.len() as f64;
         assert!(
             (num(&r["Average overall % 2026"]) - avg).abs() < 1e-9,
@@ -1010,7 +1014,11 @@ fn group_averages_say_their_n_and_leave_closed_partnerships_out() {
             .filter(|p| t.now.contains_key(&p.id) && t.by_year[&p.id].contains_key(&2025))
             .filter(|p| !t.changed.contains(&p.id))
             .count();
-        assert_eq!(num(&r["Scored both years (n)"]), both as f64, "{ad}");
+        assert_eq!(
+            num(&r["Partnerships compared like for like (n)"]),
+            both as f64,
+            "{ad}"
+        );
     }
 }
 

@@ -40,15 +40,15 @@ pub fn sheet(
         "Partnerships received".into(),
         "Partnerships outstanding".into(),
         format!("Average overall % {y}"),
-        format!("Scored {y} (n)"),
-        "Scored both years (n)".into(),
+        format!("Partnerships scored {y} (n)"),
+        "Partnerships compared like for like (n)".into(),
         format!("Same partnerships: {py}"),
         format!("Same partnerships: {y}"),
         "Change (points)".into(),
-        "Improved".into(),
-        "Declined".into(),
-        "Steady".into(),
-        "New".into(),
+        "Partnerships improved".into(),
+        "Partnerships declined".into(),
+        "Partnerships steady".into(),
+        "Partnerships first scored".into(),
     ];
     let figures = groups(&review.rows, key);
     let top = 3;

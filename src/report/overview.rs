@@ -52,40 +52,54 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             "Forms received".into(),
             h.received,
             format!(
-                "of {} due: one per person (each respondent), and exit and new-partnership forms.",
-                h.forms_due
+                "of {} due, {} outstanding: one per person, and exit and new-partnership forms.",
+                h.forms_due,
+                review
+                    .rows
+                    .iter()
+                    .filter(|r| r.in_review())
+                    .map(|r| r.missing_respondents().count())
+                    .sum::<usize>()
             ),
         ),
         ("Partnerships scored".into(), h.scored, scored_text(&h)),
     ];
     for (label, n) in &h.bands {
-        lines.push((format!("{label} band"), *n, band_range(review, label)));
+        lines.push((
+            format!("{label} band"),
+            *n,
+            format!(
+                "Partnerships scoring {}",
+                band_range(review, label).replacen("Overall score ", "", 1)
+            ),
+        ));
     }
     let like = format!("of {} compared like for like.", h.compared);
     lines.extend([
         (
             format!("Improved on {py}"),
             h.improved,
-            format!("Up {STEADY_POINTS:.0} point or more, {like}"),
+            format!("Partnerships up {STEADY_POINTS:.0} point or more, {like}"),
         ),
         (
             format!("Declined on {py}"),
             h.declined,
-            format!("Down {STEADY_POINTS:.0} point or more, {like}"),
+            format!("Partnerships down {STEADY_POINTS:.0} point or more, {like}"),
         ),
         (
             "Steady".into(),
             h.steady,
-            format!("Within {STEADY_POINTS:.0} point either way, {like}"),
+            format!("Partnerships within {STEADY_POINTS:.0} point either way, {like}"),
         ),
         (
             "Respondents changed".into(),
             h.respondents_changed,
-            "Scored both years by different numbers of respondents: not compared.".to_string(),
+            "Partnerships scored both years by different numbers of respondents: not compared."
+                .to_string(),
         ),
         ("Partnerships outstanding".into(), h.outstanding, {
             let partial = review.rows.iter().filter(|r| r.is_partial()).count();
-            let mut s = "Form not in, or needing correction.".to_string();
+            let mut s = "Partnerships whose form is not in, or needs correcting.".to_string();
             if partial > 0 {
                 s.push_str(&format!(
                     " {partial} more scored from some respondents, others awaited."
@@ -97,7 +111,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             "Exiting".into(),
             h.exiting,
             format!(
-                "{} exit document{} received.",
+                "Partnerships leaving: {} exit document{} in.",
                 h.exit_documents,
                 if h.exit_documents == 1 { "" } else { "s" }
             ),
@@ -106,7 +120,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
             "New proposals".into(),
             h.proposals,
             format!(
-                "{} new-partnership form{} received.",
+                "Partnerships proposed: {} form{} received.",
                 h.proposal_forms,
                 if h.proposal_forms == 1 { "" } else { "s" }
             ),
@@ -127,7 +141,7 @@ pub fn sheet(ws: &mut Worksheet, st: &Styles, review: &Review) -> anyhow::Result
                         }
                     })
                     .count(),
-                spread,
+                format!("Partnerships by stage: {spread}"),
             ));
         }
     }
