@@ -2,7 +2,7 @@
 //! a finding. Every finding has a stable code (listed in `docs/findings.md`) and a
 //! message that says what is wrong and what to do.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -309,7 +309,7 @@ pub fn validate_return(
     template: &Template,
     cells: &HashMap<String, (CellRef, CellValue)>,
 ) -> (HashMap<String, Answer>, Vec<Finding>) {
-    let mut answers: HashMap<String, Answer> = HashMap::new();
+    let mut answers: HashMap<String, Answer> = HashMap::with_capacity(cells.len());
     let mut findings = Vec::new();
     for q in template.cells() {
         let Some((cell, value)) = cells.get(&q.id) else {

@@ -23,7 +23,7 @@
 //! cover a reader bug nobody has found yet, which is what running each file in a
 //! worker process with memory and time limits is for (issue #10, part A).
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::io::{Cursor, Read};
 
 use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
@@ -421,7 +421,7 @@ impl<'a> Workbook<'a> {
             return Ok(None);
         }
         let max_row = self.limits.max_id_rows;
-        let mut rows: HashMap<u32, (String, String)> = HashMap::new();
+        let mut rows: HashMap<u32, (String, String)> = HashMap::with_capacity(512);
         self.visit(contract::ID_SHEET, max_row, &mut |r, c, v| {
             if c <= 1 {
                 let e = rows.entry(r).or_default();
@@ -455,7 +455,8 @@ impl<'a> Workbook<'a> {
             return Ok(None);
         }
         let max_row = wanted.iter().map(|(r, _)| *r).max().unwrap_or(0);
-        let want: std::collections::HashSet<(u32, u32)> = wanted.iter().copied().collect();
+        let mut want: HashSet<(u32, u32)> = HashSet::with_capacity(wanted.len());
+        want.extend(wanted.iter().copied());
         let mut found = HashMap::with_capacity(wanted.len());
         self.visit(sheet, max_row, &mut |r, c, v| {
             if want.contains(&(r, c)) {
