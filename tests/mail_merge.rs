@@ -419,3 +419,83 @@ fn one_email_per_person_a_day_with_every_form_and_correction_in_it() {
     );
     assert_eq!(server.received().len(), 22);
 }
+
+#[test]
+fn letters_copied_to_different_assistant_directors_are_not_merged() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    register(d);
+    // CSP02 (Helen's too, here) has another Assistant Director than LSP01.
+    let path = d.join("register.csv");
+    let csv = std::fs::read_to_string(&path).unwrap().replace(
+        "Helen Marsh,Helen.Marsh@Rochford.gov.uk,Angela Hutchings,angela.hutchings@rochford.gov.uk",
+        "Helen Marsh,Helen.Marsh@Rochford.gov.uk,Marcus Hill,marcus.hill@rochford.gov.uk",
+    );
+    assert!(csv.contains("marcus.hill@rochford.gov.uk,"));
+    std::fs::write(&path, csv).unwrap();
+    let out = run(
+        d,
+        &[
+            "issue",
+            "--template",
+            "self-assessment",
+            "--out",
+            "out",
+            "--issued-on",
+            "2026-11-23",
+            "--deadline",
+            "2027-01-29",
+            "--return-address",
+            "partnerships@rochford.gov.uk",
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = mail(
+        d,
+        &["issue", "out", "--template", "self-assessment"],
+        &["--cc-ad"],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // Aisha's two (both Angela Hutchings's) are merged; Helen's two are not.
+    assert!(
+        text(&out.stdout).contains("13 letters go as 12 emails"),
+        "{}",
+        text(&out.stdout)
+    );
+    let mut helen = Vec::new();
+    for f in std::fs::read_dir(d.join("mail-outbox")).unwrap() {
+        let raw = std::fs::read(f.unwrap().path()).unwrap();
+        let m = mail_parser::MessageParser::default().parse(&raw).unwrap();
+        let to = m.to().unwrap().first().unwrap().address().unwrap();
+        if !to.eq_ignore_ascii_case(HELEN) {
+            continue;
+        }
+        let cc = m
+            .cc()
+            .unwrap()
+            .first()
+            .unwrap()
+            .address()
+            .unwrap()
+            .to_string();
+        let names: Vec<String> = m
+            .attachments()
+            .map(|a| a.attachment_name().unwrap().to_string())
+            .collect();
+        helen.push((cc, names));
+    }
+    helen.sort();
+    assert_eq!(
+        helen,
+        [
+            (
+                "angela.hutchings@rochford.gov.uk".to_string(),
+                vec!["LSP01_self-assessment_2026.xlsx".to_string()]
+            ),
+            (
+                "marcus.hill@rochford.gov.uk".to_string(),
+                vec!["CSP02_self-assessment_2026.xlsx".to_string()]
+            ),
+        ]
+    );
+}
