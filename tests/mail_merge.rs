@@ -271,6 +271,14 @@ fn one_email_per_person_a_day_with_every_form_and_correction_in_it() {
 
     // Reminders, drafted first: one draft per person, Helen's with both forms, Aisha's
     // with her reminder (CAB08) and her corrections (HOU07, her own file back).
+    let out = mail(d, &["chase"], &["--outbox", "out", "--dry-run"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("12 letters go as 10 emails")
+            && said.contains("Dry run: 10 message(s) would be drafted"),
+        "{said}"
+    );
     let out = mail(d, &["chase"], &["--outbox", "out"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let said = text(&out.stdout);

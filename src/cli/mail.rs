@@ -505,7 +505,7 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
             summary.held_back
         ));
     }
-    let emails = summary.sent + summary.drafted;
+    let emails = summary.sent + summary.drafted + summary.would_send;
     if summary.letters > emails {
         println!(
             "{} letters go as {emails} emails: letters to the same person are merged into one email, a section and an attachment for each.",

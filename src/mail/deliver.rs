@@ -123,8 +123,8 @@ pub struct DeliverSummary {
     pub sent: usize,
     /// Emails written as .eml drafts.
     pub drafted: usize,
-    /// The letters in the emails sent or drafted (more than the emails when letters to
-    /// one person were merged).
+    /// The letters in the emails sent, drafted or that would be (more than the emails
+    /// when letters to one person were merged).
     pub letters: usize,
     /// Letters sent before, not sent again.
     pub already_sent: usize,
@@ -275,6 +275,7 @@ pub fn deliver(
             match &built {
                 Ok(_) => {
                     s.would_send += 1;
+                    s.letters += email.parts.len();
                     note(&email, &format!("would be {verb}"));
                 }
                 Err(e) => note(

@@ -145,6 +145,16 @@ fn asks(k: Kind, n: usize) -> &'static str {
     }
 }
 
+/// A small number in words, as a letter writes it.
+fn count(n: usize) -> String {
+    const WORDS: [&str; 9] = [
+        "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+    ];
+    n.checked_sub(2)
+        .and_then(|i| WORDS.get(i))
+        .map_or_else(|| n.to_string(), |w| w.to_string())
+}
+
 fn paragraphs(body: &str) -> Vec<String> {
     body.replace("\r\n", "\n")
         .split("\n\n")
@@ -184,13 +194,13 @@ fn combine(parts: &[Outgoing]) -> Letter {
     let mut body = vec![
         greeting,
         format!(
-            "So that you get one email rather than {}, this one brings together what we need from you about each partnership below. Each has its own section{}.",
-            parts.len(),
+            "So that you get one email rather than {n}, this one brings together our {n} messages to you, each in its own section below{}.",
             if email.attachments().is_empty() {
-                String::new()
+                ""
             } else {
-                ", and the file for it is attached under the name given there".into()
-            }
+                ", with the file for it attached under the name given there"
+            },
+            n = count(parts.len()),
         ),
     ];
     for (i, o) in parts.iter().enumerate() {
@@ -295,6 +305,12 @@ mod tests {
         );
         assert_eq!(l.body.matches("Dear Helen Marsh,").count(), 1, "{}", l.body);
         assert_eq!(l.body.matches("With thanks,").count(), 1, "{}", l.body);
+        assert!(
+            l.body
+                .contains("one email rather than two, this one brings together our two messages"),
+            "{}",
+            l.body
+        );
         let one = l.body.find("1 of 2: corrections for LSP01").unwrap();
         let two = l.body.find("2 of 2: chase for MGT16").unwrap();
         assert!(one < two, "{}", l.body);
