@@ -337,6 +337,41 @@ fn one_email_per_person_a_day_with_every_form_and_correction_in_it() {
         "her own file goes back"
     );
 
+    // The same letters drafted again make the same bytes, but for the Date.
+    let again = d.join("again");
+    let out = mail(
+        d,
+        &["chase"],
+        &[
+            "--outbox",
+            "out",
+            "--resend",
+            "--eml-dir",
+            again.to_str().unwrap(),
+        ],
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let undated = |p: &Path| -> Vec<String> {
+        String::from_utf8(std::fs::read(p).unwrap())
+            .unwrap()
+            .lines()
+            .filter(|l| !l.starts_with("Date:"))
+            .map(str::to_string)
+            .collect()
+    };
+    let mut compared = 0;
+    for f in std::fs::read_dir(&drafts).unwrap() {
+        let f = f.unwrap().path();
+        assert_eq!(
+            undated(&f),
+            undated(&again.join(f.file_name().unwrap())),
+            "{}",
+            f.display()
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 10);
+
     // Sent by SMTP: the same 10, each merged draft moved out of the outbox.
     let out = mail(
         d,
