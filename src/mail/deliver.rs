@@ -240,13 +240,7 @@ pub fn deliver(
                 &Email { parts: wait },
                 &format!(
                     "held back: {address} was already written to today (a {} for {}, {} at {}); one email a day, so this goes when the same command is run again on or after {until}",
-                    match r.kind.as_str() {
-                        "chase" => "reminder",
-                        "corrections" => "corrections letter",
-                        "issue" => "form",
-                        "ad-pack" => "feedback pack",
-                        other => other,
-                    },
+                    super::Kind::parse(&r.kind).map_or(r.kind.as_str(), |k| k.letter_name()),
                     r.partnership_id,
                     r.state,
                     r.sent_at.get(11..16).unwrap_or(&r.sent_at),

@@ -75,17 +75,9 @@ pub fn plan_follow_up(
             plan.notes.push(format!(
                 "{}: the {} for {} goes in the same email as their {} (one email, not two)",
                 o.partnership_id,
-                if o.kind == Kind::Chase {
-                    "reminder"
-                } else {
-                    "corrections letter"
-                },
+                o.kind.letter_name(),
                 o.to.0,
-                if kind == Kind::Chase {
-                    "reminder"
-                } else {
-                    "corrections letter"
-                },
+                kind.letter_name(),
             ));
             plan.messages.push(o);
         }
