@@ -397,3 +397,214 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
         damaged.message
     );
 }
+
+/// Rewrites a filled return as other writers shape an xlsx (issue #18), and prints the
+/// return's scores as worked out here from its answers (read with openpyxl, the points
+/// from the template's option labels): `section,percent` lines, then `overall,percent`.
+const OTHER_WRITERS: &str = r#"
+import re, sys, tomllib, zipfile
+import openpyxl
+src, out, template = sys.argv[1], sys.argv[2], sys.argv[3]
+
+def rewrite(dst, edit, add=()):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in zin.infolist():
+            data = edit(item.filename, zin.read(item.filename))
+            if data is not None:
+                z.writestr(item.filename, data)
+        for name, data in add:
+            z.writestr(name, data)
+
+def no_rids(name, data):
+    if name == "xl/workbook.xml":
+        data, n = re.subn(rb' r:id="[^"]*"', b"", data)
+        assert n == 3, n
+    return data
+
+# Sheets listed without relationship ids; then without the relationships part either.
+rewrite(out + "/no-rids.xlsx", no_rids)
+rewrite(out + "/no-rels.xlsx",
+        lambda n, d: None if n == "xl/_rels/workbook.xml.rels" else no_rids(n, d))
+# ...and without the sheets' content: damaged.
+rewrite(out + "/no-sheets.xlsx",
+        lambda n, d: None if n.startswith("xl/worksheets/") else no_rids(n, d))
+
+# Every part calamine reads written as UTF-16, in both byte orders, with and without a
+# byte-order mark, declared as UTF-16.
+def utf16(name, data, broken=False):
+    if not (name.endswith(".xml") or name.endswith(".rels")) or name.startswith("docProps/") \
+            or name == "[Content_Types].xml":
+        return data
+    text = data.decode("utf-8")
+    if text.startswith("<?xml"):
+        text = re.sub(r'encoding="[^"]*"', 'encoding="UTF-16"', text, count=1)
+    else:
+        text = '<?xml version="1.0" encoding="UTF-16" standalone="yes"?>\n' + text
+    if name.startswith("xl/worksheets/"):
+        data = b"\xfe\xff" + text.encode("utf-16-be")
+    elif name == "xl/styles.xml":
+        data = text.encode("utf-16-le")
+    else:
+        data = b"\xff\xfe" + text.encode("utf-16-le")
+    if broken and name == "xl/worksheets/sheet2.xml":
+        data = data[:-3]  # half a character short
+    return data
+rewrite(out + "/utf16.xlsx", utf16)
+rewrite(out + "/utf16-cut.xlsx", lambda n, d: utf16(n, d, broken=True))
+
+# An Excel 4.0 macro sheet, hidden, first in the list.
+MACRO = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+         b'<xm:macrosheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+         b'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><sheetData><row r="1">'
+         b'<c r="A1" t="str"><f>HALT()</f><v>TRUE</v></c></row></sheetData></xm:macrosheet>')
+def macro(name, data):
+    if name == "xl/workbook.xml":
+        data = data.replace(b"<sheets>", b'<sheets><sheet name="Macro1" sheetId="9" state="hidden" r:id="rIdM1" />')
+    if name == "xl/_rels/workbook.xml.rels":
+        data = data.replace(b"</Relationships>", b'<Relationship Type="http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet" Target="macrosheets/sheet1.xml" Id="rIdM1" /></Relationships>')
+    if name == "[Content_Types].xml":
+        data = data.replace(b"</Types>", b'<Override PartName="/xl/macrosheets/sheet1.xml" ContentType="application/vnd.ms-excel.macrosheet+xml"/></Types>')
+    return data
+rewrite(out + "/macro.xlsm", macro, [("xl/macrosheets/sheet1.xml", MACRO)])
+whole = open(out + "/macro.xlsm", "rb").read()
+open(out + "/macro-cut.xlsm", "wb").write(whole[: len(whole) * 2 // 3])
+
+# The scores, from the original's answers: per section 100 x points / (most points x
+# statements answered with a scored option); overall the sections weighted.
+t = tomllib.load(open(template, "rb"))
+wb = openpyxl.load_workbook(src)
+def answer(qid):
+    sheet, cell = next(iter(wb.defined_names["ptk_" + qid].destinations))
+    return wb[sheet][cell.replace("$", "")].value
+weighted = weights = 0.0
+for s in t["sections"]:
+    got = top = 0.0
+    for q in s.get("questions", []):
+        options = t["option_sets"][q["options_from"]] if "options_from" in q else q.get("options", [])
+        points = {o["label"]: o["points"] for o in options if "points" in o}
+        a = answer(q["id"]) if points else None
+        if a is not None and str(a).strip() in points:
+            got += points[str(a).strip()]
+            top += max(points.values())
+    if top:
+        pct = 100 * got / top
+        print(f"{s['id']},{pct!r}")
+        weighted += s.get("weight", 1) * pct
+        weights += s.get("weight", 1)
+print(f"overall,{weighted / weights!r}")
+"#;
+
+/// `ptk history export` of the store in `dir`: (partnership, section) → percent.
+fn exported_scores(dir: &Path) -> BTreeMap<(String, String), f64> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ptk"))
+        .args(["history", "export", "--store"])
+        .arg(dir.join("ptk.db"))
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut r = csv::Reader::from_reader(&out.stdout[..]);
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (
+                (rec[1].to_string(), rec[2].to_string()),
+                rec[3].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn returns_shaped_by_other_writers_are_read_with_the_same_answers_and_damage_is_still_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = dir.path().join("built");
+    std::fs::create_dir(&built).unwrap();
+    let original = sample("CVS10_self-assessment_2026.xlsx");
+    let said = run_python(
+        dir.path(),
+        OTHER_WRITERS,
+        &[
+            original.to_str().unwrap(),
+            built.to_str().unwrap(),
+            repo()
+                .join("templates/self-assessment.toml")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    let expected: BTreeMap<(String, String), f64> = said
+        .lines()
+        .map(|l| {
+            let (section, pct) = l.split_once(',').unwrap();
+            (
+                ("CVS10".to_string(), section.to_string()),
+                pct.parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(expected.len(), 5, "{said}");
+    let overall = expected[&("CVS10".into(), "overall".into())];
+
+    // Each shape on its own (the same partnership's return: one per store).
+    for name in ["no-rids.xlsx", "no-rels.xlsx", "utf16.xlsx", "macro.xlsm"] {
+        let run = dir.path().join(name.replace('.', "-"));
+        std::fs::create_dir(&run).unwrap();
+        let out = ingest(&run, &[&built.join(name)], None);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        let row = &report(&run)[name];
+        assert_eq!(
+            (row.status.as_str(), row.partnership.as_str()),
+            ("accepted", "CVS10"),
+            "{name}: {row:?}"
+        );
+        let scored = format!("CVS10 scored {overall:.1}%");
+        assert!(row.message.starts_with(&scored), "{name}: {}", row.message);
+        let got = exported_scores(&run);
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>(),
+            "{name}"
+        );
+        for (key, want) in &expected {
+            assert!(
+                (got[key] - want).abs() < 1e-9,
+                "{name} {key:?}: {} not {want}",
+                got[key]
+            );
+        }
+    }
+
+    // Truly damaged files still say so.
+    let damaged = ["no-sheets.xlsx", "utf16-cut.xlsx", "macro-cut.xlsm"];
+    let paths: Vec<PathBuf> = damaged.iter().map(|n| built.join(n)).collect();
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let out = ingest(dir.path(), &refs, None);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    let rows = report(dir.path());
+    let codes = findings(dir.path());
+    for (name, detail) in [
+        (
+            "no-sheets.xlsx",
+            "names a sheet whose content is not in the file",
+        ),
+        (
+            "utf16-cut.xlsx",
+            "xl/worksheets/sheet2.xml is marked as UTF-16 text but is not valid UTF-16",
+        ),
+        ("macro-cut.xlsm", "Zip"),
+    ] {
+        assert_eq!(rows[name].status, "rejected", "{name}");
+        assert_eq!(codes[name].0, "unreadable", "{name}");
+        let m = &rows[name].message;
+        assert!(
+            m.starts_with("the file is damaged or cut short") && m.contains(detail),
+            "{name}: {m}"
+        );
+    }
+}
