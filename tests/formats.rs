@@ -292,7 +292,7 @@ from email.message import EmailMessage
 from aspose.email_foss.msg import MapiMessage
 import extract_msg
 
-out, wst05, csp02 = sys.argv[1], sys.argv[2], sys.argv[3]
+out, wst05, csp02, cvs10 = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 def reply(sender, subject, date, name, path):
@@ -319,6 +319,20 @@ fwd.add_attachment(inner)
 fwd.add_attachment(b"not a workbook", maintype="text", subtype="plain", filename="notes.txt")
 MapiMessage.from_email_message(fwd).save(out + "/forwarded.msg")
 
+# A reply forwarded, and that forward forwarded again: three messages, one inside the other.
+l3 = reply("Partner <partner@cvs.org.uk>", "CVS10 return", "Mon, 07 Dec 2026 11:00:00 +0000",
+           "CVS10 return.xlsx", cvs10)
+def forward(sender, subject, date, inner):
+    m = EmailMessage()
+    m["From"], m["To"] = sender, "partnerships@rochford.gov.uk"
+    m["Subject"], m["Date"] = subject, date
+    m.set_content("Forwarding.")
+    m.add_attachment(inner)
+    return m
+l2 = forward("Ann Lee <ann.lee@rochford.gov.uk>", "FW: CVS10 return", "Tue, 08 Dec 2026 09:00:00 +0000", l3)
+l1 = forward("Bob Marsh <bob.marsh@rochford.gov.uk>", "FW: FW: CVS10 return", "Wed, 09 Dec 2026 10:00:00 +0000", l2)
+MapiMessage.from_email_message(l1).save(out + "/forwarded-twice.msg")
+
 # The independent reader sees what ptk should see.
 m = extract_msg.openMsg(out + "/reply.msg")
 assert m.subject == "RE: WST05 self-assessment", m.subject
@@ -330,6 +344,10 @@ assert len(emb) == 1, f.attachments
 inner = emb[0].data
 assert inner.subject == "RE: CSP02 self-assessment", inner.subject
 assert [a.longFilename for a in inner.attachments] == ["CSP02 return.xlsx"]
+d = extract_msg.openMsg(out + "/forwarded-twice.msg").attachments[0].data
+assert d.subject == "FW: CVS10 return", d.subject
+d = d.attachments[0].data
+assert d.subject == "CVS10 return" and [a.longFilename for a in d.attachments] == ["CVS10 return.xlsx"]
 print("ok")
 "#;
 
@@ -345,6 +363,7 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
             inbox.to_str().unwrap(),
             sample("WST05 return.xlsx").to_str().unwrap(),
             sample("CSP02_self-assessment_2026.xlsx").to_str().unwrap(),
+            sample("CVS10_self-assessment_2026.xlsx").to_str().unwrap(),
         ],
     );
     assert_eq!(said.trim(), "ok");
@@ -363,7 +382,7 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
         "{rows:?} {}",
         text(&out.stderr)
     );
-    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows.len(), 4, "{rows:?}");
     let wst = &rows["WST05 return.xlsx"];
     assert_eq!(
         (wst.status.as_str(), wst.partnership.as_str()),
@@ -382,13 +401,41 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
         (csp.status.as_str(), csp.partnership.as_str()),
         ("accepted", "CSP02")
     );
-    // Named by the message it arrived in: the forward, as the officer filed it.
+    // Named by the message it arrived in (the forward, as the officer filed it), then
+    // by the message forwarded inside it, as for an .eml.
     assert!(
-        csp.email.contains("Subject: FW: CSP02 self-assessment")
-            && csp.email.contains("Tom Fletcher"),
+        csp.email
+            .starts_with("From: Tom Fletcher <tom.fletcher@rochford.gov.uk>")
+            && csp.email.contains("Subject: FW: CSP02 self-assessment")
+            && csp
+                .email
+                .contains("; forwarding From: Amy Price <amy.price@castlepoint.gov.uk>")
+            && csp.email.ends_with("Subject: RE: CSP02 self-assessment"),
         "{}",
         csp.email
     );
+    // Each level of a forward of a forward, outermost first.
+    let cvs = &rows["CVS10 return.xlsx"];
+    assert_eq!(
+        (cvs.status.as_str(), cvs.partnership.as_str()),
+        ("accepted", "CVS10")
+    );
+    let levels: Vec<usize> = [
+        "From: Bob Marsh <bob.marsh@rochford.gov.uk>; Date: 2026-12-09T10:00:00",
+        "Subject: FW: FW: CVS10 return",
+        "forwarding From: Ann Lee <ann.lee@rochford.gov.uk>",
+        "Subject: FW: CVS10 return",
+        "forwarding From: Partner <partner@cvs.org.uk>",
+        "Subject: CVS10 return",
+    ]
+    .iter()
+    .map(|part| {
+        cvs.email
+            .find(part)
+            .unwrap_or_else(|| panic!("{part:?} not in {}", cvs.email))
+    })
+    .collect();
+    assert!(levels.windows(2).all(|w| w[0] < w[1]), "{}", cvs.email);
     let damaged = &rows["damaged.msg"];
     assert_eq!(damaged.status, "rejected");
     assert!(

@@ -33,14 +33,12 @@ pub fn parse(bytes: &[u8]) -> Result<Received, String> {
     if !file.is_stream(root.join("__properties_version1.0")) {
         return Err("it is a compound file but not an Outlook message".into());
     }
-    let envelope = envelope(&mut file, &root, 32);
-    let mut workbooks = Vec::new();
-    attachments(&mut file, &root, 0, &mut workbooks);
-    Ok(Received {
-        envelope,
-        workbooks,
-        forwarded: Vec::new(),
-    })
+    let mut received = Received {
+        envelope: envelope(&mut file, &root, 32),
+        ..Received::default()
+    };
+    attachments(&mut file, &root, 0, &mut received);
+    Ok(received)
 }
 
 fn read_stream(file: &mut File<'_>, path: &Path) -> Option<Vec<u8>> {
@@ -160,9 +158,10 @@ fn filetime(t: u64) -> Option<DateTime<Utc>> {
     )
 }
 
-/// Collects the workbook attachments of the message at `dir`, and of the messages
-/// attached to it, in order.
-fn attachments(file: &mut File<'_>, dir: &Path, depth: usize, out: &mut Vec<(String, Vec<u8>)>) {
+/// Collects the workbook attachments of the message at `dir` into `out`, in order, and
+/// each message attached to it, with its own envelope, into `out.forwarded` (so the
+/// report names every level of a forward, as for an .eml).
+fn attachments(file: &mut File<'_>, dir: &Path, depth: usize, out: &mut Received) {
     // An attached message has a 24-byte properties header; the message itself 32.
     let enc = code_page(&fixed(file, dir, if depth == 0 { 32 } else { 24 }));
     let mut storages: Vec<PathBuf> = match file.read_storage(dir) {
@@ -177,7 +176,12 @@ fn attachments(file: &mut File<'_>, dir: &Path, depth: usize, out: &mut Vec<(Str
         let embedded = att.join("__substg1.0_3701000D");
         if file.is_storage(&embedded) {
             if depth < MAX_DEPTH {
-                attachments(file, &embedded, depth + 1, out);
+                let mut inner = Received {
+                    envelope: envelope(file, &embedded, 24),
+                    ..Received::default()
+                };
+                attachments(file, &embedded, depth + 1, &mut inner);
+                out.forwarded.push(inner);
             }
             continue;
         }
@@ -193,7 +197,7 @@ fn attachments(file: &mut File<'_>, dir: &Path, depth: usize, out: &mut Vec<(Str
             continue;
         }
         if let Some(data) = read_stream(file, &att.join("__substg1.0_37010102")) {
-            out.push((name, data));
+            out.workbooks.push((name, data));
         }
     }
 }
@@ -302,9 +306,15 @@ mod tests {
         assert_eq!(m.envelope.date, "2026-12-04T09:30:00+00:00");
         assert_eq!(m.envelope.subject, "RE: Partnership self-assessment");
         let names: Vec<&str> = m.workbooks.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["WST05 return.xlsx", "HWB03.XLS"]);
+        assert_eq!(names, ["WST05 return.xlsx"]);
         assert_eq!(m.workbooks[0].1, b"PK\x03\x04book");
-        assert_eq!(m.workbooks[1].1, b"\xD0\xCF\x11\xE0");
+        // The forwarded message keeps its own envelope and workbook.
+        assert_eq!(m.forwarded.len(), 1);
+        let inner = &m.forwarded[0];
+        assert_eq!(inner.envelope.subject, "HWB03 return");
+        assert_eq!(inner.workbooks.len(), 1);
+        assert_eq!(inner.workbooks[0].0, "HWB03.XLS");
+        assert_eq!(inner.workbooks[0].1, b"\xD0\xCF\x11\xE0");
     }
 
     #[test]
