@@ -125,15 +125,15 @@ pub(super) fn unpack_bounded(
             copy_cells_only(&mut limited, &mut data, &mut out)?
         } else {
             read_checked(&mut limited, &mut data).map_err(|e| e.into_read_error(&zip_err))?;
-            if data.len() as u64 <= left {
-                check_string_count(&data)?;
-            }
             let mut read = data.len() as u64;
             if utf16 && read <= left {
                 if let Some(utf8) = repair::utf16_to_utf8(&name, &data, left, cap)? {
+                    read = read.max(utf8.len() as u64);
                     data = utf8;
-                    read = read.max(data.len() as u64);
                 }
+            }
+            if read <= left {
+                check_string_count(&data)?;
             }
             if styles {
                 drop_cell_looks(&mut data);
@@ -181,10 +181,12 @@ fn read_sheet_parts(
         if data.len() as u64 > left {
             return Err(ReadError::UnpacksTooLarge { limit: cap });
         }
+        let mut read = data.len() as u64;
         if let Some(utf8) = repair::utf16_to_utf8(name, &data, left, cap)? {
+            read = read.max(utf8.len() as u64);
             data = utf8;
         }
-        *total += data.len() as u64;
+        *total += read;
         Ok(Some(data))
     };
     Ok(SheetParts {

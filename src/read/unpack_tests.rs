@@ -87,6 +87,44 @@ fn shared_string_counts_are_checked_against_the_part() {
     assert!(check_string_count(b"<styleSheet uniqueCount=\"99999999999\"/>").is_ok());
 }
 
+/// A part written as UTF-16 is checked as the UTF-8 it becomes: a shared-strings
+/// table claiming a hundred trillion strings is refused whatever its encoding.
+#[test]
+fn utf16_parts_are_checked_after_they_are_made_utf8() {
+    use std::io::Write;
+    let utf16 = |xml: &str| -> Vec<u8> {
+        let mut b = vec![0xFF, 0xFE];
+        b.extend(xml.encode_utf16().flat_map(u16::to_le_bytes));
+        b
+    };
+    let build = |count: &str| {
+        let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
+        let deflate = zip::write::SimpleFileOptions::default()
+            .compression_method(zip::CompressionMethod::Deflated);
+        z.start_file("[Content_Types].xml", deflate).unwrap();
+        z.write_all(b"<Types/>").unwrap();
+        z.start_file("xl/sharedStrings.xml", deflate).unwrap();
+        let sst = format!(
+            r#"<?xml version="1.0" encoding="UTF-16"?><sst uniqueCount="{count}"><si><t>é</t></si></sst>"#
+        );
+        z.write_all(&utf16(&sst)).unwrap();
+        z.finish().unwrap().into_inner()
+    };
+    let e = unpack_bounded(&build("100000000000000"), &Limits::default()).unwrap_err();
+    assert_eq!(e.code(), Code::TooLarge, "{e:?}");
+    let (_, copy) = unpack_bounded(&build("1"), &Limits::default()).unwrap();
+    let mut zip = zip::ZipArchive::new(Cursor::new(copy)).unwrap();
+    let mut sst = String::new();
+    zip.by_name("xl/sharedStrings.xml")
+        .unwrap()
+        .read_to_string(&mut sst)
+        .unwrap();
+    assert_eq!(
+        sst,
+        r#"<?xml version="1.0" encoding="UTF-8"?><sst uniqueCount="1"><si><t>é</t></si></sst>"#
+    );
+}
+
 /// The copy calamine reads has no theme and no fonts, fills or borders, and every
 /// value still reads as before: a date as a date (through its number format), a
 /// number as a number, whatever the cell's font, fill or border.
