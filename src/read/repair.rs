@@ -215,7 +215,7 @@ fn add_rels(part: &mut Option<Vec<u8>>, added: &str) {
     *part = Some(xml);
 }
 
-/// The sheets the workbook part lists; `None` if it cannot be parsed.
+/// The sheets the workbook part lists; `None` if the list cannot be parsed.
 fn read_sheets(xml: &[u8]) -> Option<Vec<Sheet>> {
     let mut reader = quick_xml::Reader::from_reader(xml);
     let mut sheets = Vec::new();
@@ -239,6 +239,10 @@ fn read_sheets(xml: &[u8]) -> Option<Vec<Sheet>> {
                     sheets.push(s);
                 }
             }
+            // The list ends there: the defined names after it (a form has a hundred or
+            // more) are not parsed.
+            Event::End(e) if e.local_name().as_ref() == "sheets" => return Some(sheets),
+            Event::Empty(e) if e.local_name().as_ref() == "sheets" => return Some(sheets),
             Event::Eof => return Some(sheets),
             _ => {}
         }
