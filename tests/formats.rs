@@ -292,7 +292,7 @@ from email.message import EmailMessage
 from aspose.email_foss.msg import MapiMessage
 import extract_msg
 
-out, wst05, csp02, cvs10 = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+out, wst05, csp02, cvs10, env14 = sys.argv[1:6]
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 def reply(sender, subject, date, name, path):
@@ -333,6 +333,16 @@ l2 = forward("Ann Lee <ann.lee@rochford.gov.uk>", "FW: CVS10 return", "Tue, 08 D
 l1 = forward("Bob Marsh <bob.marsh@rochford.gov.uk>", "FW: FW: CVS10 return", "Wed, 09 Dec 2026 10:00:00 +0000", l2)
 MapiMessage.from_email_message(l1).save(out + "/forwarded-twice.msg")
 
+# A reply saved as .eml, attached as a file to an Outlook message.
+eml = reply("Lee Shaw <lee.shaw@environment.org.uk>", "ENV14 return", "Thu, 10 Dec 2026 12:00:00 +0000",
+            "ENV14 return.xlsx", env14)
+carrier = EmailMessage()
+carrier["From"], carrier["To"] = "Cat Ng <cat.ng@rochford.gov.uk>", "partnerships@rochford.gov.uk"
+carrier["Subject"], carrier["Date"] = "FW: ENV14", "Fri, 11 Dec 2026 09:00:00 +0000"
+carrier.set_content("The reply, saved from another mail program.")
+carrier.add_attachment(bytes(eml), maintype="application", subtype="octet-stream", filename="reply.eml")
+MapiMessage.from_email_message(carrier).save(out + "/eml-in-msg.msg")
+
 # The independent reader sees what ptk should see.
 m = extract_msg.openMsg(out + "/reply.msg")
 assert m.subject == "RE: WST05 self-assessment", m.subject
@@ -348,6 +358,8 @@ d = extract_msg.openMsg(out + "/forwarded-twice.msg").attachments[0].data
 assert d.subject == "FW: CVS10 return", d.subject
 d = d.attachments[0].data
 assert d.subject == "CVS10 return" and [a.longFilename for a in d.attachments] == ["CVS10 return.xlsx"]
+c = extract_msg.openMsg(out + "/eml-in-msg.msg")
+assert [(a.type, a.longFilename) for a in c.attachments] == [(extract_msg.enums.AttachmentType.DATA, "reply.eml")], c.attachments
 print("ok")
 "#;
 
@@ -364,6 +376,7 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
             sample("WST05 return.xlsx").to_str().unwrap(),
             sample("CSP02_self-assessment_2026.xlsx").to_str().unwrap(),
             sample("CVS10_self-assessment_2026.xlsx").to_str().unwrap(),
+            sample("ENV14_exit_2026.xlsx").to_str().unwrap(),
         ],
     );
     assert_eq!(said.trim(), "ok");
@@ -382,7 +395,7 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
         "{rows:?} {}",
         text(&out.stderr)
     );
-    assert_eq!(rows.len(), 4, "{rows:?}");
+    assert_eq!(rows.len(), 5, "{rows:?}");
     let wst = &rows["WST05 return.xlsx"];
     assert_eq!(
         (wst.status.as_str(), wst.partnership.as_str()),
@@ -436,6 +449,20 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
     })
     .collect();
     assert!(levels.windows(2).all(|w| w[0] < w[1]), "{}", cvs.email);
+    // An .eml attached as a file to an Outlook message is opened like an attached message.
+    let env = &rows["ENV14 return.xlsx"];
+    assert_eq!(
+        (env.status.as_str(), env.partnership.as_str()),
+        ("accepted", "ENV14")
+    );
+    assert!(
+        env.email.starts_with("From: Cat Ng <cat.ng@rochford.gov.uk>")
+            && env.email.contains(
+                "; forwarding From: Lee Shaw <lee.shaw@environment.org.uk>; Date: 2026-12-10T12:00:00"
+            ),
+        "{}",
+        env.email
+    );
     let damaged = &rows["damaged.msg"];
     assert_eq!(damaged.status, "rejected");
     assert!(

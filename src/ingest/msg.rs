@@ -14,15 +14,18 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::email::{Envelope, Received};
-
-/// How deep attached messages are followed (a reply forwarded a few times).
-const MAX_DEPTH: usize = 8;
+use super::email::{Envelope, Received, MAX_DEPTH};
 
 type File<'a> = cfb::CompoundFile<Cursor<&'a [u8]>>;
 
 /// Reads a .msg file. `Err` says, in plain words, why it is not a readable message.
 pub fn parse(bytes: &[u8]) -> Result<Received, String> {
+    parse_at(bytes, 0)
+}
+
+/// Reads a .msg file found `depth` messages deep (attached to another message), so
+/// that messages inside messages of either format stop at [`MAX_DEPTH`] levels.
+pub(super) fn parse_at(bytes: &[u8], depth: usize) -> Result<Received, String> {
     // The sector chains are checked first (a looping chain would make any reader run
     // for ever); then the `cfb` crate walks the storages.
     crate::read::compound::Compound::open(bytes)
@@ -37,7 +40,7 @@ pub fn parse(bytes: &[u8]) -> Result<Received, String> {
         envelope: envelope(&mut file, &root, 32),
         ..Received::default()
     };
-    attachments(&mut file, &root, 0, &mut received);
+    attachments(&mut file, &root, 32, depth, &mut received);
     Ok(received)
 }
 
@@ -160,10 +163,12 @@ fn filetime(t: u64) -> Option<DateTime<Utc>> {
 
 /// Collects the workbook attachments of the message at `dir` into `out`, in order, and
 /// each message attached to it, with its own envelope, into `out.forwarded` (so the
-/// report names every level of a forward, as for an .eml).
-fn attachments(file: &mut File<'_>, dir: &Path, depth: usize, out: &mut Received) {
-    // An attached message has a 24-byte properties header; the message itself 32.
-    let enc = code_page(&fixed(file, dir, if depth == 0 { 32 } else { 24 }));
+/// report names every level of a forward, as for an .eml). An `.eml` or `.msg` file
+/// attached as a file is read as a forwarded message too. `header` is the size of the
+/// properties header at `dir`: 32 for a message file, 24 for a message inside one.
+fn attachments(file: &mut File<'_>, dir: &Path, header: usize, depth: usize, out: &mut Received) {
+    let enc = code_page(&fixed(file, dir, header));
+    let deeper = depth + 1 < MAX_DEPTH;
     let mut storages: Vec<PathBuf> = match file.read_storage(dir) {
         Ok(entries) => entries
             .filter(|e| e.is_storage() && e.name().starts_with("__attach_version1.0_#"))
@@ -175,12 +180,12 @@ fn attachments(file: &mut File<'_>, dir: &Path, depth: usize, out: &mut Received
     for att in storages {
         let embedded = att.join("__substg1.0_3701000D");
         if file.is_storage(&embedded) {
-            if depth < MAX_DEPTH {
+            if deeper {
                 let mut inner = Received {
                     envelope: envelope(file, &embedded, 24),
                     ..Received::default()
                 };
-                attachments(file, &embedded, depth + 1, &mut inner);
+                attachments(file, &embedded, 24, depth + 1, &mut inner);
                 out.forwarded.push(inner);
             }
             continue;
@@ -193,11 +198,22 @@ fn attachments(file: &mut File<'_>, dir: &Path, depth: usize, out: &mut Received
             continue;
         };
         let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-        if !crate::ingest::WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
+        let message = matches!(ext.as_str(), "eml" | "msg");
+        if !message && !crate::ingest::WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
             continue;
         }
-        if let Some(data) = read_stream(file, &att.join("__substg1.0_37010102")) {
-            out.workbooks.push((name, data));
+        if message && !deeper {
+            continue;
+        }
+        let Some(data) = read_stream(file, &att.join("__substg1.0_37010102")) else {
+            continue;
+        };
+        match ext.as_str() {
+            "eml" => out
+                .forwarded
+                .extend(super::email::parse_at(&data, depth + 1)),
+            "msg" => out.forwarded.extend(parse_at(&data, depth + 1).ok()),
+            _ => out.workbooks.push((name, data)),
         }
     }
 }
