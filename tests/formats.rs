@@ -665,7 +665,7 @@ fn returns_shaped_by_other_writers_are_read_with_the_same_answers_and_damage_is_
     for (name, detail) in [
         (
             "no-sheets.xlsx",
-            "names a sheet whose content is not in the file",
+            "it lists a sheet '_ptk' whose content is not in the file",
         ),
         (
             "utf16-cut.xlsx",

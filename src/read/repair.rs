@@ -152,6 +152,7 @@ struct Sheet {
     tag: std::ops::Range<usize>,
     /// The whole element, end tag included.
     whole: std::ops::Range<usize>,
+    name: String,
     sheet_id: Option<String>,
     rel_id: Option<String>,
 }
@@ -227,6 +228,7 @@ fn read_sheets(xml: &[u8]) -> Option<Vec<Sheet>> {
         let sheet = |e: &BytesStart<'_>| Sheet {
             tag: before..after,
             whole: before..after,
+            name: attr(e, "name").unwrap_or_default(),
             sheet_id: attr(e, "sheetId"),
             rel_id: attr(e, "id"),
         };
@@ -327,9 +329,9 @@ fn link_sheets(parts: &mut SheetParts, has_part: &dyn Fn(&str) -> bool) -> Resul
             .chain([by_place])
             .find(|p| has_part(p) && !used.contains(p))
         else {
-            let tag = String::from_utf8_lossy(&workbook[sheet.tag.clone()]).into_owned();
             return Err(ReadError::Damaged(format!(
-                "its list of sheets names a sheet whose content is not in the file ({tag})"
+                "it lists a sheet '{}' whose content is not in the file",
+                sheet.name
             )));
         };
         let id = match rels.iter().find(|r| part_name(&r.target) == target) {
@@ -496,7 +498,7 @@ mod tests {
         let mut p = parts(wb, None);
         let e = p.repair(&|n| n == "xl/worksheets/sheet1.xml").unwrap_err();
         assert!(
-            matches!(&e, ReadError::Damaged(m) if m.contains(r#"name="B""#)),
+            matches!(&e, ReadError::Damaged(m) if m.contains("sheet 'B' whose")),
             "{e:?}"
         );
     }
