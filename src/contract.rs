@@ -45,6 +45,15 @@ pub const NAME_PREFIX: &str = "ptk_";
 /// Suffix of an evidence-cell name, after the question id.
 pub const EVIDENCE_SUFFIX: &str = "__evidence";
 
+/// Whether an identification-sheet key is a cell-map entry (`ptk_<question>`, written
+/// after the identity keys) rather than an identity key.
+pub fn is_cell_map_key(key: &str) -> bool {
+    let key = key.trim();
+    key.len() > NAME_PREFIX.len()
+        && key[..NAME_PREFIX.len()].eq_ignore_ascii_case(NAME_PREFIX)
+        && !key.eq_ignore_ascii_case(KEY_CONTRACT)
+}
+
 pub fn answer_name(question_id: &str) -> String {
     format!("{NAME_PREFIX}{question_id}")
 }
@@ -160,6 +169,32 @@ pub fn parse_ref(s: &str) -> Option<CellRef> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn cell_map_keys_are_told_from_identity_keys() {
+        // The reader stops at the first cell-map row of `_ptk`: an identity key taken
+        // for one would lose the identity; a cell-map row taken for an identity key
+        // would read the whole map.
+        for key in [
+            "ptk_F1",
+            "PTK_F1__evidence",
+            " ptk_objectives_8_due ",
+            "ptk_x",
+        ] {
+            assert!(is_cell_map_key(key), "{key}");
+        }
+        for key in [
+            "ptk_contract",
+            "PTK_CONTRACT",
+            "template_id",
+            "ptk_",
+            "ptk",
+            "x_ptk_a",
+            "",
+        ] {
+            assert!(!is_cell_map_key(key), "{key}");
+        }
+    }
 
     #[test]
     fn letters_round_trip() {

@@ -193,7 +193,9 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
             return out.reject(Finding::file(e.code(), e.message()));
         }
     };
-    let ids = match wb.identification() {
+    // The identity keys come first on the sheet: read those alone (the cell map after
+    // them is read below only if the defined names do not locate every answer).
+    let ids = match wb.identification_head() {
         Ok(Some(ids)) => ids,
         Ok(None) => {
             return out.reject(Finding::file(
@@ -206,7 +208,16 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
         }
         Err(e) => return out.reject(Finding::file(Code::Unreadable, e.message())),
     };
+    // A sheet whose rows were reordered may have keys after the cell map: read it all.
     let id = match identify(ids) {
+        Ok(id) => Ok(id),
+        Err(_) => match wb.identification() {
+            Ok(Some(all)) => identify(all),
+            Ok(None) => Err("its identification sheet is empty".to_string()),
+            Err(e) => return out.reject(Finding::file(Code::Unreadable, e.message())),
+        },
+    };
+    let mut id = match id {
         Ok(id) => id,
         Err(why) => return out.reject(Finding::file(Code::NotPtk, format!("this file cannot be identified as a ptk return: {why}. Ask for the answers on the issued form"))),
     };
@@ -299,34 +310,74 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
         ));
     }
 
-    // Locate every answer (and evidence) cell: by defined name first, then the cell map.
+    // Locate every answer (and evidence) cell by its defined name. The cell map on the
+    // identification sheet is the fallback, read only if a name is missing or
+    // unreadable (names are lost when some programs save).
     let mut names: HashMap<String, &str> = HashMap::with_capacity(wb.defined_names().len());
     names.extend(
         wb.defined_names()
             .iter()
             .map(|(n, r)| (n.to_ascii_lowercase(), r.as_str())),
     );
-    let locate = |name: &str| -> Option<CellRef> {
-        let key = name.to_ascii_lowercase();
+    let by_name = |name: &str| {
         names
-            .get(&key)
+            .get(&name.to_ascii_lowercase())
             .and_then(|r| contract::parse_ref(r))
-            .or_else(|| id.keys.get(&key).and_then(|r| contract::parse_ref(r)))
     };
+    // (question, its answer cell, its evidence cell if it asks for evidence)
+    type Located<'q> = (
+        &'q crate::template::Question,
+        Option<CellRef>,
+        Option<CellRef>,
+    );
+    let mut located: Vec<Located<'_>> = template
+        .cells()
+        .map(|q| {
+            let evidence = q
+                .evidence
+                .then(|| by_name(&contract::evidence_name(&q.id)))
+                .flatten();
+            (q, by_name(&q.answer_name()), evidence)
+        })
+        .collect();
+    drop(names);
+    let unnamed = located
+        .iter()
+        .any(|(q, a, e)| (a.is_none() && q.since <= id.version) || (q.evidence && e.is_none()));
+    if unnamed {
+        let map = match wb.identification() {
+            Ok(all) => all.unwrap_or_default(),
+            Err(e) => return out.reject(Finding::file(Code::Unreadable, e.message())),
+        };
+        for (k, v) in map {
+            id.keys.entry(k.to_ascii_lowercase()).or_insert(v);
+        }
+        let by_map = |name: String| {
+            id.keys
+                .get(&name.to_ascii_lowercase())
+                .and_then(|r| contract::parse_ref(r))
+        };
+        for (q, a, e) in &mut located {
+            if a.is_none() {
+                *a = by_map(q.answer_name());
+            }
+            if q.evidence && e.is_none() {
+                *e = by_map(contract::evidence_name(&q.id));
+            }
+        }
+    }
     let mut unmapped = Vec::new();
-    let mut answer_cells: Vec<(String, CellRef)> = Vec::new();
+    let mut answer_cells: Vec<(String, CellRef)> = Vec::with_capacity(located.len());
     let mut evidence_cells: Vec<(String, CellRef)> = Vec::new();
-    for q in template.cells() {
-        match locate(&q.answer_name()) {
+    for (q, a, e) in located {
+        match a {
             Some(c) => answer_cells.push((q.id.clone(), c)),
             // Not on the older form it was made from: read as blank.
             None if q.since > id.version => {}
             None => unmapped.push(q.id.clone()),
         }
-        if q.evidence {
-            if let Some(c) = locate(&contract::evidence_name(&q.id)) {
-                evidence_cells.push((q.id.clone(), c));
-            }
+        if let Some(c) = e {
+            evidence_cells.push((q.id.clone(), c));
         }
     }
     if !unmapped.is_empty() {

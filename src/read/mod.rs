@@ -360,6 +360,21 @@ impl<'a> Workbook<'a> {
 
     /// Reads the key/value rows of the identification sheet, or `None` if it has none.
     pub fn identification(&mut self) -> Result<Option<Vec<(String, String)>>, ReadError> {
+        self.identification_rows(false)
+    }
+
+    /// Reads the identity keys of the identification sheet: its rows up to the first
+    /// cell-map entry (ptk writes the identity first). Most returns need no more, as
+    /// their defined names locate every answer; the cell map (most of the sheet) is
+    /// read with [`Workbook::identification`] only when they do not.
+    pub fn identification_head(&mut self) -> Result<Option<Vec<(String, String)>>, ReadError> {
+        self.identification_rows(true)
+    }
+
+    fn identification_rows(
+        &mut self,
+        head_only: bool,
+    ) -> Result<Option<Vec<(String, String)>>, ReadError> {
         if !self.has_sheet(contract::ID_SHEET) {
             return Ok(None);
         }
@@ -367,13 +382,18 @@ impl<'a> Workbook<'a> {
         let mut rows: HashMap<u32, (String, String)> = HashMap::with_capacity(512);
         self.visit(contract::ID_SHEET, max_row, &mut |r, c, v| {
             if c <= 1 {
+                let text = v.display();
+                if head_only && c == 0 && contract::is_cell_map_key(&text) {
+                    return false;
+                }
                 let e = rows.entry(r).or_default();
                 if c == 0 {
-                    e.0 = v.display()
+                    e.0 = text
                 } else {
-                    e.1 = v.display()
+                    e.1 = text
                 }
             }
+            true
         })?;
         let mut out: Vec<(u32, (String, String))> = rows
             .into_iter()
@@ -405,16 +425,18 @@ impl<'a> Workbook<'a> {
             if want.contains(&(r, c)) {
                 found.insert((r, c), v);
             }
+            true
         })?;
         Ok(Some(found))
     }
 
-    /// Calls `f` for the cells of `sheet` in rows `0..=max_row` (at least).
+    /// Calls `f` for the cells of `sheet` in rows `0..=max_row` (at least), until it
+    /// returns false.
     fn visit(
         &mut self,
         sheet: &str,
         max_row: u32,
-        f: &mut dyn FnMut(u32, u32, CellValue),
+        f: &mut dyn FnMut(u32, u32, CellValue) -> bool,
     ) -> Result<(), ReadError> {
         let corrupt =
             |e: &dyn std::fmt::Display| ReadError::Corrupt(format!("sheet '{sheet}': {e}"));
@@ -449,7 +471,7 @@ fn visit_stream<'a, E: std::fmt::Display>(
     sheet: &str,
     max_row: u32,
     limits: &Limits,
-    f: &mut dyn FnMut(u32, u32, CellValue),
+    f: &mut dyn FnMut(u32, u32, CellValue) -> bool,
 ) -> Result<(), ReadError> {
     let mut seen: u64 = 0;
     while let Some(cell) =
@@ -467,8 +489,8 @@ fn visit_stream<'a, E: std::fmt::Display>(
             )));
         }
         let v = cell.get_value();
-        if !matches!(v, DataRef::Empty) {
-            f(r, c, from_ref(v));
+        if !matches!(v, DataRef::Empty) && !f(r, c, from_ref(v)) {
+            break;
         }
     }
     Ok(())
@@ -477,15 +499,15 @@ fn visit_stream<'a, E: std::fmt::Display>(
 fn visit_range(
     range: calamine::Range<Data>,
     max_row: u32,
-    f: &mut dyn FnMut(u32, u32, CellValue),
+    f: &mut dyn FnMut(u32, u32, CellValue) -> bool,
 ) -> Result<(), ReadError> {
     for (r, c, v) in range.used_cells() {
         let (r, c) = (
             r as u32 + range.start().map_or(0, |s| s.0),
             c as u32 + range.start().map_or(0, |s| s.1),
         );
-        if r <= max_row {
-            f(r, c, from_data(v));
+        if r <= max_row && !f(r, c, from_data(v)) {
+            break;
         }
     }
     Ok(())
