@@ -1002,6 +1002,87 @@ fn each_assistant_director_gets_exactly_their_partnerships() {
     );
 }
 
+/// `ptk mail ad --dry-run` writes no pack (nor anything else) in the work folder: the
+/// files there and their bytes are the same after it, and it says where the packs would go.
+#[test]
+fn a_dry_run_of_the_assistant_director_packs_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let flags = |extra: &[&str]| -> Vec<String> {
+        let mut v: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
+        for (k, p) in [
+            ("--store", d.join("ptk.db")),
+            ("--register", repo().join("samples/register.csv")),
+            ("--templates", repo().join("templates")),
+        ] {
+            v.extend([k.to_string(), p.to_str().unwrap().to_string()]);
+        }
+        v
+    };
+    let run = |args: Vec<String>| {
+        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+        ptk(d, &refs)
+    };
+    let returns = repo().join("samples/returns");
+    let history = repo().join("samples/history.csv");
+    let out = run(flags(&[
+        "review",
+        returns.to_str().unwrap(),
+        "--year",
+        "2026",
+        "--quiet",
+        "--history",
+        history.to_str().unwrap(),
+    ]));
+    // The samples hold returns that are rejected on purpose: exit 1, the store written.
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    let before = tree_hashes(d);
+    assert!(before.keys().any(|p| p.ends_with("ptk.db")), "{before:?}");
+    let out = run(flags(&[
+        "mail",
+        "ad",
+        "--year",
+        "2026",
+        "--from",
+        "partnerships@rochford.gov.uk",
+        "--dry-run",
+    ]));
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::OK),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let said = text(&out.stdout);
+    // Assistant Directors with an email and a partnership in the review, from the register.
+    let ads: BTreeSet<String> = csv::Reader::from_path(repo().join("samples/register.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| !r[6].is_empty() && &r[8] != "closed")
+        .map(|r| r[6].to_string())
+        .collect();
+    assert!(!ads.is_empty());
+    assert!(
+        said.contains(&format!(
+            "Dry run: {} Assistant Director pack(s) would be written in {}; nothing written.",
+            ads.len(),
+            d.join("ad-packs-2026").display()
+        )),
+        "{said}"
+    );
+    for ad in &ads {
+        assert!(said.contains(ad.as_str()), "{ad} planned: {said}");
+    }
+    assert_eq!(tree_hashes(d), before, "the work folder is unchanged");
+}
+
 #[test]
 fn templates_check_names_a_feedback_letter_with_a_placeholder_ptk_does_not_fill() {
     let dir = tempfile::tempdir().unwrap();

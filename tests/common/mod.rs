@@ -528,3 +528,23 @@ pub fn sample_history_overall(year: i32) -> HashMap<String, f64> {
         })
         .collect()
 }
+
+/// Every file below `dir` (relative path) with the SHA-256 of its bytes: taken before
+/// and after a command to show it changed nothing there.
+pub fn tree_hashes(dir: &Path) -> std::collections::BTreeMap<PathBuf, String> {
+    use sha2::Digest;
+    walkdir::WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .map(|e| e.unwrap())
+        .filter(|e| e.file_type().is_file())
+        .map(|e| {
+            let bytes = std::fs::read(e.path()).unwrap();
+            let sha: String = sha2::Sha256::digest(&bytes)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect();
+            (e.path().strip_prefix(dir).unwrap().to_path_buf(), sha)
+        })
+        .collect()
+}
