@@ -789,6 +789,73 @@ fn last_years_review_is_made_again_from_imported_history() {
     );
 }
 
+/// In a year known only from imported history, "outstanding" counts only the
+/// partnerships that owe a self-assessment and have no imported score: the register's
+/// exiting and proposed partnerships owe another form now, which history cannot show.
+#[test]
+fn a_history_only_year_counts_outstanding_only_those_owing_a_self_assessment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let history = repo().join("samples/history.csv");
+    let o = run(dir, &["history", "import", s(&history)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let out = dir.join("review-2025.xlsx");
+    let o = run(dir, &["report", "--year", "2025", "--out", s(&out)]);
+    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    // Worked out from the files: the statuses the self-assessment is issued to, the
+    // register's partnerships with one of them, less those with a 2025 overall score.
+    let template: toml::Value = toml::from_str(
+        &std::fs::read_to_string(repo().join("templates/self-assessment.toml")).unwrap(),
+    )
+    .unwrap();
+    let owing: Vec<&str> = template["issue_to"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let scored = sample_history_overall(2025);
+    let mut register = csv::Reader::from_path(repo().join("samples/register.csv")).unwrap();
+    let status = register
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "status")
+        .unwrap();
+    let all: Vec<csv::StringRecord> = register.records().map(|r| r.unwrap()).collect();
+    let want: Vec<String> = all
+        .iter()
+        .filter(|r| owing.contains(&&r[status]) && !scored.contains_key(&r[0]))
+        .map(|r| r[0].to_string())
+        .collect();
+    assert!(
+        all.iter()
+            .any(|r| !owing.contains(&&r[status]) && &r[status] != "closed"),
+        "the samples have exiting or proposed partnerships"
+    );
+    assert!(
+        text(&o.stdout).contains(&format!(", {} outstanding.", want.len())),
+        "{}",
+        text(&o.stdout)
+    );
+    let overview = sheet_text(&out, "Overview");
+    let line = overview
+        .iter()
+        .find(|r| r[0] == "Partnerships outstanding")
+        .unwrap_or_else(|| panic!("{overview:?}"));
+    assert_eq!(line[1], want.len().to_string(), "{line:?}");
+    // The Outstanding sheet lists exactly those (the lead of each: no respondents file).
+    let sheet = sheet_text(&out, "Outstanding");
+    let listed: Vec<String> = sheet
+        .iter()
+        .skip_while(|r| r[0] != "ID")
+        .skip(1)
+        .filter(|r| !r[0].is_empty())
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(listed, want, "{sheet:?}");
+}
+
 #[test]
 fn a_review_made_again_uses_the_register_of_that_years_last_run() {
     let tmp = tempfile::tempdir().unwrap();

@@ -133,6 +133,7 @@ pub fn gather<'a>(
         .map(|t| Ok((t.id.clone(), store.current_returns(year, &t.id)?)))
         .collect::<anyhow::Result<_>>()?;
     let answers = store.respondent_answers(year, &scored.id)?;
+    let (runs, files_read, generated_at) = store.runs_for_year(year)?;
     let mut rows = rows(
         store,
         register,
@@ -141,7 +142,10 @@ pub fn gather<'a>(
         &scored,
         &returns,
         by_year,
-        year,
+        Year {
+            year,
+            history_only: runs == 0,
+        },
         council,
     )?;
     let ranges = store.respondent_overalls(year, &scored.id)?;
@@ -216,7 +220,6 @@ pub fn gather<'a>(
         .collect();
     let (disagreements, compared_partnerships) =
         disagreements(&answers, register, respondents, &scored, council);
-    let (runs, files_read, generated_at) = store.runs_for_year(year)?;
     let as_of = generated_at
         .as_deref()
         .and_then(|s| s.get(..10))
@@ -264,6 +267,13 @@ pub fn gather<'a>(
     Ok(review)
 }
 
+/// The year being gathered, and whether it is known only from imported history (no
+/// run read any form for it).
+struct Year {
+    year: i32,
+    history_only: bool,
+}
+
 /// A row per partnership in the register, in register order: the form it owes, where
 /// that and each respondent's form stand, this year's scores and every year's overall.
 #[allow(clippy::too_many_arguments)]
@@ -275,7 +285,7 @@ fn rows<'a>(
     scored: &Template,
     returns: &BTreeMap<String, BTreeMap<String, ReturnRow>>,
     mut by_year: BTreeMap<String, BTreeMap<i32, f64>>,
-    year: i32,
+    Year { year, history_only }: Year,
     council: &str,
 ) -> anyhow::Result<Vec<Row<'a>>> {
     let mut scored_returns = store.scored_returns(year, &scored.id, "stage")?;
@@ -307,11 +317,18 @@ fn rows<'a>(
             None => history.get(&(year - 1)).map(|_| 1),
         };
         let respondents_scored = (own.overall.map(|_| own.respondents.max(1)), before);
+        // Imported history holds self-assessment scores only: in a year known only from
+        // it, a partnership that owes another form now (an exit document, a proposal)
+        // owed none that history can show, so nothing of it is outstanding.
+        let other_form_unknowable = history_only && form.is_some_and(|t| t.id != scored.id);
         let state = match intake.partnership_state(store, p, expected.as_deref(), got)? {
+            _ if other_form_unknowable && imported => ReturnState::Imported,
+            _ if other_form_unknowable => ReturnState::NotExpected,
             ReturnState::Accepted if imported => ReturnState::Imported,
             state => state,
         };
         let who: Vec<Respondent> = match form {
+            Some(_) if other_form_unknowable => Vec::new(),
             Some(t) => crate::issue::recipients_for(t, p, respondents, council),
             None => Vec::new(),
         };

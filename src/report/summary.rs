@@ -8,16 +8,18 @@
 use rust_xlsxwriter::Worksheet;
 
 use super::gather::Review;
-use super::row::{Row, PARTIAL_MARK};
+use super::row::{ReturnState, Row, PARTIAL_MARK};
 use super::styles::{change, opt_pct, print_setup, table, text, Styles};
 use crate::register::Status;
 use crate::xlsx::fit_row;
 
 /// What the form column says: the form's state, naming the form when it is not the
-/// self-assessment, so "proposed | received" never reads as an approval.
+/// self-assessment, so "proposed | received" never reads as an approval. A year known
+/// only from imported history names no other form: none was due that history shows.
 pub fn form_status(review: &Review, row: &Row) -> String {
+    let about_the_form = !matches!(row.state, ReturnState::NotExpected | ReturnState::Imported);
     match row.expected.as_deref() {
-        Some(t) if t != review.scored.id => format!(
+        Some(t) if t != review.scored.id && about_the_form => format!(
             "{}: {}",
             review.form_title(t).unwrap_or(t),
             row.state.label()
