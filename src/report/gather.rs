@@ -63,6 +63,35 @@ pub struct Review<'a> {
 }
 
 impl Review<'_> {
+    /// A review of `year` scored on `scored` with nothing gathered yet. Tests and
+    /// [`gather`] set only the fields they mean, so a new field changes one place.
+    pub fn new(year: i32, council: &str, scored: Template) -> Self {
+        Review {
+            year,
+            council: council.to_string(),
+            scored,
+            templates: Vec::new(),
+            rows: Vec::new(),
+            years: Vec::new(),
+            questions: Vec::new(),
+            exits: Vec::new(),
+            new_partnerships: Vec::new(),
+            findings: Vec::new(),
+            store_path: String::new(),
+            runs: 0,
+            files_read: 0,
+            generated_at: None,
+            as_of: None,
+            deadline: None,
+            rules: DecisionRules::default(),
+            decisions: Vec::new(),
+            disagreements: Vec::new(),
+            compared_partnerships: 0,
+            imported_at: None,
+            objectives: BTreeMap::new(),
+        }
+    }
+
     /// The lowest band: (label, the score it is below), e.g. ("Red", 50).
     pub fn lowest_band(&self) -> Option<(&str, f64)> {
         let mut bands: Vec<&crate::template::Band> = self.scored.bands.iter().collect();
@@ -231,12 +260,9 @@ pub fn gather<'a>(
         &store.carried_answers(scored_id, year - 1)?,
     );
     let mut review = Review {
-        year,
-        council: council.to_string(),
         exits: pick("exit"),
         new_partnerships: pick("new-partnership"),
         findings,
-        scored,
         templates: templates.to_vec(),
         rows,
         years,
@@ -246,13 +272,11 @@ pub fn gather<'a>(
         files_read,
         generated_at,
         as_of,
-        deadline: None,
         rules: rules.clone(),
-        decisions: Vec::new(),
         disagreements,
         compared_partnerships,
-        imported_at: None,
         objectives,
+        ..Review::new(year, council, scored)
     };
     if review.generated_at.is_none() && review.rows.iter().any(|r| r.overall.is_some()) {
         review.imported_at = Some(store.history_imported_at()?.unwrap_or_default());

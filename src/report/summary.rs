@@ -202,38 +202,14 @@ mod tests {
         f64::from(crate::report::styles::FONT_SIZE) * (avail / printed_width(widths)).min(1.0)
     }
 
-    /// A review of the shipped self-assessment (its four scored sections) with no rows.
-    fn review(scored: crate::template::Template) -> Review<'static> {
-        Review {
-            year: 2026,
-            council: "Council".into(),
-            scored,
-            templates: Vec::new(),
-            rows: Vec::new(),
-            years: Vec::new(),
-            questions: Vec::new(),
-            exits: Vec::new(),
-            new_partnerships: Vec::new(),
-            findings: Vec::new(),
-            store_path: String::new(),
-            runs: 0,
-            files_read: 0,
-            generated_at: None,
-            as_of: None,
-            deadline: None,
-            rules: Default::default(),
-            decisions: Vec::new(),
-            disagreements: Vec::new(),
-            compared_partnerships: 0,
-            imported_at: None,
-            objectives: Default::default(),
-        }
-    }
-
     #[test]
     fn every_column_has_a_header_and_a_width_and_the_sheet_prints_at_8_points_or_more() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
-        let r = review(crate::template::find(&dir, "self-assessment").unwrap());
+        let r = Review::new(
+            2026,
+            "Council",
+            crate::template::find(&dir, "self-assessment").unwrap(),
+        );
         let cols = columns(&r);
         assert!(cols.len() >= 14, "{} columns", cols.len());
         for c in &cols {
