@@ -1,9 +1,13 @@
 //! The decision rules' unit tests: each rule at and either side of its edges, and
 //! with its setting off.
 
+use super::reason::{count_word, money, signed};
 use super::*;
+use crate::register::Status;
 use crate::register::{Partnership, Priority};
 use crate::report::row::Proposal;
+use crate::report::row::{ReturnState, Row};
+use chrono::NaiveDate;
 
 fn partnership(id: &str, status: Status) -> Partnership {
     Partnership {
