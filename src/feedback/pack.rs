@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use rust_xlsxwriter::{Workbook, Worksheet};
 
-use super::{objectives_sheet, sheets, CouncilAverages, Feedback};
+use super::{discussion_sheet, objectives_sheet, page, scores_sheet, CouncilAverages, Feedback};
 use crate::report::decision::Decision;
 use crate::report::director;
 use crate::report::figures::{headline, SMALL_N};
@@ -85,7 +85,7 @@ pub fn file_name(pack: &Pack, year: i32) -> String {
 pub fn workbook(review: &Review, pack: &Pack, feedbacks: &[Feedback]) -> anyhow::Result<Workbook> {
     let mut wb = Workbook::new();
     wb.set_default_format(&styles::base(), 19, 72)?;
-    wb.set_properties(&sheets::properties(
+    wb.set_properties(&page::properties(
         &format!(
             "Partnership review {}: {}'s partnerships",
             review.year, pack.name
@@ -123,8 +123,8 @@ pub fn workbook(review: &Review, pack: &Pack, feedbacks: &[Feedback]) -> anyhow:
             .filter(char::is_ascii_alphanumeric)
             .collect();
         let id = short_id(&fb.partnership_id);
-        sheets::scores_sheet(wb.add_worksheet(), &st, fb, &format!("{id} scores"), &tag)?;
-        sheets::discussion_sheet(
+        scores_sheet::scores_sheet(wb.add_worksheet(), &st, fb, &format!("{id} scores"), &tag)?;
+        discussion_sheet::discussion_sheet(
             wb.add_worksheet(),
             &st,
             fb,
