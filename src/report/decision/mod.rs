@@ -17,7 +17,7 @@ mod rule;
 mod settings;
 
 pub use check::{check, decide, evidence, reasons, Decision};
-pub use reason::Reason;
+pub use reason::{signed, Reason};
 pub use rule::{Rule, RuleDef};
 pub use settings::{Context, DecisionRules};
 

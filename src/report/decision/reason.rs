@@ -60,7 +60,8 @@ pub(super) fn count_word(n: usize) -> String {
         .map_or_else(|| n.to_string(), |w| (*w).to_string())
 }
 
-pub(super) fn signed(x: f64) -> String {
+/// A change of score in words, to one decimal: "up 1.2", "down 0.4", "no change".
+pub fn signed(x: f64) -> String {
     if x >= 0.05 {
         format!("up {x:.1}")
     } else if x <= -0.05 {

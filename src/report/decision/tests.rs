@@ -1,7 +1,7 @@
 //! The decision rules' unit tests: each rule at and either side of its edges, and
 //! with its setting off.
 
-use super::reason::{count_word, money, signed};
+use super::reason::{count_word, money};
 use super::*;
 use crate::register::Status;
 use crate::register::{Partnership, Priority};
