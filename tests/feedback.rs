@@ -12,32 +12,6 @@ use std::path::{Path, PathBuf};
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use common::*;
 
-/// Fills a form: `answers` maps question id to a scale position, `None` for Not
-/// applicable; then the stage, what was achieved and the support asked for. Saved into
-/// the inbox folder beside the outbox.
-const FILL: &str = r#"
-import json, sys, datetime, openpyxl
-path, answers, stage, achieved, support = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-SCALE = ["0 - Not in place", "1 - Planned or just started", "2 - Partly in place",
-         "3 - In place", "4 - In place and reviewed"]
-wb = openpyxl.load_workbook(path)
-def cell(q):
-    sheet, coord = next(iter(wb.defined_names["ptk_" + q].destinations))
-    return wb[sheet][coord.replace("$", "")]
-for q, v in answers.items():
-    cell(q).value = "Not applicable" if v is None else SCALE[v]
-cell("stage").value = stage
-cell("achievements").value = achieved
-cell("support").value = support
-cell("completed_by").value = "Test officer"
-cell("completed_email").value = "officer@example.gov.uk"
-cell("completed_on").value = datetime.datetime(2026, 12, 4)
-import os
-wb.save(os.path.join(os.path.dirname(os.path.dirname(path)), "inbox", os.path.basename(path)))
-"#;
-
-type Plan = BTreeMap<String, Option<usize>>;
-
 /// The shipped self-assessment's scored statements, in form order, with their numbers.
 fn statements() -> Vec<(String, String)> {
     let sections = [('F', 8), ('P', 6), ('C', 5), ('M', 6)];
@@ -62,23 +36,17 @@ fn plan(level: usize, except: &[(&str, Option<usize>)]) -> Plan {
     p
 }
 
+/// Fills a form: `answers` maps question id to a scale position, `None` for Not
+/// applicable; then the stage, what was achieved and the support asked for. Saved into
+/// the inbox folder beside the outbox.
 fn fill(path: &Path, answers: &Plan, stage: &str, achieved: &str, support: &str) {
-    let json = format!(
-        "{{{}}}",
-        answers
-            .iter()
-            .map(|(q, v)| format!(
-                "\"{q}\": {}",
-                v.map_or("null".to_string(), |n| n.to_string())
-            ))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    run_python(
-        path.parent().unwrap(),
-        FILL,
-        &[path.to_str().unwrap(), &json, stage, achieved, support],
-    );
+    let mut values = plan_answers(answers);
+    values.extend(completed(stage));
+    values.push(answer("achievements", achieved));
+    values.push(answer("support", support));
+    let outbox = path.parent().unwrap();
+    let inbox = outbox.parent().unwrap().join("inbox");
+    fill_named(path, &inbox.join(path.file_name().unwrap()), &values);
 }
 
 /// Each statement's mean points over the respondents who scored it.

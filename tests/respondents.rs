@@ -37,36 +37,12 @@ fn templates_with_optional_m3(dir: &Path) -> PathBuf {
     to
 }
 
-/// Fills a form: `answers` maps question id to a scale position, `None` for Not
-/// applicable; questions not named are left blank. The other required answers are given.
-const FILL: &str = r#"
-import json, sys, datetime, openpyxl
-path, answers = sys.argv[1], json.loads(sys.argv[2])
-SCALE = ["0 - Not in place", "1 - Planned or just started", "2 - Partly in place",
-         "3 - In place", "4 - In place and reviewed"]
-wb = openpyxl.load_workbook(path)
-def cell(q):
-    sheet, coord = next(iter(wb.defined_names["ptk_" + q].destinations))
-    return wb[sheet][coord.replace("$", "")]
-for q, v in answers.items():
-    cell(q).value = "Not applicable" if v is None else SCALE[v]
-cell("stage").value = "Functioning"
-cell("completed_by").value = "Test officer"
-cell("completed_email").value = "officer@example.gov.uk"
-cell("completed_on").value = datetime.datetime(2026, 12, 4)
-wb.save(path)
-"#;
-
-type Plan = BTreeMap<String, Option<usize>>;
-
 /// Every scored statement at `level`, then the exceptions.
 fn plan(level: usize, except: &[(&str, Option<usize>)], blank: &[&str]) -> Plan {
-    let ids = (1..=8)
-        .map(|i| format!("F{i}"))
-        .chain((1..=6).map(|i| format!("P{i}")))
-        .chain((1..=5).map(|i| format!("C{i}")))
-        .chain((1..=6).map(|i| format!("M{i}")));
-    let mut p: Plan = ids.map(|q| (q, Some(level))).collect();
+    let mut p: Plan = STATEMENTS
+        .iter()
+        .map(|q| (q.to_string(), Some(level)))
+        .collect();
     for (q, v) in except {
         p.insert(q.to_string(), *v);
     }
@@ -76,23 +52,12 @@ fn plan(level: usize, except: &[(&str, Option<usize>)], blank: &[&str]) -> Plan 
     p
 }
 
+/// Fills a form: `answers` maps question id to a scale position, `None` for Not
+/// applicable; questions not named are left blank. The other required answers are given.
 fn fill(path: &Path, answers: &Plan) {
-    let json = format!(
-        "{{{}}}",
-        answers
-            .iter()
-            .map(|(q, v)| format!(
-                "\"{q}\": {}",
-                v.map_or("null".to_string(), |n| n.to_string())
-            ))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    run_python(
-        path.parent().unwrap(),
-        FILL,
-        &[path.to_str().unwrap(), &json],
-    );
+    let mut values = plan_answers(answers);
+    values.extend(completed("Functioning"));
+    fill_named(path, path, &values);
 }
 
 /// The partnership's section and overall percent, computed here from the plans: per
