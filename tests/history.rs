@@ -414,30 +414,16 @@ fn a_run_for_2025_on_2026s_folder_changes_nothing_2026_shows() {
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
 }
 
-/// Fills an issued self-assessment: every statement "3 - In place" except those in
-/// `blank`, and the completion details.
-const FILL: &str = r#"
-import sys, datetime, openpyxl
-path, blank = sys.argv[1], sys.argv[2].split(",")
-wb = openpyxl.load_workbook(path)
-def cell(q):
-    sheet, coord = next(iter(wb.defined_names["ptk_" + q].destinations))
-    return wb[sheet][coord.replace("$", "")]
-ids = [f"F{i}" for i in range(1, 9)] + [f"P{i}" for i in range(1, 7)] + \
-      [f"C{i}" for i in range(1, 6)] + [f"M{i}" for i in range(1, 7)]
-for q in ids:
-    if q not in blank:
-        cell(q).value = "3 - In place"
-cell("stage").value = "Functioning"
-cell("completed_by").value = "Test officer"
-cell("completed_email").value = "officer@example.gov.uk"
-cell("completed_on").value = datetime.datetime(2026, 12, 4)
-wb.save(path)
-"#;
-
+/// Fills an issued self-assessment into `to`: every statement "3 - In place" except
+/// `blank` (if any), and the completion details.
 fn filled(form: &Path, to: &Path, blank: &str) {
-    std::fs::copy(form, to).unwrap();
-    run_python(to.parent().unwrap(), FILL, &[s(to), blank]);
+    let mut values: Vec<(String, String)> = STATEMENTS
+        .iter()
+        .filter(|q| **q != blank)
+        .map(|q| answer(q, "3 - In place"))
+        .collect();
+    values.extend(completed("Functioning"));
+    fill_named(form, to, &values);
 }
 
 /// Every cell of a sheet, as one text.

@@ -342,34 +342,14 @@ fn letters(dir: &Path) -> Vec<(String, String)> {
 }
 
 /// Fills an issued self-assessment with openpyxl, as its respondent would, and saves it
-/// beside it as `returned.xlsx`; `completed_on` as typed (a bad date is rejected).
+/// beside it as `returned.xlsx`; `completed_on` as typed (a bad date is rejected), or
+/// "date" for a real date.
 fn fill_as(path: &Path, completed_on: &str) {
-    run_python(
-        path.parent().unwrap(),
-        r#"
-import sys, datetime, openpyxl
-wb = openpyxl.load_workbook(sys.argv[1])
-def cell(q):
-    sheet, coord = next(iter(wb.defined_names["ptk_" + q].destinations))
-    return wb[sheet][coord.replace("$", "")]
-ids = [f"F{i}" for i in range(1, 9)] + [f"P{i}" for i in range(1, 7)] + \
-      [f"C{i}" for i in range(1, 6)] + [f"M{i}" for i in range(1, 7)]
-for q in ids:
-    cell(q).value = "3 - In place"
-cell("stage").value = "Functioning"
-cell("achievements").value = "Delivered the action plan."
-cell("completed_by").value = "Partnership officer"
-cell("completed_email").value = "officer@rochford.gov.uk"
-on = sys.argv[3]
-cell("completed_on").value = datetime.datetime(2026, 12, 4) if on == "date" else on
-wb.save(sys.argv[2])
-"#,
-        &[
-            path.to_str().unwrap(),
-            path.with_file_name("returned.xlsx").to_str().unwrap(),
-            completed_on,
-        ],
-    );
+    let mut values = whole_return();
+    if completed_on != "date" {
+        values.push(answer("completed_on", completed_on));
+    }
+    fill_named(path, &path.with_file_name("returned.xlsx"), &values);
 }
 
 fn fill(path: &Path) {

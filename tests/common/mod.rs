@@ -630,3 +630,21 @@ pub fn plan_answers(plan: &Plan) -> Vec<(String, String)> {
         .map(|(q, v)| answer(q, v.map_or("Not applicable", |n| SCALE[n])))
         .collect()
 }
+
+/// A whole, acceptable self-assessment as a lead officer returns it: every statement
+/// "3 - In place", stage Functioning, an achievement, completed by "Partnership officer"
+/// on 4 December 2026. A later value for the same cell replaces it.
+pub fn whole_return() -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = STATEMENTS
+        .iter()
+        .map(|q| answer(q, "3 - In place"))
+        .collect();
+    v.extend([
+        answer("stage", "Functioning"),
+        answer("achievements", "Delivered the action plan."),
+        answer("completed_by", "Partnership officer"),
+        answer("completed_email", "officer@rochford.gov.uk"),
+        answer("completed_on", "date:2026-12-04"),
+    ]);
+    v
+}
