@@ -283,49 +283,20 @@ fn setup() -> Setup {
     );
     plans.entry("SEP04").or_default().push(sep);
 
-    let common = |cmd: &str| -> Vec<String> {
-        vec![
-            cmd.to_string(),
-            "--year".into(),
-            "2026".into(),
-            "--store".into(),
-            d.join("ptk.db").to_str().unwrap().into(),
-            "--register".into(),
-            repo().join("samples/register.csv").to_str().unwrap().into(),
-            "--templates".into(),
-            repo().join("templates").to_str().unwrap().into(),
-            "--respondents".into(),
-            resp.to_str().unwrap().into(),
-        ]
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--year", "2026", "--respondents", resp.to_str().unwrap()]);
+        text(&exited(ptk_samples(&d, &all), ptk::exit::OK).stdout)
     };
-    let run = |args: Vec<String>| {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = ptk(&d, &refs);
-        assert_eq!(
-            out.status.code(),
-            Some(ptk::exit::OK),
-            "{refs:?}\n{}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
-    };
-    let mut ingest = common("ingest");
-    ingest.insert(1, "inbox".into());
-    ingest.push("--quiet".into());
-    run(ingest);
-    run(common("report"));
-    let mut fb = common("feedback");
-    fb.extend(
-        [
-            "--review-date",
-            "2027-03-03",
-            "--contact",
-            "partnerships@rochford.gov.uk",
-        ]
-        .map(String::from),
-    );
-    let said = run(fb);
+    run(&["ingest", "inbox", "--quiet"]);
+    run(&["report"]);
+    let said = run(&[
+        "feedback",
+        "--review-date",
+        "2027-03-03",
+        "--contact",
+        "partnerships@rochford.gov.uk",
+    ]);
     assert!(said.contains("4 workbook(s)"), "{said}");
     Setup {
         _dir: dir,
@@ -607,20 +578,14 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
 
     // The same store gives the same bytes.
     let before = std::fs::read(dir.join("LSP01_feedback_2026.xlsx")).unwrap();
-    let out = ptk(
+    let out = ptk_samples(
         d,
         &[
             "feedback",
             "--year",
             "2026",
-            "--store",
-            d.join("ptk.db").to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
             "--respondents",
-            repo().join("samples/respondents.csv").to_str().unwrap(),
+            sample_respondents().to_str().unwrap(),
             "--review-date",
             "2027-03-03",
             "--contact",
@@ -976,32 +941,20 @@ fn each_assistant_director_gets_exactly_their_partnerships() {
 fn a_dry_run_of_the_assistant_director_packs_writes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let d = dir.path();
-    let flags = |extra: &[&str]| -> Vec<String> {
-        let mut v: Vec<String> = extra.iter().map(|s| s.to_string()).collect();
-        for (k, p) in [
-            ("--store", d.join("ptk.db")),
-            ("--register", repo().join("samples/register.csv")),
-            ("--templates", repo().join("templates")),
-        ] {
-            v.extend([k.to_string(), p.to_str().unwrap().to_string()]);
-        }
-        v
-    };
-    let run = |args: Vec<String>| {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        ptk(d, &refs)
-    };
     let returns = repo().join("samples/returns");
     let history = repo().join("samples/history.csv");
-    let out = run(flags(&[
-        "review",
-        returns.to_str().unwrap(),
-        "--year",
-        "2026",
-        "--quiet",
-        "--history",
-        history.to_str().unwrap(),
-    ]));
+    let out = ptk_samples(
+        d,
+        &[
+            "review",
+            returns.to_str().unwrap(),
+            "--year",
+            "2026",
+            "--quiet",
+            "--history",
+            history.to_str().unwrap(),
+        ],
+    );
     // The samples hold returns that are rejected on purpose: exit 1, the store written.
     assert_eq!(
         out.status.code(),
@@ -1011,15 +964,18 @@ fn a_dry_run_of_the_assistant_director_packs_writes_nothing() {
     );
     let before = tree_hashes(d);
     assert!(before.keys().any(|p| p.ends_with("ptk.db")), "{before:?}");
-    let out = run(flags(&[
-        "mail",
-        "ad",
-        "--year",
-        "2026",
-        "--from",
-        "partnerships@rochford.gov.uk",
-        "--dry-run",
-    ]));
+    let out = ptk_samples(
+        d,
+        &[
+            "mail",
+            "ad",
+            "--year",
+            "2026",
+            "--from",
+            "partnerships@rochford.gov.uk",
+            "--dry-run",
+        ],
+    );
     assert_eq!(
         out.status.code(),
         Some(ptk::exit::OK),

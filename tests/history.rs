@@ -647,18 +647,25 @@ fn ctrl_c_during_an_ingest_saves_nothing_says_so_and_leaves_no_files() {
     assert_eq!(text(&o.stdout).lines().count(), 2, "{}", text(&o.stdout));
 }
 
-#[test]
-fn last_years_review_is_made_again_from_imported_history() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
+/// Imports samples/history.csv into `dir`'s store and reports 2025, a year known only
+/// from it: the workbook's path and the report's output (checked to exit 0).
+fn review_of_imported_2025(dir: &Path) -> (PathBuf, Output) {
     let history = repo().join("samples/history.csv");
     let o = run(dir, &["history", "import", s(&history)]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let out = dir.join("review-2025.xlsx");
     let o = run(dir, &["report", "--year", "2025", "--out", s(&out)]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    (out, o)
+}
+
+#[test]
+fn last_years_review_is_made_again_from_imported_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (out, _) = review_of_imported_2025(dir);
     // Each partnership's 2025 overall score, as in the file imported.
-    let expected: Vec<(String, f64)> = std::fs::read_to_string(&history)
+    let expected: Vec<(String, f64)> = std::fs::read_to_string(repo().join("samples/history.csv"))
         .unwrap()
         .lines()
         .filter(|l| l.starts_with("2025,") && l.contains(",overall,"))
@@ -782,12 +789,7 @@ fn last_years_review_is_made_again_from_imported_history() {
 fn a_history_only_year_counts_outstanding_only_those_owing_a_self_assessment() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
-    let history = repo().join("samples/history.csv");
-    let o = run(dir, &["history", "import", s(&history)]);
-    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    let out = dir.join("review-2025.xlsx");
-    let o = run(dir, &["report", "--year", "2025", "--out", s(&out)]);
-    assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    let (out, o) = review_of_imported_2025(dir);
     // Worked out from the files: the statuses the self-assessment is issued to, the
     // register's partnerships with one of them, less those with a 2025 overall score.
     let template: toml::Value = toml::from_str(

@@ -124,7 +124,7 @@ fn disagreements(xlsx: &Path) -> Vec<String> {
 fn the_shipped_review_lists_where_the_partnerships_respondents_disagree() {
     // README's main command on the samples (with the sample respondents).
     let dir = tempfile::tempdir().unwrap();
-    let out = ptk(
+    let out = ptk_samples(
         dir.path(),
         &[
             "review",
@@ -134,14 +134,8 @@ fn the_shipped_review_lists_where_the_partnerships_respondents_disagree() {
             "--quiet",
             "--history",
             repo().join("samples/history.csv").to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
             "--respondents",
-            repo().join("samples/respondents.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
-            "--store",
-            dir.path().join("ptk.db").to_str().unwrap(),
+            sample_respondents().to_str().unwrap(),
         ],
     );
     assert_eq!(
@@ -346,19 +340,13 @@ fn a_return_from_before_respondents_is_the_leads_and_a_former_respondent_still_c
     // listed, who are accepted with a warning.
     let none = d.join("respondents.csv");
     std::fs::write(&none, "partnership_id,respondent_id,name,email\n").unwrap();
-    let out = ptk(
+    let out = ptk_samples(
         d,
         &[
             "ingest",
             returns.to_str().unwrap(),
             "--year",
             "2026",
-            "--store",
-            store.to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
             "--respondents",
             none.to_str().unwrap(),
         ],

@@ -279,18 +279,12 @@ fn a_respondents_file_with_bad_rows_stops_the_issue_with_each_line() {
     // ptk status stops too: a list that leaves people out looks like good news.
     let store = dir.path().join("ptk.db");
     drop(ptk::store::Store::open(&store).unwrap());
-    let out = ptk(
+    let out = ptk_samples(
         dir.path(),
         &[
             "status",
             "--year",
             "2026",
-            "--store",
-            store.to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
             "--respondents",
             bad.to_str().unwrap(),
         ],
@@ -358,7 +352,7 @@ fn fill(path: &Path) {
 
 /// Ingests the files in `inbox` into `dir`'s store.
 fn ingest(dir: &Path, inbox: &Path) -> std::process::Output {
-    ptk(
+    ptk_samples(
         dir,
         &[
             "ingest",
@@ -366,12 +360,6 @@ fn ingest(dir: &Path, inbox: &Path) -> std::process::Output {
             "--year",
             "2026",
             "--quiet",
-            "--store",
-            dir.join("ptk.db").to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
         ],
     )
 }
@@ -560,20 +548,9 @@ fn mail_issue_addresses_each_respondent_and_chase_reminds_only_the_missing() {
     )
     .unwrap();
     let store = dir.path().join("ptk.db");
-    let out = ptk(
+    let out = ptk_samples(
         dir.path(),
-        &[
-            "ingest",
-            inbox.to_str().unwrap(),
-            "--year",
-            "2026",
-            "--store",
-            store.to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
-        ],
+        &["ingest", inbox.to_str().unwrap(), "--year", "2026"],
     );
     assert!(out.status.code() != Some(2), "{}", text(&out.stderr));
     {
@@ -632,18 +609,12 @@ fn mail_issue_addresses_each_respondent_and_chase_reminds_only_the_missing() {
     );
 
     // ptk status: one row per respondent, saying who has returned.
-    let out = ptk(
+    let out = ptk_samples(
         dir.path(),
         &[
             "status",
             "--year",
             "2026",
-            "--store",
-            store.to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
             "--respondents",
             &resp,
             "--outbox",

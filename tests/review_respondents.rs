@@ -26,29 +26,14 @@ fn fill(form: &Path, dest: &Path) {
 }
 
 fn ingest(dir: &Path, inbox: &Path) {
-    let out = ptk(
-        dir,
-        &[
-            "ingest",
-            inbox.to_str().unwrap(),
-            "--year",
-            "2026",
-            "--quiet",
-            "--store",
-            dir.join("ptk.db").to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
-        ],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(ptk::exit::OK),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    let args = [
+        "ingest",
+        inbox.to_str().unwrap(),
+        "--year",
+        "2026",
+        "--quiet",
+    ];
+    exited(ptk_samples(dir, &args), ptk::exit::OK);
 }
 
 /// `ptk report` of 2026 with the shipped respondents file; returns its output.

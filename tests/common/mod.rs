@@ -648,3 +648,40 @@ pub fn whole_return() -> Vec<(String, String)> {
     ]);
     v
 }
+
+/// Runs ptk in `dir` with `args` followed by the flags naming the shipped register and
+/// templates and the store `dir/ptk.db`: what most commands of a test take.
+pub fn ptk_samples(dir: &Path, args: &[&str]) -> Output {
+    let (store, register, templates) = (
+        dir.join("ptk.db"),
+        repo().join("samples/register.csv"),
+        repo().join("templates"),
+    );
+    let mut all = args.to_vec();
+    all.extend([
+        "--store",
+        store.to_str().unwrap(),
+        "--register",
+        register.to_str().unwrap(),
+        "--templates",
+        templates.to_str().unwrap(),
+    ]);
+    ptk(dir, &all)
+}
+
+/// The shipped respondents file, samples/respondents.csv.
+pub fn sample_respondents() -> PathBuf {
+    repo().join("samples/respondents.csv")
+}
+
+/// Checks a run exited with `code` (showing all it printed if not); returns its output.
+pub fn exited(out: Output, code: i32) -> Output {
+    assert_eq!(
+        out.status.code(),
+        Some(code),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    out
+}
