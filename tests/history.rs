@@ -239,11 +239,7 @@ fn undoing_a_run_puts_the_history_and_status_back_byte_for_byte_and_keeps_the_ma
 
     let o = run(dir, &["runs", "undo", "3"]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    assert!(
-        text(&o.stdout).contains("Undid 1 run(s)"),
-        "{}",
-        text(&o.stdout)
-    );
+    says(&o, "Undid 1 run(s)");
     assert!(text(&o.stdout).contains("  run 3 "), "{}", text(&o.stdout));
     assert!(
         before == snapshot(dir),
@@ -459,10 +455,9 @@ fn a_corrected_return_resolves_its_findings_and_the_run_exits_0() {
         text(&o.stdout),
         text(&o.stderr)
     );
-    assert!(
-        text(&o.stdout).contains("1 rejected file(s) of 2026 are resolved by an accepted return"),
-        "{}",
-        text(&o.stdout)
+    says(
+        &o,
+        "1 rejected file(s) of 2026 are resolved by an accepted return",
     );
     assert!(
         !text(&o.stdout).contains("need correcting"),

@@ -230,11 +230,7 @@ fn respondents_column_disagreements_and_missing_respondents() {
     );
     let out = report(d, &templates, &resp_arg);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("2 statement(s) where respondents disagree"),
-        "{}",
-        text(&out.stdout)
-    );
+    says(&out, "2 statement(s) where respondents disagree");
 
     // Summary: returned of due; partial marked; blank where no form is due.
     let summary = table(&rows(&xlsx, "Summary"), "ID");

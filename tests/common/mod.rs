@@ -685,3 +685,9 @@ pub fn exited(out: Output, code: i32) -> Output {
     );
     out
 }
+
+/// Checks a run printed `words` on its standard output (showing what it printed if not).
+pub fn says(out: &Output, words: &str) {
+    let said = text(&out.stdout);
+    assert!(said.contains(words), "wanted {words:?} in:\n{said}");
+}
