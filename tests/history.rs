@@ -827,6 +827,16 @@ fn a_history_only_year_counts_outstanding_only_those_owing_a_self_assessment() {
         .find(|r| r[0] == "Partnerships outstanding")
         .unwrap_or_else(|| panic!("{overview:?}"));
     assert_eq!(line[1], want.len().to_string(), "{line:?}");
+    // Nor is an exiting partnership listed for decision for an exit document 2025's
+    // history cannot show.
+    let why: Vec<&String> = overview
+        .iter()
+        .skip_while(|r| r[0] != "Partnership")
+        .skip(1)
+        .map(|r| &r[2])
+        .collect();
+    assert!(!why.is_empty(), "{overview:?}");
+    assert!(!why.iter().any(|c| c.contains("exit document")), "{why:?}");
     // The Outstanding sheet lists exactly those (the lead of each: no respondents file).
     let sheet = sheet_text(&out, "Outstanding");
     let listed: Vec<String> = sheet

@@ -198,9 +198,11 @@ pub fn check(rule: Rule, row: &Row, rules: &DecisionRules, cx: &Context) -> Opti
                 .then(|| Reason::Proposal(p.clone()))
         }
         Rule::ExitSoon => {
+            // Only an exit document still owed: not one received, nor a year known
+            // only from imported history (which shows no exit document either way).
             if rules.exit_within_months == 0
                 || row.partnership.status != Status::Exiting
-                || row.state == ReturnState::Exited
+                || !row.state.is_outstanding()
             {
                 return None;
             }
