@@ -154,11 +154,7 @@ fn the_review_is_never_written_over_the_store_or_the_register() {
     let before = std::fs::read(&store).unwrap();
     let o = run(dir, &["report", "--year", "2026", "--out", s(&store)]);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
-    assert!(
-        text(&o.stderr).contains("is the history store"),
-        "{}",
-        text(&o.stderr)
-    );
+    complains(&o, "is the history store");
     assert_eq!(std::fs::read(&store).unwrap(), before);
     // The same file named another way.
     let other = dir.join(".").join("ptk.db");
@@ -168,11 +164,7 @@ fn the_review_is_never_written_over_the_store_or_the_register() {
     let reg_before = std::fs::read(&register).unwrap();
     let o = run(dir, &["report", "--year", "2026", "--out", s(&register)]);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
-    assert!(
-        text(&o.stderr).contains("is the register"),
-        "{}",
-        text(&o.stderr)
-    );
+    complains(&o, "is the register");
     assert_eq!(std::fs::read(&register).unwrap(), reg_before);
     for args in [
         vec!["status", "--year", "2026", "--csv", s(&store)],
@@ -293,11 +285,7 @@ fn undoing_a_run_puts_the_history_and_status_back_byte_for_byte_and_keeps_the_ma
     // Undoing a run whose copy is gone, or one that does not exist, says so.
     let o = run(dir, &["runs", "undo", "9"]);
     assert_eq!(code(&o), 2);
-    assert!(
-        text(&o.stderr).contains("there is no run 9"),
-        "{}",
-        text(&o.stderr)
-    );
+    complains(&o, "there is no run 9");
 }
 
 /// A sheet's cells as text, row by row.
@@ -549,11 +537,7 @@ fn history_import_rejects_each_bad_row_with_its_line_and_imports_nothing() {
     std::fs::write(&csv, utf16).unwrap();
     let o = import(dir, &[]);
     assert_eq!(code(&o), 1);
-    assert!(
-        text(&o.stderr).contains("CSV UTF-8 (Comma delimited)"),
-        "{}",
-        text(&o.stderr)
-    );
+    complains(&o, "CSV UTF-8 (Comma delimited)");
 }
 
 #[test]
@@ -770,11 +754,7 @@ fn last_years_review_is_made_again_from_imported_history() {
     // A year with nothing in it says so.
     let o = run(dir, &["report", "--year", "2019"]);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
-    assert!(
-        text(&o.stderr).contains("holds nothing for 2019"),
-        "{}",
-        text(&o.stderr)
-    );
+    complains(&o, "holds nothing for 2019");
 }
 
 /// In a year known only from imported history, "outstanding" counts only the
@@ -992,11 +972,7 @@ fn a_store_in_use_or_damaged_gets_its_own_plain_message() {
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
         let o = ingest(dir, &returns, "2026");
         assert_eq!(code(&o), 2, "{}", text(&o.stderr));
-        assert!(
-            text(&o.stderr).contains("is in use by another ptk run (or another program)"),
-            "{}",
-            text(&o.stderr)
-        );
+        complains(&o, "is in use by another ptk run (or another program)");
         other.execute_batch("ROLLBACK").unwrap();
     }
     // Garbage over the store's pages after the header.
@@ -1010,9 +986,5 @@ fn a_store_in_use_or_damaged_gets_its_own_plain_message() {
     std::fs::write(&store, &bytes).unwrap();
     let o = run(dir, &["status", "--year", "2026"]);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
-    assert!(
-        text(&o.stderr).contains("is damaged"),
-        "{}",
-        text(&o.stderr)
-    );
+    complains(&o, "is damaged");
 }

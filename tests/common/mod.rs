@@ -691,3 +691,9 @@ pub fn says(out: &Output, words: &str) {
     let said = text(&out.stdout);
     assert!(said.contains(words), "wanted {words:?} in:\n{said}");
 }
+
+/// Checks a run printed `words` on its standard error (showing what it printed if not).
+pub fn complains(out: &Output, words: &str) {
+    let said = text(&out.stderr);
+    assert!(said.contains(words), "wanted {words:?} in:\n{said}");
+}
