@@ -6,7 +6,7 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{answer, fill_named, ptk, repo, run_python, text, STATEMENTS};
+use common::{fill_named, ptk, repo, run_python, text, STATEMENTS};
 
 const YEAR1: &str = "2026";
 
@@ -98,6 +98,10 @@ fn ingest(dir: &Path, year: &str, what: &Path, templates: &Path) -> String {
     console
 }
 
+fn fill(src: &Path, dst: &Path, plan: &[(String, String)]) {
+    fill_named(src, dst, plan);
+}
+
 fn read(path: &Path, names: &[String]) -> Vec<(String, String)> {
     let mut a = vec![path.to_str().unwrap()];
     a.extend(names.iter().map(String::as_str));
@@ -110,6 +114,10 @@ fn read(path: &Path, names: &[String]) -> Vec<(String, String)> {
         .collect()
 }
 
+fn p(name: &str, value: &str) -> (String, String) {
+    (format!("ptk_{name}"), value.to_string())
+}
+
 /// The statements all "3 - In place" except those in `except`.
 fn statements(except: &[(&str, &str)]) -> Vec<(String, String)> {
     STATEMENTS
@@ -119,13 +127,13 @@ fn statements(except: &[(&str, &str)]) -> Vec<(String, String)> {
                 .iter()
                 .find(|(id, _)| id == s)
                 .map_or("3 - In place", |(_, v)| v);
-            answer(s, v)
+            p(s, v)
         })
         .chain([
-            answer("stage", "Functioning"),
-            answer("completed_by", "David Okafor, lead officer"),
-            answer("completed_email", "david.okafor@rochford.gov.uk"),
-            answer("completed_on", "date:2026-12-01"),
+            p("stage", "Functioning"),
+            p("completed_by", "David Okafor, lead officer"),
+            p("completed_email", "david.okafor@rochford.gov.uk"),
+            p("completed_on", "date:2026-12-01"),
         ])
         .collect()
 }
@@ -171,21 +179,21 @@ fn objectives_and_actions_are_carried_from_one_year_to_the_next() {
     ]);
     for (i, (o, t, w)) in objectives.iter().enumerate() {
         let n = i + 1;
-        plan.push(answer(&format!("objectives_{n}_objective"), o));
-        plan.push(answer(&format!("objectives_{n}_target"), t));
-        plan.push(answer(&format!("objectives_{n}_owner"), w));
-        plan.push(answer(&format!("objectives_{n}_due"), "date:2027-03-31"));
-        plan.push(answer(&format!("objectives_{n}_progress"), "On track"));
+        plan.push(p(&format!("objectives_{n}_objective"), o));
+        plan.push(p(&format!("objectives_{n}_target"), t));
+        plan.push(p(&format!("objectives_{n}_owner"), w));
+        plan.push(p(&format!("objectives_{n}_due"), "date:2027-03-31"));
+        plan.push(p(&format!("objectives_{n}_progress"), "On track"));
     }
-    plan.push(answer(
+    plan.push(p(
         "M1_action",
         "Agree a performance framework with partners",
     ));
-    plan.push(answer("M1_action_who", "David Okafor"));
-    plan.push(answer("M1_action_by", "date:2027-02-28"));
+    plan.push(p("M1_action_who", "David Okafor"));
+    plan.push(p("M1_action_by", "date:2027-02-28"));
     let returns = d.join("returns2026");
     std::fs::create_dir(&returns).unwrap();
-    fill_named(&form, &returns.join("CSP02.xlsx"), &plan);
+    fill(&form, &returns.join("CSP02.xlsx"), &plan);
     let console = ingest(d, YEAR1, &returns, &templates);
     assert!(console.contains("1 accepted"), "{console}");
     let codes = common::finding_codes(d);
@@ -241,21 +249,18 @@ fn objectives_and_actions_are_carried_from_one_year_to_the_next() {
     // 2027 return: objective 2 reworded and At risk; both texts are kept. M2 scored 1
     // with a new action. HWB03 (another Assistant Director) returns a form without any.
     let mut plan = statements(&[("M2", "1 - Planned or just started")]);
-    plan.push(answer("objectives_1_progress", "Achieved"));
-    plan.push(answer(
-        "objectives_2_objective",
-        "Open a joint hub in Rochford",
-    ));
-    plan.push(answer("objectives_2_progress", "At risk"));
-    plan.push(answer("objectives_3_progress", "On track"));
-    plan.push(answer("M2_action", "Publish a yearly progress report"));
-    plan.push(answer("M2_action_who", "Helen Marsh"));
-    plan.push(answer("M2_action_by", "date:2027-06-30"));
+    plan.push(p("objectives_1_progress", "Achieved"));
+    plan.push(p("objectives_2_objective", "Open a joint hub in Rochford"));
+    plan.push(p("objectives_2_progress", "At risk"));
+    plan.push(p("objectives_3_progress", "On track"));
+    plan.push(p("M2_action", "Publish a yearly progress report"));
+    plan.push(p("M2_action_who", "Helen Marsh"));
+    plan.push(p("M2_action_by", "date:2027-06-30"));
     let returns27 = d.join("returns2027");
     std::fs::create_dir(&returns27).unwrap();
-    fill_named(&form27, &returns27.join("CSP02.xlsx"), &plan);
+    fill(&form27, &returns27.join("CSP02.xlsx"), &plan);
     let hwb = issue_for(d, "2027", &templates, "HWB03");
-    fill_named(&hwb, &returns27.join("HWB03.xlsx"), &statements(&[]));
+    fill(&hwb, &returns27.join("HWB03.xlsx"), &statements(&[]));
     ingest(d, "2027", &returns27, &templates);
     let store = ptk::store::Store::open(&d.join("ptk.db")).unwrap();
     let answers = &store.carried_answers("self-assessment", 2027).unwrap()["CSP02"];
@@ -475,30 +480,30 @@ fn exit_documents_from_two_years_appear_together_on_the_lessons_sheet() {
     assert!(o.status.success(), "{}", text(&o.stderr));
     let form = d.join("exit2027/DIG15_exit_2027.xlsx");
     let plan = vec![
-        answer("reason", "Funding has ended"),
-        answer("reason_detail", "The lottery grant ended in March."),
-        answer("exit_date", "date:2027-06-30"),
-        answer("partnership_continues", "No"),
-        answer("achieved", "Ran 120 digital skills sessions in libraries"),
-        answer("lessons", "Agree a funding exit plan in year one"),
-        answer("liabilities", "None"),
-        answer("liabilities_value", "0"),
-        answer("assets", "Laptops returned to the library service"),
-        answer("data", "Attendance records destroyed"),
-        answer("staff", "None"),
-        answer(
+        p("reason", "Funding has ended"),
+        p("reason_detail", "The lottery grant ended in March."),
+        p("exit_date", "date:2027-06-30"),
+        p("partnership_continues", "No"),
+        p("achieved", "Ran 120 digital skills sessions in libraries"),
+        p("lessons", "Agree a funding exit plan in year one"),
+        p("liabilities", "None"),
+        p("liabilities_value", "0"),
+        p("assets", "Laptops returned to the library service"),
+        p("data", "Attendance records destroyed"),
+        p("staff", "None"),
+        p(
             "communications",
             "Library noticeboards and the council website",
         ),
-        answer("agreed_by_partners", "Yes"),
-        answer("signed_officer", "Grace Hughes, lead officer"),
-        answer("signed_officer_email", "grace.hughes@rochford.gov.uk"),
-        answer("signed_ad", "Marcus Hill"),
-        answer("signed_on", "date:2027-07-01"),
+        p("agreed_by_partners", "Yes"),
+        p("signed_officer", "Grace Hughes, lead officer"),
+        p("signed_officer_email", "grace.hughes@rochford.gov.uk"),
+        p("signed_ad", "Marcus Hill"),
+        p("signed_on", "date:2027-07-01"),
     ];
     let returns = d.join("returns2027");
     std::fs::create_dir(&returns).unwrap();
-    fill_named(&form, &returns.join("DIG15 exit.xlsx"), &plan);
+    fill(&form, &returns.join("DIG15 exit.xlsx"), &plan);
     let console = ingest(d, "2027", &returns, &templates);
     assert!(console.contains("1 accepted"), "{console}");
 
