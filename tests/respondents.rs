@@ -171,35 +171,29 @@ fn the_partnership_score_is_the_mean_of_its_respondents_answers() {
         "the computation below weighs every section 1"
     );
     let respondents = repo().join("samples/respondents.csv");
-    let register = repo().join("samples/register.csv");
-    let out = ptk(
-        d,
-        &[
-            "issue",
-            "--template",
-            "self-assessment",
-            "--year",
-            "2026",
-            "--templates",
-            templates.to_str().unwrap(),
-            "--register",
-            register.to_str().unwrap(),
-            "--respondents",
-            respondents.to_str().unwrap(),
-            "--partnership",
-            "LSP01",
-            "--out",
-            "out",
-            "--store",
-            d.join("ptk.db").to_str().unwrap(),
-            "--issued-on",
-            "2026-11-23",
-            "--deadline",
-            "2027-01-29",
-            "--return-address",
-            "partnerships@rochford.gov.uk",
-        ],
-    );
+    // Every command here: the shipped register and respondents, these templates.
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--respondents", respondents.to_str().unwrap()]);
+        ptk_samples_with(d, &templates, &all)
+    };
+    let out = run(&[
+        "issue",
+        "--template",
+        "self-assessment",
+        "--year",
+        "2026",
+        "--partnership",
+        "LSP01",
+        "--out",
+        "out",
+        "--issued-on",
+        "2026-11-23",
+        "--deadline",
+        "2027-01-29",
+        "--return-address",
+        "partnerships@rochford.gov.uk",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let form = |rid: &str| {
         d.join("out").join(if rid == "lead" {
@@ -226,25 +220,7 @@ fn the_partnership_score_is_the_mean_of_its_respondents_answers() {
     fill(&form("essex-police"), &police);
 
     let store = d.join("ptk.db");
-    let ingest = || {
-        ptk(
-            d,
-            &[
-                "ingest",
-                "out",
-                "--year",
-                "2026",
-                "--store",
-                store.to_str().unwrap(),
-                "--register",
-                register.to_str().unwrap(),
-                "--templates",
-                templates.to_str().unwrap(),
-                "--respondents",
-                respondents.to_str().unwrap(),
-            ],
-        )
-    };
+    let ingest = || run(&["ingest", "out", "--year", "2026"]);
     let out = ingest();
     let console = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(ptk::exit::OK), "{console}");
@@ -293,24 +269,7 @@ fn the_partnership_score_is_the_mean_of_its_respondents_answers() {
 
     // The review lists the statements two or more points apart (F1 = 1.1: 4, 2, 3; M3 =
     // 4.3: 2, blank, 4), not those one apart (C2 = 3.2: 1, 2, 2) or answered by one alone.
-    let out = ptk(
-        d,
-        &[
-            "report",
-            "--year",
-            "2026",
-            "--store",
-            store.to_str().unwrap(),
-            "--register",
-            register.to_str().unwrap(),
-            "--templates",
-            templates.to_str().unwrap(),
-            "--respondents",
-            respondents.to_str().unwrap(),
-            "--out",
-            "review.xlsx",
-        ],
-    );
+    let out = run(&["report", "--year", "2026", "--out", "review.xlsx"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(disagreements(&d.join("review.xlsx")), ["1.1", "4.3"]);
 

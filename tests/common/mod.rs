@@ -652,11 +652,12 @@ pub fn whole_return() -> Vec<(String, String)> {
 /// Runs ptk in `dir` with `args` followed by the flags naming the shipped register and
 /// templates and the store `dir/ptk.db`: what most commands of a test take.
 pub fn ptk_samples(dir: &Path, args: &[&str]) -> Output {
-    let (store, register, templates) = (
-        dir.join("ptk.db"),
-        repo().join("samples/register.csv"),
-        repo().join("templates"),
-    );
+    ptk_samples_with(dir, &repo().join("templates"), args)
+}
+
+/// [`ptk_samples`] with the templates in `templates` instead of the shipped ones.
+pub fn ptk_samples_with(dir: &Path, templates: &Path, args: &[&str]) -> Output {
+    let (store, register) = (dir.join("ptk.db"), repo().join("samples/register.csv"));
     let mut all = args.to_vec();
     all.extend([
         "--store",
