@@ -173,7 +173,7 @@ pub fn gather<'a>(
         by_year,
         Year {
             year,
-            history_only: runs == 0,
+            no_runs: runs == 0,
         },
         council,
     )?;
@@ -291,11 +291,10 @@ pub fn gather<'a>(
     Ok(review)
 }
 
-/// The year being gathered, and whether it is known only from imported history (no
-/// run read any form for it).
+/// The year being gathered, and whether no run has read any form for it yet.
 struct Year {
     year: i32,
-    history_only: bool,
+    no_runs: bool,
 }
 
 /// A row per partnership in the register, in register order: the form it owes, where
@@ -309,10 +308,13 @@ fn rows<'a>(
     scored: &Template,
     returns: &BTreeMap<String, BTreeMap<String, ReturnRow>>,
     mut by_year: BTreeMap<String, BTreeMap<i32, f64>>,
-    Year { year, history_only }: Year,
+    Year { year, no_runs }: Year,
     council: &str,
 ) -> anyhow::Result<Vec<Row<'a>>> {
     let mut scored_returns = store.scored_returns(year, &scored.id, "stage")?;
+    // A year known only from imported history: no run read a form for it, and its scores
+    // were imported (a year whose forms are out but none read yet is not one).
+    let history_only = no_runs && scored_returns.values().any(|o| o.respondents == 0);
     let last_year = store.scored_returns(year - 1, &scored.id, "stage")?;
     let mut sections_before = store.section_scores(&scored.id, year - 1)?;
     let exit_dates = store.latest_answers("exit", "exit_date", year)?;
