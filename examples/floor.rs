@@ -27,16 +27,24 @@ fn files(dir: &Path) -> Vec<PathBuf> {
     v
 }
 
-/// The answer cells (row, col) on the Assessment sheet, from one file's cell map.
-fn answer_positions(sample: &Path) -> Vec<(u32, u32)> {
+/// The answer cells (row, col) by sheet, from one file's cell map: every sheet that
+/// holds answers (the Assessment and, since version 2, the Objectives table).
+fn answer_positions(sample: &Path) -> Vec<(String, Vec<(u32, u32)>)> {
     let mut wb: Xlsx<_> = calamine::open_workbook(sample).unwrap();
     let ids = wb.worksheet_range("_ptk").unwrap();
-    ids.rows()
+    let mut by_sheet: Vec<(String, Vec<(u32, u32)>)> = Vec::new();
+    for c in ids
+        .rows()
         .filter(|r| r[0].to_string().starts_with("ptk_"))
         .filter_map(|r| ptk::contract::parse_ref(&r[1].to_string()))
-        .filter(|c| c.sheet == "Assessment")
-        .map(|c| (c.row, c.col))
-        .collect()
+        .filter(|c| c.sheet != "_ptk")
+    {
+        match by_sheet.iter_mut().find(|(s, _)| *s == c.sheet) {
+            Some((_, v)) => v.push((c.row, c.col)),
+            None => by_sheet.push((c.sheet.clone(), vec![(c.row, c.col)])),
+        }
+    }
+    by_sheet
 }
 
 fn read(dir: &Path) {
@@ -56,14 +64,16 @@ fn read(dir: &Path) {
                     .filter(|r| !matches!(r[0], DataRef::Empty))
                     .count();
             }
-            let form = wb.worksheet_range_ref("Assessment").unwrap();
-            n += cells
-                .iter()
-                .filter(|(r, c)| {
-                    form.get_value((*r, *c))
-                        .is_some_and(|v| !matches!(v, DataRef::Empty))
-                })
-                .count();
+            for (sheet, cells) in &cells {
+                let form = wb.worksheet_range_ref(sheet).unwrap();
+                n += cells
+                    .iter()
+                    .filter(|(r, c)| {
+                        form.get_value((*r, *c))
+                            .is_some_and(|v| !matches!(v, DataRef::Empty))
+                    })
+                    .count();
+            }
             n
         })
         .sum();

@@ -121,7 +121,7 @@ codes! {
     Unreadable {
         code: "unreadable",
         severity: Error,
-        meaning: "the file cannot be opened: damaged, cut short, not really a spreadsheet, an .xls whose internal sector chains loop or point outside the file, or it made the reader library fail; a saved email (.eml, .msg, a mailbox's message) that cannot be parsed; an email attachment of 0 bytes",
+        meaning: "the file cannot be opened: damaged, cut short (also: a sheet listed with no content in the file, a part marked UTF-16 that is not), not really a spreadsheet or in a form ptk cannot read (the message says which; what other programs write that ptk repairs on the way is in [formats.md](formats.md)), an .xls whose internal sector chains loop or point outside the file, or it made the reader library fail; a saved email (.eml, .msg, a mailbox's message) that cannot be parsed; an email attachment of 0 bytes",
         fix: "ask for it to be saved again and resent",
         officer: "the file cannot be opened; the partnership is asked to save it again and resend it",
         partnership: Remedy::Resend {

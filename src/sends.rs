@@ -31,6 +31,30 @@ impl Kind {
             Kind::AdPack => "ad-pack",
         }
     }
+
+    /// The kind named by [`Kind::as_str`] (as the send log keeps it).
+    pub fn parse(s: &str) -> Option<Kind> {
+        [
+            Kind::Issue,
+            Kind::Chase,
+            Kind::Corrections,
+            Kind::Feedback,
+            Kind::AdPack,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+
+    /// What a letter of this kind is, in the officer's words ("a reminder for LSP01").
+    pub fn letter_name(self) -> &'static str {
+        match self {
+            Kind::Issue => "form",
+            Kind::Chase => "reminder",
+            Kind::Corrections => "corrections letter",
+            Kind::Feedback => "feedback",
+            Kind::AdPack => "feedback pack",
+        }
+    }
 }
 
 /// The key naming a message: `<kind>/<template>/<year>/<partnership>/<tail>` for the
@@ -58,6 +82,20 @@ pub fn key_respondent(key: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_kind_is_read_back_from_the_name_the_log_keeps() {
+        for k in [
+            Kind::Issue,
+            Kind::Chase,
+            Kind::Corrections,
+            Kind::Feedback,
+            Kind::AdPack,
+        ] {
+            assert_eq!(Kind::parse(k.as_str()), Some(k));
+        }
+        assert_eq!(Kind::parse("reminder"), None);
+    }
 
     #[test]
     fn a_key_names_its_respondent_and_the_leads_keys_are_unchanged() {

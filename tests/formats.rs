@@ -292,7 +292,7 @@ from email.message import EmailMessage
 from aspose.email_foss.msg import MapiMessage
 import extract_msg
 
-out, wst05, csp02 = sys.argv[1], sys.argv[2], sys.argv[3]
+out, wst05, csp02, cvs10, env14 = sys.argv[1:6]
 XLSX = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 def reply(sender, subject, date, name, path):
@@ -319,6 +319,30 @@ fwd.add_attachment(inner)
 fwd.add_attachment(b"not a workbook", maintype="text", subtype="plain", filename="notes.txt")
 MapiMessage.from_email_message(fwd).save(out + "/forwarded.msg")
 
+# A reply forwarded, and that forward forwarded again: three messages, one inside the other.
+l3 = reply("Partner <partner@cvs.org.uk>", "CVS10 return", "Mon, 07 Dec 2026 11:00:00 +0000",
+           "CVS10 return.xlsx", cvs10)
+def forward(sender, subject, date, inner):
+    m = EmailMessage()
+    m["From"], m["To"] = sender, "partnerships@rochford.gov.uk"
+    m["Subject"], m["Date"] = subject, date
+    m.set_content("Forwarding.")
+    m.add_attachment(inner)
+    return m
+l2 = forward("Ann Lee <ann.lee@rochford.gov.uk>", "FW: CVS10 return", "Tue, 08 Dec 2026 09:00:00 +0000", l3)
+l1 = forward("Bob Marsh <bob.marsh@rochford.gov.uk>", "FW: FW: CVS10 return", "Wed, 09 Dec 2026 10:00:00 +0000", l2)
+MapiMessage.from_email_message(l1).save(out + "/forwarded-twice.msg")
+
+# A reply saved as .eml, attached as a file to an Outlook message.
+eml = reply("Lee Shaw <lee.shaw@environment.org.uk>", "ENV14 return", "Thu, 10 Dec 2026 12:00:00 +0000",
+            "ENV14 return.xlsx", env14)
+carrier = EmailMessage()
+carrier["From"], carrier["To"] = "Cat Ng <cat.ng@rochford.gov.uk>", "partnerships@rochford.gov.uk"
+carrier["Subject"], carrier["Date"] = "FW: ENV14", "Fri, 11 Dec 2026 09:00:00 +0000"
+carrier.set_content("The reply, saved from another mail program.")
+carrier.add_attachment(bytes(eml), maintype="application", subtype="octet-stream", filename="reply.eml")
+MapiMessage.from_email_message(carrier).save(out + "/eml-in-msg.msg")
+
 # The independent reader sees what ptk should see.
 m = extract_msg.openMsg(out + "/reply.msg")
 assert m.subject == "RE: WST05 self-assessment", m.subject
@@ -330,6 +354,12 @@ assert len(emb) == 1, f.attachments
 inner = emb[0].data
 assert inner.subject == "RE: CSP02 self-assessment", inner.subject
 assert [a.longFilename for a in inner.attachments] == ["CSP02 return.xlsx"]
+d = extract_msg.openMsg(out + "/forwarded-twice.msg").attachments[0].data
+assert d.subject == "FW: CVS10 return", d.subject
+d = d.attachments[0].data
+assert d.subject == "CVS10 return" and [a.longFilename for a in d.attachments] == ["CVS10 return.xlsx"]
+c = extract_msg.openMsg(out + "/eml-in-msg.msg")
+assert [(a.type, a.longFilename) for a in c.attachments] == [(extract_msg.enums.AttachmentType.DATA, "reply.eml")], c.attachments
 print("ok")
 "#;
 
@@ -345,6 +375,8 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
             inbox.to_str().unwrap(),
             sample("WST05 return.xlsx").to_str().unwrap(),
             sample("CSP02_self-assessment_2026.xlsx").to_str().unwrap(),
+            sample("CVS10_self-assessment_2026.xlsx").to_str().unwrap(),
+            sample("ENV14_exit_2026.xlsx").to_str().unwrap(),
         ],
     );
     assert_eq!(said.trim(), "ok");
@@ -363,7 +395,7 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
         "{rows:?} {}",
         text(&out.stderr)
     );
-    assert_eq!(rows.len(), 3, "{rows:?}");
+    assert_eq!(rows.len(), 5, "{rows:?}");
     let wst = &rows["WST05 return.xlsx"];
     assert_eq!(
         (wst.status.as_str(), wst.partnership.as_str()),
@@ -382,12 +414,54 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
         (csp.status.as_str(), csp.partnership.as_str()),
         ("accepted", "CSP02")
     );
-    // Named by the message it arrived in: the forward, as the officer filed it.
+    // Named by the message it arrived in (the forward, as the officer filed it), then
+    // by the message forwarded inside it, as for an .eml.
     assert!(
-        csp.email.contains("Subject: FW: CSP02 self-assessment")
-            && csp.email.contains("Tom Fletcher"),
+        csp.email
+            .starts_with("From: Tom Fletcher <tom.fletcher@rochford.gov.uk>")
+            && csp.email.contains("Subject: FW: CSP02 self-assessment")
+            && csp
+                .email
+                .contains("; forwarding From: Amy Price <amy.price@castlepoint.gov.uk>")
+            && csp.email.ends_with("Subject: RE: CSP02 self-assessment"),
         "{}",
         csp.email
+    );
+    // Each level of a forward of a forward, outermost first.
+    let cvs = &rows["CVS10 return.xlsx"];
+    assert_eq!(
+        (cvs.status.as_str(), cvs.partnership.as_str()),
+        ("accepted", "CVS10")
+    );
+    let levels: Vec<usize> = [
+        "From: Bob Marsh <bob.marsh@rochford.gov.uk>; Date: 2026-12-09T10:00:00",
+        "Subject: FW: FW: CVS10 return",
+        "forwarding From: Ann Lee <ann.lee@rochford.gov.uk>",
+        "Subject: FW: CVS10 return",
+        "forwarding From: Partner <partner@cvs.org.uk>",
+        "Subject: CVS10 return",
+    ]
+    .iter()
+    .map(|part| {
+        cvs.email
+            .find(part)
+            .unwrap_or_else(|| panic!("{part:?} not in {}", cvs.email))
+    })
+    .collect();
+    assert!(levels.windows(2).all(|w| w[0] < w[1]), "{}", cvs.email);
+    // An .eml attached as a file to an Outlook message is opened like an attached message.
+    let env = &rows["ENV14 return.xlsx"];
+    assert_eq!(
+        (env.status.as_str(), env.partnership.as_str()),
+        ("accepted", "ENV14")
+    );
+    assert!(
+        env.email.starts_with("From: Cat Ng <cat.ng@rochford.gov.uk>")
+            && env.email.contains(
+                "; forwarding From: Lee Shaw <lee.shaw@environment.org.uk>; Date: 2026-12-10T12:00:00"
+            ),
+        "{}",
+        env.email
     );
     let damaged = &rows["damaged.msg"];
     assert_eq!(damaged.status, "rejected");
@@ -396,4 +470,215 @@ fn outlook_msg_files_ingest_like_eml_including_forwarded_replies() {
         "{}",
         damaged.message
     );
+}
+
+/// Rewrites a filled return as other writers shape an xlsx (issue #18), and prints the
+/// return's scores as worked out here from its answers (read with openpyxl, the points
+/// from the template's option labels): `section,percent` lines, then `overall,percent`.
+const OTHER_WRITERS: &str = r#"
+import re, sys, tomllib, zipfile
+import openpyxl
+src, out, template = sys.argv[1], sys.argv[2], sys.argv[3]
+
+def rewrite(dst, edit, add=()):
+    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w", zipfile.ZIP_DEFLATED) as z:
+        for item in zin.infolist():
+            data = edit(item.filename, zin.read(item.filename))
+            if data is not None:
+                z.writestr(item.filename, data)
+        for name, data in add:
+            z.writestr(name, data)
+
+def no_rids(name, data):
+    if name == "xl/workbook.xml":
+        data, n = re.subn(rb' r:id="[^"]*"', b"", data)
+        assert n == 3, n
+    return data
+
+# Sheets listed without relationship ids; then without the relationships part either.
+rewrite(out + "/no-rids.xlsx", no_rids)
+rewrite(out + "/no-rels.xlsx",
+        lambda n, d: None if n == "xl/_rels/workbook.xml.rels" else no_rids(n, d))
+# ...and without the sheets' content: damaged.
+rewrite(out + "/no-sheets.xlsx",
+        lambda n, d: None if n.startswith("xl/worksheets/") else no_rids(n, d))
+
+# Every part calamine reads written as UTF-16, in both byte orders, with and without a
+# byte-order mark, declared as UTF-16.
+def utf16(name, data, broken=False):
+    if not (name.endswith(".xml") or name.endswith(".rels")) or name.startswith("docProps/") \
+            or name == "[Content_Types].xml":
+        return data
+    text = data.decode("utf-8")
+    if text.startswith("<?xml"):
+        text = re.sub(r'encoding="[^"]*"', 'encoding="UTF-16"', text, count=1)
+    else:
+        text = '<?xml version="1.0" encoding="UTF-16" standalone="yes"?>\n' + text
+    if name.startswith("xl/worksheets/"):
+        data = b"\xfe\xff" + text.encode("utf-16-be")
+    elif name == "xl/styles.xml":
+        data = text.encode("utf-16-le")
+    else:
+        data = b"\xff\xfe" + text.encode("utf-16-le")
+    if broken and name == "xl/worksheets/sheet2.xml":
+        data = data[:-3]  # half a character short
+    return data
+rewrite(out + "/utf16.xlsx", utf16)
+rewrite(out + "/utf16-cut.xlsx", lambda n, d: utf16(n, d, broken=True))
+
+# An Excel 4.0 macro sheet, hidden, first in the list.
+MACRO = (b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+         b'<xm:macrosheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" '
+         b'xmlns:xm="http://schemas.microsoft.com/office/excel/2006/main"><sheetData><row r="1">'
+         b'<c r="A1" t="str"><f>HALT()</f><v>TRUE</v></c></row></sheetData></xm:macrosheet>')
+def macro(name, data):
+    if name == "xl/workbook.xml":
+        data = data.replace(b"<sheets>", b'<sheets><sheet name="Macro1" sheetId="9" state="hidden" r:id="rIdM1" />')
+    if name == "xl/_rels/workbook.xml.rels":
+        data = data.replace(b"</Relationships>", b'<Relationship Type="http://schemas.microsoft.com/office/2006/relationships/xlMacrosheet" Target="macrosheets/sheet1.xml" Id="rIdM1" /></Relationships>')
+    if name == "[Content_Types].xml":
+        data = data.replace(b"</Types>", b'<Override PartName="/xl/macrosheets/sheet1.xml" ContentType="application/vnd.ms-excel.macrosheet+xml"/></Types>')
+    return data
+rewrite(out + "/macro.xlsm", macro, [("xl/macrosheets/sheet1.xml", MACRO)])
+whole = open(out + "/macro.xlsm", "rb").read()
+open(out + "/macro-cut.xlsm", "wb").write(whole[: len(whole) * 2 // 3])
+
+# The scores, from the original's answers: per section 100 x points / (most points x
+# statements answered with a scored option); overall the sections weighted.
+t = tomllib.load(open(template, "rb"))
+wb = openpyxl.load_workbook(src)
+def answer(qid):
+    sheet, cell = next(iter(wb.defined_names["ptk_" + qid].destinations))
+    return wb[sheet][cell.replace("$", "")].value
+weighted = weights = 0.0
+for s in t["sections"]:
+    got = top = 0.0
+    for q in s.get("questions", []):
+        options = t["option_sets"][q["options_from"]] if "options_from" in q else q.get("options", [])
+        points = {o["label"]: o["points"] for o in options if "points" in o}
+        a = answer(q["id"]) if points else None
+        if a is not None and str(a).strip() in points:
+            got += points[str(a).strip()]
+            top += max(points.values())
+    if top:
+        pct = 100 * got / top
+        print(f"{s['id']},{pct!r}")
+        weighted += s.get("weight", 1) * pct
+        weights += s.get("weight", 1)
+print(f"overall,{weighted / weights!r}")
+"#;
+
+/// `ptk history export` of the store in `dir`: (partnership, section) → percent.
+fn exported_scores(dir: &Path) -> BTreeMap<(String, String), f64> {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ptk"))
+        .args(["history", "export", "--store"])
+        .arg(dir.join("ptk.db"))
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let mut r = csv::Reader::from_reader(&out.stdout[..]);
+    r.records()
+        .map(|rec| {
+            let rec = rec.unwrap();
+            (
+                (rec[1].to_string(), rec[2].to_string()),
+                rec[3].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn returns_shaped_by_other_writers_are_read_with_the_same_answers_and_damage_is_still_damage() {
+    let dir = tempfile::tempdir().unwrap();
+    let built = dir.path().join("built");
+    std::fs::create_dir(&built).unwrap();
+    let original = sample("CVS10_self-assessment_2026.xlsx");
+    let said = run_python(
+        dir.path(),
+        OTHER_WRITERS,
+        &[
+            original.to_str().unwrap(),
+            built.to_str().unwrap(),
+            repo()
+                .join("templates/self-assessment.toml")
+                .to_str()
+                .unwrap(),
+        ],
+    );
+    let expected: BTreeMap<(String, String), f64> = said
+        .lines()
+        .map(|l| {
+            let (section, pct) = l.split_once(',').unwrap();
+            (
+                ("CVS10".to_string(), section.to_string()),
+                pct.parse().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(expected.len(), 5, "{said}");
+    let overall = expected[&("CVS10".into(), "overall".into())];
+
+    // Each shape on its own (the same partnership's return: one per store).
+    for name in ["no-rids.xlsx", "no-rels.xlsx", "utf16.xlsx", "macro.xlsm"] {
+        let run = dir.path().join(name.replace('.', "-"));
+        std::fs::create_dir(&run).unwrap();
+        let out = ingest(&run, &[&built.join(name)], None);
+        assert_eq!(out.status.code(), Some(0), "{name}: {}", text(&out.stderr));
+        let row = &report(&run)[name];
+        assert_eq!(
+            (row.status.as_str(), row.partnership.as_str()),
+            ("accepted", "CVS10"),
+            "{name}: {row:?}"
+        );
+        let scored = format!("CVS10 scored {overall:.1}%");
+        assert!(row.message.starts_with(&scored), "{name}: {}", row.message);
+        let got = exported_scores(&run);
+        assert_eq!(
+            got.keys().collect::<Vec<_>>(),
+            expected.keys().collect::<Vec<_>>(),
+            "{name}"
+        );
+        for (key, want) in &expected {
+            assert!(
+                (got[key] - want).abs() < 1e-9,
+                "{name} {key:?}: {} not {want}",
+                got[key]
+            );
+        }
+    }
+
+    // Truly damaged files still say so.
+    let damaged = ["no-sheets.xlsx", "utf16-cut.xlsx", "macro-cut.xlsm"];
+    let paths: Vec<PathBuf> = damaged.iter().map(|n| built.join(n)).collect();
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let out = ingest(dir.path(), &refs, None);
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    let rows = report(dir.path());
+    let codes = findings(dir.path());
+    for (name, detail) in [
+        (
+            "no-sheets.xlsx",
+            "it lists a sheet '_ptk' whose content is not in the file",
+        ),
+        (
+            "utf16-cut.xlsx",
+            "xl/worksheets/sheet2.xml is marked as UTF-16 text but is not valid UTF-16",
+        ),
+        ("macro-cut.xlsm", "Zip"),
+    ] {
+        assert_eq!(rows[name].status, "rejected", "{name}");
+        assert_eq!(codes[name].0, "unreadable", "{name}");
+        let m = &rows[name].message;
+        assert!(
+            m.starts_with("the file is damaged or cut short") && m.contains(detail),
+            "{name}: {m}"
+        );
+    }
 }

@@ -1026,7 +1026,7 @@ fn an_address_the_mail_library_refuses_skips_that_message_and_names_the_partners
         &mut t,
         ptk::mail::DeliverOptions::default(),
         "2026-11-23T10:00:00",
-        &mut |o, what| notes.push(format!("{} {what}", o.partnership_id)),
+        &mut |e, what| notes.push(format!("{} {what}", e.partnerships())),
     )
     .unwrap();
     assert_eq!((s.failed, s.drafted), (1, 1), "{notes:?}");

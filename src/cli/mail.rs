@@ -24,6 +24,10 @@ by default, --smtp-security tls for port 465; plain SMTP only to a loopback addr
 with --smtp-insecure. The SMTP password is read from the PTK_SMTP_PASSWORD environment
 variable or --smtp-password-file, never from the command line. Every message is recorded
 in the store: running again sends only what has not gone yet (--resend sends again).
+One email per person a day: letters to the same address in one run go as one email (a
+section and an attachment for each; letters copied to different Assistant Directors are
+kept apart), and someone already written to today gets no new reminder or corrections
+letter until tomorrow (the run says what it held back; forms and feedback are not held).
 Texts are in templates/email/. With a respondents file (--respondents, or respondents in
 ptk.toml) each message goes to the respondent whose form or file it is: a reminder only to
 those who have not returned their own.
@@ -54,8 +58,8 @@ const CHASE_HELP: &str = concat!(
 Reminds the partnerships that were issued a form (it is in the outbox, or an issue email
 was sent) and have no return; the form is attached again when it is in the outbox. Not
 reminded: a form whose issue email was only drafted, and a return that needs correcting
-(`ptk mail corrections` writes to them: one letter, not two). The run says who was left
-out, and why.
+(its corrections letter asks for it). Someone owed a corrections letter for another form
+gets it in the same email as their reminder. The run says who was left out, and why.
 
 ",
     mail_notes!()
@@ -68,7 +72,7 @@ const CORRECTIONS_HELP: &str = concat!(
   ptk mail corrections --year 2026 --partnership HOU07
 
 Sends each rejected return back to its partnership with its problems listed (sheet, cell,
-what to fix).
+what to fix). Someone also owed a reminder for another form gets it in the same email.
 
 ",
     mail_notes!()
@@ -398,7 +402,7 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
             );
         }
         MailCommand::Chase(a) | MailCommand::Corrections(a) => {
-            let (ctx, letter) = (context(common, config)?, letter()?);
+            let ctx = context(common, config)?;
             let paths = ptk::report::SourcePaths {
                 store: common.store.clone(),
                 register: common.register.clone(),
@@ -413,50 +417,35 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
             let store = sources.store();
             let outbox = config.outbox_dir(a.outbox.as_deref());
             ptk::report::warn_if_year_is_empty(store, common.year, &outbox)?;
-            if kind == "chase" {
-                let plan = mail::plan_chase(
-                    &review,
-                    store,
-                    respondents,
-                    &ctx,
-                    &letter,
-                    &mail::ChaseOptions {
-                        outbox: outbox.clone(),
-                        cc_ad: common.cc_ad,
-                        only: a.partnerships.clone(),
-                        today: today.clone(),
-                    },
-                )?;
-                for n in &plan.notes {
-                    println!("{}", ptk::output::printable(n));
-                }
-                plan.messages
-            } else {
-                let letters = mail::CorrectionLetters {
-                    correct: letter,
+            let letters = mail::FollowUpLetters {
+                reminder: letter::load_named(&templates_dir, "chase")?,
+                corrections: mail::CorrectionLetters {
+                    correct: letter::load_named(&templates_dir, "corrections")?,
                     resend: letter::load_named(&templates_dir, "resend")?,
-                };
-                let mut plan = mail::plan_corrections(
-                    &review,
-                    store,
-                    respondents,
-                    &ctx,
-                    &letters,
-                    &outbox,
-                    common.cc_ad,
-                )?;
-                let wanted = |id: &str| {
-                    a.partnerships.is_empty()
-                        || a.partnerships.iter().any(|p| p.eq_ignore_ascii_case(id))
-                };
-                plan.messages.retain(|o| wanted(&o.partnership_id));
-                for n in &plan.notes {
-                    if wanted(n.split(':').next().unwrap_or("")) {
-                        println!("{}", ptk::output::printable(n));
-                    }
-                }
-                plan.messages
+                },
+            };
+            let plan = mail::plan_follow_up(
+                if kind == "chase" {
+                    mail::Kind::Chase
+                } else {
+                    mail::Kind::Corrections
+                },
+                &review,
+                store,
+                respondents,
+                &ctx,
+                &letters,
+                &mail::ChaseOptions {
+                    outbox: outbox.clone(),
+                    cc_ad: common.cc_ad,
+                    only: a.partnerships.clone(),
+                    today: today.clone(),
+                },
+            )?;
+            for n in &plan.notes {
+                println!("{}", ptk::output::printable(n));
             }
+            plan.messages
         }
     };
     if plan.is_empty() {
@@ -484,20 +473,25 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
         t.as_mut(),
         opts,
         &now,
-        &mut |o, what| {
-            let att = o
-                .attachment
-                .as_ref()
-                .map(|a| format!(" [{}]", a.name))
-                .unwrap_or_default();
+        &mut |e, what| {
+            let names: Vec<&str> = e.attachments().iter().map(|a| a.name.as_str()).collect();
+            let att = if names.is_empty() {
+                String::new()
+            } else {
+                format!(" [{}]", names.join(", "))
+            };
+            let (o, letter) = (e.first(), e.letter());
             println!(
                 "{:<8} {} <{}>: \"{}\"{att} — {what}",
-                o.partnership_id, o.to.0, o.to.1, o.letter.subject
+                e.partnerships(),
+                o.to.0,
+                o.to.1,
+                letter.subject
             );
         },
     )?;
     let dest = t.describe();
-    let later = if summary.left_for_later > 0 {
+    let mut later = if summary.left_for_later > 0 {
         format!(
             ", {} left for the next run (--limit)",
             summary.left_for_later
@@ -505,9 +499,22 @@ pub fn run(cmd: MailCommand, config: &Config) -> anyhow::Result<i32> {
     } else {
         String::new()
     };
+    if let Some(day) = &summary.held_until {
+        later.push_str(&format!(
+            ", {} held back until {day} (one email per person a day: those people were already written to today)",
+            summary.held_back
+        ));
+    }
+    let emails = summary.sent + summary.drafted + summary.would_send;
+    if summary.letters > emails {
+        println!(
+            "{} letters go as {emails} emails: letters to the same person are merged into one email, a section and an attachment for each.",
+            summary.letters
+        );
+    }
     if common.dry_run {
         println!(
-            "Dry run: {} message(s) would be {} via {dest}; {} already sent{}.",
+            "Dry run: {} message(s) would be {} via {dest}; {} already sent{}{later}.",
             summary.would_send,
             if t.drafts() { "drafted" } else { "sent" },
             summary.already_sent,

@@ -73,7 +73,8 @@ pub fn parse_message(raw: &[u8]) -> Option<Received> {
     parse_at(raw, 0)
 }
 
-fn parse_at(raw: &[u8], depth: usize) -> Option<Received> {
+/// Parses a message found `depth` messages deep (attached to another one).
+pub(super) fn parse_at(raw: &[u8], depth: usize) -> Option<Received> {
     let msg = mail_parser::MessageParser::default().parse(raw)?;
     Some(from_parsed(&msg, depth))
 }
@@ -116,7 +117,9 @@ fn from_parsed(msg: &mail_parser::Message<'_>, depth: usize) -> Received {
             .unwrap_or_default();
         match ext.as_str() {
             "eml" if deeper => r.forwarded.extend(parse_at(a.contents(), depth + 1)),
-            "msg" if deeper => r.forwarded.extend(super::msg::parse(a.contents()).ok()),
+            "msg" if deeper => r
+                .forwarded
+                .extend(super::msg::parse_at(a.contents(), depth + 1).ok()),
             e if WORKBOOK_EXTENSIONS.contains(&e) => {
                 r.workbooks.push((name.to_string(), a.contents().to_vec()))
             }

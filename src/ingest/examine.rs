@@ -2,7 +2,9 @@
 //! hidden sheet, validate every answer and score it. Pure apart from reading the file.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+
+use foldhash::{HashMap, HashMapExt};
 
 use sha2::{Digest, Sha256};
 
@@ -143,7 +145,7 @@ struct Identity {
 }
 
 fn identify(ids: Vec<(String, String)>) -> Result<Identity, String> {
-    let mut keys: HashMap<String, String> = HashMap::new();
+    let mut keys: HashMap<String, String> = HashMap::with_capacity(ids.len());
     for (k, v) in ids {
         keys.entry(k.to_ascii_lowercase()).or_insert(v);
     }
@@ -298,11 +300,12 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
     }
 
     // Locate every answer (and evidence) cell: by defined name first, then the cell map.
-    let names: HashMap<String, &str> = wb
-        .defined_names()
-        .iter()
-        .map(|(n, r)| (n.to_ascii_lowercase(), r.as_str()))
-        .collect();
+    let mut names: HashMap<String, &str> = HashMap::with_capacity(wb.defined_names().len());
+    names.extend(
+        wb.defined_names()
+            .iter()
+            .map(|(n, r)| (n.to_ascii_lowercase(), r.as_str())),
+    );
     let locate = |name: &str| -> Option<CellRef> {
         let key = name.to_ascii_lowercase();
         names
@@ -372,12 +375,13 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
             .or_default()
             .push((c.row, c.col));
     }
-    let mut values: HashMap<(String, u32, u32), CellValue> = HashMap::new();
+    let mut values: HashMap<(&str, u32, u32), CellValue> =
+        HashMap::with_capacity(answer_cells.len() + evidence_cells.len());
     for (sheet, wanted) in by_sheet {
         match wb.cells(sheet, &wanted) {
             Ok(Some(found)) => {
                 for ((r, c), v) in found {
-                    values.insert((sheet.to_string(), r, c), v);
+                    values.insert((sheet, r, c), v);
                 }
             }
             Ok(None) => {
@@ -391,18 +395,23 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
     }
     let take = |c: &CellRef| {
         values
-            .get(&(c.sheet.clone(), c.row, c.col))
+            .get(&(c.sheet.as_str(), c.row, c.col))
             .cloned()
             .unwrap_or_default()
     };
-    let cells: HashMap<String, (CellRef, CellValue)> = answer_cells
-        .iter()
-        .map(|(q, c)| (q.clone(), (c.clone(), take(c))))
-        .collect();
-    let evidence: HashMap<&str, String> = evidence_cells
-        .iter()
-        .map(|(q, c)| (q.as_str(), take(c).display().trim().to_string()))
-        .collect();
+    let mut cells: HashMap<String, (CellRef, CellValue)> =
+        HashMap::with_capacity(answer_cells.len());
+    cells.extend(
+        answer_cells
+            .iter()
+            .map(|(q, c)| (q.clone(), (c.clone(), take(c)))),
+    );
+    let mut evidence: HashMap<&str, String> = HashMap::with_capacity(evidence_cells.len());
+    evidence.extend(
+        evidence_cells
+            .iter()
+            .map(|(q, c)| (q.as_str(), take(c).display().trim().to_string())),
+    );
 
     let (answers, mut findings) = validate::validate_return(template, &cells);
     out.findings.append(&mut findings);
@@ -423,7 +432,11 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
         return out;
     }
 
-    // Accepted: score it and keep the answers.
+    // Accepted: score it and keep the answers. A blank answer to a question that
+    // does not score (an unused row of a table, an action left empty) says nothing and
+    // is not kept: readers of the store take a missing answer as blank, and such cells
+    // are half of a typical form, so storing them was half of the store's work. A
+    // blank scored statement is kept, so the review can say "(no answer)".
     let s = score::score(template, |q| answers.get(q).and_then(Answer::choice));
     for q in template.cells() {
         let a = answers.get(&q.id).cloned().unwrap_or(Answer::Blank);
@@ -431,12 +444,12 @@ fn examine(mut out: Outcome, bytes: &[u8], ctx: &Context<'_>) -> Outcome {
             .choice()
             .and_then(|i| q.options.get(i))
             .and_then(|o| o.points);
-        out.answers.push((
-            q.id.clone(),
-            a.display(q),
-            points,
-            evidence.get(q.id.as_str()).cloned().unwrap_or_default(),
-        ));
+        let value = a.display(q);
+        let evidence = evidence.get(q.id.as_str()).cloned().unwrap_or_default();
+        if value.is_empty() && evidence.is_empty() && points.is_none() && !q.is_scored() {
+            continue;
+        }
+        out.answers.push((q.id.clone(), value, points, evidence));
     }
     for section in template
         .sections

@@ -14,15 +14,18 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::email::{Envelope, Received};
-
-/// How deep attached messages are followed (a reply forwarded a few times).
-const MAX_DEPTH: usize = 8;
+use super::email::{Envelope, Received, MAX_DEPTH};
 
 type File<'a> = cfb::CompoundFile<Cursor<&'a [u8]>>;
 
 /// Reads a .msg file. `Err` says, in plain words, why it is not a readable message.
 pub fn parse(bytes: &[u8]) -> Result<Received, String> {
+    parse_at(bytes, 0)
+}
+
+/// Reads a .msg file found `depth` messages deep (attached to another message), so
+/// that messages inside messages of either format stop at [`MAX_DEPTH`] levels.
+pub(super) fn parse_at(bytes: &[u8], depth: usize) -> Result<Received, String> {
     // The sector chains are checked first (a looping chain would make any reader run
     // for ever); then the `cfb` crate walks the storages.
     crate::read::compound::Compound::open(bytes)
@@ -33,14 +36,12 @@ pub fn parse(bytes: &[u8]) -> Result<Received, String> {
     if !file.is_stream(root.join("__properties_version1.0")) {
         return Err("it is a compound file but not an Outlook message".into());
     }
-    let envelope = envelope(&mut file, &root, 32);
-    let mut workbooks = Vec::new();
-    attachments(&mut file, &root, 0, &mut workbooks);
-    Ok(Received {
-        envelope,
-        workbooks,
-        forwarded: Vec::new(),
-    })
+    let mut received = Received {
+        envelope: envelope(&mut file, &root, 32),
+        ..Received::default()
+    };
+    attachments(&mut file, &root, 32, depth, &mut received);
+    Ok(received)
 }
 
 fn read_stream(file: &mut File<'_>, path: &Path) -> Option<Vec<u8>> {
@@ -160,11 +161,14 @@ fn filetime(t: u64) -> Option<DateTime<Utc>> {
     )
 }
 
-/// Collects the workbook attachments of the message at `dir`, and of the messages
-/// attached to it, in order.
-fn attachments(file: &mut File<'_>, dir: &Path, depth: usize, out: &mut Vec<(String, Vec<u8>)>) {
-    // An attached message has a 24-byte properties header; the message itself 32.
-    let enc = code_page(&fixed(file, dir, if depth == 0 { 32 } else { 24 }));
+/// Collects the workbook attachments of the message at `dir` into `out`, in order, and
+/// each message attached to it, with its own envelope, into `out.forwarded` (so the
+/// report names every level of a forward, as for an .eml). An `.eml` or `.msg` file
+/// attached as a file is read as a forwarded message too. `header` is the size of the
+/// properties header at `dir`: 32 for a message file, 24 for a message inside one.
+fn attachments(file: &mut File<'_>, dir: &Path, header: usize, depth: usize, out: &mut Received) {
+    let enc = code_page(&fixed(file, dir, header));
+    let deeper = depth + 1 < MAX_DEPTH;
     let mut storages: Vec<PathBuf> = match file.read_storage(dir) {
         Ok(entries) => entries
             .filter(|e| e.is_storage() && e.name().starts_with("__attach_version1.0_#"))
@@ -176,8 +180,13 @@ fn attachments(file: &mut File<'_>, dir: &Path, depth: usize, out: &mut Vec<(Str
     for att in storages {
         let embedded = att.join("__substg1.0_3701000D");
         if file.is_storage(&embedded) {
-            if depth < MAX_DEPTH {
-                attachments(file, &embedded, depth + 1, out);
+            if deeper {
+                let mut inner = Received {
+                    envelope: envelope(file, &embedded, 24),
+                    ..Received::default()
+                };
+                attachments(file, &embedded, 24, depth + 1, &mut inner);
+                out.forwarded.push(inner);
             }
             continue;
         }
@@ -189,11 +198,22 @@ fn attachments(file: &mut File<'_>, dir: &Path, depth: usize, out: &mut Vec<(Str
             continue;
         };
         let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
-        if !crate::ingest::WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
+        let message = matches!(ext.as_str(), "eml" | "msg");
+        if !message && !crate::ingest::WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
             continue;
         }
-        if let Some(data) = read_stream(file, &att.join("__substg1.0_37010102")) {
-            out.push((name, data));
+        if message && !deeper {
+            continue;
+        }
+        let Some(data) = read_stream(file, &att.join("__substg1.0_37010102")) else {
+            continue;
+        };
+        match ext.as_str() {
+            "eml" => out
+                .forwarded
+                .extend(super::email::parse_at(&data, depth + 1)),
+            "msg" => out.forwarded.extend(parse_at(&data, depth + 1).ok()),
+            _ => out.workbooks.push((name, data)),
         }
     }
 }
@@ -302,9 +322,15 @@ mod tests {
         assert_eq!(m.envelope.date, "2026-12-04T09:30:00+00:00");
         assert_eq!(m.envelope.subject, "RE: Partnership self-assessment");
         let names: Vec<&str> = m.workbooks.iter().map(|(n, _)| n.as_str()).collect();
-        assert_eq!(names, ["WST05 return.xlsx", "HWB03.XLS"]);
+        assert_eq!(names, ["WST05 return.xlsx"]);
         assert_eq!(m.workbooks[0].1, b"PK\x03\x04book");
-        assert_eq!(m.workbooks[1].1, b"\xD0\xCF\x11\xE0");
+        // The forwarded message keeps its own envelope and workbook.
+        assert_eq!(m.forwarded.len(), 1);
+        let inner = &m.forwarded[0];
+        assert_eq!(inner.envelope.subject, "HWB03 return");
+        assert_eq!(inner.workbooks.len(), 1);
+        assert_eq!(inner.workbooks[0].0, "HWB03.XLS");
+        assert_eq!(inner.workbooks[0].1, b"\xD0\xCF\x11\xE0");
     }
 
     #[test]

@@ -8,7 +8,7 @@ use lettre::message::header::{Header, HeaderName, HeaderValue};
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::Message;
 
-use super::{sha256_hex, Outgoing};
+use super::{sha256_hex, Email};
 
 fn content_type_for(name: &str) -> &'static str {
     match name
@@ -153,9 +153,18 @@ fn attachment_part(file_name: &str, bytes: Vec<u8>) -> SinglePart {
         .body(bytes)
 }
 
-/// A stable Message-ID derived from the message's key, so a message can be traced
-/// from the store to the mailbox.
-pub fn message_id(o: &Outgoing, from: &Mailbox) -> String {
+/// A stable Message-ID derived from the message's key (a merged email's: from all its
+/// letters' keys), so a message can be traced from the store to the mailbox.
+pub fn message_id(e: &Email, from: &Mailbox) -> String {
+    let o = e.first();
+    if e.parts.len() > 1 {
+        return format!(
+            "<ptk.merged.{}.{}@{}>",
+            o.year,
+            e.hash(),
+            from.email.domain()
+        );
+    }
     let h = sha256_hex(o.key.as_bytes());
     format!(
         "<ptk.{}.{}.{}.{}.{}@{}>",
@@ -182,39 +191,47 @@ fn header_text(s: &str) -> String {
         .join(" ")
 }
 
-/// Builds the RFC 5322 message. An address the mail library refuses is an error
-/// naming the partnership (the caller skips that message and goes on).
-pub fn build(o: &Outgoing, from: &Mailbox) -> anyhow::Result<Message> {
+/// Builds the RFC 5322 message: the letter (or the merged letters, see [`Email`]) and
+/// every attachment. The multipart boundary comes from the Message-ID, so the same
+/// email is the same bytes but for the Date. An address the mail library refuses is an
+/// error naming the partnership (the caller skips that message and goes on).
+pub fn build(e: &Email, from: &Mailbox) -> anyhow::Result<Message> {
+    let o = e.first();
+    let letter = e.letter();
     let to = Mailbox::new(
         Some(header_text(&o.to.0)),
         o.to.1.parse().with_context(|| {
             format!(
                 "'{}' is not an email address ({})",
-                o.to.1, o.partnership_id
+                o.to.1,
+                e.partnerships()
             )
         })?,
     );
+    let id = message_id(e, from);
     let mut b = Message::builder()
         .from(from.clone())
         .reply_to(from.clone())
         .to(to)
-        .subject(header_text(&o.letter.subject))
-        .message_id(Some(message_id(o, from)));
+        .subject(header_text(&letter.subject))
+        .message_id(Some(id.clone()));
     if let Some(cc) = &o.cc {
         b = b.cc(cc
             .parse()
-            .with_context(|| format!("'{cc}' is not an email address ({})", o.partnership_id))?);
+            .with_context(|| format!("'{cc}' is not an email address ({})", e.partnerships()))?);
     }
-    let text = SinglePart::plain(o.letter.body.clone());
-    let msg = match &o.attachment {
-        Some(a) => b.multipart(
-            MultiPart::mixed()
-                .singlepart(text)
-                .singlepart(attachment_part(&a.name, a.bytes.clone())),
-        )?,
-        None => b.singlepart(text)?,
-    };
-    Ok(msg)
+    let text = SinglePart::plain(letter.body);
+    let attachments = e.attachments();
+    if attachments.is_empty() {
+        return Ok(b.singlepart(text)?);
+    }
+    let mut parts = MultiPart::mixed()
+        .boundary(format!("ptk-{}", &sha256_hex(id.as_bytes())[..24]))
+        .singlepart(text);
+    for a in attachments {
+        parts = parts.singlepart(attachment_part(&a.name, a.bytes.clone()));
+    }
+    Ok(b.multipart(parts)?)
 }
 
 #[cfg(test)]
@@ -223,6 +240,7 @@ mod tests {
 
     use super::super::{Kind, Outgoing};
     use crate::letter::Letter;
+    use crate::mail::Email;
 
     #[test]
     fn attachments_are_named_plainly_and_by_rfc_2231() {
@@ -272,12 +290,51 @@ mod tests {
             file_sha256: String::new(),
             key: "issue/exit/2026/P1/x".into(),
         };
-        let raw = String::from_utf8(build(&o, &from).unwrap().formatted()).unwrap();
+        let raw = String::from_utf8(build(&Email::single(o.clone()), &from).unwrap().formatted())
+            .unwrap();
         let head = raw.split("\r\n\r\n").next().unwrap();
         assert!(!head.lines().any(|l| l.starts_with("Bcc")), "{head}");
         o.to.1 = "not an address".into();
-        let e = build(&o, &from).unwrap_err().to_string();
+        let e = build(&Email::single(o), &from).unwrap_err().to_string();
         assert!(e.contains("P1") && e.contains("not an address"), "{e}");
+    }
+
+    #[test]
+    fn a_merged_email_is_the_same_bytes_each_time_but_for_the_date() {
+        let from: Mailbox = "partnerships@rochford.gov.uk".parse().unwrap();
+        let part = |pid: &str| Outgoing {
+            kind: Kind::Chase,
+            partnership_id: pid.into(),
+            respondent_id: "lead".into(),
+            template_id: "self-assessment".into(),
+            year: 2026,
+            to: ("Helen Marsh".into(), "helen@x.gov.uk".into()),
+            cc: None,
+            letter: Letter {
+                subject: format!("Reminder for {pid}"),
+                body: "Dear Helen Marsh,\n\nPlease.\n\nWith thanks\n".into(),
+            },
+            attachment: Some(crate::mail::FileAttachment {
+                name: format!("{pid}_self-assessment_2026.xlsx"),
+                bytes: vec![7; 100],
+            }),
+            file_sha256: String::new(),
+            key: format!("chase/self-assessment/2026/{pid}/2026-12-06"),
+        };
+        let e = Email {
+            parts: vec![part("LSP01"), part("MGT16")],
+        };
+        let bytes = || {
+            let raw = String::from_utf8(build(&e, &from).unwrap().formatted()).unwrap();
+            raw.lines()
+                .filter(|l| !l.starts_with("Date:"))
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        let one = bytes();
+        assert_eq!(one, bytes());
+        assert!(one.contains("filename=\"LSP01_self-assessment_2026.xlsx\""));
+        assert!(one.contains("filename=\"MGT16_self-assessment_2026.xlsx\""));
     }
 
     #[test]

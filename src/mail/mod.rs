@@ -7,6 +7,10 @@
 //! recorded in the store as it happens, so a re-run never sends a message twice and a
 //! failure part-way leaves an exact record.
 //!
+//! Letters to the same person planned by one run go as one email ([`merge`]), and
+//! nobody gets a second email the same day: what is new for someone already written to
+//! today is held back until the next day's run ([`deliver()`]).
+//!
 //! A new kind of message needs a [`Kind`] (in [`crate::sends`]), a planner in [`plan`] that returns
 //! [`Outgoing`] messages (see [`Outgoing::addressed`] and [`message_key`]), and a letter in
 //! templates/email/; building and delivery are shared.
@@ -17,6 +21,7 @@ pub use crate::sends::{key_respondent, message_key, Kind};
 
 pub mod build;
 pub mod deliver;
+pub mod merge;
 pub mod plan;
 pub mod redact;
 pub mod smtp;
@@ -25,10 +30,11 @@ pub use build::{build, message_id};
 pub use deliver::{
     deliver, DeliverOptions, DeliverSummary, EmlFolder, StopSending, Transport, DRAFT_HEADER,
 };
+pub use merge::{merge, Email};
 pub use plan::{
-    plan_ad_packs, plan_chase, plan_corrections, plan_feedback, plan_issue, ChaseOptions,
-    ChasePlan, CorrectionLetters, CorrectionsPlan, FeedbackLetters, FeedbackPlan, IssueLetters,
-    IssuePlan,
+    plan_ad_packs, plan_chase, plan_corrections, plan_feedback, plan_follow_up, plan_issue,
+    ChaseOptions, ChasePlan, CorrectionLetters, CorrectionsPlan, FeedbackLetters, FeedbackPlan,
+    FollowUpLetters, FollowUpPlan, IssueLetters, IssuePlan,
 };
 pub use redact::redact_smtp_error;
 pub use smtp::{Security, Smtp, SmtpSettings};

@@ -11,7 +11,7 @@ use lettre::{SmtpTransport, Transport as _};
 
 use super::deliver::{StopSending, Transport};
 use super::redact::redact_smtp_error;
-use super::Outgoing;
+use super::Email;
 
 /// How the SMTP connection is secured.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -154,7 +154,7 @@ impl Transport for Smtp {
         format!("smtp:{}:{}", self.settings.host, self.settings.port)
     }
 
-    fn send(&mut self, _o: &Outgoing, m: &Message) -> anyhow::Result<()> {
+    fn send(&mut self, _e: &Email, m: &Message) -> anyhow::Result<()> {
         if self.sent_any && self.settings.per_minute > 0 {
             std::thread::sleep(Duration::from_millis(
                 60_000 / u64::from(self.settings.per_minute),

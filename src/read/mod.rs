@@ -23,25 +23,28 @@
 //! cover a reader bug nobody has found yet, which is what running each file in a
 //! worker process with memory and time limits is for (issue #10, part A).
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt, HashSet, HashSetExt};
 use std::io::{Cursor, Read};
 
 use calamine::{Data, DataRef, Ods, Reader, Xls, Xlsb, Xlsx};
 
 pub(crate) mod compound;
 mod decrypt;
+mod error;
 mod extent;
+mod memory;
+mod repair;
 mod unpack;
 mod xlsb;
 
 use chrono::NaiveDate;
 use decrypt::decrypt_default_password;
+pub use error::ReadError;
 use extent::{check_ods_extent, check_xls_extent};
+pub use memory::FAIL_ALLOCATIONS;
 use unpack::unpack_bounded;
-pub use unpack::FAIL_ALLOCATIONS;
 
 use crate::contract;
-use crate::findings::Code;
 
 /// Bounds on what one file may cost.
 #[derive(Debug, Clone, Copy)]
@@ -88,66 +91,6 @@ impl Format {
             Format::Xlsb => "xlsb",
             Format::Ods => "ods",
             Format::Xls => "xls",
-        }
-    }
-}
-
-/// Why a file could not be read, in terms an officer can act on.
-#[derive(Debug, Clone, PartialEq)]
-pub enum ReadError {
-    TooLarge {
-        bytes: u64,
-        limit: u64,
-    },
-    /// A zip whose parts unpack to more than the limit (a "zip bomb", or not a return).
-    UnpacksTooLarge {
-        limit: u64,
-    },
-    /// The file states sizes it cannot really hold (a sheet of billions of cells, a
-    /// hundred trillion shared strings) that a reader would reserve memory for.
-    ClaimsTooMuch(String),
-    /// Memory for reading it could not be had: the reader's memory limit, reported as
-    /// such and never as damage (the same file gives the same verdict every run).
-    OutOfMemory,
-    Encrypted,
-    Corrupt(String),
-}
-
-impl ReadError {
-    /// The finding code the error is reported as.
-    pub fn code(&self) -> Code {
-        match self {
-            ReadError::TooLarge { .. }
-            | ReadError::UnpacksTooLarge { .. }
-            | ReadError::ClaimsTooMuch(_)
-            | ReadError::OutOfMemory => Code::TooLarge,
-            ReadError::Encrypted => Code::Encrypted,
-            ReadError::Corrupt(_) => Code::Unreadable,
-        }
-    }
-
-    pub fn message(&self) -> String {
-        match self {
-            ReadError::TooLarge { bytes, limit } => format!(
-                "the file is {:.1} MB, more than the {:.0} MB a return may be; it is probably not the issued form. Ask for the form to be sent again without extra content",
-                *bytes as f64 / 1e6,
-                *limit as f64 / 1e6
-            ),
-            ReadError::UnpacksTooLarge { limit } => format!(
-                "the file unpacks to more than {:.0} MB (a workbook is a compressed archive, and this one holds far more than any return), so it is not read; it may be deliberately malformed. Ask for the issued form to be filled in and sent again",
-                *limit as f64 / 1e6
-            ),
-            ReadError::ClaimsTooMuch(what) => format!(
-                "the file is not read: {what}, far more than any return holds (a return is a few hundred cells), and reading it would take more memory than a return may; it is not the issued form, or it is damaged or deliberately malformed. Ask for the issued form to be filled in, saved from Excel as .xlsx and sent again"
-            ),
-            ReadError::OutOfMemory => "reading the file needed more memory than a reader may use (the memory limit, --max-memory-mb), far more than any return needs; it is not the plain form, or it is deliberately malformed. Ask for the issued form to be filled in, saved from Excel as .xlsx and sent again".into(),
-            ReadError::Encrypted => "the file is password-protected (encrypted), so it cannot be read. Ask the sender to remove the password (File > Info > Protect Workbook in Excel) and send it again".into(),
-            ReadError::Corrupt(why) if why.contains("Zip") || why.contains("zip") => format!(
-                "the file is damaged or cut short (perhaps when it was sent) and cannot be opened; ask the sender to save it again from Excel or LibreOffice and resend it (detail: {why})"
-            ),
-            ReadError::Corrupt(why) => format!(
-                "the file is saved in a form ptk cannot read ({why}): another program or an old version of Excel may have written it, or it is damaged. Ask the sender to open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx), then send it again"
-            ),
         }
     }
 }
@@ -421,7 +364,7 @@ impl<'a> Workbook<'a> {
             return Ok(None);
         }
         let max_row = self.limits.max_id_rows;
-        let mut rows: HashMap<u32, (String, String)> = HashMap::new();
+        let mut rows: HashMap<u32, (String, String)> = HashMap::with_capacity(512);
         self.visit(contract::ID_SHEET, max_row, &mut |r, c, v| {
             if c <= 1 {
                 let e = rows.entry(r).or_default();
@@ -455,7 +398,8 @@ impl<'a> Workbook<'a> {
             return Ok(None);
         }
         let max_row = wanted.iter().map(|(r, _)| *r).max().unwrap_or(0);
-        let want: std::collections::HashSet<(u32, u32)> = wanted.iter().copied().collect();
+        let mut want: HashSet<(u32, u32)> = HashSet::with_capacity(wanted.len());
+        want.extend(wanted.iter().copied());
         let mut found = HashMap::with_capacity(wanted.len());
         self.visit(sheet, max_row, &mut |r, c, v| {
             if want.contains(&(r, c)) {
@@ -550,6 +494,7 @@ fn visit_range(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::findings::Code;
 
     #[test]
     fn sniffs_containers() {

@@ -2,21 +2,9 @@
 
 use std::io::{Cursor, Read, Write};
 
+use super::memory::reserve;
+use super::repair::{self, SheetParts};
 use super::{Format, Limits, ReadError};
-
-/// Debug builds only: makes the reader's checked allocations fail, as they would at the
-/// memory limit (`PTK_TEST_ALLOC_FAIL_ON`, tests/intake.rs).
-pub static FAIL_ALLOCATIONS: std::sync::atomic::AtomicBool =
-    std::sync::atomic::AtomicBool::new(false);
-
-/// Reserves room for `more` bytes, or says the memory limit was reached (instead of
-/// the process aborting, which would be told apart from damage only by luck).
-fn reserve(v: &mut Vec<u8>, more: usize) -> Result<(), ReadError> {
-    if cfg!(debug_assertions) && FAIL_ALLOCATIONS.load(std::sync::atomic::Ordering::Relaxed) {
-        return Err(ReadError::OutOfMemory);
-    }
-    v.try_reserve(more).map_err(|_| ReadError::OutOfMemory)
-}
 
 /// Unpacks an xlsx/xlsm or ods (a zip archive) into a new archive whose parts are stored
 /// uncompressed, reading every part through a cap on the total unpacked size. calamine
@@ -70,6 +58,12 @@ pub(super) fn unpack_bounded(
     let stored =
         zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let mut total: u64 = 0;
+    // The parts that say where the sheets are are read first and repaired (repair.rs).
+    let mut sheet_parts = SheetParts::default();
+    if format == Format::Xlsx {
+        sheet_parts = read_sheet_parts(&mut zin, cap, &mut total, &zip_err)?;
+        sheet_parts.repair(&|name| zin.index_for_name(name).is_some())?;
+    }
     if format == Format::Ods && zin.index_for_name("mimetype").is_none() {
         out.start_file("mimetype", stored)
             .and_then(|()| Ok(out.write_all(ODS_MIMETYPE)?))
@@ -82,6 +76,12 @@ pub(super) fn unpack_bounded(
             continue;
         }
         let name = raw.name().map_err(|e| zip_err(&e))?.into_owned();
+        if let Some(read) = sheet_parts.take(&name) {
+            out.start_file(name, stored)
+                .and_then(|()| Ok(out.write_all(&read)?))
+                .map_err(|e| zip_err(&e))?;
+            continue;
+        }
         if name.starts_with("docProps/") || name == "[Content_Types].xml" {
             out.raw_copy_file(raw).map_err(|e| zip_err(&e))?;
             continue;
@@ -102,7 +102,8 @@ pub(super) fn unpack_bounded(
         // what follows (data validations, conditional formats, page setup) is neither
         // inflated nor kept.
         let cells_only = name.starts_with("xl/worksheets/") && name.ends_with(".xml");
-        out.start_file(name, stored).map_err(|e| zip_err(&e))?;
+        out.start_file(name.as_str(), stored)
+            .map_err(|e| zip_err(&e))?;
         // At most one byte more than what is left under the cap, whatever the part claims.
         let left = cap - total;
         // The size the part claims only sizes the buffer (capped, so a forged claim
@@ -112,14 +113,28 @@ pub(super) fn unpack_bounded(
         let mut data = Vec::new();
         reserve(&mut data, capacity_hint(part.size(), left))?;
         let mut limited = (&mut part).take(left + 1);
+        // A part written as UTF-16 is read whole, then made UTF-8 (repair.rs).
+        let xml = name.ends_with(".xml") || name.ends_with(".rels");
+        (&mut limited)
+            .take(2)
+            .read_to_end(&mut data)
+            .map_err(|e| zip_err(&e))?;
+        let utf16 = xml && repair::utf16_order(&data).is_some();
+        let cells_only = cells_only && !utf16;
         let copied = if cells_only {
             copy_cells_only(&mut limited, &mut data, &mut out)?
         } else {
             read_checked(&mut limited, &mut data).map_err(|e| e.into_read_error(&zip_err))?;
-            if data.len() as u64 <= left {
+            let mut read = data.len() as u64;
+            if utf16 && read <= left {
+                if let Some(utf8) = repair::utf16_to_utf8(&name, &data, left, cap)? {
+                    read = read.max(utf8.len() as u64);
+                    data = utf8;
+                }
+            }
+            if read <= left {
                 check_string_count(&data)?;
             }
-            let read = data.len() as u64;
             if styles {
                 drop_cell_looks(&mut data);
             }
@@ -134,7 +149,51 @@ pub(super) fn unpack_bounded(
         }
         total += copied;
     }
+    // Parts a repair made that the file did not have.
+    for name in [repair::PACKAGE_RELS, repair::WORKBOOK_RELS] {
+        if let Some(made) = sheet_parts.take(name) {
+            out.start_file(name, stored)
+                .and_then(|()| Ok(out.write_all(&made)?))
+                .map_err(|e| zip_err(&e))?;
+        }
+    }
     Ok((format, out.finish().map_err(|e| zip_err(&e))?.into_inner()))
+}
+
+/// Reads the parts that say where an xlsx's sheets are (any that are there), through
+/// the same cap as every other part and made UTF-8, counting them in `total`.
+fn read_sheet_parts(
+    zin: &mut zip::ZipArchive<Cursor<&[u8]>>,
+    cap: u64,
+    total: &mut u64,
+    zip_err: &dyn Fn(&dyn std::fmt::Display) -> ReadError,
+) -> Result<SheetParts, ReadError> {
+    let mut read = |name: &str| -> Result<Option<Vec<u8>>, ReadError> {
+        let Some(i) = zin.index_for_name(name) else {
+            return Ok(None);
+        };
+        let left = cap - *total;
+        let mut part = zin.by_index(i).map_err(|e| zip_err(&e))?;
+        let mut data = Vec::new();
+        reserve(&mut data, capacity_hint(part.size(), left))?;
+        read_checked(&mut (&mut part).take(left + 1), &mut data)
+            .map_err(|e| e.into_read_error(zip_err))?;
+        if data.len() as u64 > left {
+            return Err(ReadError::UnpacksTooLarge { limit: cap });
+        }
+        let mut read = data.len() as u64;
+        if let Some(utf8) = repair::utf16_to_utf8(name, &data, left, cap)? {
+            read = read.max(utf8.len() as u64);
+            data = utf8;
+        }
+        *total += read;
+        Ok(Some(data))
+    };
+    Ok(SheetParts {
+        package_rels: read(repair::PACKAGE_RELS)?,
+        workbook: read(repair::WORKBOOK)?,
+        workbook_rels: read(repair::WORKBOOK_RELS)?,
+    })
 }
 
 /// Why a part could not be read: the reader (damage) or the memory for it.
@@ -392,206 +451,5 @@ mod whitespace_tests {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::findings::Code;
-    use crate::read::CellValue;
-
-    #[test]
-    fn xlsx_parts_that_unpack_past_the_cap_are_refused() {
-        use std::io::Write;
-        let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let deflate = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        z.start_file("[Content_Types].xml", deflate).unwrap();
-        z.write_all(b"<Types/>").unwrap();
-        z.start_file("xl/sharedStrings.xml", deflate).unwrap();
-        z.write_all(b"<sst><si><t>").unwrap();
-        z.write_all(&vec![b'a'; 5 << 20]).unwrap();
-        z.write_all(b"</t></si></sst>").unwrap();
-        let bytes = z.finish().unwrap().into_inner();
-        assert!(bytes.len() < 100_000, "compressed to {} bytes", bytes.len());
-        let limits = Limits {
-            max_file_bytes: 1 << 20,
-            ..Limits::default()
-        };
-        let e = unpack_bounded(&bytes, &limits).expect_err("refused");
-        assert_eq!(e, ReadError::UnpacksTooLarge { limit: 4 << 20 });
-        assert_eq!(e.code(), Code::TooLarge);
-        assert!(
-            e.message().contains("unpacks to more than 4 MB"),
-            "{}",
-            e.message()
-        );
-        // Under a larger cap the same parts unpack, stored, with the same content.
-        let roomy = Limits {
-            max_file_bytes: 2 << 20,
-            ..Limits::default()
-        };
-        let (_, unpacked) = unpack_bounded(&bytes, &roomy).unwrap();
-        let mut back = zip::ZipArchive::new(Cursor::new(unpacked)).unwrap();
-        let part = back.by_name("xl/sharedStrings.xml").unwrap();
-        assert_eq!(part.compression(), zip::CompressionMethod::Stored);
-        assert_eq!(part.size(), (5 << 20) + 27);
-    }
-
-    /// An .xlsb goes through the same cap: a binary sheet part of 5 MB of zeros (a few
-    /// kilobytes compressed) is refused under a 1 MB file limit, and recognised as xlsb.
-    #[test]
-    fn xlsb_parts_are_bounded_too() {
-        let mut z = zip::ZipWriter::new(Cursor::new(Vec::new()));
-        let deflate = zip::write::SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated);
-        z.start_file("[Content_Types].xml", deflate).unwrap();
-        z.write_all(b"<Types/>").unwrap();
-        z.start_file("xl/workbook.bin", deflate).unwrap();
-        z.write_all(&[0x83, 0x01, 0x00]).unwrap();
-        z.start_file("xl/worksheets/sheet1.bin", deflate).unwrap();
-        z.write_all(&vec![0u8; 5 << 20]).unwrap();
-        let bytes = z.finish().unwrap().into_inner();
-        assert!(bytes.len() < 100_000);
-        assert_eq!(crate::read::sniff(&bytes), Some(Format::Xlsb));
-        let limits = Limits {
-            max_file_bytes: 1 << 20,
-            ..Limits::default()
-        };
-        let e = crate::read::Workbook::open(&bytes, limits)
-            .err()
-            .expect("refused");
-        assert_eq!(e, ReadError::UnpacksTooLarge { limit: 4 << 20 });
-    }
-
-    #[test]
-    fn shared_string_counts_are_checked_against_the_part() {
-        let sst = |attrs: &str, items: usize| {
-            let mut x = format!("<?xml version=\"1.0\"?><x:sst xmlns:x=\"s\" {attrs}>");
-            x.push_str(&"<x:si><x:t>a</x:t></x:si>".repeat(items));
-            x.push_str("</x:sst>");
-            x.into_bytes()
-        };
-        assert!(check_string_count(&sst(r#"count="3" uniqueCount="3""#, 3)).is_ok());
-        assert!(check_string_count(&sst("", 3)).is_ok());
-        // A little more than the part holds is still possible in 5-byte entries...
-        assert!(check_string_count(&sst(r#"uniqueCount="20""#, 3)).is_ok());
-        // ...a hundred trillion is not.
-        let e = check_string_count(&sst(r#"uniqueCount="100000000000000""#, 3)).unwrap_err();
-        assert_eq!(e.code(), Code::TooLarge);
-        // Other parts are not looked at.
-        assert!(check_string_count(b"<styleSheet uniqueCount=\"99999999999\"/>").is_ok());
-    }
-
-    /// The copy calamine reads has no theme and no fonts, fills or borders, and every
-    /// value still reads as before: a date as a date (through its number format), a
-    /// number as a number, whatever the cell's font, fill or border.
-    #[test]
-    fn styles_lose_their_looks_not_their_number_formats() {
-        use rust_xlsxwriter::{
-            Color, ExcelDateTime, Format as Look, FormatBorder, Workbook as Book,
-        };
-        let mut book = Book::new();
-        let sheet = book.add_worksheet().set_name("Answers").unwrap();
-        let date = Look::new()
-            .set_num_format("dd/mm/yyyy")
-            .set_bold()
-            .set_background_color(Color::RGB(0x1F4E79))
-            .set_border(FormatBorder::Thin);
-        let day = ExcelDateTime::from_ymd(2026, 12, 21).unwrap();
-        sheet.write_datetime_with_format(0, 0, &day, &date).unwrap();
-        let money = Look::new().set_num_format("0.00").set_italic();
-        sheet.write_number_with_format(1, 0, 2.5, &money).unwrap();
-        sheet.write_string(2, 0, "text").unwrap();
-        let bytes = book.save_to_buffer().unwrap();
-
-        let (format, copy) = unpack_bounded(&bytes, &Limits::default()).unwrap();
-        assert_eq!(format, Format::Xlsx);
-        let mut zip = zip::ZipArchive::new(Cursor::new(copy)).unwrap();
-        assert!(zip.by_name("xl/theme/theme1.xml").is_err(), "no theme");
-        let mut styles = String::new();
-        zip.by_name("xl/styles.xml")
-            .unwrap()
-            .read_to_string(&mut styles)
-            .unwrap();
-        for gone in ["<fonts", "<fills", "<borders"] {
-            assert!(!styles.contains(gone), "{gone} left in {styles}");
-        }
-        assert!(
-            styles.contains("<numFmts") && styles.contains("<cellXfs"),
-            "{styles}"
-        );
-
-        let mut wb = crate::read::Workbook::open(&bytes, Limits::default()).unwrap();
-        let cells = wb
-            .cells("Answers", &[(0, 0), (1, 0), (2, 0)])
-            .unwrap()
-            .unwrap();
-        assert_eq!(
-            cells[&(0, 0)],
-            CellValue::Date(chrono::NaiveDate::from_ymd_opt(2026, 12, 21).unwrap())
-        );
-        assert_eq!(cells[&(1, 0)], CellValue::Number(2.5));
-        assert_eq!(cells[&(2, 0)], CellValue::Text("text".into()));
-    }
-
-    #[test]
-    fn only_whole_style_sections_are_taken_out() {
-        let mut xml = br#"<styleSheet><fontsX/><fonts count="0"/><fills count="1"><fill/></fills><borders><border/></borders><cellXfs count="1"><xf numFmtId="14" fontId="0"/></cellXfs></styleSheet>"#.to_vec();
-        drop_cell_looks(&mut xml);
-        assert_eq!(
-            String::from_utf8(xml).unwrap(),
-            r#"<styleSheet><fontsX/><fonts count="0"/><cellXfs count="1"><xf numFmtId="14" fontId="0"/></cellXfs></styleSheet>"#
-        );
-        // No end tag: left whole.
-        let mut cut = b"<styleSheet><fonts count=\"1\"><font/>".to_vec();
-        let before = cut.clone();
-        drop_cell_looks(&mut cut);
-        assert_eq!(cut, before);
-    }
-
-    /// Reads a few bytes at a time, so that tags straddle reads.
-    struct Trickle<'a>(&'a [u8]);
-    impl Read for Trickle<'_> {
-        fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
-            let n = self.0.len().min(buf.len()).min(5);
-            buf[..n].copy_from_slice(&self.0[..n]);
-            self.0 = &self.0[n..];
-            Ok(n)
-        }
-    }
-
-    #[test]
-    fn worksheet_copies_stop_after_the_cell_data() {
-        let sheet = br#"<?xml version="1.0"?><!-- c --><x:worksheet xmlns:x="s"><x:sheetData><row r="1"/></x:sheetData></x:worksheet>"#;
-        let mut out = Vec::new();
-        // No unprefixed end tag: copied whole.
-        assert_eq!(
-            copy_cells_only(&mut Trickle(sheet), &mut Vec::new(), &mut out).unwrap(),
-            sheet.len() as u64
-        );
-        assert_eq!(out, sheet);
-        // What follows the cell data (here 4 reading steps of data validations) is not
-        // read, also when the end tag straddles two steps.
-        let head = r#"<?xml version="1.0"?><worksheet xmlns="s"><sheetData><row r="1"><c r="A1"><v>1</v></c></row>"#;
-        let tail = format!(
-            "<dataValidations count=\"1\">{}</dataValidations></worksheet>",
-            "<dataValidation/>".repeat(4 * CELLS_STEP as usize / 17)
-        );
-        let step = CELLS_STEP as usize;
-        for pad in [0, step - head.len() - 5] {
-            let cells = format!("{head}{}</sheetData>", " ".repeat(pad));
-            let sheet = format!("{cells}{tail}");
-            let mut out = Vec::new();
-            let read =
-                copy_cells_only(&mut Trickle(sheet.as_bytes()), &mut Vec::new(), &mut out).unwrap();
-            assert!(read <= 2 * CELLS_STEP, "stopped reading early: {read}");
-            assert_eq!(
-                String::from_utf8(out).unwrap(),
-                format!("{cells}</worksheet>")
-            );
-        }
-        assert_eq!(
-            root_element(b"<?xml?><!-- x --><a:b c='d'>"),
-            Some(&b"a:b"[..])
-        );
-        assert_eq!(root_element(b"no tags"), None);
-    }
-}
+#[path = "unpack_tests.rs"]
+mod tests;

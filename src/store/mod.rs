@@ -250,6 +250,14 @@ impl Store {
         let conn = Connection::open(path).map_err(explain)?;
         conn.busy_timeout(std::time::Duration::from_secs(10))
             .map_err(explain)?;
+        // A run's writes use a few dozen statements (blocks of rows of each size seen);
+        // the default cache of 16 made it prepare some again for every file.
+        conn.set_prepared_statement_cache_capacity(128);
+        // A run is one transaction: with SQLite's default page cache (2 MB) a large
+        // one spills pages to the log and reads them back many times over. 64 MB
+        // (taken only as needed) holds a run of several thousand returns.
+        conn.pragma_update(None, "cache_size", -65536)
+            .map_err(explain)?;
         conn.pragma_update(None, "journal_mode", "WAL")
             .and_then(|_| conn.pragma_update(None, "foreign_keys", "ON"))
             .map_err(explain)?;

@@ -26,6 +26,12 @@ impl Store {
     ) -> anyhow::Result<RunWriter<'_>> {
         self.backup_before_run()?;
         let (register, respondents) = self.run_sources.clone().unwrap_or_default();
+        // The run writes each row just after the row it refers to, in this one
+        // transaction, so SQLite's foreign-key checks (a look-up in the parent table
+        // for every answer and finding: a tenth of the run's store work) can only
+        // pass. They stay off for the rest of this process, which after a run only
+        // reads, logs sends (no references) or undoes (which turns them off itself).
+        self.conn.pragma_update(None, "foreign_keys", "OFF")?;
         let tx = self.conn.transaction()?;
         upsert_partnerships(&tx, partnerships)?;
         tx.execute(
@@ -480,32 +486,41 @@ fn insert_file(tx: &Transaction<'_>, f: &FileRecord, run_id: i64) -> anyhow::Res
            respondent_id = excluded.respondent_id",
     )?
     .execute(params![f.sha256, f.path, f.status, f.partnership_id, f.template_id, f.template_version, f.year, f.issued_at, f.message, run_id, f.respondent_id])?;
-    let mut stmt = tx.prepare_cached(
-        "INSERT INTO findings (sha256, seq, severity, code, sheet, cell, question_id, message) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-    )?;
-    for (i, x) in f.findings.iter().enumerate() {
-        stmt.execute(params![
-            f.sha256,
-            i as i64,
-            x.severity.as_str(),
-            x.code.as_str(),
-            x.sheet,
-            x.cell,
-            x.question_id,
-            x.message
-        ])?;
+    // Findings, like answers, go in blocks of rows per statement.
+    for (b, block) in f.findings.chunks(ROW_BLOCK).enumerate() {
+        let mut stmt = tx.prepare_cached(&insert_rows_sql(
+            "findings (sha256, seq, severity, code, sheet, cell, question_id, message)",
+            8,
+            block.len(),
+        ))?;
+        let mut i = 0;
+        for (k, x) in block.iter().enumerate() {
+            stmt.raw_bind_parameter(i + 1, &f.sha256)?;
+            stmt.raw_bind_parameter(i + 2, (b * ROW_BLOCK + k) as i64)?;
+            stmt.raw_bind_parameter(i + 3, x.severity.as_str())?;
+            stmt.raw_bind_parameter(i + 4, x.code.as_str())?;
+            stmt.raw_bind_parameter(i + 5, &x.sheet)?;
+            stmt.raw_bind_parameter(i + 6, &x.cell)?;
+            stmt.raw_bind_parameter(i + 7, &x.question_id)?;
+            stmt.raw_bind_parameter(i + 8, &x.message)?;
+            i += 8;
+        }
+        stmt.raw_execute()?;
     }
     Ok(())
 }
 
-/// Answers stored per INSERT statement (5 parameters each, well under SQLite's limit).
-const ANSWER_BLOCK: usize = 32;
+/// Rows stored per INSERT statement (at most 8 parameters each: 1,024 parameters, far
+/// under SQLite's limit of 32,766). A form's answers fit in one or two statements: one
+/// statement step per block instead of per row.
+const ROW_BLOCK: usize = 128;
 
-/// `INSERT INTO answers ... VALUES (...), (...)` for `rows` rows.
-fn insert_answers_sql(rows: usize) -> String {
+/// `INSERT INTO <table_and_columns> VALUES (?,…), (?,…)` for `rows` rows of `columns`.
+fn insert_rows_sql(table_and_columns: &str, columns: usize, rows: usize) -> String {
+    let row = format!("({})", vec!["?"; columns].join(","));
     format!(
-        "INSERT INTO answers (return_id, question_id, value, points, evidence) VALUES {}",
-        vec!["(?,?,?,?,?)"; rows].join(",")
+        "INSERT INTO {table_and_columns} VALUES {}",
+        vec![row.as_str(); rows].join(",")
     )
 }
 
@@ -539,12 +554,19 @@ fn insert_return(
         return Ok(());
     }
     let id = tx.last_insert_rowid();
-    // Answers go in blocks of rows per statement: one statement step per block instead
-    // of per answer (storing answers was the largest part of the store's cost).
-    for block in acc.answers.chunks(ANSWER_BLOCK) {
-        let mut stmt = tx.prepare_cached(&insert_answers_sql(block.len()))?;
+    // Answers go in blocks of rows per statement (storing answers is most of the
+    // store's cost), in key order: each row then lands at the end of the table's
+    // B-tree, so pages fill up in order instead of splitting in the middle.
+    let mut answers: Vec<&(String, String, Option<f64>, String)> = acc.answers.iter().collect();
+    answers.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+    for block in answers.chunks(ROW_BLOCK) {
+        let mut stmt = tx.prepare_cached(&insert_rows_sql(
+            "answers (return_id, question_id, value, points, evidence)",
+            5,
+            block.len(),
+        ))?;
         let mut i = 0;
-        for (q, v, p, e) in block {
+        for (q, v, p, e) in block.iter().copied() {
             stmt.raw_bind_parameter(i + 1, id)?;
             stmt.raw_bind_parameter(i + 2, q)?;
             stmt.raw_bind_parameter(i + 3, v)?;
@@ -554,9 +576,22 @@ fn insert_return(
         }
         stmt.raw_execute()?;
     }
-    let mut stmt = tx.prepare_cached("INSERT INTO scores (return_id, scope, percent, points, max_points) VALUES (?1, ?2, ?3, ?4, ?5)")?;
-    for (scope, pct, pts, max) in &acc.scores {
-        stmt.execute(params![id, scope, pct, pts, max])?;
+    for block in acc.scores.chunks(ROW_BLOCK) {
+        let mut stmt = tx.prepare_cached(&insert_rows_sql(
+            "scores (return_id, scope, percent, points, max_points)",
+            5,
+            block.len(),
+        ))?;
+        let mut i = 0;
+        for (scope, pct, pts, max) in block {
+            stmt.raw_bind_parameter(i + 1, id)?;
+            stmt.raw_bind_parameter(i + 2, scope)?;
+            stmt.raw_bind_parameter(i + 3, pct)?;
+            stmt.raw_bind_parameter(i + 4, pts)?;
+            stmt.raw_bind_parameter(i + 5, max)?;
+            i += 5;
+        }
+        stmt.raw_execute()?;
     }
     Ok(())
 }

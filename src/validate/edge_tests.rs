@@ -3,7 +3,7 @@
 //! [`validate_return`]. Expected values are written out by hand from the rules in
 //! docs/findings.md, never computed with the code under test.
 
-use std::collections::HashMap;
+use foldhash::HashMap;
 use std::path::Path;
 
 use chrono::NaiveDate;

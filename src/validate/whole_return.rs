@@ -1,7 +1,7 @@
 //! A whole return: every answer checked, required answers and table rows complete,
 //! and an action asked for each statement scored low.
 
-use std::collections::HashMap;
+use foldhash::{HashMap, HashMapExt};
 
 use super::answer::{check_answer, Answer};
 use super::finding::Finding;
@@ -39,7 +39,7 @@ pub fn validate_return(
     template: &Template,
     cells: &HashMap<String, (CellRef, CellValue)>,
 ) -> (HashMap<String, Answer>, Vec<Finding>) {
-    let mut answers: HashMap<String, Answer> = HashMap::new();
+    let mut answers: HashMap<String, Answer> = HashMap::with_capacity(cells.len());
     let mut findings = Vec::new();
     for q in template.cells() {
         let Some((cell, value)) = cells.get(&q.id) else {

@@ -286,12 +286,25 @@ impl Worker {
 
 impl Drop for Worker {
     fn drop(&mut self) {
-        // Closing stdin ends an idle worker; one still busy is stopped.
+        // Closing stdin ends an idle worker (given a moment to exit on its own, so
+        // profilers and its own clean-up see a normal end); one still busy, or one
+        // that does not end, is stopped.
         self.stdin = None;
         self.retired.store(true, Ordering::Release);
+        let idle = self.busy_since.load(Ordering::Acquire) == 0;
         let mut child = lock(&self.child);
-        if !matches!(child.try_wait(), Ok(Some(_))) {
-            let _ = child.kill();
+        let deadline = Instant::now() + Duration::from_secs(if idle { 2 } else { 0 });
+        loop {
+            match child.try_wait() {
+                Ok(Some(_)) => break,
+                Ok(None) if Instant::now() < deadline => {
+                    std::thread::sleep(Duration::from_millis(2));
+                }
+                _ => {
+                    let _ = child.kill();
+                    break;
+                }
+            }
         }
         let _ = child.wait();
     }

@@ -131,7 +131,7 @@ pub fn plan_chase(
                 || (r.is_lead() && matches!(row.state, ReturnState::Unreadable(_)));
             if needs_correcting {
                 plan.notes.push(format!(
-                    "{}: not reminded: {}'s return needs correcting, and `ptk mail corrections` writes to them about it (one letter, not two)",
+                    "{}: not reminded: {}'s return needs correcting, and its corrections letter asks for it (one letter, not two)",
                     p.id, r.name
                 ));
                 continue;
