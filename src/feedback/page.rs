@@ -32,18 +32,32 @@ pub fn points(v: f64) -> String {
 
 /// A4 portrait, one page wide, the partnership in the header, page numbers below.
 pub(super) fn page_setup(ws: &mut Worksheet, fb: &Feedback, sheet: &str) {
-    ws.set_portrait();
+    let title = format!("Partnership feedback {}", fb.year);
+    a4(ws, &fb.council, &fb.partnership, &title, sheet, false);
+}
+
+/// A4, one page wide: the council and `who` in the header; `title`, the page number
+/// and the sheet's name in the footer.
+pub(super) fn a4(
+    ws: &mut Worksheet,
+    council: &str,
+    who: &str,
+    title: &str,
+    sheet: &str,
+    landscape: bool,
+) {
+    if landscape {
+        ws.set_landscape();
+    } else {
+        ws.set_portrait();
+    }
     ws.set_paper_size(9);
     ws.set_print_fit_to_pages(1, 0);
     ws.set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3);
-    ws.set_header(format!(
-        "&L{}&R{}",
-        header_text(&fb.council),
-        header_text(&fb.partnership)
-    ));
+    ws.set_header(format!("&L{}&R{}", header_text(council), header_text(who)));
     ws.set_footer(format!(
-        "&LPartnership feedback {}&CPage &P of &N&R{}",
-        fb.year,
+        "&L{}&CPage &P of &N&R{}",
+        header_text(title),
         header_text(sheet)
     ));
 }
