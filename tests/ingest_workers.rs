@@ -491,10 +491,39 @@ fn a_reader_library_that_prints_does_not_disturb_the_workers() {
 }
 
 #[test]
-fn a_reader_that_goes_away_before_its_job_is_that_files_problem_not_the_runs() {
-    // Every reader closes its end of the pipe at once: the pool's writes meet a closed
-    // pipe. That must be handled (each file reader-failed, the run finished and
-    // reported), never a signal that kills ptk (it once was: SIGPIPE).
+fn a_reader_that_goes_away_before_its_job_is_the_pools_failure_not_the_files() {
+    // The first reader closes its end of the pipe at once, before reading its file:
+    // the pool's write meets a closed pipe. That must be handled (never a SIGPIPE that
+    // kills ptk, as it once was), and the file, which did nothing, is read by the next
+    // reader and accepted: it is not blamed.
+    let dir = tempfile::tempdir().unwrap();
+    let marker = dir.path().join("hung-up-once");
+    let one = samples().join(VICTIM);
+    let out = ingest(
+        dir.path(),
+        &[&one],
+        &[],
+        &[("PTK_TEST_WORKER_HANGS_UP", marker.to_str().unwrap())],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "the file is read by another reader: {:?} {}",
+        out.status,
+        text(&out.stderr)
+    );
+    assert!(marker.exists(), "the hook did make a reader hang up");
+    assert_eq!(report(dir.path())[VICTIM].0, "accepted");
+    assert!(finding_codes(dir.path())
+        .get(VICTIM)
+        .is_none_or(|c| c.is_empty()));
+}
+
+#[test]
+fn readers_that_keep_going_away_stop_the_run_without_blaming_a_file() {
+    // Every reader goes away before its first job: the pool cannot work, which is no
+    // file's fault. The run stops (exit 2), says why and what to check, and saves
+    // nothing: no file is recorded as rejected.
     let dir = tempfile::tempdir().unwrap();
     let one = samples().join(VICTIM);
     let out = ingest(
@@ -503,12 +532,16 @@ fn a_reader_that_goes_away_before_its_job_is_that_files_problem_not_the_runs() {
         &[],
         &[("PTK_TEST_WORKER_HANGS_UP", "1")],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(ptk::exit::REJECTED),
-        "ptk must finish the run: {:?} {}",
-        out.status,
-        text(&out.stderr)
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("nothing from this run was saved"), "{err}");
+    assert!(
+        err.contains("keep stopping before they read any file")
+            && err.contains("No file was at fault"),
+        "{err}"
     );
-    assert_eq!(finding_codes(dir.path())[VICTIM], ["reader-failed"]);
+    assert!(
+        !dir.path().join("ingest-report.csv").exists(),
+        "no report blames the file"
+    );
 }

@@ -7,7 +7,11 @@
 //! already waiting in its pipe. A worker that dies or runs out of time is killed and
 //! replaced; the file it was reading is tried once more alone in a fresh worker, then
 //! rejected with `reader-failed`, naming the limit it hit; the file queued behind it is
-//! simply sent again. Protocol: [`protocol`].
+//! simply sent again. A worker that goes away without taking its file (its pipe
+//! closed, or it ended normally without answering) failed the pool, not the file:
+//! the file is sent to a fresh worker, unblamed, and if workers keep going away
+//! before reading anything the run stops (nothing saved) with the reason. Protocol:
+//! [`protocol`].
 
 use std::borrow::Cow;
 use std::collections::VecDeque;
@@ -53,6 +57,10 @@ pub fn default_memory_cap_mb(max_file_mb: u64) -> u64 {
 /// Why a worker gave no outcome for a file.
 #[derive(Debug, Clone, PartialEq)]
 enum Failure {
+    /// It went away without taking the file: its end of the pipe was closed when the
+    /// file was sent, or it ended normally (exit 0) without answering. Nothing in
+    /// the file made it fail, so the file is not blamed.
+    Gone(String),
     TimedOut(Duration),
     /// Died; what the process said and how it ended.
     Died {
@@ -65,6 +73,9 @@ impl Failure {
     /// Which limit was hit, in words for the findings.
     fn describe(&self, cap_mb: Option<u64>) -> String {
         match self {
+            Failure::Gone(how) => {
+                format!("the spreadsheet reader went away before reading it ({how})")
+            }
             Failure::TimedOut(d) => format!(
                 "reading it did not finish within the time limit of {} seconds",
                 d.as_secs()
@@ -99,6 +110,8 @@ struct Worker {
     busy_since: Arc<AtomicU64>,
     /// Set by the watchdog when it stopped the worker for overrunning.
     timed_out: Arc<AtomicBool>,
+    /// A file could not be handed over: the worker had closed its end of the pipe.
+    refused: bool,
     /// Tells the watchdog to finish.
     retired: Arc<AtomicBool>,
     epoch: Instant,
@@ -157,6 +170,7 @@ impl Worker {
             stdout,
             busy_since: Arc::new(AtomicU64::new(0)),
             timed_out: Arc::new(AtomicBool::new(false)),
+            refused: false,
             retired: Arc::new(AtomicBool::new(false)),
             epoch: Instant::now(),
             stderr,
@@ -232,10 +246,14 @@ impl Worker {
             path: Cow::Borrowed(input.path.as_path()),
             attachment,
         };
-        if let Some(stdin) = self.stdin.as_mut() {
-            if protocol::send(stdin, &job).is_err() {
-                self.stdin = None;
+        match self.stdin.as_mut() {
+            Some(stdin) => {
+                if protocol::send(stdin, &job).is_err() {
+                    self.stdin = None;
+                    self.refused = true;
+                }
             }
+            None => self.refused = true,
         }
     }
 
@@ -276,6 +294,20 @@ impl Worker {
         let memory = said.contains("memory allocation of")
             || said.contains("unable to allocate")
             || said.contains("out of memory");
+        let clean_exit = why.is_none() && status.is_some_and(|s| s.success());
+        if (self.refused || clean_exit) && !memory {
+            let how = if self.refused {
+                "its end of the pipe was closed".to_string()
+            } else {
+                "it ended without answering".to_string()
+            };
+            let said = said.trim();
+            return Failure::Gone(if said.is_empty() {
+                how
+            } else {
+                format!("{how}: {}", crate::output::printable(said))
+            });
+        }
         let how = why.unwrap_or_else(|| match status {
             Some(s) => describe_exit(s),
             None => "it stopped".into(),
@@ -332,15 +364,37 @@ fn describe_exit(s: std::process::ExitStatus) -> String {
     }
 }
 
+/// Workers in a row that may go away without taking a file before the pool gives up
+/// (a file is never blamed for that; see [`Failure::Gone`]).
+const MAX_GONE: u32 = 3;
+
 /// One pool slot: a worker, started when first needed and replaced when it fails.
 pub struct Slot<'a> {
     opts: &'a PoolOptions,
     worker: Option<Worker>,
+    /// Workers in a row that went away without taking a file.
+    gone: u32,
 }
 
 impl<'a> Slot<'a> {
     pub fn new(opts: &'a PoolOptions) -> Self {
-        Self { opts, worker: None }
+        Self {
+            opts,
+            worker: None,
+            gone: 0,
+        }
+    }
+
+    /// Notes a worker that went away without taking a file; an error once too many
+    /// have in a row (the pool cannot work: nothing a file did).
+    fn went_away(&mut self, how: &str) -> anyhow::Result<()> {
+        self.worker = None;
+        self.gone += 1;
+        anyhow::ensure!(
+            self.gone < MAX_GONE,
+            "the reader processes keep stopping before they read any file ({MAX_GONE} in a row; the last: {how}). No file was at fault. Check that ptk can start processes on this computer (memory, security software) and run the same command again"
+        );
+        Ok(())
     }
 
     fn worker(&mut self) -> anyhow::Result<&mut Worker> {
@@ -407,6 +461,7 @@ impl<'a> Slot<'a> {
             let w = self.worker.as_mut().expect("files were sent to it");
             let outcome = match w.receive() {
                 Ok(o) => {
+                    self.gone = 0;
                     sent.pop_front();
                     if sent.is_empty() {
                         w.idle();
@@ -419,6 +474,14 @@ impl<'a> Slot<'a> {
                         again.extend(sent.drain(..));
                     }
                     o
+                }
+                Err(Failure::Gone(how)) => {
+                    // Not the file's doing: every file sent goes again, unblamed.
+                    self.went_away(&how)?;
+                    for j in sent.drain(..).rev() {
+                        again.push_front(j);
+                    }
+                    continue;
                 }
                 Err(first) => {
                     self.worker = None;
@@ -435,33 +498,41 @@ impl<'a> Slot<'a> {
         }
     }
 
-    /// The second try of a file that failed once: alone, in a fresh worker.
+    /// The second try of a file that failed once: alone, in a fresh worker (a worker
+    /// that goes away without taking it does not count as a try).
     fn alone(&mut self, input: &Input, first: Failure) -> anyhow::Result<Outcome> {
-        let w = self.worker()?;
-        w.busy();
-        w.send(input);
-        match w.receive() {
-            Ok(o) => {
-                w.idle();
-                if w.timed_out.load(Ordering::Acquire) {
-                    self.worker = None;
-                }
-                Ok(o)
-            }
-            Err(second) => {
-                self.worker = None;
-                // A time-out is reported with the limit (the watchdog does not know it).
-                let failure = match (second, first) {
-                    (Failure::TimedOut(_), _) => Failure::TimedOut(self.opts.file_timeout),
-                    (Failure::Died { memory: false, .. }, Failure::Died { memory: true, how }) => {
-                        Failure::Died { memory: true, how }
+        loop {
+            let w = self.worker()?;
+            w.busy();
+            w.send(input);
+            match w.receive() {
+                Ok(o) => {
+                    w.idle();
+                    if w.timed_out.load(Ordering::Acquire) {
+                        self.worker = None;
                     }
-                    (f, _) => f,
-                };
-                let cap_mb = self.opts.setup.memory_cap_bytes.map(|b| b >> 20);
-                Ok(reader_failed(input, &failure, cap_mb))
+                    self.gone = 0;
+                    return Ok(o);
+                }
+                Err(Failure::Gone(how)) => self.went_away(&how)?,
+                Err(second) => return Ok(self.failed_twice(input, first, second)),
             }
         }
+    }
+
+    /// The `reader-failed` outcome of a file that failed in two workers.
+    fn failed_twice(&mut self, input: &Input, first: Failure, second: Failure) -> Outcome {
+        self.worker = None;
+        // A time-out is reported with the limit (the watchdog does not know it).
+        let failure = match (second, first) {
+            (Failure::TimedOut(_), _) => Failure::TimedOut(self.opts.file_timeout),
+            (Failure::Died { memory: false, .. }, Failure::Died { memory: true, how }) => {
+                Failure::Died { memory: true, how }
+            }
+            (f, _) => f,
+        };
+        let cap_mb = self.opts.setup.memory_cap_bytes.map(|b| b >> 20);
+        reader_failed(input, &failure, cap_mb)
     }
 }
 

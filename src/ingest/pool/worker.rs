@@ -48,7 +48,7 @@ pub fn serve() -> anyhow::Result<()> {
         }
     };
     protocol::send(&mut output, &Ready::Ok(()))?;
-    if cfg!(debug_assertions) && std::env::var_os("PTK_TEST_WORKER_HANGS_UP").is_some() {
+    if cfg!(debug_assertions) && hangs_up() {
         // Debug builds only: a reader that goes away without reading its first job, so
         // the pool's next write meets a closed pipe (tests/ingest_workers.rs).
         #[cfg(unix)]
@@ -79,6 +79,20 @@ pub fn serve() -> anyhow::Result<()> {
         protocol::send(&mut output, &process(&input, &ctx))?;
     }
     Ok(())
+}
+
+/// Debug hook `PTK_TEST_WORKER_HANGS_UP`: `1` makes every reader go away before its
+/// first job; a path makes only the first reader that creates that file do so.
+fn hangs_up() -> bool {
+    match std::env::var_os("PTK_TEST_WORKER_HANGS_UP") {
+        None => false,
+        Some(v) if v == "1" => true,
+        Some(path) => std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(path)
+            .is_ok(),
+    }
 }
 
 /// The pipe to the main process. On Unix, the original stdout is kept for the protocol
