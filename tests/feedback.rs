@@ -12,32 +12,6 @@ use std::path::{Path, PathBuf};
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use common::*;
 
-/// Fills a form: `answers` maps question id to a scale position, `None` for Not
-/// applicable; then the stage, what was achieved and the support asked for. Saved into
-/// the inbox folder beside the outbox.
-const FILL: &str = r#"
-import json, sys, datetime, openpyxl
-path, answers, stage, achieved, support = sys.argv[1], json.loads(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
-SCALE = ["0 - Not in place", "1 - Planned or just started", "2 - Partly in place",
-         "3 - In place", "4 - In place and reviewed"]
-wb = openpyxl.load_workbook(path)
-def cell(q):
-    sheet, coord = next(iter(wb.defined_names["ptk_" + q].destinations))
-    return wb[sheet][coord.replace("$", "")]
-for q, v in answers.items():
-    cell(q).value = "Not applicable" if v is None else SCALE[v]
-cell("stage").value = stage
-cell("achievements").value = achieved
-cell("support").value = support
-cell("completed_by").value = "Test officer"
-cell("completed_email").value = "officer@example.gov.uk"
-cell("completed_on").value = datetime.datetime(2026, 12, 4)
-import os
-wb.save(os.path.join(os.path.dirname(os.path.dirname(path)), "inbox", os.path.basename(path)))
-"#;
-
-type Plan = BTreeMap<String, Option<usize>>;
-
 /// The shipped self-assessment's scored statements, in form order, with their numbers.
 fn statements() -> Vec<(String, String)> {
     let sections = [('F', 8), ('P', 6), ('C', 5), ('M', 6)];
@@ -62,23 +36,17 @@ fn plan(level: usize, except: &[(&str, Option<usize>)]) -> Plan {
     p
 }
 
+/// Fills a form: `answers` maps question id to a scale position, `None` for Not
+/// applicable; then the stage, what was achieved and the support asked for. Saved into
+/// the inbox folder beside the outbox.
 fn fill(path: &Path, answers: &Plan, stage: &str, achieved: &str, support: &str) {
-    let json = format!(
-        "{{{}}}",
-        answers
-            .iter()
-            .map(|(q, v)| format!(
-                "\"{q}\": {}",
-                v.map_or("null".to_string(), |n| n.to_string())
-            ))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    run_python(
-        path.parent().unwrap(),
-        FILL,
-        &[path.to_str().unwrap(), &json, stage, achieved, support],
-    );
+    let mut values = plan_answers(answers);
+    values.extend(completed(stage));
+    values.push(answer("achievements", achieved));
+    values.push(answer("support", support));
+    let outbox = path.parent().unwrap();
+    let inbox = outbox.parent().unwrap().join("inbox");
+    fill_named(path, &inbox.join(path.file_name().unwrap()), &values);
 }
 
 /// Each statement's mean points over the respondents who scored it.
@@ -315,49 +283,20 @@ fn setup() -> Setup {
     );
     plans.entry("SEP04").or_default().push(sep);
 
-    let common = |cmd: &str| -> Vec<String> {
-        vec![
-            cmd.to_string(),
-            "--year".into(),
-            "2026".into(),
-            "--store".into(),
-            d.join("ptk.db").to_str().unwrap().into(),
-            "--register".into(),
-            repo().join("samples/register.csv").to_str().unwrap().into(),
-            "--templates".into(),
-            repo().join("templates").to_str().unwrap().into(),
-            "--respondents".into(),
-            resp.to_str().unwrap().into(),
-        ]
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--year", "2026", "--respondents", resp.to_str().unwrap()]);
+        text(&exited(ptk_samples(&d, &all), ptk::exit::OK).stdout)
     };
-    let run = |args: Vec<String>| {
-        let refs: Vec<&str> = args.iter().map(String::as_str).collect();
-        let out = ptk(&d, &refs);
-        assert_eq!(
-            out.status.code(),
-            Some(ptk::exit::OK),
-            "{refs:?}\n{}{}",
-            text(&out.stdout),
-            text(&out.stderr)
-        );
-        text(&out.stdout)
-    };
-    let mut ingest = common("ingest");
-    ingest.insert(1, "inbox".into());
-    ingest.push("--quiet".into());
-    run(ingest);
-    run(common("report"));
-    let mut fb = common("feedback");
-    fb.extend(
-        [
-            "--review-date",
-            "2027-03-03",
-            "--contact",
-            "partnerships@rochford.gov.uk",
-        ]
-        .map(String::from),
-    );
-    let said = run(fb);
+    run(&["ingest", "inbox", "--quiet"]);
+    run(&["report"]);
+    let said = run(&[
+        "feedback",
+        "--review-date",
+        "2027-03-03",
+        "--contact",
+        "partnerships@rochford.gov.uk",
+    ]);
     assert!(said.contains("4 workbook(s)"), "{said}");
     Setup {
         _dir: dir,
@@ -639,20 +578,14 @@ fn each_scored_partnership_gets_its_own_results_and_nothing_of_anyone_else() {
 
     // The same store gives the same bytes.
     let before = std::fs::read(dir.join("LSP01_feedback_2026.xlsx")).unwrap();
-    let out = ptk(
+    let out = ptk_samples(
         d,
         &[
             "feedback",
             "--year",
             "2026",
-            "--store",
-            d.join("ptk.db").to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
             "--respondents",
-            repo().join("samples/respondents.csv").to_str().unwrap(),
+            sample_respondents().to_str().unwrap(),
             "--review-date",
             "2027-03-03",
             "--contact",
@@ -720,6 +653,12 @@ fn parse(raw: &[u8]) -> mail_parser::Message<'_> {
     mail_parser::MessageParser::default().parse(raw).unwrap()
 }
 
+/// The one address a message is to.
+fn to_address(m: &mail_parser::Message) -> String {
+    let to = m.to().unwrap().first().unwrap();
+    to.address().unwrap().to_string()
+}
+
 #[test]
 fn feedback_goes_once_to_each_lead_and_returned_respondent_with_their_own_file() {
     use mail_parser::MimeHeaders;
@@ -729,17 +668,7 @@ fn feedback_goes_once_to_each_lead_and_returned_respondent_with_their_own_file()
     let port = free_port();
     let server = SmtpServer::start(port, &d.join("received"));
     let out = mail_smtp(d, port, &register, &["feedback"]);
-    assert_eq!(
-        out.status.code(),
-        Some(ptk::exit::OK),
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(
-        text(&out.stdout).contains("7 sent via smtp"),
-        "{}",
-        text(&out.stdout)
-    );
+    says(&out, "7 sent via smtp");
 
     // Who returned, by the test's own plan: LSP01's three, CSP02's two, HWB03's and
     // SEP04's leads.
@@ -759,14 +688,7 @@ fn feedback_goes_once_to_each_lead_and_returned_respondent_with_their_own_file()
     assert_eq!(received.len(), 7);
     for raw in &received {
         let m = parse(raw);
-        let to = m
-            .to()
-            .unwrap()
-            .first()
-            .unwrap()
-            .address()
-            .unwrap()
-            .to_string();
+        let to = to_address(&m);
         let att = m.attachments().next().expect("the feedback is attached");
         let name = att.attachment_name().unwrap().to_string();
         let pid = name.split('_').next().unwrap().to_string();
@@ -790,17 +712,7 @@ fn feedback_goes_once_to_each_lead_and_returned_respondent_with_their_own_file()
 
     // Again: nothing. A changed feedback is not sent without --corrected...
     let out = mail_smtp(d, port, &register, &["feedback"]);
-    assert_eq!(
-        out.status.code(),
-        Some(ptk::exit::OK),
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(
-        text(&out.stdout).contains("0 sent via smtp"),
-        "{}",
-        text(&out.stdout)
-    );
+    says(&out, "0 sent via smtp");
     assert_eq!(server.received().len(), 7);
     let out = ptk(
         d,
@@ -827,11 +739,7 @@ fn feedback_goes_once_to_each_lead_and_returned_respondent_with_their_own_file()
         text(&out.stderr)
     );
     let out = mail_smtp(d, port, &register, &["feedback"]);
-    assert!(
-        text(&out.stdout).contains("0 sent via smtp"),
-        "{}",
-        text(&out.stdout)
-    );
+    says(&out, "0 sent via smtp");
     // ...and with it, to those of one partnership, saying it replaces the earlier one.
     let out = mail_smtp(
         d,
@@ -839,17 +747,7 @@ fn feedback_goes_once_to_each_lead_and_returned_respondent_with_their_own_file()
         &register,
         &["feedback", "--corrected", "--partnership", "CSP02"],
     );
-    assert_eq!(
-        out.status.code(),
-        Some(ptk::exit::OK),
-        "{}",
-        text(&out.stderr)
-    );
-    assert!(
-        text(&out.stdout).contains("2 sent via smtp"),
-        "{}",
-        text(&out.stdout)
-    );
+    says(&out, "2 sent via smtp");
     let received = server.received();
     assert_eq!(received.len(), 9);
     let corrected: Vec<_> = received
@@ -870,11 +768,7 @@ fn feedback_goes_once_to_each_lead_and_returned_respondent_with_their_own_file()
         &register,
         &["feedback", "--corrected", "--partnership", "CSP02"],
     );
-    assert!(
-        text(&out.stdout).contains("0 sent via smtp"),
-        "{}",
-        text(&out.stdout)
-    );
+    says(&out, "0 sent via smtp");
 }
 
 #[test]
@@ -915,12 +809,6 @@ fn each_assistant_director_gets_exactly_their_partnerships() {
     let port = free_port();
     let server = SmtpServer::start(port, &d.join("received"));
     let out = mail_smtp(d, port, &register, &["ad"]);
-    assert_eq!(
-        out.status.code(),
-        Some(ptk::exit::OK),
-        "{}",
-        text(&out.stderr)
-    );
     let stdout = text(&out.stdout);
     assert!(
         stdout.contains("1 partnership(s) have no assistant_director_email"),
@@ -939,14 +827,7 @@ fn each_assistant_director_gets_exactly_their_partnerships() {
     let scored: BTreeSet<&str> = s.plans.keys().copied().collect();
     for raw in &received {
         let m = parse(raw);
-        let to = m
-            .to()
-            .unwrap()
-            .first()
-            .unwrap()
-            .address()
-            .unwrap()
-            .to_string();
+        let to = to_address(&m);
         let theirs = by_ad
             .remove(&to)
             .unwrap_or_else(|| panic!("{to}: not an AD, or twice"));
@@ -995,11 +876,79 @@ fn each_assistant_director_gets_exactly_their_partnerships() {
     }
     assert!(by_ad.is_empty(), "no pack for {by_ad:?}");
     let out = mail_smtp(d, port, &register, &["ad"]);
-    assert!(
-        text(&out.stdout).contains("0 sent via smtp"),
-        "{}",
-        text(&out.stdout)
+    says(&out, "0 sent via smtp");
+}
+
+/// `ptk mail ad --dry-run` writes no pack (nor anything else) in the work folder: the
+/// files there and their bytes are the same after it, and it says where the packs would go.
+#[test]
+fn a_dry_run_of_the_assistant_director_packs_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let returns = repo().join("samples/returns");
+    let history = repo().join("samples/history.csv");
+    let out = ptk_samples(
+        d,
+        &[
+            "review",
+            returns.to_str().unwrap(),
+            "--year",
+            "2026",
+            "--quiet",
+            "--history",
+            history.to_str().unwrap(),
+        ],
     );
+    // The samples hold returns that are rejected on purpose: exit 1, the store written.
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::REJECTED),
+        "{}",
+        text(&out.stderr)
+    );
+    let before = tree_hashes(d);
+    assert!(before.keys().any(|p| p.ends_with("ptk.db")), "{before:?}");
+    let out = ptk_samples(
+        d,
+        &[
+            "mail",
+            "ad",
+            "--year",
+            "2026",
+            "--from",
+            "partnerships@rochford.gov.uk",
+            "--dry-run",
+        ],
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(ptk::exit::OK),
+        "{}{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    let said = text(&out.stdout);
+    // Assistant Directors with an email and a partnership in the review, from the register.
+    let ads: BTreeSet<String> = csv::Reader::from_path(repo().join("samples/register.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap())
+        .filter(|r| !r[6].is_empty() && &r[8] != "closed")
+        .map(|r| r[6].to_string())
+        .collect();
+    assert!(!ads.is_empty());
+    assert!(
+        said.contains(&format!(
+            "Dry run: {} Assistant Director pack(s) would be written in {}; nothing written.",
+            ads.len(),
+            d.join("ad-packs-2026").display()
+        )),
+        "{said}"
+    );
+    for ad in &ads {
+        assert!(said.contains(ad.as_str()), "{ad} planned: {said}");
+    }
+    assert_eq!(tree_hashes(d), before, "the work folder is unchanged");
 }
 
 #[test]

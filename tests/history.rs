@@ -154,11 +154,7 @@ fn the_review_is_never_written_over_the_store_or_the_register() {
     let before = std::fs::read(&store).unwrap();
     let o = run(dir, &["report", "--year", "2026", "--out", s(&store)]);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
-    assert!(
-        text(&o.stderr).contains("is the history store"),
-        "{}",
-        text(&o.stderr)
-    );
+    complains(&o, "is the history store");
     assert_eq!(std::fs::read(&store).unwrap(), before);
     // The same file named another way.
     let other = dir.join(".").join("ptk.db");
@@ -168,11 +164,7 @@ fn the_review_is_never_written_over_the_store_or_the_register() {
     let reg_before = std::fs::read(&register).unwrap();
     let o = run(dir, &["report", "--year", "2026", "--out", s(&register)]);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
-    assert!(
-        text(&o.stderr).contains("is the register"),
-        "{}",
-        text(&o.stderr)
-    );
+    complains(&o, "is the register");
     assert_eq!(std::fs::read(&register).unwrap(), reg_before);
     for args in [
         vec!["status", "--year", "2026", "--csv", s(&store)],
@@ -239,11 +231,7 @@ fn undoing_a_run_puts_the_history_and_status_back_byte_for_byte_and_keeps_the_ma
 
     let o = run(dir, &["runs", "undo", "3"]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
-    assert!(
-        text(&o.stdout).contains("Undid 1 run(s)"),
-        "{}",
-        text(&o.stdout)
-    );
+    says(&o, "Undid 1 run(s)");
     assert!(text(&o.stdout).contains("  run 3 "), "{}", text(&o.stdout));
     assert!(
         before == snapshot(dir),
@@ -297,11 +285,7 @@ fn undoing_a_run_puts_the_history_and_status_back_byte_for_byte_and_keeps_the_ma
     // Undoing a run whose copy is gone, or one that does not exist, says so.
     let o = run(dir, &["runs", "undo", "9"]);
     assert_eq!(code(&o), 2);
-    assert!(
-        text(&o.stderr).contains("there is no run 9"),
-        "{}",
-        text(&o.stderr)
-    );
+    complains(&o, "there is no run 9");
 }
 
 /// A sheet's cells as text, row by row.
@@ -414,30 +398,16 @@ fn a_run_for_2025_on_2026s_folder_changes_nothing_2026_shows() {
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
 }
 
-/// Fills an issued self-assessment: every statement "3 - In place" except those in
-/// `blank`, and the completion details.
-const FILL: &str = r#"
-import sys, datetime, openpyxl
-path, blank = sys.argv[1], sys.argv[2].split(",")
-wb = openpyxl.load_workbook(path)
-def cell(q):
-    sheet, coord = next(iter(wb.defined_names["ptk_" + q].destinations))
-    return wb[sheet][coord.replace("$", "")]
-ids = [f"F{i}" for i in range(1, 9)] + [f"P{i}" for i in range(1, 7)] + \
-      [f"C{i}" for i in range(1, 6)] + [f"M{i}" for i in range(1, 7)]
-for q in ids:
-    if q not in blank:
-        cell(q).value = "3 - In place"
-cell("stage").value = "Functioning"
-cell("completed_by").value = "Test officer"
-cell("completed_email").value = "officer@example.gov.uk"
-cell("completed_on").value = datetime.datetime(2026, 12, 4)
-wb.save(path)
-"#;
-
+/// Fills an issued self-assessment into `to`: every statement "3 - In place" except
+/// `blank` (if any), and the completion details.
 fn filled(form: &Path, to: &Path, blank: &str) {
-    std::fs::copy(form, to).unwrap();
-    run_python(to.parent().unwrap(), FILL, &[s(to), blank]);
+    let mut values: Vec<(String, String)> = STATEMENTS
+        .iter()
+        .filter(|q| **q != blank)
+        .map(|q| answer(q, "3 - In place"))
+        .collect();
+    values.extend(completed("Functioning"));
+    fill_named(form, to, &values);
 }
 
 /// Every cell of a sheet, as one text.
@@ -473,10 +443,9 @@ fn a_corrected_return_resolves_its_findings_and_the_run_exits_0() {
         text(&o.stdout),
         text(&o.stderr)
     );
-    assert!(
-        text(&o.stdout).contains("1 rejected file(s) of 2026 are resolved by an accepted return"),
-        "{}",
-        text(&o.stdout)
+    says(
+        &o,
+        "1 rejected file(s) of 2026 are resolved by an accepted return",
     );
     assert!(
         !text(&o.stdout).contains("need correcting"),
@@ -568,11 +537,7 @@ fn history_import_rejects_each_bad_row_with_its_line_and_imports_nothing() {
     std::fs::write(&csv, utf16).unwrap();
     let o = import(dir, &[]);
     assert_eq!(code(&o), 1);
-    assert!(
-        text(&o.stderr).contains("CSV UTF-8 (Comma delimited)"),
-        "{}",
-        text(&o.stderr)
-    );
+    complains(&o, "CSV UTF-8 (Comma delimited)");
 }
 
 #[test]
@@ -661,18 +626,25 @@ fn ctrl_c_during_an_ingest_saves_nothing_says_so_and_leaves_no_files() {
     assert_eq!(text(&o.stdout).lines().count(), 2, "{}", text(&o.stdout));
 }
 
-#[test]
-fn last_years_review_is_made_again_from_imported_history() {
-    let tmp = tempfile::tempdir().unwrap();
-    let dir = tmp.path();
+/// Imports samples/history.csv into `dir`'s store and reports 2025, a year known only
+/// from it: the workbook's path and the report's output (checked to exit 0).
+fn review_of_imported_2025(dir: &Path) -> (PathBuf, Output) {
     let history = repo().join("samples/history.csv");
     let o = run(dir, &["history", "import", s(&history)]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
     let out = dir.join("review-2025.xlsx");
     let o = run(dir, &["report", "--year", "2025", "--out", s(&out)]);
     assert_eq!(code(&o), 0, "{}", text(&o.stderr));
+    (out, o)
+}
+
+#[test]
+fn last_years_review_is_made_again_from_imported_history() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (out, _) = review_of_imported_2025(dir);
     // Each partnership's 2025 overall score, as in the file imported.
-    let expected: Vec<(String, f64)> = std::fs::read_to_string(&history)
+    let expected: Vec<(String, f64)> = std::fs::read_to_string(repo().join("samples/history.csv"))
         .unwrap()
         .lines()
         .filter(|l| l.starts_with("2025,") && l.contains(",overall,"))
@@ -782,11 +754,79 @@ fn last_years_review_is_made_again_from_imported_history() {
     // A year with nothing in it says so.
     let o = run(dir, &["report", "--year", "2019"]);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
+    complains(&o, "holds nothing for 2019");
+}
+
+/// In a year known only from imported history, "outstanding" counts only the
+/// partnerships that owe a self-assessment and have no imported score: the register's
+/// exiting and proposed partnerships owe another form now, which history cannot show.
+#[test]
+fn a_history_only_year_counts_outstanding_only_those_owing_a_self_assessment() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let (out, o) = review_of_imported_2025(dir);
+    // Worked out from the files: the statuses the self-assessment is issued to, the
+    // register's partnerships with one of them, less those with a 2025 overall score.
+    let template: toml::Value = toml::from_str(
+        &std::fs::read_to_string(repo().join("templates/self-assessment.toml")).unwrap(),
+    )
+    .unwrap();
+    let owing: Vec<&str> = template["issue_to"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    let scored = sample_history_overall(2025);
+    let mut register = csv::Reader::from_path(repo().join("samples/register.csv")).unwrap();
+    let status = register
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "status")
+        .unwrap();
+    let all: Vec<csv::StringRecord> = register.records().map(|r| r.unwrap()).collect();
+    let want: Vec<String> = all
+        .iter()
+        .filter(|r| owing.contains(&&r[status]) && !scored.contains_key(&r[0]))
+        .map(|r| r[0].to_string())
+        .collect();
     assert!(
-        text(&o.stderr).contains("holds nothing for 2019"),
-        "{}",
-        text(&o.stderr)
+        all.iter()
+            .any(|r| !owing.contains(&&r[status]) && &r[status] != "closed"),
+        "the samples have exiting or proposed partnerships"
     );
+    assert!(
+        text(&o.stdout).contains(&format!(", {} outstanding.", want.len())),
+        "{}",
+        text(&o.stdout)
+    );
+    let overview = sheet_text(&out, "Overview");
+    let line = overview
+        .iter()
+        .find(|r| r[0] == "Partnerships outstanding")
+        .unwrap_or_else(|| panic!("{overview:?}"));
+    assert_eq!(line[1], want.len().to_string(), "{line:?}");
+    // Nor is an exiting partnership listed for decision for an exit document 2025's
+    // history cannot show.
+    let why: Vec<&String> = overview
+        .iter()
+        .skip_while(|r| r[0] != "Partnership")
+        .skip(1)
+        .map(|r| &r[2])
+        .collect();
+    assert!(!why.is_empty(), "{overview:?}");
+    assert!(!why.iter().any(|c| c.contains("exit document")), "{why:?}");
+    // The Outstanding sheet lists exactly those (the lead of each: no respondents file).
+    let sheet = sheet_text(&out, "Outstanding");
+    let listed: Vec<String> = sheet
+        .iter()
+        .skip_while(|r| r[0] != "ID")
+        .skip(1)
+        .filter(|r| !r[0].is_empty())
+        .map(|r| r[0].clone())
+        .collect();
+    assert_eq!(listed, want, "{sheet:?}");
 }
 
 #[test]
@@ -932,11 +972,7 @@ fn a_store_in_use_or_damaged_gets_its_own_plain_message() {
         other.execute_batch("BEGIN IMMEDIATE").unwrap();
         let o = ingest(dir, &returns, "2026");
         assert_eq!(code(&o), 2, "{}", text(&o.stderr));
-        assert!(
-            text(&o.stderr).contains("is in use by another ptk run (or another program)"),
-            "{}",
-            text(&o.stderr)
-        );
+        complains(&o, "is in use by another ptk run (or another program)");
         other.execute_batch("ROLLBACK").unwrap();
     }
     // Garbage over the store's pages after the header.
@@ -950,9 +986,5 @@ fn a_store_in_use_or_damaged_gets_its_own_plain_message() {
     std::fs::write(&store, &bytes).unwrap();
     let o = run(dir, &["status", "--year", "2026"]);
     assert_eq!(code(&o), 2, "{}", text(&o.stderr));
-    assert!(
-        text(&o.stderr).contains("is damaged"),
-        "{}",
-        text(&o.stderr)
-    );
+    complains(&o, "is damaged");
 }

@@ -6,24 +6,9 @@ mod common;
 
 use std::path::{Path, PathBuf};
 
-use common::{ptk, repo, run_python, text};
+use common::{fill_named, ptk, repo, run_python, text, STATEMENTS};
 
 const YEAR1: &str = "2026";
-
-/// Fills the named cells (name, value) of `src` into `dst`; values starting `date:` are
-/// written as dates. Prints nothing.
-const FILL: &str = r#"
-import datetime, sys
-import openpyxl
-src, plan, dst = sys.argv[1:4]
-wb = openpyxl.load_workbook(src)
-for line in open(plan, encoding="utf-8"):
-    name, value = line.rstrip("\n").split("\t")
-    sheet, coord = list(wb.defined_names[name].destinations)[0]
-    cell = wb[sheet][coord.replace("$", "")]
-    cell.value = datetime.datetime.fromisoformat(value[5:]) if value.startswith("date:") else value
-wb.save(dst)
-"#;
 
 /// Prints each named cell's value (name<TAB>value), for the names given.
 const READ: &str = r#"
@@ -46,11 +31,6 @@ ws = wb[sys.argv[2]]
 for row in ws.iter_rows(values_only=True):
     print("\t".join("" if v is None else str(v).replace("\n", " ") for v in row))
 "#;
-
-const STATEMENTS: [&str; 25] = [
-    "F1", "F2", "F3", "F4", "F5", "F6", "F7", "F8", "P1", "P2", "P3", "P4", "P5", "P6", "C1", "C2",
-    "C3", "C4", "C5", "M1", "M2", "M3", "M4", "M5", "M6",
-];
 
 fn args<'a>(v: &'a [&'a str]) -> Vec<&'a str> {
     v.to_vec()
@@ -119,19 +99,7 @@ fn ingest(dir: &Path, year: &str, what: &Path, templates: &Path) -> String {
 }
 
 fn fill(src: &Path, dst: &Path, plan: &[(String, String)]) {
-    let plan_path = dst.with_extension("plan");
-    let lines: String = plan.iter().map(|(n, v)| format!("{n}\t{v}\n")).collect();
-    std::fs::write(&plan_path, lines).unwrap();
-    run_python(
-        src.parent().unwrap(),
-        FILL,
-        &[
-            src.to_str().unwrap(),
-            plan_path.to_str().unwrap(),
-            dst.to_str().unwrap(),
-        ],
-    );
-    std::fs::remove_file(plan_path).unwrap();
+    fill_named(src, dst, plan);
 }
 
 fn read(path: &Path, names: &[String]) -> Vec<(String, String)> {

@@ -37,36 +37,12 @@ fn templates_with_optional_m3(dir: &Path) -> PathBuf {
     to
 }
 
-/// Fills a form: `answers` maps question id to a scale position, `None` for Not
-/// applicable; questions not named are left blank. The other required answers are given.
-const FILL: &str = r#"
-import json, sys, datetime, openpyxl
-path, answers = sys.argv[1], json.loads(sys.argv[2])
-SCALE = ["0 - Not in place", "1 - Planned or just started", "2 - Partly in place",
-         "3 - In place", "4 - In place and reviewed"]
-wb = openpyxl.load_workbook(path)
-def cell(q):
-    sheet, coord = next(iter(wb.defined_names["ptk_" + q].destinations))
-    return wb[sheet][coord.replace("$", "")]
-for q, v in answers.items():
-    cell(q).value = "Not applicable" if v is None else SCALE[v]
-cell("stage").value = "Functioning"
-cell("completed_by").value = "Test officer"
-cell("completed_email").value = "officer@example.gov.uk"
-cell("completed_on").value = datetime.datetime(2026, 12, 4)
-wb.save(path)
-"#;
-
-type Plan = BTreeMap<String, Option<usize>>;
-
 /// Every scored statement at `level`, then the exceptions.
 fn plan(level: usize, except: &[(&str, Option<usize>)], blank: &[&str]) -> Plan {
-    let ids = (1..=8)
-        .map(|i| format!("F{i}"))
-        .chain((1..=6).map(|i| format!("P{i}")))
-        .chain((1..=5).map(|i| format!("C{i}")))
-        .chain((1..=6).map(|i| format!("M{i}")));
-    let mut p: Plan = ids.map(|q| (q, Some(level))).collect();
+    let mut p: Plan = STATEMENTS
+        .iter()
+        .map(|q| (q.to_string(), Some(level)))
+        .collect();
     for (q, v) in except {
         p.insert(q.to_string(), *v);
     }
@@ -76,23 +52,12 @@ fn plan(level: usize, except: &[(&str, Option<usize>)], blank: &[&str]) -> Plan 
     p
 }
 
+/// Fills a form: `answers` maps question id to a scale position, `None` for Not
+/// applicable; questions not named are left blank. The other required answers are given.
 fn fill(path: &Path, answers: &Plan) {
-    let json = format!(
-        "{{{}}}",
-        answers
-            .iter()
-            .map(|(q, v)| format!(
-                "\"{q}\": {}",
-                v.map_or("null".to_string(), |n| n.to_string())
-            ))
-            .collect::<Vec<_>>()
-            .join(", ")
-    );
-    run_python(
-        path.parent().unwrap(),
-        FILL,
-        &[path.to_str().unwrap(), &json],
-    );
+    let mut values = plan_answers(answers);
+    values.extend(completed("Functioning"));
+    fill_named(path, path, &values);
 }
 
 /// The partnership's section and overall percent, computed here from the plans: per
@@ -159,7 +124,7 @@ fn disagreements(xlsx: &Path) -> Vec<String> {
 fn the_shipped_review_lists_where_the_partnerships_respondents_disagree() {
     // README's main command on the samples (with the sample respondents).
     let dir = tempfile::tempdir().unwrap();
-    let out = ptk(
+    let out = ptk_samples(
         dir.path(),
         &[
             "review",
@@ -169,14 +134,8 @@ fn the_shipped_review_lists_where_the_partnerships_respondents_disagree() {
             "--quiet",
             "--history",
             repo().join("samples/history.csv").to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
             "--respondents",
-            repo().join("samples/respondents.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
-            "--store",
-            dir.path().join("ptk.db").to_str().unwrap(),
+            sample_respondents().to_str().unwrap(),
         ],
     );
     assert_eq!(
@@ -212,35 +171,29 @@ fn the_partnership_score_is_the_mean_of_its_respondents_answers() {
         "the computation below weighs every section 1"
     );
     let respondents = repo().join("samples/respondents.csv");
-    let register = repo().join("samples/register.csv");
-    let out = ptk(
-        d,
-        &[
-            "issue",
-            "--template",
-            "self-assessment",
-            "--year",
-            "2026",
-            "--templates",
-            templates.to_str().unwrap(),
-            "--register",
-            register.to_str().unwrap(),
-            "--respondents",
-            respondents.to_str().unwrap(),
-            "--partnership",
-            "LSP01",
-            "--out",
-            "out",
-            "--store",
-            d.join("ptk.db").to_str().unwrap(),
-            "--issued-on",
-            "2026-11-23",
-            "--deadline",
-            "2027-01-29",
-            "--return-address",
-            "partnerships@rochford.gov.uk",
-        ],
-    );
+    // Every command here: the shipped register and respondents, these templates.
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--respondents", respondents.to_str().unwrap()]);
+        ptk_samples_with(d, &templates, &all)
+    };
+    let out = run(&[
+        "issue",
+        "--template",
+        "self-assessment",
+        "--year",
+        "2026",
+        "--partnership",
+        "LSP01",
+        "--out",
+        "out",
+        "--issued-on",
+        "2026-11-23",
+        "--deadline",
+        "2027-01-29",
+        "--return-address",
+        "partnerships@rochford.gov.uk",
+    ]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let form = |rid: &str| {
         d.join("out").join(if rid == "lead" {
@@ -267,25 +220,7 @@ fn the_partnership_score_is_the_mean_of_its_respondents_answers() {
     fill(&form("essex-police"), &police);
 
     let store = d.join("ptk.db");
-    let ingest = || {
-        ptk(
-            d,
-            &[
-                "ingest",
-                "out",
-                "--year",
-                "2026",
-                "--store",
-                store.to_str().unwrap(),
-                "--register",
-                register.to_str().unwrap(),
-                "--templates",
-                templates.to_str().unwrap(),
-                "--respondents",
-                respondents.to_str().unwrap(),
-            ],
-        )
-    };
+    let ingest = || run(&["ingest", "out", "--year", "2026"]);
     let out = ingest();
     let console = format!("{}{}", text(&out.stdout), text(&out.stderr));
     assert_eq!(out.status.code(), Some(ptk::exit::OK), "{console}");
@@ -334,24 +269,7 @@ fn the_partnership_score_is_the_mean_of_its_respondents_answers() {
 
     // The review lists the statements two or more points apart (F1 = 1.1: 4, 2, 3; M3 =
     // 4.3: 2, blank, 4), not those one apart (C2 = 3.2: 1, 2, 2) or answered by one alone.
-    let out = ptk(
-        d,
-        &[
-            "report",
-            "--year",
-            "2026",
-            "--store",
-            store.to_str().unwrap(),
-            "--register",
-            register.to_str().unwrap(),
-            "--templates",
-            templates.to_str().unwrap(),
-            "--respondents",
-            respondents.to_str().unwrap(),
-            "--out",
-            "review.xlsx",
-        ],
-    );
+    let out = run(&["report", "--year", "2026", "--out", "review.xlsx"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(disagreements(&d.join("review.xlsx")), ["1.1", "4.3"]);
 
@@ -381,19 +299,13 @@ fn a_return_from_before_respondents_is_the_leads_and_a_former_respondent_still_c
     // listed, who are accepted with a warning.
     let none = d.join("respondents.csv");
     std::fs::write(&none, "partnership_id,respondent_id,name,email\n").unwrap();
-    let out = ptk(
+    let out = ptk_samples(
         d,
         &[
             "ingest",
             returns.to_str().unwrap(),
             "--year",
             "2026",
-            "--store",
-            store.to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
             "--respondents",
             none.to_str().unwrap(),
         ],

@@ -93,10 +93,9 @@ fn each_respondent_gets_a_workbook_in_their_name_and_a_mailmerge_row() {
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("Issued 5 'self-assessment' workbook(s) for 2 partnership(s)"),
-        "{}",
-        text(&out.stdout)
+    says(
+        &out,
+        "Issued 5 'self-assessment' workbook(s) for 2 partnership(s)",
     );
     let expect = [
         (
@@ -279,28 +278,18 @@ fn a_respondents_file_with_bad_rows_stops_the_issue_with_each_line() {
     // ptk status stops too: a list that leaves people out looks like good news.
     let store = dir.path().join("ptk.db");
     drop(ptk::store::Store::open(&store).unwrap());
-    let out = ptk(
+    let out = ptk_samples(
         dir.path(),
         &[
             "status",
             "--year",
             "2026",
-            "--store",
-            store.to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
             "--respondents",
             bad.to_str().unwrap(),
         ],
     );
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stderr).contains("respondents.csv:3: partnership 'NOPE9'"),
-        "{}",
-        text(&out.stderr)
-    );
+    complains(&out, "respondents.csv:3: partnership 'NOPE9'");
 }
 
 fn mail(dir: &Path, what: &[&str], extra: &[&str]) -> std::process::Output {
@@ -342,34 +331,14 @@ fn letters(dir: &Path) -> Vec<(String, String)> {
 }
 
 /// Fills an issued self-assessment with openpyxl, as its respondent would, and saves it
-/// beside it as `returned.xlsx`; `completed_on` as typed (a bad date is rejected).
+/// beside it as `returned.xlsx`; `completed_on` as typed (a bad date is rejected), or
+/// "date" for a real date.
 fn fill_as(path: &Path, completed_on: &str) {
-    run_python(
-        path.parent().unwrap(),
-        r#"
-import sys, datetime, openpyxl
-wb = openpyxl.load_workbook(sys.argv[1])
-def cell(q):
-    sheet, coord = next(iter(wb.defined_names["ptk_" + q].destinations))
-    return wb[sheet][coord.replace("$", "")]
-ids = [f"F{i}" for i in range(1, 9)] + [f"P{i}" for i in range(1, 7)] + \
-      [f"C{i}" for i in range(1, 6)] + [f"M{i}" for i in range(1, 7)]
-for q in ids:
-    cell(q).value = "3 - In place"
-cell("stage").value = "Functioning"
-cell("achievements").value = "Delivered the action plan."
-cell("completed_by").value = "Partnership officer"
-cell("completed_email").value = "officer@rochford.gov.uk"
-on = sys.argv[3]
-cell("completed_on").value = datetime.datetime(2026, 12, 4) if on == "date" else on
-wb.save(sys.argv[2])
-"#,
-        &[
-            path.to_str().unwrap(),
-            path.with_file_name("returned.xlsx").to_str().unwrap(),
-            completed_on,
-        ],
-    );
+    let mut values = whole_return();
+    if completed_on != "date" {
+        values.push(answer("completed_on", completed_on));
+    }
+    fill_named(path, &path.with_file_name("returned.xlsx"), &values);
 }
 
 fn fill(path: &Path) {
@@ -378,7 +347,7 @@ fn fill(path: &Path) {
 
 /// Ingests the files in `inbox` into `dir`'s store.
 fn ingest(dir: &Path, inbox: &Path) -> std::process::Output {
-    ptk(
+    ptk_samples(
         dir,
         &[
             "ingest",
@@ -386,12 +355,6 @@ fn ingest(dir: &Path, inbox: &Path) -> std::process::Output {
             "--year",
             "2026",
             "--quiet",
-            "--store",
-            dir.join("ptk.db").to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
         ],
     )
 }
@@ -580,20 +543,9 @@ fn mail_issue_addresses_each_respondent_and_chase_reminds_only_the_missing() {
     )
     .unwrap();
     let store = dir.path().join("ptk.db");
-    let out = ptk(
+    let out = ptk_samples(
         dir.path(),
-        &[
-            "ingest",
-            inbox.to_str().unwrap(),
-            "--year",
-            "2026",
-            "--store",
-            store.to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
-        ],
+        &["ingest", inbox.to_str().unwrap(), "--year", "2026"],
     );
     assert!(out.status.code() != Some(2), "{}", text(&out.stderr));
     {
@@ -652,18 +604,12 @@ fn mail_issue_addresses_each_respondent_and_chase_reminds_only_the_missing() {
     );
 
     // ptk status: one row per respondent, saying who has returned.
-    let out = ptk(
+    let out = ptk_samples(
         dir.path(),
         &[
             "status",
             "--year",
             "2026",
-            "--store",
-            store.to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
             "--respondents",
             &resp,
             "--outbox",

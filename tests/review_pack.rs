@@ -11,31 +11,6 @@ use std::path::Path;
 use calamine::{open_workbook, Data, Reader, Xlsx};
 use common::*;
 
-/// Fills a self-assessment: every statement at scale position `level` but `blank`
-/// (left empty, so the return is rejected), and the stage and review answers given.
-const FILL: &str = r#"
-import sys, datetime, openpyxl
-path, level, stage, achieved, support, blank = sys.argv[1:7]
-SCALE = ["0 - Not in place", "1 - Planned or just started", "2 - Partly in place",
-         "3 - In place", "4 - In place and reviewed"]
-wb = openpyxl.load_workbook(path)
-def cell(q):
-    sheet, coord = next(iter(wb.defined_names["ptk_" + q].destinations))
-    return wb[sheet][coord.replace("$", "")]
-ids = [f"F{i}" for i in range(1, 9)] + [f"P{i}" for i in range(1, 7)] + \
-      [f"C{i}" for i in range(1, 6)] + [f"M{i}" for i in range(1, 7)]
-for q in ids:
-    if q != blank:
-        cell(q).value = SCALE[int(level)]
-cell("stage").value = stage
-cell("achievements").value = achieved
-cell("support").value = support
-cell("completed_by").value = "Test officer"
-cell("completed_email").value = "officer@example.gov.uk"
-cell("completed_on").value = datetime.datetime(2026, 12, 4)
-wb.save(path)
-"#;
-
 struct Answer<'a> {
     level: usize,
     stage: &'a str,
@@ -44,19 +19,18 @@ struct Answer<'a> {
     blank: &'a str,
 }
 
+/// Fills a self-assessment in place: every statement at scale position `level` but
+/// `blank` (left empty, so the return is rejected), and the stage and review answers.
 fn fill(form: &Path, a: &Answer) {
-    run_python(
-        form.parent().unwrap(),
-        FILL,
-        &[
-            form.to_str().unwrap(),
-            &a.level.to_string(),
-            a.stage,
-            &a.achieved,
-            a.support,
-            a.blank,
-        ],
-    );
+    let mut values: Vec<(String, String)> = STATEMENTS
+        .iter()
+        .filter(|q| **q != a.blank)
+        .map(|q| answer(q, SCALE[a.level]))
+        .collect();
+    values.extend(completed(a.stage));
+    values.push(answer("achievements", &a.achieved));
+    values.push(answer("support", a.support));
+    fill_named(form, form, &values);
 }
 
 fn rows(path: &Path, sheet: &str) -> Vec<Vec<String>> {

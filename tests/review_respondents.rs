@@ -19,64 +19,21 @@ fn respondents_file() -> PathBuf {
     repo().join("samples/respondents.csv")
 }
 
-/// Fills an issued self-assessment as its respondent would: every statement
-/// "3 - In place" but for `answers` (question id → answer), saved as `dest`.
-fn fill(form: &Path, dest: &Path, answers: &[(&str, &str)]) {
-    let overrides: String = answers
-        .iter()
-        .map(|(q, a)| format!("{q}={a}"))
-        .collect::<Vec<_>>()
-        .join("|");
-    run_python(
-        form.parent().unwrap(),
-        r#"
-import sys, datetime, openpyxl
-wb = openpyxl.load_workbook(sys.argv[1])
-def cell(q):
-    sheet, coord = next(iter(wb.defined_names["ptk_" + q].destinations))
-    return wb[sheet][coord.replace("$", "")]
-ids = [f"F{i}" for i in range(1, 9)] + [f"P{i}" for i in range(1, 7)] + \
-      [f"C{i}" for i in range(1, 6)] + [f"M{i}" for i in range(1, 7)]
-for q in ids:
-    cell(q).value = "3 - In place"
-for pair in filter(None, sys.argv[3].split("|")):
-    q, a = pair.split("=", 1)
-    cell(q).value = a
-cell("stage").value = "Functioning"
-cell("achievements").value = "Delivered the action plan."
-cell("completed_by").value = "Partnership officer"
-cell("completed_email").value = "officer@rochford.gov.uk"
-cell("completed_on").value = datetime.datetime(2026, 12, 4)
-wb.save(sys.argv[2])
-"#,
-        &[form.to_str().unwrap(), dest.to_str().unwrap(), &overrides],
-    );
+/// Fills an issued self-assessment as its respondent would (every statement "3 - In
+/// place"), saved as `dest`.
+fn fill(form: &Path, dest: &Path) {
+    fill_named(form, dest, &whole_return());
 }
 
 fn ingest(dir: &Path, inbox: &Path) {
-    let out = ptk(
-        dir,
-        &[
-            "ingest",
-            inbox.to_str().unwrap(),
-            "--year",
-            "2026",
-            "--quiet",
-            "--store",
-            dir.join("ptk.db").to_str().unwrap(),
-            "--register",
-            repo().join("samples/register.csv").to_str().unwrap(),
-            "--templates",
-            repo().join("templates").to_str().unwrap(),
-        ],
-    );
-    assert_eq!(
-        out.status.code(),
-        Some(ptk::exit::OK),
-        "{}{}",
-        text(&out.stdout),
-        text(&out.stderr)
-    );
+    let args = [
+        "ingest",
+        inbox.to_str().unwrap(),
+        "--year",
+        "2026",
+        "--quiet",
+    ];
+    exited(ptk_samples(dir, &args), ptk::exit::OK);
 }
 
 /// `ptk report` of 2026 with the shipped respondents file; returns its output.
@@ -116,7 +73,6 @@ fn leads_return(d: &Path) {
         fill(
             &d.join(format!("out/{id}_self-assessment_2026.xlsx")),
             &inbox.join(format!("{id} lead.xlsx")),
-            &[],
         );
     }
     ingest(d, &inbox);
@@ -274,11 +230,7 @@ fn respondents_column_disagreements_and_missing_respondents() {
     );
     let out = report(d, &templates, &resp_arg);
     assert!(out.status.success(), "{}", text(&out.stderr));
-    assert!(
-        text(&out.stdout).contains("2 statement(s) where respondents disagree"),
-        "{}",
-        text(&out.stdout)
-    );
+    says(&out, "2 statement(s) where respondents disagree");
 
     // Summary: returned of due; partial marked; blank where no form is due.
     let summary = table(&rows(&xlsx, "Summary"), "ID");

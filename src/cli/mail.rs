@@ -172,7 +172,7 @@ pub struct Common {
     eml_dir: Option<PathBuf>,
     /// Show what would be sent; send and record nothing.
     #[arg(long)]
-    dry_run: bool,
+    pub(super) dry_run: bool,
     /// Send again messages that were sent (or drafted) before.
     #[arg(long)]
     resend: bool,

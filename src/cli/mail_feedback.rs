@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use anyhow::Context as _;
 use clap::Args;
 use ptk::config::Config;
 use ptk::feedback::{self, pack, NextSteps};
@@ -137,12 +138,28 @@ pub fn plan_ad(a: &AdMail, config: &Config) -> anyhow::Result<Vec<Outgoing>> {
         .out
         .clone()
         .unwrap_or_else(|| super::report::beside(&store_path, &format!("ad-packs-{}", c.year)));
-    let written = pack::write_all(&review, &packs, &feedbacks, &dir)?;
-    println!(
-        "{} Assistant Director pack(s) written in {}.",
-        written.len(),
-        dir.display()
-    );
+    // A dry run keeps nothing: the packs are made in a temporary folder only so the
+    // messages can be planned (and their attachments sized), then removed with it.
+    let preview = if c.dry_run {
+        Some(tempfile::tempdir().context("cannot make a temporary folder for the dry run")?)
+    } else {
+        None
+    };
+    let into = preview.as_ref().map_or(dir.as_path(), |t| t.path());
+    let written = pack::write_all(&review, &packs, &feedbacks, into)?;
+    if preview.is_some() {
+        println!(
+            "Dry run: {} Assistant Director pack(s) would be written in {}; nothing written.",
+            written.len(),
+            dir.display()
+        );
+    } else {
+        println!(
+            "{} Assistant Director pack(s) written in {}.",
+            written.len(),
+            dir.display()
+        );
+    }
     if !without.is_empty() {
         println!(
             "{} partnership(s) have no assistant_director_email in the register, so are in no pack (add it and run again):",
@@ -161,5 +178,7 @@ pub fn plan_ad(a: &AdMail, config: &Config) -> anyhow::Result<Vec<Outgoing>> {
             );
         }
     }
-    mail::plan_ad_packs(&review, &written, &letter, &contact)
+    let plan = mail::plan_ad_packs(&review, &written, &letter, &contact)?;
+    drop(preview);
+    Ok(plan)
 }

@@ -9,9 +9,12 @@
 //! of any other partnership: the council's averages are shown only over at least
 //! [`SMALL_N`] partnerships, so no one partnership's score can be read from them.
 
+mod discussion_sheet;
 pub mod letters;
 pub mod objectives_sheet;
 pub mod pack;
+mod page;
+mod scores_sheet;
 pub mod sheets;
 
 use std::collections::BTreeMap;

@@ -5,7 +5,7 @@
 
 use rust_xlsxwriter::Worksheet;
 
-use super::sheets::{heading, page_setup};
+use super::page::{heading, page_setup};
 use super::Feedback;
 use crate::objectives::AgreedAction;
 use crate::report::styles::{self, table_at, text, Styles};

@@ -10,13 +10,13 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use rust_xlsxwriter::{Workbook, Worksheet};
 
-use super::{objectives_sheet, sheets, CouncilAverages, Feedback};
+use super::{discussion_sheet, objectives_sheet, page, scores_sheet, CouncilAverages, Feedback};
 use crate::report::decision::Decision;
 use crate::report::director;
 use crate::report::figures::{headline, SMALL_N};
 use crate::report::styles::{self, opt_pct, table_at, text, Styles};
 use crate::report::{Review, Row};
-use crate::xlsx::{fit, header_text};
+use crate::xlsx::fit;
 
 /// One Assistant Director and the rows of their partnerships in the review.
 #[derive(Debug, Clone)]
@@ -85,7 +85,7 @@ pub fn file_name(pack: &Pack, year: i32) -> String {
 pub fn workbook(review: &Review, pack: &Pack, feedbacks: &[Feedback]) -> anyhow::Result<Workbook> {
     let mut wb = Workbook::new();
     wb.set_default_format(&styles::base(), 19, 72)?;
-    wb.set_properties(&sheets::properties(
+    wb.set_properties(&page::properties(
         &format!(
             "Partnership review {}: {}'s partnerships",
             review.year, pack.name
@@ -123,8 +123,8 @@ pub fn workbook(review: &Review, pack: &Pack, feedbacks: &[Feedback]) -> anyhow:
             .filter(char::is_ascii_alphanumeric)
             .collect();
         let id = short_id(&fb.partnership_id);
-        sheets::scores_sheet(wb.add_worksheet(), &st, fb, &format!("{id} scores"), &tag)?;
-        sheets::discussion_sheet(
+        scores_sheet::scores_sheet(wb.add_worksheet(), &st, fb, &format!("{id} scores"), &tag)?;
+        discussion_sheet::discussion_sheet(
             wb.add_worksheet(),
             &st,
             fb,
@@ -150,24 +150,8 @@ fn short_id(id: &str) -> String {
 
 /// A4 page setup for the pack's own sheets.
 fn page_setup(ws: &mut Worksheet, review: &Review, who: &str, sheet: &str, landscape: bool) {
-    if landscape {
-        ws.set_landscape();
-    } else {
-        ws.set_portrait();
-    }
-    ws.set_paper_size(9);
-    ws.set_print_fit_to_pages(1, 0);
-    ws.set_margins(0.4, 0.4, 0.6, 0.6, 0.3, 0.3);
-    ws.set_header(format!(
-        "&L{}&R{}",
-        header_text(&review.council),
-        header_text(who)
-    ));
-    ws.set_footer(format!(
-        "&LPartnership review {}&CPage &P of &N&R{}",
-        review.year,
-        header_text(sheet)
-    ));
+    let title = format!("Partnership review {}", review.year);
+    page::a4(ws, &review.council, who, &title, sheet, landscape);
 }
 
 /// The council-wide headline: counts and averages over every partnership, naming none.

@@ -63,6 +63,35 @@ pub struct Review<'a> {
 }
 
 impl Review<'_> {
+    /// A review of `year` scored on `scored` with nothing gathered yet. Tests and
+    /// [`gather`] set only the fields they mean, so a new field changes one place.
+    pub fn new(year: i32, council: &str, scored: Template) -> Self {
+        Review {
+            year,
+            council: council.to_string(),
+            scored,
+            templates: Vec::new(),
+            rows: Vec::new(),
+            years: Vec::new(),
+            questions: Vec::new(),
+            exits: Vec::new(),
+            new_partnerships: Vec::new(),
+            findings: Vec::new(),
+            store_path: String::new(),
+            runs: 0,
+            files_read: 0,
+            generated_at: None,
+            as_of: None,
+            deadline: None,
+            rules: DecisionRules::default(),
+            decisions: Vec::new(),
+            disagreements: Vec::new(),
+            compared_partnerships: 0,
+            imported_at: None,
+            objectives: BTreeMap::new(),
+        }
+    }
+
     /// The lowest band: (label, the score it is below), e.g. ("Red", 50).
     pub fn lowest_band(&self) -> Option<(&str, f64)> {
         let mut bands: Vec<&crate::template::Band> = self.scored.bands.iter().collect();
@@ -133,6 +162,7 @@ pub fn gather<'a>(
         .map(|t| Ok((t.id.clone(), store.current_returns(year, &t.id)?)))
         .collect::<anyhow::Result<_>>()?;
     let answers = store.respondent_answers(year, &scored.id)?;
+    let (runs, files_read, generated_at) = store.runs_for_year(year)?;
     let mut rows = rows(
         store,
         register,
@@ -141,7 +171,10 @@ pub fn gather<'a>(
         &scored,
         &returns,
         by_year,
-        year,
+        Year {
+            year,
+            no_runs: runs == 0,
+        },
         council,
     )?;
     let ranges = store.respondent_overalls(year, &scored.id)?;
@@ -216,7 +249,6 @@ pub fn gather<'a>(
         .collect();
     let (disagreements, compared_partnerships) =
         disagreements(&answers, register, respondents, &scored, council);
-    let (runs, files_read, generated_at) = store.runs_for_year(year)?;
     let as_of = generated_at
         .as_deref()
         .and_then(|s| s.get(..10))
@@ -228,12 +260,9 @@ pub fn gather<'a>(
         &store.carried_answers(scored_id, year - 1)?,
     );
     let mut review = Review {
-        year,
-        council: council.to_string(),
         exits: pick("exit"),
         new_partnerships: pick("new-partnership"),
         findings,
-        scored,
         templates: templates.to_vec(),
         rows,
         years,
@@ -243,13 +272,11 @@ pub fn gather<'a>(
         files_read,
         generated_at,
         as_of,
-        deadline: None,
         rules: rules.clone(),
-        decisions: Vec::new(),
         disagreements,
         compared_partnerships,
-        imported_at: None,
         objectives,
+        ..Review::new(year, council, scored)
     };
     if review.generated_at.is_none() && review.rows.iter().any(|r| r.overall.is_some()) {
         review.imported_at = Some(store.history_imported_at()?.unwrap_or_default());
@@ -264,6 +291,12 @@ pub fn gather<'a>(
     Ok(review)
 }
 
+/// The year being gathered, and whether no run has read any form for it yet.
+struct Year {
+    year: i32,
+    no_runs: bool,
+}
+
 /// A row per partnership in the register, in register order: the form it owes, where
 /// that and each respondent's form stand, this year's scores and every year's overall.
 #[allow(clippy::too_many_arguments)]
@@ -275,10 +308,13 @@ fn rows<'a>(
     scored: &Template,
     returns: &BTreeMap<String, BTreeMap<String, ReturnRow>>,
     mut by_year: BTreeMap<String, BTreeMap<i32, f64>>,
-    year: i32,
+    Year { year, no_runs }: Year,
     council: &str,
 ) -> anyhow::Result<Vec<Row<'a>>> {
     let mut scored_returns = store.scored_returns(year, &scored.id, "stage")?;
+    // A year known only from imported history: no run read a form for it, and its scores
+    // were imported (a year whose forms are out but none read yet is not one).
+    let history_only = no_runs && scored_returns.values().any(|o| o.respondents == 0);
     let last_year = store.scored_returns(year - 1, &scored.id, "stage")?;
     let mut sections_before = store.section_scores(&scored.id, year - 1)?;
     let exit_dates = store.latest_answers("exit", "exit_date", year)?;
@@ -307,11 +343,18 @@ fn rows<'a>(
             None => history.get(&(year - 1)).map(|_| 1),
         };
         let respondents_scored = (own.overall.map(|_| own.respondents.max(1)), before);
+        // Imported history holds self-assessment scores only: in a year known only from
+        // it, a partnership that owes another form now (an exit document, a proposal)
+        // owed none that history can show, so nothing of it is outstanding.
+        let other_form_unknowable = history_only && form.is_some_and(|t| t.id != scored.id);
         let state = match intake.partnership_state(store, p, expected.as_deref(), got)? {
+            _ if other_form_unknowable && imported => ReturnState::Imported,
+            _ if other_form_unknowable => ReturnState::NotExpected,
             ReturnState::Accepted if imported => ReturnState::Imported,
             state => state,
         };
         let who: Vec<Respondent> = match form {
+            Some(_) if other_form_unknowable => Vec::new(),
             Some(t) => crate::issue::recipients_for(t, p, respondents, council),
             None => Vec::new(),
         };

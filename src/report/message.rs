@@ -5,21 +5,12 @@
 
 use chrono::NaiveDate;
 
+use super::decision::signed;
 use super::figures::{overall_like_for_like, sections, Average};
 use super::gather::Review;
 
 fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
-}
-
-fn moved(c: f64) -> String {
-    if c >= 0.05 {
-        format!("up {c:.1}")
-    } else if c <= -0.05 {
-        format!("down {:.1}", -c)
-    } else {
-        "no change".into()
-    }
 }
 
 /// The headline sentence.
@@ -36,7 +27,7 @@ pub fn headline(review: &Review) -> String {
         if let (Some(b), Some(n), Some(c)) = (like.before, like.now, like.change()) {
             s.push_str(&format!(
                 " (like for like {b:.1} → {n:.1}, {}, over the {} scored by the same respondents in {} and {y})",
-                moved(c),
+                signed(c),
                 like.n,
                 y - 1
             ));
@@ -57,7 +48,7 @@ pub fn headline(review: &Review) -> String {
             weak.now.value.unwrap_or_default()
         );
         if let Some(c) = weak.same.change() {
-            s.push_str(&format!(", {} like for like", moved(c)));
+            s.push_str(&format!(", {} like for like", signed(c)));
         }
         s.push(')');
         parts.push(s);
@@ -75,7 +66,7 @@ pub fn headline(review: &Review) -> String {
         parts.push(format!(
             "the most improved is “{}” ({})",
             best.title,
-            moved(best.same.change().unwrap_or_default())
+            signed(best.same.change().unwrap_or_default())
         ));
     }
     let outstanding = review

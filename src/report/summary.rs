@@ -8,16 +8,18 @@
 use rust_xlsxwriter::Worksheet;
 
 use super::gather::Review;
-use super::row::{Row, PARTIAL_MARK};
+use super::row::{ReturnState, Row, PARTIAL_MARK};
 use super::styles::{change, opt_pct, print_setup, table, text, Styles};
 use crate::register::Status;
 use crate::xlsx::fit_row;
 
 /// What the form column says: the form's state, naming the form when it is not the
-/// self-assessment, so "proposed | received" never reads as an approval.
+/// self-assessment, so "proposed | received" never reads as an approval. A year known
+/// only from imported history names no other form: none was due that history shows.
 pub fn form_status(review: &Review, row: &Row) -> String {
+    let about_the_form = !matches!(row.state, ReturnState::NotExpected | ReturnState::Imported);
     match row.expected.as_deref() {
-        Some(t) if t != review.scored.id => format!(
+        Some(t) if t != review.scored.id && about_the_form => format!(
             "{}: {}",
             review.form_title(t).unwrap_or(t),
             row.state.label()
@@ -200,38 +202,14 @@ mod tests {
         f64::from(crate::report::styles::FONT_SIZE) * (avail / printed_width(widths)).min(1.0)
     }
 
-    /// A review of the shipped self-assessment (its four scored sections) with no rows.
-    fn review(scored: crate::template::Template) -> Review<'static> {
-        Review {
-            year: 2026,
-            council: "Council".into(),
-            scored,
-            templates: Vec::new(),
-            rows: Vec::new(),
-            years: Vec::new(),
-            questions: Vec::new(),
-            exits: Vec::new(),
-            new_partnerships: Vec::new(),
-            findings: Vec::new(),
-            store_path: String::new(),
-            runs: 0,
-            files_read: 0,
-            generated_at: None,
-            as_of: None,
-            deadline: None,
-            rules: Default::default(),
-            decisions: Vec::new(),
-            disagreements: Vec::new(),
-            compared_partnerships: 0,
-            imported_at: None,
-            objectives: Default::default(),
-        }
-    }
-
     #[test]
     fn every_column_has_a_header_and_a_width_and_the_sheet_prints_at_8_points_or_more() {
         let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("templates");
-        let r = review(crate::template::find(&dir, "self-assessment").unwrap());
+        let r = Review::new(
+            2026,
+            "Council",
+            crate::template::find(&dir, "self-assessment").unwrap(),
+        );
         let cols = columns(&r);
         assert!(cols.len() >= 14, "{} columns", cols.len());
         for c in &cols {

@@ -1,5 +1,7 @@
 //! Shared helpers for the integration tests: run the `ptk` binary, and look inside
 //! xlsx files for what calamine does not expose (cell protection, data validation).
+//! Filling forms is in [`forms`], running ptk on the samples and checking a run in
+//! [`checks`].
 #![allow(dead_code)]
 
 use std::collections::HashMap;
@@ -9,6 +11,14 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
+
+mod checks;
+mod forms;
+// Each test file uses only some of these.
+#[allow(unused_imports)]
+pub use checks::*;
+#[allow(unused_imports)]
+pub use forms::*;
 
 pub fn repo() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))

@@ -1,9 +1,13 @@
 //! The decision rules' unit tests: each rule at and either side of its edges, and
 //! with its setting off.
 
+use super::reason::{count_word, money};
 use super::*;
+use crate::register::Status;
 use crate::register::{Partnership, Priority};
 use crate::report::row::Proposal;
+use crate::report::row::{ReturnState, Row};
+use chrono::NaiveDate;
 
 fn partnership(id: &str, status: Status) -> Partnership {
     Partnership {
@@ -495,6 +499,17 @@ fn exit_within_six_months_of_the_data_date() {
     );
     e.state = ReturnState::Exited;
     assert!(reasons(&e, &r, &cx()).is_empty(), "exit document received");
+    // A year known only from imported history owed no exit document that history shows.
+    for state in [ReturnState::Imported, ReturnState::NotExpected] {
+        e.state = state;
+        assert!(reasons(&e, &r, &cx()).is_empty(), "{:?}", e.state);
+    }
+    e.state = ReturnState::Unreadable("E exit.xlsx".into());
+    assert_eq!(
+        reasons(&e, &r, &cx()).len(),
+        1,
+        "unreadable is not received"
+    );
     let active = partnership("A", Status::Active);
     assert!(check(Rule::ExitSoon, &row(&active, &[(2026, 70.0)]), &r, &cx()).is_none());
 }

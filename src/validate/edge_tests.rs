@@ -8,8 +8,13 @@ use std::path::Path;
 
 use chrono::NaiveDate;
 
+use super::answer::leading_number;
+use super::whole_return::capitalise;
 use super::*;
+use crate::contract::CellRef;
+use crate::read::CellValue;
 use crate::template::AnswerOption;
+use crate::template::{Question, QuestionType, Template};
 
 fn question(kind: QuestionType) -> Question {
     Question {
