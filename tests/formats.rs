@@ -682,3 +682,48 @@ fn returns_shaped_by_other_writers_are_read_with_the_same_answers_and_damage_is_
         );
     }
 }
+
+#[test]
+fn excel_2_to_4_worksheets_are_named_as_such_not_called_damaged() {
+    // A worksheet saved by Excel 2.0/3.0/4.0 (before 1993): its first record is a BOF
+    // record, not a compound file. ptk cannot read it, and must say so plainly rather
+    // than suggest the file is damaged.
+    let dir = tempfile::tempdir().unwrap();
+    let record = |kind: u16, data: &[u8]| {
+        let mut r = kind.to_le_bytes().to_vec();
+        r.extend_from_slice(&(data.len() as u16).to_le_bytes());
+        r.extend_from_slice(data);
+        r
+    };
+    let mut files = Vec::new();
+    for (bof, data, version) in [
+        (0x0009u16, &[0x02u8, 0, 0x10, 0][..], "Excel 2.0"),
+        (0x0209, &[0, 0, 0x10, 0, 0, 0][..], "Excel 3.0"),
+        (0x0409, &[0, 0, 0x10, 0, 0, 0][..], "Excel 4.0"),
+    ] {
+        let mut bytes = record(bof, data);
+        bytes.extend(record(0x000A, &[]));
+        let path = dir
+            .path()
+            .join(format!("{}.xls", version.replace(' ', "_")));
+        std::fs::write(&path, bytes).unwrap();
+        files.push((path, version));
+    }
+    let inputs: Vec<&Path> = files.iter().map(|(p, _)| p.as_path()).collect();
+    let out = ingest(dir.path(), &inputs, None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+    let found = findings(dir.path());
+    for (path, version) in &files {
+        let name = path.file_name().unwrap().to_str().unwrap();
+        let (code, message) = &found[name];
+        assert_eq!(code, "unreadable", "{name}");
+        assert!(
+            message.contains(&format!("{version} worksheet")) && message.contains("not damaged"),
+            "{name}: {message}"
+        );
+        assert!(
+            message.contains("save it as an Excel Workbook (.xlsx)"),
+            "{message}"
+        );
+    }
+}

@@ -23,6 +23,9 @@ pub enum ReadError {
     /// The file's parts contradict each other (a sheet listed with no content, text that
     /// is not the encoding it declares): damage, not a form ptk cannot read.
     Damaged(String),
+    /// A worksheet saved by Excel 2.0, 3.0 or 4.0 (1987–1992): not damage, a format
+    /// calamine does not read. Which version.
+    OldExcel(&'static str),
     Corrupt(String),
 }
 
@@ -35,7 +38,9 @@ impl ReadError {
             | ReadError::ClaimsTooMuch(_)
             | ReadError::OutOfMemory => Code::TooLarge,
             ReadError::Encrypted => Code::Encrypted,
-            ReadError::Damaged(_) | ReadError::Corrupt(_) => Code::Unreadable,
+            ReadError::Damaged(_) | ReadError::OldExcel(_) | ReadError::Corrupt(_) => {
+                Code::Unreadable
+            }
         }
     }
 
@@ -57,6 +62,9 @@ impl ReadError {
             ReadError::Encrypted => "the file is password-protected (encrypted), so it cannot be read. Ask the sender to remove the password (File > Info > Protect Workbook in Excel) and send it again".into(),
             ReadError::Damaged(why) => format!(
                 "the file is damaged or cut short (perhaps when it was sent) and cannot be opened; ask the sender to save it again from Excel or LibreOffice and resend it (detail: {why})"
+            ),
+            ReadError::OldExcel(version) => format!(
+                "the file is an {version} worksheet, a format from before 1993 that ptk cannot read (it is not damaged). Ask the sender to open it in Excel or LibreOffice and save it as an Excel Workbook (.xlsx), then send it again"
             ),
             ReadError::Corrupt(why) if why.contains("Zip") || why.contains("zip") => format!(
                 "the file is damaged or cut short (perhaps when it was sent) and cannot be opened; ask the sender to save it again from Excel or LibreOffice and resend it (detail: {why})"

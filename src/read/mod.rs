@@ -234,6 +234,22 @@ pub struct FileBytes {
     pub modified: Option<std::time::SystemTime>,
 }
 
+/// Which Excel 2.0–4.0 worksheet a file is, from its first record (a BOF record:
+/// type 0x0009, 0x0209 or 0x0409, 4 to 16 bytes long), or `None`. These predate the
+/// compound-file .xls that calamine reads.
+fn old_excel(bytes: &[u8]) -> Option<&'static str> {
+    let word = |i: usize| Some(u16::from_le_bytes([*bytes.get(i)?, *bytes.get(i + 1)?]));
+    if !(4..=16).contains(&word(2)?) {
+        return None;
+    }
+    match word(0)? {
+        0x0009 => Some("Excel 2.0"),
+        0x0209 => Some("Excel 3.0"),
+        0x0409 => Some("Excel 4.0"),
+        _ => None,
+    }
+}
+
 /// Reads a file into memory, refusing one larger than the limit without reading it all.
 pub fn read_bounded(
     path: &std::path::Path,
@@ -282,8 +298,9 @@ impl<'a> Workbook<'a> {
         let (format, unpacked) = if zip_bytes.starts_with(b"PK\x03\x04") {
             unpack_bounded(zip_bytes, &limits)?
         } else {
-            let format = sniff(bytes).ok_or_else(|| {
-                ReadError::Corrupt("it is not an Excel or OpenDocument file".into())
+            let format = sniff(bytes).ok_or_else(|| match old_excel(bytes) {
+                Some(version) => ReadError::OldExcel(version),
+                None => ReadError::Corrupt("it is not an Excel or OpenDocument file".into()),
             })?;
             (format, Vec::new())
         };
@@ -517,6 +534,41 @@ fn visit_range(
 mod tests {
     use super::*;
     use crate::findings::Code;
+
+    #[test]
+    fn tells_excel_2_to_4_worksheets_by_their_first_record() {
+        assert_eq!(
+            old_excel(b"\x09\x00\x04\x00\x02\x00\x10\x00"),
+            Some("Excel 2.0")
+        );
+        assert_eq!(
+            old_excel(b"\x09\x02\x06\x00\x00\x00\x10\x00\x00\x00"),
+            Some("Excel 3.0")
+        );
+        assert_eq!(
+            old_excel(b"\x09\x04\x06\x00\x00\x00\x10\x00\x00\x00"),
+            Some("Excel 4.0")
+        );
+        assert_eq!(old_excel(b"\x09\x04\x10\x00"), Some("Excel 4.0"));
+        // A BOF of another version, a length no BOF has, or too short to tell.
+        assert_eq!(old_excel(b"\x09\x08\x10\x00"), None);
+        assert_eq!(old_excel(b"\x09\x00\x03\x00"), None);
+        assert_eq!(old_excel(b"\x09\x00\x11\x00"), None);
+        assert_eq!(old_excel(b"\x09\x00\x04"), None);
+        assert_eq!(old_excel(b"hello"), None);
+        let e = Workbook::open(
+            b"\x09\x04\x06\x00\x00\x00\x10\x00\x00\x00\x0a\x00\x00\x00",
+            Limits::default(),
+        )
+        .err()
+        .unwrap();
+        assert_eq!(e.code(), Code::Unreadable);
+        assert!(
+            e.message().contains("Excel 4.0 worksheet") && e.message().contains("not damaged"),
+            "{}",
+            e.message()
+        );
+    }
 
     #[test]
     fn sniffs_containers() {
