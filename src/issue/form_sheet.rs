@@ -8,12 +8,13 @@
 use rust_xlsxwriter::{DataValidation, Worksheet};
 
 use super::risk_sheet::write_risk_row;
+use super::settings::IssueSettings;
+use super::sheet::{dropdown_width, protect, ANSWER_HEADER, EVIDENCE_HEADER};
 use super::styles::Styles;
 use super::table_sheet;
 use super::validation::validation_for;
-use super::workbook::protect;
-use super::{long_date, IssueSettings};
 use crate::contract;
+use crate::dates::long_date;
 use crate::objectives::Carried;
 use crate::register::Partnership;
 use crate::respondents::Respondent;
@@ -31,17 +32,6 @@ const EVIDENCE_WIDTH: f64 = 45.0;
 const ACTION_WIDTHS: [f64; 3] = [30.0, 14.0, 12.0];
 /// Columns of a risk sheet: number, risk, likelihood, impact, score, rating, mitigation, owner.
 const R_WIDTHS: [f64; 8] = [5.0, 42.0, 14.0, 14.0, 10.0, 11.0, 40.0, 20.0];
-
-/// The heading of the evidence column, named in the instructions.
-pub(super) const EVIDENCE_HEADER: &str = "Evidence / comments";
-/// The heading of the answer column, named in the instructions.
-pub(super) const ANSWER_HEADER: &str = "Your answer";
-
-/// Width (characters) a column needs to show `label` whole in a dropdown, with room
-/// for the dropdown arrow.
-pub(super) fn dropdown_width(label: &str) -> f64 {
-    label.chars().count() as f64 + 4.0
-}
 
 /// The widths of a question sheet: the answer column fits the longest option of any
 /// dropdown on it; the evidence column is there only if a question on the sheet asks

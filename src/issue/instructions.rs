@@ -2,10 +2,10 @@
 
 use rust_xlsxwriter::Worksheet;
 
-use super::form_sheet::{ANSWER_HEADER, EVIDENCE_HEADER};
+use super::settings::IssueSettings;
+use super::sheet::{protect, ANSWER_HEADER, EVIDENCE_HEADER};
 use super::styles::Styles;
-use super::workbook::protect;
-use super::{long_date, IssueSettings};
+use crate::dates::long_date;
 use crate::register::Partnership;
 use crate::respondents::Respondent;
 use crate::score::PriorScore;

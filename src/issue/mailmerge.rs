@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use super::{IssueSettings, Issued};
+use super::settings::{IssueSettings, Issued};
 use crate::letter::LetterTemplate;
 use crate::output::SafeCsv;
 use crate::register::Partnership;

@@ -13,6 +13,8 @@
 //! The steps, one file each: [`names`] (file names), [`styles`], [`workbook`] (the
 //! whole workbook and `_ptk`), [`instructions`], [`form_sheet`] (question sheets),
 //! [`risk_sheet`], [`table_sheet`], [`validation`] (dropdowns and checks), [`mailmerge`].
+//! Below them, so that no two of them import each other: [`settings`] (what a run is
+//! given and gives back) and [`sheet`] (what every visible sheet shares).
 
 pub mod editions;
 mod form_sheet;
@@ -20,16 +22,17 @@ mod instructions;
 mod mailmerge;
 mod names;
 mod risk_sheet;
+mod settings;
+mod sheet;
 mod styles;
 mod table_sheet;
 mod validation;
 mod workbook;
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use anyhow::Context;
-use chrono::NaiveDate;
 use rayon::prelude::*;
 
 use mailmerge::write_mailmerge;
@@ -45,42 +48,8 @@ use crate::template::{Recipients, Template};
 pub use crate::dates::long_date;
 pub use mailmerge::MAILMERGE;
 pub use names::{file_name, respondent_file_name};
+pub use settings::{IssueSettings, Issued};
 pub use workbook::build_workbook;
-
-/// Everything about an issue run that is the same for every partnership.
-#[derive(Debug, Clone)]
-pub struct IssueSettings {
-    pub council: String,
-    pub year: i32,
-    /// The issue date written into `_ptk` and the document properties; fixed so that
-    /// a run can be reproduced byte for byte.
-    pub issued_on: NaiveDate,
-    pub deadline: NaiveDate,
-    pub return_address: String,
-    /// Sheet-protection password; `None` protects without a password.
-    pub password: Option<String>,
-}
-
-impl IssueSettings {
-    /// The part of the settings the covering letter uses.
-    pub fn letter_context(&self) -> crate::letter::LetterContext {
-        crate::letter::LetterContext {
-            council: self.council.clone(),
-            year: self.year,
-            deadline: self.deadline,
-            return_address: self.return_address.clone(),
-        }
-    }
-}
-
-/// One workbook written by an issue run.
-#[derive(Debug, Clone)]
-pub struct Issued {
-    pub partnership_id: String,
-    /// Whose form it is (the lead officer's has id `lead`).
-    pub respondent: Respondent,
-    pub path: PathBuf,
-}
 
 /// Who completes `template` for partnership `p`: every respondent (the lead first) for
 /// a template sent to `all`, else the lead officer alone.

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use rust_xlsxwriter::Worksheet;
 
-use super::form_sheet::dropdown_width;
+use super::sheet::dropdown_width;
 use super::styles::Styles;
 use super::validation::validation_for;
 use crate::contract;

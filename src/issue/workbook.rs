@@ -1,11 +1,11 @@
 //! The whole workbook for one partnership's respondent, and its hidden `_ptk` sheet.
 
-use rust_xlsxwriter::{DocProperties, ProtectionOptions, Workbook, Worksheet};
+use rust_xlsxwriter::{DocProperties, Workbook, Worksheet};
 
 use super::form_sheet::write_form_sheet;
 use super::instructions::write_instructions;
+use super::settings::IssueSettings;
 use super::styles::Styles;
-use super::IssueSettings;
 use crate::contract;
 use crate::objectives::Carried;
 use crate::register::Partnership;
@@ -107,20 +107,6 @@ fn rows_grow_with_their_text(xlsx: &[u8]) -> anyhow::Result<Vec<u8>> {
         out.write_all(&data)?;
     }
     Ok(out.finish()?.into_inner())
-}
-
-/// Locks a visible sheet, but lets the officer make rows taller and columns wider:
-/// a long answer must never be stuck behind a row height.
-pub(super) fn protect(ws: &mut Worksheet, settings: &IssueSettings) {
-    match &settings.password {
-        Some(pw) if !pw.is_empty() => ws.protect_with_password(pw),
-        _ => ws.protect(),
-    };
-    ws.protect_with_options(&ProtectionOptions {
-        format_rows: true,
-        format_columns: true,
-        ..ProtectionOptions::default()
-    });
 }
 
 fn write_id_sheet(
