@@ -77,7 +77,7 @@ def edges(folder):
                     for name in grp.split(","):
                         name = name.strip()
                         target = name if name in mods else rex.get(name)
-                        if target and target != m:
+                        if target in mods and target != m:
                             found.setdefault((m, target), s)
     return mods, found
 
