@@ -12,7 +12,7 @@ use ptk::letter;
 use ptk::mail::{self, Outgoing};
 use ptk::report::{SourcePaths, Sources};
 
-use super::mail::Common;
+use super::mail_common::{stop_on, Common};
 
 #[derive(Args)]
 pub struct FeedbackMail {
@@ -58,7 +58,7 @@ fn sources(c: &Common, config: &Config) -> anyhow::Result<(Sources, PathBuf)> {
         as_run_for: None,
     };
     let s = Sources::load(&paths, config, &store_path, true)?;
-    super::mail::stop_on(&s.respondent_problems)?;
+    stop_on(&s.respondent_problems)?;
     Ok((s, store_path))
 }
 

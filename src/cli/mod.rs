@@ -30,6 +30,7 @@ mod history;
 mod ingest;
 mod issue;
 mod mail;
+mod mail_common;
 mod mail_feedback;
 mod report;
 mod review;

@@ -16,50 +16,11 @@ use std::io::{BufRead, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use super::inputs::{Attachment, Input, WORKBOOK_EXTENSIONS};
+pub use super::envelope::{Envelope, Received, MAX_DEPTH};
+use super::input::{Attachment, Input, WORKBOOK_EXTENSIONS};
 use crate::output::shown_path;
 use crate::read::{Limits, ReadError};
 use crate::validate::{Code, Finding};
-
-/// How deep messages attached to messages are followed (a reply forwarded a few times).
-pub const MAX_DEPTH: usize = 8;
-
-/// Where an attachment came from: the message as received and, for a forwarded
-/// return, each message inside it down to the one the workbook was attached to.
-#[derive(Debug, Clone, PartialEq, Default, serde::Serialize, serde::Deserialize)]
-pub struct Envelope {
-    pub from: String,
-    pub date: String,
-    pub subject: String,
-    /// The forwarded messages, outermost first.
-    #[serde(default)]
-    pub forwarded: Vec<Envelope>,
-}
-
-impl Envelope {
-    pub fn describe(&self) -> String {
-        let mut s = format!(
-            "From: {}; Date: {}; Subject: {}",
-            self.from, self.date, self.subject
-        );
-        for f in &self.forwarded {
-            s.push_str(&format!(
-                "; forwarding From: {}; Date: {}; Subject: {}",
-                f.from, f.date, f.subject
-            ));
-        }
-        s
-    }
-}
-
-/// What one message held: its workbook attachments (name, bytes) and the messages
-/// attached to it.
-#[derive(Debug, Clone, Default)]
-pub struct Received {
-    pub envelope: Envelope,
-    pub workbooks: Vec<(String, Vec<u8>)>,
-    pub forwarded: Vec<Received>,
-}
 
 /// The most one message may be: four times the file limit (a return's attachment, as
 /// base64, is a third bigger; a few attachments besides).
@@ -119,7 +80,7 @@ fn from_parsed(msg: &mail_parser::Message<'_>, depth: usize) -> Received {
             "eml" if deeper => r.forwarded.extend(parse_at(a.contents(), depth + 1)),
             "msg" if deeper => r
                 .forwarded
-                .extend(super::msg::parse_at(a.contents(), depth + 1).ok()),
+                .extend(super::msg::parse_at(a.contents(), depth + 1, parse_at).ok()),
             e if WORKBOOK_EXTENSIONS.contains(&e) => {
                 r.workbooks.push((name.to_string(), a.contents().to_vec()))
             }
@@ -318,7 +279,7 @@ pub(super) fn expand(path: &Path, limits: &Limits) -> Vec<Input> {
         .unwrap_or_default();
     if ext == "msg" {
         return match read_message(path, limits) {
-            Ok(Ok(raw)) => match super::msg::parse(&raw) {
+            Ok(Ok(raw)) => match super::msg::parse(&raw, parse_at) {
                 Ok(r) => from_received(&label, r, limits),
                 Err(why) => vec![damaged(&label, &why)],
             },

@@ -3,11 +3,15 @@
 //! Every input file ends with exactly one status: accepted, accepted-with-warnings,
 //! rejected, duplicate, unchanged or skipped. The stages, one file each:
 //!
-//! - `inputs`: finding the inputs in folders; [`email`]: unpacking saved emails.
+//! - `inputs`: finding the inputs in folders; [`email`]: unpacking saved emails
+//!   ([`msg`]: Outlook's format). Below them, importing neither: `input` (one input,
+//!   its attachment, the file endings) and `envelope` (what a message holds).
 //! - `examine`: examining one file (bytes in, outcome out: read, identify, validate, score).
 //! - [`pool`]: the worker processes that examine files under memory and time limits.
 //! - [`run`]: the run: outcomes streamed into one store transaction and the report
-//!   spool (`spool`), then the summary.
+//!   spool (`spool`, with each file's `FileReport`), then the summary.
+//!
+//! A module imports only modules below it (`scripts/module-cycles.py` checks).
 
 use std::collections::HashSet;
 use std::path::{Path, PathBuf};
@@ -21,18 +25,21 @@ use crate::template::Template;
 use crate::validate::{Finding, Severity};
 
 pub mod email;
+mod envelope;
 mod examine;
+mod input;
 mod inputs;
 pub mod msg;
 pub mod pool;
 mod run;
 mod spool;
 
-pub use email::Envelope;
+pub use envelope::Envelope;
 pub use examine::process;
-pub use inputs::{collect_inputs, Attachment, Input, MAIL_EXTENSIONS, WORKBOOK_EXTENSIONS};
-pub use run::{run, FileReport, PendingReports, RunOutput};
-pub use spool::Tally;
+pub use input::{Attachment, Input, MAIL_EXTENSIONS, WORKBOOK_EXTENSIONS};
+pub use inputs::collect_inputs;
+pub use run::{run, PendingReports, RunOutput};
+pub use spool::{FileReport, Tally};
 
 /// The outcome of one input file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]

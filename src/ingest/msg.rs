@@ -14,18 +14,24 @@ use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 
-use super::email::{Envelope, Received, MAX_DEPTH};
+use super::envelope::{Envelope, Received, MAX_DEPTH};
+use super::input::WORKBOOK_EXTENSIONS;
+
+/// The `.eml` reader, for an `.eml` attached to a .msg. It is passed in by
+/// [`super::email`] (which in turn reads a .msg attached to an `.eml` with this module),
+/// so that the two readers do not import each other.
+pub type ReadEml = fn(&[u8], usize) -> Option<Received>;
 
 type File<'a> = cfb::CompoundFile<Cursor<&'a [u8]>>;
 
 /// Reads a .msg file. `Err` says, in plain words, why it is not a readable message.
-pub fn parse(bytes: &[u8]) -> Result<Received, String> {
-    parse_at(bytes, 0)
+pub fn parse(bytes: &[u8], eml: ReadEml) -> Result<Received, String> {
+    parse_at(bytes, 0, eml)
 }
 
 /// Reads a .msg file found `depth` messages deep (attached to another message), so
 /// that messages inside messages of either format stop at [`MAX_DEPTH`] levels.
-pub(super) fn parse_at(bytes: &[u8], depth: usize) -> Result<Received, String> {
+pub(super) fn parse_at(bytes: &[u8], depth: usize, eml: ReadEml) -> Result<Received, String> {
     // The sector chains are checked first (a looping chain would make any reader run
     // for ever); then the `cfb` crate walks the storages.
     crate::read::compound::Compound::open(bytes)
@@ -40,7 +46,7 @@ pub(super) fn parse_at(bytes: &[u8], depth: usize) -> Result<Received, String> {
         envelope: envelope(&mut file, &root, 32),
         ..Received::default()
     };
-    attachments(&mut file, &root, 32, depth, &mut received);
+    attachments(&mut file, &root, 32, depth, eml, &mut received);
     Ok(received)
 }
 
@@ -166,7 +172,14 @@ fn filetime(t: u64) -> Option<DateTime<Utc>> {
 /// report names every level of a forward, as for an .eml). An `.eml` or `.msg` file
 /// attached as a file is read as a forwarded message too. `header` is the size of the
 /// properties header at `dir`: 32 for a message file, 24 for a message inside one.
-fn attachments(file: &mut File<'_>, dir: &Path, header: usize, depth: usize, out: &mut Received) {
+fn attachments(
+    file: &mut File<'_>,
+    dir: &Path,
+    header: usize,
+    depth: usize,
+    eml: ReadEml,
+    out: &mut Received,
+) {
     let enc = code_page(&fixed(file, dir, header));
     let deeper = depth + 1 < MAX_DEPTH;
     let mut storages: Vec<PathBuf> = match file.read_storage(dir) {
@@ -185,7 +198,7 @@ fn attachments(file: &mut File<'_>, dir: &Path, header: usize, depth: usize, out
                     envelope: envelope(file, &embedded, 24),
                     ..Received::default()
                 };
-                attachments(file, &embedded, 24, depth + 1, &mut inner);
+                attachments(file, &embedded, 24, depth + 1, eml, &mut inner);
                 out.forwarded.push(inner);
             }
             continue;
@@ -199,7 +212,7 @@ fn attachments(file: &mut File<'_>, dir: &Path, header: usize, depth: usize, out
         };
         let ext = name.rsplit('.').next().unwrap_or("").to_ascii_lowercase();
         let message = matches!(ext.as_str(), "eml" | "msg");
-        if !message && !crate::ingest::WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
+        if !message && !WORKBOOK_EXTENSIONS.contains(&ext.as_str()) {
             continue;
         }
         if message && !deeper {
@@ -209,10 +222,8 @@ fn attachments(file: &mut File<'_>, dir: &Path, header: usize, depth: usize, out
             continue;
         };
         match ext.as_str() {
-            "eml" => out
-                .forwarded
-                .extend(super::email::parse_at(&data, depth + 1)),
-            "msg" => out.forwarded.extend(parse_at(&data, depth + 1).ok()),
+            "eml" => out.forwarded.extend(eml(&data, depth + 1)),
+            "msg" => out.forwarded.extend(parse_at(&data, depth + 1, eml).ok()),
             _ => out.workbooks.push((name, data)),
         }
     }
@@ -222,6 +233,9 @@ fn attachments(file: &mut File<'_>, dir: &Path, header: usize, depth: usize, out
 mod tests {
     use super::*;
     use std::io::Write;
+
+    /// These samples attach no `.eml`; the `.eml` reader is tested in `email`.
+    const NO_EML: ReadEml = |_, _| None;
 
     fn utf16(s: &str) -> Vec<u8> {
         s.encode_utf16().flat_map(u16::to_le_bytes).collect()
@@ -317,7 +331,7 @@ mod tests {
 
     #[test]
     fn reads_sender_date_subject_and_workbooks_including_forwarded_ones() {
-        let m = parse(&sample()).unwrap();
+        let m = parse(&sample(), NO_EML).unwrap();
         assert_eq!(m.envelope.from, "Sarah Bentley <sarah.bentley@example.org>");
         assert_eq!(m.envelope.date, "2026-12-04T09:30:00+00:00");
         assert_eq!(m.envelope.subject, "RE: Partnership self-assessment");
@@ -335,7 +349,7 @@ mod tests {
 
     #[test]
     fn other_files_are_refused_in_plain_words() {
-        assert!(parse(b"From: a@b\r\n\r\nhello")
+        assert!(parse(b"From: a@b\r\n\r\nhello", NO_EML)
             .unwrap_err()
             .contains("not a readable Outlook message"));
         // A compound file that is not a message (an .xls, say).
@@ -346,7 +360,9 @@ mod tests {
             .unwrap();
         f.flush().unwrap();
         let xls = f.into_inner().into_inner();
-        assert!(parse(&xls).unwrap_err().contains("not an Outlook message"));
+        assert!(parse(&xls, NO_EML)
+            .unwrap_err()
+            .contains("not an Outlook message"));
     }
 
     /// 8-bit strings are read in the message's code page (here Cyrillic, 1251).
@@ -370,7 +386,7 @@ mod tests {
             .write_all(b"/O=COUNCIL/OU=EXCHANGE/CN=RECIPIENTS/CN=JSMITH")
             .unwrap();
         f.flush().unwrap();
-        let m = parse(&f.into_inner().into_inner()).unwrap();
+        let m = parse(&f.into_inner().into_inner(), NO_EML).unwrap();
         assert_eq!(m.envelope.subject, "Привет");
         assert_eq!(
             m.envelope.from, "",

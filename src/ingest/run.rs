@@ -7,107 +7,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::AtomicUsize;
 
 use super::pool::{PoolOptions, Slot};
-use super::spool::{self, Tally};
+use super::spool::{self, FileReport, Tally};
 use super::{Input, Outcome, Status};
-use crate::output::printable_text;
 use crate::score;
 use crate::store::SeenFile;
 use crate::store::{AcceptedReturn, FileRecord, RunChanges, Store};
 use crate::validate::{Code, Finding};
-
-/// What the reports say about one input file; it goes to the run's report spool as soon
-/// as the files before it are done (see `spool`).
-#[derive(Debug, Clone)]
-pub struct FileReport {
-    pub path: String,
-    pub sha256: String,
-    pub status: Status,
-    /// For an unchanged file: the status it was given when first ingested.
-    pub previous: Option<String>,
-    pub partnership_id: String,
-    pub template_id: String,
-    pub template_version: String,
-    pub year: String,
-    pub message: String,
-    pub email: String,
-    /// path, partnership_id, sheet, cell, question_id, severity, code, message
-    pub findings: Vec<[String; 8]>,
-}
-
-impl FileReport {
-    /// Every text is made safe on the way in (control characters shown, not acted on):
-    /// names, ids and messages all come from files a sender controls.
-    pub(super) fn new(o: &Outcome, stored: Option<Vec<crate::store::StoredFinding>>) -> Self {
-        let t = |s: &str| printable_text(s).into_owned();
-        let path = t(&crate::output::shown_path(&o.path));
-        let pid = t(o.identity.partnership_id.as_deref().unwrap_or_default());
-        let findings = match stored {
-            Some(f) => f
-                .into_iter()
-                .map(|f| {
-                    [
-                        path.clone(),
-                        t(&f.partnership_id),
-                        t(&f.sheet),
-                        t(&f.cell),
-                        t(&f.question_id),
-                        f.severity,
-                        f.code,
-                        t(&f.message),
-                    ]
-                })
-                .collect(),
-            None => o
-                .findings
-                .iter()
-                .map(|f| {
-                    [
-                        path.clone(),
-                        pid.clone(),
-                        t(&f.sheet),
-                        t(&f.cell),
-                        t(&f.question_id),
-                        f.severity.as_str().into(),
-                        f.code.as_str().into(),
-                        t(&f.message),
-                    ]
-                })
-                .collect(),
-        };
-        Self {
-            sha256: o.sha256.clone(),
-            status: o.status,
-            previous: o.previous.clone(),
-            partnership_id: pid,
-            template_id: t(o.identity.template_id.as_deref().unwrap_or_default()),
-            template_version: o
-                .identity
-                .template_version
-                .map(|v| v.to_string())
-                .unwrap_or_default(),
-            year: o.identity.year.map(|v| v.to_string()).unwrap_or_default(),
-            message: t(&o.message),
-            email: o
-                .envelope
-                .as_ref()
-                .map(|e| t(&e.describe()))
-                .unwrap_or_default(),
-            findings,
-            path,
-        }
-    }
-
-    pub(super) fn count(&self, severity: &str) -> usize {
-        self.findings.iter().filter(|f| f[5] == severity).count()
-    }
-
-    /// Rejected now, or unchanged since it was rejected: the partnership still has to correct it.
-    pub fn needs_correction(&self) -> bool {
-        self.status == Status::Rejected
-            || (self.status == Status::Unchanged
-                && self.previous.as_deref() == Some(Status::Rejected.as_str()))
-    }
-}
 
 /// Moves an outcome into the record the store writes (no copies of the answers).
 fn record(o: Outcome) -> FileRecord {

@@ -25,11 +25,12 @@ mod schema;
 
 pub use findings::{rewrite_year_findings, ResolvedFile};
 pub use history::{check_history_rows, history_csv, parse_history_csv, parse_history_lines};
-pub use open::{NotAStore, APPLICATION_ID};
+pub use open::NotAStore;
 pub use reissues::FormKey;
 pub use respondents::RejectedFile;
 pub use run::{newest, Candidate, Duplicate, RunWriter};
 pub use runs::{RunInfo, BACKUPS_KEPT};
+pub use schema::APPLICATION_ID;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};

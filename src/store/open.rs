@@ -10,8 +10,7 @@ use std::path::Path;
 
 use rusqlite::{Connection, ErrorCode, OpenFlags};
 
-/// "PTK1": the SQLite `application_id` of every ptk store.
-pub const APPLICATION_ID: i32 = 0x5054_4B31;
+use super::schema::APPLICATION_ID;
 
 /// Why an existing file is not opened as the store. Every case leaves it untouched.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,6 +2,11 @@
 
 use rusqlite::Connection;
 
+/// "PTK1": the SQLite `application_id` of every ptk store. Defined with the schema
+/// (which writes it) so that `open`, which checks it, imports `schema` and not the
+/// other way round.
+pub const APPLICATION_ID: i32 = 0x5054_4B31;
+
 /// Raised whenever the schema changes; an older store is upgraded on open.
 pub(super) const SCHEMA_VERSION: i64 = 4;
 
@@ -217,7 +222,7 @@ pub(super) fn upgrade_from_v3(conn: &Connection) -> rusqlite::Result<()> {
          PRAGMA user_version = {SCHEMA_VERSION};
          UPDATE meta SET value = '{SCHEMA_VERSION}' WHERE key = 'schema_version';
          COMMIT;",
-        id = super::open::APPLICATION_ID
+        id = APPLICATION_ID
     ))
     .inspect_err(|_| {
         let _ = conn.execute_batch("ROLLBACK");
