@@ -34,16 +34,7 @@ fn smtp_delivers_each_form_once_with_its_workbook() {
     let server = SmtpServer::start(port, &maildir);
     let smtp = format!("127.0.0.1:{port}");
     let send = |extra: &[&str]| {
-        let mut e = vec![
-            "--smtp",
-            smtp.as_str(),
-            "--smtp-security",
-            "plain",
-            "--per-minute",
-            "0",
-            "--retries",
-            "0",
-        ];
+        let mut e = local_smtp(smtp.as_str());
         e.extend_from_slice(extra);
         mail(
             dir.path(),
@@ -166,16 +157,7 @@ fn a_failed_send_is_recorded_and_the_next_run_sends_the_rest() {
     assert!(issue(dir.path(), "exit", &[]).status.success());
     let port = free_port();
     let smtp = format!("127.0.0.1:{port}");
-    let args = [
-        "--smtp",
-        smtp.as_str(),
-        "--smtp-security",
-        "plain",
-        "--per-minute",
-        "0",
-        "--retries",
-        "0",
-    ];
+    let args = local_smtp(smtp.as_str());
     // Nobody is listening: the run stops at the first message (recorded as failed),
     // says what to do, and does not try the other.
     let started = Instant::now();
@@ -659,16 +641,7 @@ fn drafts_are_marked_unsent_and_a_later_smtp_run_sends_each_draft_once() {
         mail(
             dir.path(),
             &["issue", "out", "--template", "self-assessment"],
-            &[
-                "--smtp",
-                smtp.as_str(),
-                "--smtp-security",
-                "plain",
-                "--per-minute",
-                "0",
-                "--retries",
-                "0",
-            ],
+            &local_smtp(smtp.as_str()),
         )
     };
     let drafted_ids: std::collections::BTreeSet<String> = drafts

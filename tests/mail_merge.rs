@@ -176,16 +176,7 @@ fn one_email_per_person_a_day_with_every_form_and_correction_in_it() {
     let port = free_port();
     let server = SmtpServer::start(port, &d.join("received"));
     let smtp = format!("127.0.0.1:{port}");
-    let by_smtp = [
-        "--smtp",
-        smtp.as_str(),
-        "--smtp-security",
-        "plain",
-        "--per-minute",
-        "0",
-        "--retries",
-        "0",
-    ];
+    let by_smtp = local_smtp(smtp.as_str());
 
     // The forms: 13 letters, but Helen (LSP01, CSP02) and Aisha (HOU07, CAB08) get one
     // email each with both forms.

@@ -327,6 +327,21 @@ pub fn import_sample_history(dir: &Path) -> PathBuf {
     store
 }
 
+/// The options that send through the local test SMTP server at `smtp` (host:port): no
+/// TLS (a server on this computer), no pause between messages, no retries.
+pub fn local_smtp(smtp: &str) -> Vec<&str> {
+    vec![
+        "--smtp",
+        smtp,
+        "--smtp-security",
+        "plain",
+        "--per-minute",
+        "0",
+        "--retries",
+        "0",
+    ]
+}
+
 pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
