@@ -151,11 +151,8 @@ const AISHA: &str = "aisha.begum@rochford.gov.uk";
 const TOM: &str = "tom.fletcher@rochford.gov.uk";
 const REBECCA: &str = "rebecca.shaw@rochford.gov.uk";
 
-#[test]
-fn one_email_per_person_a_day_with_every_form_and_correction_in_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    register(d);
+/// Issues the self-assessment forms into `out/` (issued 2026-11-23, due 2027-01-29).
+fn issue_forms(d: &Path) {
     let out = run(
         d,
         &[
@@ -173,6 +170,14 @@ fn one_email_per_person_a_day_with_every_form_and_correction_in_it() {
         ],
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
+}
+
+#[test]
+fn one_email_per_person_a_day_with_every_form_and_correction_in_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    register(d);
+    issue_forms(d);
     let port = free_port();
     let server = SmtpServer::start(port, &d.join("received"));
     let smtp = format!("127.0.0.1:{port}");
@@ -467,23 +472,7 @@ fn letters_copied_to_different_assistant_directors_are_not_merged() {
     );
     assert!(csv.contains("marcus.hill@rochford.gov.uk,"));
     std::fs::write(&path, csv).unwrap();
-    let out = run(
-        d,
-        &[
-            "issue",
-            "--template",
-            "self-assessment",
-            "--out",
-            "out",
-            "--issued-on",
-            "2026-11-23",
-            "--deadline",
-            "2027-01-29",
-            "--return-address",
-            "partnerships@rochford.gov.uk",
-        ],
-    );
-    assert!(out.status.success(), "{}", text(&out.stderr));
+    issue_forms(d);
     let out = mail(
         d,
         &["issue", "out", "--template", "self-assessment"],
